@@ -1,14 +1,7 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! infer8: TensorRT's legacy inference API (4-7, implicit batch), in Rust. See DESIGN.md.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub mod backend;
+pub mod error;
+pub mod logger;
+pub mod network;
+pub mod types;
