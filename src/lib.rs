@@ -1,6 +1,9 @@
 //! infer8: TensorRT's legacy inference API (4-7, implicit batch), in Rust. See DESIGN.md.
 
 pub mod backend;
+pub mod builder;
+pub mod calib;
+pub mod engine;
 pub mod error;
 pub mod logger;
 pub mod network;

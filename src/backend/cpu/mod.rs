@@ -35,7 +35,7 @@ impl CpuLayer {
         Ok(CpuLayer { kind: kind.clone() })
     }
 
-    /// Bytes of scratch memory `run` needs at this batch size (im2col buffers and the like).
+    /// Number of f32 scratch elements `run` needs at this batch size (im2col buffers and the like).
     pub fn scratch_len(&self, batch: usize) -> usize {
         let _ = batch;
         0

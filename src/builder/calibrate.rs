@@ -1,0 +1,158 @@
+//! INT8 calibration as TensorRT's builder drives `IInt8Calibrator`: read the cache first; otherwise
+//! `getBatchSize` once, `getBatch` until false, and `writeCalibrationCache` at the end. The batches
+//! are kept so that two passes (absolute maximum, then histograms over that fixed range) see the
+//! same data: the result depends neither on batch order nor on the backend (DESIGN.md decision 6).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::Calibrator;
+use crate::calib::{self, Algorithm, RangeCollector};
+use crate::engine::context::HostBinding;
+use crate::engine::{Engine, ExecutionContext, Precision};
+use crate::error::{Error, Result};
+use crate::logger::{Logger, Severity};
+use crate::network::Network;
+use crate::types::{CalibrationAlgoType, volume};
+
+/// The header version we write (`TRT-5105-...`): the TensorRT generation whose API we present.
+pub const CACHE_VERSION: i32 = 5105;
+
+fn algorithm(c: &mut dyn Calibrator) -> Result<Algorithm> {
+    let alg = match c.algorithm() {
+        CalibrationAlgoType::Legacy => {
+            let (quantile, regression_cutoff) = c.legacy_parameters().unwrap_or((1.0, 1.0));
+            Algorithm::Legacy { quantile, regression_cutoff }
+        }
+        CalibrationAlgoType::Entropy => Algorithm::Entropy,
+        CalibrationAlgoType::Entropy2 => Algorithm::Entropy2,
+        CalibrationAlgoType::MinMax => Algorithm::MinMax,
+    };
+    alg.validate().map_err(Error::InvalidArgument)?;
+    Ok(alg)
+}
+
+/// The FP32 engine that calibration runs: the same network, every layer in FP32, no output
+/// bindings (the observer sees every tensor as it is computed).
+fn fp32_engine(net: &Network, batch: usize) -> Result<Engine> {
+    let mut net = net.clone();
+    net.outputs.clear();
+    let layers = net.layers.len();
+    let tensors = net.tensors.len();
+    Engine::assemble(net, batch, vec![Precision::Float; layers], vec![None; tensors])
+}
+
+/// Returns each tensor's `amax` (None where a cache lacks the tensor).
+pub fn calibrate(
+    net: &Network,
+    calibrator: &mut dyn Calibrator,
+    logger: &dyn Logger,
+) -> Result<Vec<Option<f32>>> {
+    let alg = algorithm(calibrator)?;
+    if let Some(bytes) = calibrator.read_calibration_cache().filter(|b| !b.is_empty()) {
+        match calib::read_cache(&bytes, &alg) {
+            Ok(cache) => {
+                let by_name: HashMap<&str, f32> = cache.scales.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+                let amax: Vec<Option<f32>> = net
+                    .tensors
+                    .iter()
+                    .map(|t| by_name.get(t.name.as_str()).map(|&s| calib::amax_from_scale(s)))
+                    .collect();
+                let missing = amax.iter().filter(|a| a.is_none()).count();
+                logger.log(
+                    Severity::Info,
+                    &format!("Using the calibration cache ({} tensors, {missing} without a scale).", cache.scales.len()),
+                );
+                return Ok(amax);
+            }
+            Err(e) => logger.log(Severity::Warning, &format!("calibration cache ignored: {e}; calibrating again")),
+        }
+    }
+
+    let batch = calibrator.batch_size();
+    if batch == 0 {
+        crate::bail!(InvalidArgument, "calibrator getBatchSize() returned 0");
+    }
+    let start = Instant::now();
+    logger.log(Severity::Info, &format!("Starting Calibration with batch size {batch}."));
+    let names: Vec<&str> = net.inputs.iter().map(|&t| net.tensors[t].name.as_str()).collect();
+    let sizes: Vec<usize> = net.inputs.iter().map(|&t| batch * volume(&net.tensors[t].shape)).collect();
+    let mut batches: Vec<Vec<Vec<f32>>> = Vec::new();
+    loop {
+        let mut bufs: Vec<Vec<f32>> = sizes.iter().map(|&n| vec![0.0; n]).collect();
+        let mut views: Vec<&mut [f32]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
+        let t0 = Instant::now();
+        if !calibrator.get_batch(&names, &mut views) {
+            break;
+        }
+        logger.log(
+            Severity::Info,
+            &format!("  Calibrated batch {} in {} seconds.", batches.len(), t0.elapsed().as_secs_f64()),
+        );
+        batches.push(bufs);
+    }
+    if batches.is_empty() {
+        crate::bail!(InvalidArgument, "the calibrator returned no batch (getBatch was false on the first call)");
+    }
+
+    let engine = Arc::new(fp32_engine(net, batch)?);
+    let mut ctx = ExecutionContext::new(engine)?;
+    let mut collector = RangeCollector::new(net.tensors.len());
+    let post = Instant::now();
+    for pass in 0..2 {
+        if pass == 1 {
+            if !alg.needs_histograms() {
+                break;
+            }
+            collector.begin_histograms();
+        }
+        for b in &batches {
+            let mut err = None;
+            let mut observe = |t: usize, data: &[f32]| {
+                let r = if pass == 0 { collector.observe_absmax(t, data) } else { collector.observe_histogram(t, data) };
+                if let Err(e) = r {
+                    err.get_or_insert(e);
+                }
+            };
+            for (&t, data) in net.inputs.iter().zip(b) {
+                observe(t, data);
+            }
+            let mut bindings: Vec<HostBinding> = b.iter().map(|d| HostBinding::Input(as_bytes(d))).collect();
+            ctx.run(batch, &mut bindings, &mut observe)?;
+            if let Some(e) = err {
+                return Err(Error::Runtime(format!("calibration: {e}")));
+            }
+        }
+    }
+    let hists = collector.into_histograms();
+    let amax: Vec<f32> = hists.iter().map(|h| calib::compute_amax(&alg, h)).collect();
+    logger.log(
+        Severity::Info,
+        &format!("  Post Processing Calibration data in {} seconds.", post.elapsed().as_secs_f64()),
+    );
+
+    let entries: Vec<(String, f32)> = net
+        .tensors
+        .iter()
+        .zip(&amax)
+        .filter(|(_, a)| **a > 0.0)
+        .map(|(t, &a)| (t.name.clone(), calib::scale_from_amax(a)))
+        .collect();
+    logger.log(Severity::Info, &format!("Calibration completed in {} seconds.", start.elapsed().as_secs_f64()));
+    logger.log(
+        Severity::Info,
+        &format!("Writing Calibration Cache for calibrator: TRT-{CACHE_VERSION}-{}", alg.trt_name()),
+    );
+    calibrator.write_calibration_cache(&calib::write_cache(CACHE_VERSION, &alg, &entries));
+    // Round-trip through the cached f32 scale, so an engine built from the cache is bit-identical.
+    Ok(amax
+        .into_iter()
+        .map(|a| (a > 0.0).then(|| calib::amax_from_scale(calib::scale_from_amax(a))))
+        .collect())
+}
+
+fn as_bytes(v: &[f32]) -> &[u8] {
+    // SAFETY: f32 has no padding; the byte view covers exactly the same memory.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}

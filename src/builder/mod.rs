@@ -1,0 +1,138 @@
+//! The builder: network definition → engine. Shape check, pruning to what the outputs need,
+//! precision assignment, calibration, weight conversion and the memory plan (DESIGN.md data flow).
+
+mod calibrate;
+pub mod precision;
+
+use std::sync::Arc;
+
+use crate::engine::{Engine, Precision};
+use crate::error::Result;
+use crate::logger::{Logger, Severity};
+use crate::network::{LayerId, Network};
+use crate::types::CalibrationAlgoType;
+
+/// A calibrator, as the builder drives TensorRT's `IInt8Calibrator` (trt-legacy-api.md §1.6).
+pub trait Calibrator {
+    fn batch_size(&mut self) -> usize;
+    /// Fills one host buffer per network input (in `names` order, `batch_size` items each);
+    /// false when there are no more batches.
+    fn get_batch(&mut self, names: &[&str], buffers: &mut [&mut [f32]]) -> bool;
+    fn read_calibration_cache(&mut self) -> Option<Vec<u8>>;
+    fn write_calibration_cache(&mut self, cache: &[u8]);
+    fn algorithm(&mut self) -> CalibrationAlgoType;
+    /// Legacy calibrator only: `(quantile, regression cutoff)`.
+    fn legacy_parameters(&mut self) -> Option<(f64, f64)> {
+        None
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BuilderConfig {
+    pub max_batch_size: usize,
+    pub max_workspace_size: usize,
+    pub fp16: bool,
+    pub int8: bool,
+    pub strict_types: bool,
+    pub debug_sync: bool,
+    pub min_find_iterations: i32,
+    pub avg_find_iterations: i32,
+}
+
+impl Default for BuilderConfig {
+    fn default() -> Self {
+        BuilderConfig {
+            max_batch_size: 1,
+            max_workspace_size: 0,
+            fp16: false,
+            int8: false,
+            strict_types: false,
+            debug_sync: false,
+            min_find_iterations: 1,
+            avg_find_iterations: 1,
+        }
+    }
+}
+
+/// Keeps only the layers that contribute to a network output; tensor and layer ids are renumbered.
+fn prune(net: &Network) -> Result<Network> {
+    let order = net.topological_order()?;
+    let mut needed = vec![false; net.layers.len()];
+    let mut want: Vec<usize> = net.outputs.clone();
+    while let Some(t) = want.pop() {
+        if let Some((l, _)) = net.tensors[t].producer {
+            if !std::mem::replace(&mut needed[l], true) {
+                want.extend(&net.layers[l].inputs);
+            }
+        }
+    }
+    let mut out = Network { name: net.name.clone(), ..Network::default() };
+    let mut tensor_map = vec![usize::MAX; net.tensors.len()];
+    for &t in &net.inputs {
+        tensor_map[t] = out.tensors.len();
+        out.tensors.push(net.tensors[t].clone());
+        out.inputs.push(tensor_map[t]);
+    }
+    for l in order.into_iter().filter(|&l| needed[l]) {
+        let mut layer = net.layers[l].clone();
+        let id: LayerId = out.layers.len();
+        layer.inputs = layer.inputs.iter().map(|&t| tensor_map[t]).collect();
+        for (i, o) in layer.outputs.iter_mut().enumerate() {
+            let mut t = net.tensors[*o].clone();
+            t.producer = Some((id, i));
+            tensor_map[*o] = out.tensors.len();
+            *o = out.tensors.len();
+            out.tensors.push(t);
+        }
+        out.layers.push(layer);
+    }
+    out.outputs = net.outputs.iter().map(|&t| tensor_map[t]).collect();
+    Ok(out)
+}
+
+/// Builds an engine. `calibrator` is used in INT8 mode for tensors without a user dynamic range.
+pub fn build_engine(
+    network: &Network,
+    config: &BuilderConfig,
+    calibrator: Option<&mut dyn Calibrator>,
+    logger: &dyn Logger,
+) -> Result<Engine> {
+    if config.max_batch_size == 0 {
+        crate::bail!(InvalidArgument, "the maximum batch size must be at least 1");
+    }
+    let mut net = network.clone();
+    net.refresh_shapes()?;
+    if net.outputs.is_empty() {
+        crate::bail!(Network, "the network has no outputs (markOutput was never called)");
+    }
+    for (i, &t) in net.outputs.iter().enumerate() {
+        if net.is_input(t) {
+            crate::bail!(Network, "output {i} '{}' is also a network input", net.tensors[t].name);
+        }
+    }
+    let mut net = prune(&net)?;
+    logger.log(
+        Severity::Info,
+        &format!("Detected {} inputs and {} output network tensors.", net.inputs.len(), net.outputs.len()),
+    );
+
+    let mut precisions = precision::assign(&net, config, logger);
+    let scales = if precisions.contains(&Precision::Int8) {
+        let scales = precision::int8_scales(&net, calibrator, logger)?;
+        precision::drop_unscaled_int8(&net, &mut precisions, &scales, config, logger);
+        scales
+    } else {
+        vec![None; net.tensors.len()]
+    };
+    precision::convert_weights(&mut net, &precisions);
+
+    for (layer, p) in net.layers.iter().zip(&precisions) {
+        logger.log(Severity::Verbose, &format!("Layer '{}' runs in {p:?}", layer.name));
+    }
+    Engine::assemble(net, config.max_batch_size, precisions, scales)
+}
+
+/// Convenience for Rust users and tests: build and wrap in an `Arc` for contexts.
+pub fn build_shared(network: &Network, config: &BuilderConfig, logger: &dyn Logger) -> Result<Arc<Engine>> {
+    build_engine(network, config, None, logger).map(Arc::new)
+}

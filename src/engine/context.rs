@@ -1,0 +1,261 @@
+//! An execution context: the per-thread state to run an engine (activation arena, prepared kernels,
+//! profiler). TensorRT's rule holds: one context is used by one thread at a time; an engine is shared.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{Engine, Precision};
+use crate::backend::cpu::{CpuLayer, In, Out};
+use crate::error::{Error, Result};
+use crate::network::TensorId;
+use crate::types::{DataType, volume};
+
+/// `IProfiler`: told the time of every layer after each run.
+pub trait Profiler: Send {
+    fn report_layer_time(&mut self, layer_name: &str, ms: f32);
+}
+
+/// One binding's memory for a run, in binding order: inputs are read, outputs written.
+pub enum HostBinding<'a> {
+    Input(&'a [u8]),
+    Output(&'a mut [u8]),
+}
+
+pub struct ExecutionContext {
+    engine: Arc<Engine>,
+    /// Prepared kernels, in execution order.
+    kernels: Vec<CpuLayer>,
+    arena: Vec<f32>,
+    scratch: Vec<f32>,
+    /// Network inputs converted to f32 (non-FP32 bindings, FP16 rounding), by input position.
+    staging: Vec<Vec<f32>>,
+    profiler: Option<Box<dyn Profiler>>,
+    pub name: String,
+    pub debug_sync: bool,
+}
+
+fn as_f32(bytes: &[u8]) -> Option<&[f32]> {
+    // SAFETY: every bit pattern is a valid f32; align_to only yields the aligned middle part.
+    let (head, body, tail) = unsafe { bytes.align_to::<f32>() };
+    (head.is_empty() && tail.is_empty()).then_some(body)
+}
+
+fn as_f32_mut(bytes: &mut [u8]) -> Option<&mut [f32]> {
+    // SAFETY: as above; f32 has no invalid bit patterns.
+    let (head, body, tail) = unsafe { bytes.align_to_mut::<f32>() };
+    (head.is_empty() && tail.is_empty()).then_some(body)
+}
+
+/// Reads `n` elements of `dtype` into f32.
+fn decode(bytes: &[u8], dtype: DataType, out: &mut Vec<f32>) {
+    out.clear();
+    match dtype {
+        DataType::Float => out.extend(bytes.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]]))),
+        DataType::Half => out.extend(bytes.chunks_exact(2).map(|c| half::f16::from_ne_bytes([c[0], c[1]]).to_f32())),
+        DataType::Int32 => out.extend(bytes.chunks_exact(4).map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]) as f32)),
+        DataType::Int8 | DataType::Bool => out.extend(bytes.iter().map(|&b| b as i8 as f32)),
+    }
+}
+
+fn encode(values: &[f32], dtype: DataType, out: &mut [u8]) {
+    match dtype {
+        DataType::Float => {
+            for (c, v) in out.chunks_exact_mut(4).zip(values) {
+                c.copy_from_slice(&v.to_ne_bytes());
+            }
+        }
+        DataType::Half => {
+            for (c, v) in out.chunks_exact_mut(2).zip(values) {
+                c.copy_from_slice(&half::f16::from_f32(*v).to_ne_bytes());
+            }
+        }
+        DataType::Int32 => {
+            for (c, v) in out.chunks_exact_mut(4).zip(values) {
+                c.copy_from_slice(&(*v as i32).to_ne_bytes());
+            }
+        }
+        DataType::Int8 | DataType::Bool => {
+            for (c, v) in out.iter_mut().zip(values) {
+                *c = v.round().clamp(-128.0, 127.0) as i8 as u8;
+            }
+        }
+    }
+}
+
+/// FP16 storage: values take the nearest half-precision value (round to nearest even).
+pub fn round_to_half(values: &mut [f32]) {
+    for v in values {
+        *v = half::f16::from_f32(*v).to_f32();
+    }
+}
+
+impl ExecutionContext {
+    pub fn new(engine: Arc<Engine>) -> Result<ExecutionContext> {
+        let net = &engine.network;
+        let mut kernels = Vec::with_capacity(engine.order.len());
+        let mut scratch_len = 0;
+        for &l in &engine.order {
+            let layer = &net.layers[l];
+            let ins: Vec<&[usize]> = layer.inputs.iter().map(|&t| net.tensors[t].shape.as_slice()).collect();
+            let outs: Vec<&[usize]> = layer.outputs.iter().map(|&t| net.tensors[t].shape.as_slice()).collect();
+            let k = CpuLayer::new(&layer.kind, &ins, &outs)
+                .map_err(|e| Error::Runtime(format!("layer '{}': {e}", layer.name)))?;
+            scratch_len = scratch_len.max(k.scratch_len(engine.max_batch_size));
+            kernels.push(k);
+        }
+        Ok(ExecutionContext {
+            arena: vec![0.0; engine.plan.arena_len * engine.max_batch_size],
+            scratch: vec![0.0; scratch_len],
+            staging: vec![Vec::new(); net.inputs.len()],
+            kernels,
+            engine,
+            profiler: None,
+            name: String::new(),
+            debug_sync: false,
+        })
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    pub fn set_profiler(&mut self, profiler: Option<Box<dyn Profiler>>) {
+        self.profiler = profiler;
+    }
+
+    pub fn has_profiler(&self) -> bool {
+        self.profiler.is_some()
+    }
+
+    /// Runs `batch` items. `bindings` follow the engine's binding order.
+    pub fn execute(&mut self, batch: usize, bindings: &mut [HostBinding]) -> Result<()> {
+        self.run(batch, bindings, &mut |_, _| {})
+    }
+
+    /// Runs and shows every computed tensor (all of `batch` items) to `observe`: calibration's hook.
+    pub fn run(
+        &mut self,
+        batch: usize,
+        bindings: &mut [HostBinding],
+        observe: &mut dyn FnMut(TensorId, &[f32]),
+    ) -> Result<()> {
+        let engine = Arc::clone(&self.engine);
+        let net = &engine.network;
+        if batch == 0 || batch > engine.max_batch_size {
+            crate::bail!(
+                InvalidArgument,
+                "batch size {batch} is outside 1..={} (the engine's maximum batch size)",
+                engine.max_batch_size
+            );
+        }
+        if bindings.len() != engine.bindings.len() {
+            crate::bail!(InvalidArgument, "{} bindings given, the engine has {}", bindings.len(), engine.bindings.len());
+        }
+        let fp16_inputs = engine.precisions.contains(&Precision::Half);
+        for (binding, b) in engine.bindings.iter().zip(bindings.iter()) {
+            let need = batch * volume(&binding.shape) * binding.dtype.size();
+            match (binding.is_input, b) {
+                (true, HostBinding::Input(data)) if data.len() >= need => {
+                    let slot = net.inputs.iter().position(|&t| t == binding.tensor).unwrap_or(0);
+                    let direct = binding.dtype == DataType::Float && !fp16_inputs && as_f32(&data[..need]).is_some();
+                    if direct {
+                        self.staging[slot].clear();
+                    } else {
+                        decode(&data[..need], binding.dtype, &mut self.staging[slot]);
+                        if fp16_inputs {
+                            round_to_half(&mut self.staging[slot]);
+                        }
+                    }
+                }
+                (false, HostBinding::Output(data)) if data.len() >= need => {}
+                _ => crate::bail!(
+                    InvalidArgument,
+                    "binding '{}' must be an {} of at least {need} bytes for batch {batch}",
+                    binding.name,
+                    if binding.is_input { "input" } else { "output" }
+                ),
+            }
+        }
+
+        let arena = self.arena.as_mut_ptr();
+        let arena_len = self.arena.len();
+        // The memory plan keeps the regions of a layer's inputs and outputs disjoint, and binding
+        // memory is separate from the arena, so the slices below never alias a written one.
+        let region = |t: TensorId, items: usize| -> Option<(*mut f32, usize)> {
+            let off = engine.plan.offsets[t]?;
+            let len = volume(&net.tensors[t].shape) * items;
+            (off * batch + len <= arena_len).then(|| (unsafe { arena.add(off * batch) }, len))
+        };
+        for (step, &l) in engine.order.iter().enumerate() {
+            let layer = &net.layers[l];
+            let start = Instant::now();
+            let items = |t: TensorId| if net.tensors[t].broadcast_across_batch { 1 } else { batch };
+            let mut ins = Vec::with_capacity(layer.inputs.len());
+            for &t in &layer.inputs {
+                let data: &[f32] = if let Some(slot) = net.inputs.iter().position(|&i| i == t) {
+                    if self.staging[slot].is_empty() {
+                        let b = engine.bindings.iter().position(|b| b.tensor == t).unwrap_or(0);
+                        let HostBinding::Input(bytes) = &bindings[b] else { unreachable!("checked above") };
+                        as_f32(&bytes[..batch * volume(&net.tensors[t].shape) * 4]).unwrap_or(&[])
+                    } else {
+                        &self.staging[slot]
+                    }
+                } else {
+                    let (p, len) = region(t, items(t)).ok_or_else(|| Error::Runtime(format!("tensor '{}' has no memory", net.tensors[t].name)))?;
+                    // SAFETY: in bounds (checked by `region`), disjoint from this layer's outputs.
+                    unsafe { std::slice::from_raw_parts(p, len) }
+                };
+                ins.push(In { data, batch: items(t), shape: &net.tensors[t].shape });
+            }
+            let run_batch = if layer.outputs.iter().all(|&t| net.tensors[t].broadcast_across_batch) { 1 } else { batch };
+            let mut outs = Vec::with_capacity(layer.outputs.len());
+            for &t in &layer.outputs {
+                let (p, len) = region(t, run_batch).ok_or_else(|| Error::Runtime(format!("tensor '{}' has no memory", net.tensors[t].name)))?;
+                // SAFETY: in bounds, disjoint from every other live region.
+                outs.push(Out { data: unsafe { std::slice::from_raw_parts_mut(p, len) }, shape: &net.tensors[t].shape });
+            }
+            self.kernels[step]
+                .run(run_batch, &ins, &mut outs, &mut self.scratch)
+                .map_err(|e| Error::Runtime(format!("layer '{}': {e}", layer.name)))?;
+            if engine.precisions[l] == Precision::Half {
+                for o in outs.iter_mut() {
+                    round_to_half(o.data);
+                }
+            }
+            for (o, &t) in outs.iter().zip(&layer.outputs) {
+                observe(t, o.data);
+            }
+            if let Some(p) = self.profiler.as_mut() {
+                p.report_layer_time(&layer.name, start.elapsed().as_secs_f32() * 1e3);
+            }
+        }
+
+        for (binding, b) in engine.bindings.iter().zip(bindings.iter_mut()) {
+            let HostBinding::Output(dst) = b else { continue };
+            let t = binding.tensor;
+            let (p, len) = region(t, items_of(net, t, batch)).ok_or_else(|| Error::Runtime(format!("output '{}' has no memory", binding.name)))?;
+            // SAFETY: in bounds; the arena is not written any more in this run.
+            let src = unsafe { std::slice::from_raw_parts(p as *const f32, len) };
+            let per_item = volume(&binding.shape);
+            let need = batch * per_item * binding.dtype.size();
+            let dst = &mut dst[..need];
+            if binding.dtype == DataType::Float && len == batch * per_item {
+                if let Some(d) = as_f32_mut(dst) {
+                    d.copy_from_slice(src);
+                    continue;
+                }
+            }
+            // Batch-invariant outputs are replicated for every item.
+            let item_bytes = per_item * binding.dtype.size();
+            for i in 0..batch {
+                let from = if len == per_item { 0 } else { i * per_item };
+                encode(&src[from..from + per_item], binding.dtype, &mut dst[i * item_bytes..(i + 1) * item_bytes]);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn items_of(net: &crate::network::Network, t: TensorId, batch: usize) -> usize {
+    if net.tensors[t].broadcast_across_batch { 1 } else { batch }
+}
