@@ -7,4 +7,5 @@ pub mod engine;
 pub mod error;
 pub mod logger;
 pub mod network;
+pub mod parser;
 pub mod types;

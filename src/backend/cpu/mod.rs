@@ -6,8 +6,17 @@
 //! batch is broadcast across the batch (constants). Weights are packed once in [`CpuLayer::new`];
 //! `run` does not allocate on the hot path beyond what `scratch` holds.
 
+mod activation;
+mod conv;
+mod fc;
+mod gemm;
+mod pool;
+mod softmax;
+
 use crate::error::Result;
 use crate::network::LayerKind;
+use crate::types::{Shape, volume};
+use rayon::prelude::*;
 
 /// A read-only input of a layer.
 pub struct In<'a> {
@@ -23,26 +32,182 @@ pub struct Out<'a> {
     pub shape: &'a [usize],
 }
 
+impl In<'_> {
+    /// Sub-tensor `item` of `batch * outer` equal pieces of `len` elements, where a
+    /// batch-invariant input serves every batch item with its own pieces.
+    fn item_of(&self, item: usize, outer: usize, len: usize) -> &[f32] {
+        let i = if self.batch == 1 { item % outer } else { item };
+        &self.data[i * len..][..len]
+    }
+}
+
+enum Kernel {
+    Conv(conv::Conv),
+    Pool(pool::Pool),
+    Fc(fc::Fc),
+    Activation(crate::types::ActivationType, f32, f32),
+    Softmax(softmax::Softmax),
+}
+
 /// A layer ready to run on the CPU: parameters checked, weights packed.
 pub struct CpuLayer {
-    kind: LayerKind,
+    name: &'static str,
+    inputs: Vec<Shape>,
+    outputs: Vec<Shape>,
+    kernel: Kernel,
 }
 
 impl CpuLayer {
     /// `inputs` and `outputs` are the non-batch shapes the engine inferred.
     pub fn new(kind: &LayerKind, inputs: &[&[usize]], outputs: &[&[usize]]) -> Result<CpuLayer> {
-        let _ = (inputs, outputs);
-        Ok(CpuLayer { kind: kind.clone() })
+        let name = kind.type_name();
+        let expected = crate::network::shape::infer(
+            kind,
+            &inputs
+                .iter()
+                .map(|s| crate::network::TensorDesc { shape: s.to_vec(), dtype: input_type(kind, s) })
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|e| crate::error::Error::Network(format!("{name}: {e}")))?;
+        if expected.len() != outputs.len() || expected.iter().zip(outputs).any(|(e, o)| e.shape != *o) {
+            crate::bail!(Network, "{name}: output shapes {outputs:?} do not match the inputs {inputs:?}");
+        }
+        let x = inputs.first().copied().unwrap_or(&[]);
+        let kernel = match kind {
+            LayerKind::Convolution(p) => Kernel::Conv(conv::Conv::new(p, x)?),
+            LayerKind::Pooling(p) => Kernel::Pool(pool::Pool::new(p, x)?),
+            LayerKind::FullyConnected { nb_outputs, kernel, bias } => {
+                Kernel::Fc(fc::Fc::new(*nb_outputs, &kernel.values, &bias.values, x)?)
+            }
+            LayerKind::Activation { kind, alpha, beta } => Kernel::Activation(*kind, *alpha, *beta),
+            LayerKind::SoftMax { axes } => Kernel::Softmax(softmax::Softmax::new(*axes, x)),
+            _ => crate::bail!(Unsupported, "CPU kernel for {name} is not implemented yet"),
+        };
+        Ok(CpuLayer {
+            name,
+            inputs: inputs.iter().map(|s| s.to_vec()).collect(),
+            outputs: outputs.iter().map(|s| s.to_vec()).collect(),
+            kernel,
+        })
     }
 
     /// Number of f32 scratch elements `run` needs at this batch size (im2col buffers and the like).
     pub fn scratch_len(&self, batch: usize) -> usize {
-        let _ = batch;
-        0
+        match &self.kernel {
+            Kernel::Conv(k) => k.scratch_len(batch),
+            Kernel::Fc(k) => k.scratch_len(batch),
+            _ => 0,
+        }
     }
 
     pub fn run(&self, batch: usize, inputs: &[In], outputs: &mut [Out], scratch: &mut [f32]) -> Result<()> {
-        let _ = (batch, inputs, outputs, scratch);
-        crate::bail!(Unsupported, "CPU kernel for {} is not implemented yet", self.kind.type_name())
+        self.check(batch, inputs, outputs, scratch)?;
+        if batch == 0 {
+            return Ok(());
+        }
+        let y = &mut outputs[0];
+        match &self.kernel {
+            Kernel::Conv(k) => k.run(batch, &inputs[0], y, scratch),
+            Kernel::Pool(k) => k.run(batch, &inputs[0], y),
+            Kernel::Fc(k) => k.run(batch, &inputs[0], y, scratch),
+            Kernel::Activation(kind, alpha, beta) => {
+                pointwise(batch, &inputs[0], y, |x, y| activation::run(*kind, *alpha, *beta, x, y))
+            }
+            Kernel::Softmax(k) => k.run(batch, inputs[0].data, inputs[0].batch, y.data),
+        }
+        Ok(())
+    }
+
+    /// Buffers are the engine's; a mismatch is reported, never indexed out of bounds.
+    fn check(&self, batch: usize, inputs: &[In], outputs: &[Out], scratch: &[f32]) -> Result<()> {
+        let name = self.name;
+        if inputs.len() != self.inputs.len() || outputs.len() != self.outputs.len() {
+            crate::bail!(
+                Runtime,
+                "{name}: got {} inputs and {} outputs, expected {} and {}",
+                inputs.len(),
+                outputs.len(),
+                self.inputs.len(),
+                self.outputs.len()
+            );
+        }
+        for (i, (x, s)) in inputs.iter().zip(&self.inputs).enumerate() {
+            if x.shape != s.as_slice() || (x.batch != 1 && x.batch != batch) || x.data.len() < x.batch * volume(s) {
+                crate::bail!(
+                    Runtime,
+                    "{name}: input {i} is {} x {:?} in {} values, expected {batch} (or 1) x {s:?}",
+                    x.batch,
+                    x.shape,
+                    x.data.len()
+                );
+            }
+        }
+        for (i, (y, s)) in outputs.iter().zip(&self.outputs).enumerate() {
+            if y.shape != s.as_slice() || y.data.len() < batch * volume(s) {
+                crate::bail!(
+                    Runtime,
+                    "{name}: output {i} has {} values for {:?}, expected {batch} x {s:?}",
+                    y.data.len(),
+                    y.shape
+                );
+            }
+        }
+        if scratch.len() < self.scratch_len(batch) {
+            crate::bail!(Runtime, "{name}: scratch has {} values, needs {}", scratch.len(), self.scratch_len(batch));
+        }
+        Ok(())
+    }
+}
+
+/// Integer-valued inputs (gather indices) are INT32 tensors in the network.
+fn input_type(kind: &LayerKind, _shape: &[usize]) -> crate::types::DataType {
+    let _ = kind;
+    crate::types::DataType::Float
+}
+
+/// Tasks to split `items` independent pieces of work into: one per thread at most.
+fn tasks(items: usize) -> usize {
+    rayon::current_num_threads().min(items).max(1)
+}
+
+/// Below this many output values a parallel split costs more than it saves.
+const PAR_MIN: usize = 1 << 15;
+
+/// Calls `f(row, out)` for each of `rows` rows of `row_len` values of `data`, in parallel when large.
+fn par_rows(data: &mut [f32], rows: usize, row_len: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+    if row_len == 0 {
+        return;
+    }
+    let data = &mut data[..rows * row_len];
+    if rows * row_len < PAR_MIN {
+        data.chunks_exact_mut(row_len).enumerate().for_each(|(r, o)| f(r, o));
+    } else {
+        let min = rows.div_ceil(tasks(rows));
+        data.par_chunks_exact_mut(row_len).with_min_len(min).enumerate().for_each(|(r, o)| f(r, o));
+    }
+}
+
+/// `y[i] = f(x[i])`, in parallel when large.
+fn par_map(x: &[f32], y: &mut [f32], f: impl Fn(f32) -> f32 + Sync + Send) {
+    let y = &mut y[..x.len()];
+    if x.len() < PAR_MIN {
+        y.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
+    } else {
+        let chunk = x.len().div_ceil(tasks(x.len()));
+        y.par_chunks_mut(chunk).zip(x.par_chunks(chunk)).for_each(|(o, i)| {
+            o.iter_mut().zip(i).for_each(|(o, &v)| *o = f(v));
+        });
+    }
+}
+
+/// Runs a shape-preserving layer on the stored items of `x`, then copies them across the batch
+/// when `x` is batch-invariant.
+fn pointwise(batch: usize, x: &In, y: &mut Out, f: impl FnOnce(&[f32], &mut [f32])) {
+    let n = x.batch * volume(x.shape);
+    f(&x.data[..n], &mut y.data[..n]);
+    if x.batch == 1 {
+        for b in 1..batch {
+            y.data.copy_within(..n, b * n);
+        }
     }
 }

@@ -1,0 +1,102 @@
+//! Max, average and max-average-blend pooling over the last two dimensions.
+
+use super::{In, Out, par_rows};
+use crate::error::Result;
+use crate::network::PoolParams;
+use crate::network::shape::pool_geometry;
+use crate::types::PoolingType;
+
+pub struct Pool {
+    /// Planes per batch item: the product of the dimensions before H and W.
+    planes: usize,
+    hw: [usize; 2],
+    out: [usize; 2],
+    window: [usize; 2],
+    stride: [usize; 2],
+    pre: [usize; 2],
+    post: [usize; 2],
+    kind: PoolingType,
+    blend: f32,
+    exclude_padding: bool,
+}
+
+/// One dimension of a window: the clipped input range and the window's extent inside the padding.
+#[derive(Clone, Copy)]
+struct Span {
+    lo: usize,
+    hi: usize,
+    /// Caffe's divisor when padding counts: the window clipped to `[-pre, I + post)`.
+    padded: usize,
+}
+
+impl Pool {
+    pub fn new(p: &PoolParams, input: &[usize]) -> Result<Pool> {
+        let n = input.len();
+        if n < 3 {
+            crate::bail!(Network, "pooling input {input:?} needs at least 3 dimensions");
+        }
+        let hw = [input[n - 2], input[n - 1]];
+        let g = pool_geometry(p, hw).map_err(crate::error::Error::Network)?;
+        Ok(Pool {
+            planes: input[..n - 2].iter().product(),
+            hw,
+            out: [g[0].out, g[1].out],
+            window: p.window,
+            stride: p.stride,
+            pre: [g[0].pre, g[1].pre],
+            post: [g[0].post, g[1].post],
+            kind: p.kind,
+            blend: p.blend_factor,
+            exclude_padding: p.average_count_excludes_padding,
+        })
+    }
+
+    fn span(&self, d: usize, o: usize) -> Span {
+        let start = (o * self.stride[d]) as i64 - self.pre[d] as i64;
+        let end = (start + self.window[d] as i64).min((self.hw[d] + self.post[d]) as i64);
+        let lo = start.max(0) as usize;
+        Span {
+            lo,
+            hi: (end.max(0) as usize).clamp(lo, self.hw[d]),
+            padded: (end - start).max(0) as usize,
+        }
+    }
+
+    pub fn run(&self, batch: usize, x: &In, y: &mut Out) {
+        let [h, w] = self.hw;
+        let [oh, ow] = self.out;
+        let spans_w: Vec<Span> = (0..ow).map(|o| self.span(1, o)).collect();
+        par_rows(y.data, batch * self.planes, oh * ow, |plane, out| {
+            let src = x.item_of(plane, self.planes, h * w);
+            for (oy, orow) in out.chunks_exact_mut(ow).enumerate() {
+                let sy = self.span(0, oy);
+                for (o, sx) in orow.iter_mut().zip(&spans_w) {
+                    *o = self.window_value(src, w, sy, *sx);
+                }
+            }
+        });
+    }
+
+    /// A window with no input element inside (possible only with padding at least as large as
+    /// the window) yields 0.
+    fn window_value(&self, src: &[f32], w: usize, sy: Span, sx: Span) -> f32 {
+        let count = (sy.hi - sy.lo) * (sx.hi - sx.lo);
+        if count == 0 {
+            return 0.0;
+        }
+        let (mut max, mut sum) = (f32::NEG_INFINITY, 0.0f32);
+        for y in sy.lo..sy.hi {
+            for &v in &src[y * w + sx.lo..y * w + sx.hi] {
+                max = max.max(v);
+                sum += v;
+            }
+        }
+        let divisor = if self.exclude_padding { count } else { sy.padded * sx.padded };
+        let avg = sum / divisor as f32;
+        match self.kind {
+            PoolingType::Max => max,
+            PoolingType::Average => avg,
+            PoolingType::MaxAverageBlend => self.blend * max + (1.0 - self.blend) * avg,
+        }
+    }
+}

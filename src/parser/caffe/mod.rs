@@ -1,0 +1,2 @@
+mod proto;
+pub struct CaffeParser; pub struct BlobNameToTensor; pub struct BinaryProtoBlob;
