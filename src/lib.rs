@@ -3,6 +3,7 @@
 pub mod backend;
 pub mod builder;
 pub mod calib;
+pub mod data;
 pub mod engine;
 pub mod error;
 pub mod logger;

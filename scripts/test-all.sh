@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Every test: the Rust suite, then the C and C++ examples through CMake/ctest, against the release
+# library. Data comes from INFER8_DATA_DIR (default ../shared/data); tests that need it skip with a
+# message when it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release
+cargo test --release
+cmake -S c_examples -B build/c_examples -DCMAKE_BUILD_TYPE=Release
+cmake --build build/c_examples -j "$(nproc)"
+ctest --test-dir build/c_examples --output-on-failure

@@ -1,0 +1,65 @@
+//! Binary operations with broadcasting: `ElementWise` and `ParametricRelu`. A dimension of 1 (the
+//! batch of a batch-invariant input included) is repeated along the output's.
+
+use super::{In, Out};
+use crate::types::ElementWiseOperation;
+
+/// Calls `f(a, b)` for every output element of `out` (`[batch, ..shape]`), where the inputs are
+/// broadcast to the output shape.
+fn broadcast2(batch: usize, a: &In, b: &In, out: &mut Out, f: impl Fn(f32, f32) -> f32) {
+    let mut dims = vec![batch];
+    dims.extend(out.shape);
+    let sa = strides(a.batch, a.shape, &dims);
+    let sb = strides(b.batch, b.shape, &dims);
+    let r = dims.len();
+    let inner = dims[r - 1];
+    let rows: usize = dims[..r - 1].iter().product();
+    let (ia, ib) = (sa[r - 1], sb[r - 1]);
+    let mut idx = vec![0usize; r];
+    for row in out.data[..rows * inner].chunks_exact_mut(inner) {
+        let oa: usize = idx.iter().zip(&sa).map(|(i, s)| i * s).sum();
+        let ob: usize = idx.iter().zip(&sb).map(|(i, s)| i * s).sum();
+        for (j, o) in row.iter_mut().enumerate() {
+            *o = f(a.data[oa + j * ia], b.data[ob + j * ib]);
+        }
+        // Advance the multi-index over all but the last dimension.
+        for d in (0..r - 1).rev() {
+            idx[d] += 1;
+            if idx[d] < dims[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+/// Strides of `[batch, ..shape]` in the output's index space: 0 where the input repeats.
+fn strides(batch: usize, shape: &[usize], dims: &[usize]) -> Vec<usize> {
+    let mut full = vec![batch];
+    full.extend(shape);
+    let mut s = vec![0; full.len()];
+    let mut step = 1;
+    for d in (0..full.len()).rev() {
+        s[d] = if full[d] == 1 && dims[d] != 1 { 0 } else { step };
+        step *= full[d];
+    }
+    s
+}
+
+pub fn elementwise(op: ElementWiseOperation, batch: usize, a: &In, b: &In, y: &mut Out) {
+    use ElementWiseOperation::*;
+    match op {
+        Sum => broadcast2(batch, a, b, y, |x, y| x + y),
+        Prod => broadcast2(batch, a, b, y, |x, y| x * y),
+        Max => broadcast2(batch, a, b, y, f32::max),
+        Min => broadcast2(batch, a, b, y, f32::min),
+        Sub => broadcast2(batch, a, b, y, |x, y| x - y),
+        Div => broadcast2(batch, a, b, y, |x, y| x / y),
+        Pow => broadcast2(batch, a, b, y, f32::powf),
+        FloorDiv => broadcast2(batch, a, b, y, |x, y| (x / y).floor()),
+    }
+}
+
+pub fn prelu(batch: usize, x: &In, slopes: &In, y: &mut Out) {
+    broadcast2(batch, x, slopes, y, |v, s| if v >= 0.0 { v } else { v * s });
+}

@@ -1,0 +1,30 @@
+//! Slice: `start + i · stride` in every non-batch dimension; negative strides walk backwards.
+
+use super::strided::{gather, strides};
+use super::{In, Out};
+
+pub struct Slice {
+    volume: usize,
+    size: Vec<usize>,
+    strides: Vec<isize>,
+    base: usize,
+}
+
+impl Slice {
+    pub fn new(start: &[i64], size: &[usize], stride: &[i64], input: &[usize]) -> Slice {
+        let s = strides(input);
+        Slice {
+            volume: input.iter().product(),
+            size: size.to_vec(),
+            strides: s.iter().zip(stride).map(|(&a, &b)| a * b as isize).collect(),
+            base: s.iter().zip(start).map(|(&a, &b)| a as usize * b as usize).sum(),
+        }
+    }
+
+    pub fn run(&self, batch: usize, x: &In, y: &mut Out) {
+        let n: usize = self.size.iter().product();
+        for (b, dst) in y.data[..batch * n].chunks_exact_mut(n).enumerate() {
+            gather(&self.size, &self.strides, self.base, x.item_of(b, 1, self.volume), dst);
+        }
+    }
+}
