@@ -1,8 +1,10 @@
 //! infer8: TensorRT's legacy inference API (4-7, implicit batch), in Rust. See DESIGN.md.
 
+pub mod abi;
 pub mod backend;
 pub mod builder;
 pub mod calib;
+pub mod capi;
 pub mod data;
 pub mod engine;
 pub mod error;

@@ -280,6 +280,327 @@ fn softmax() {
     }
 }
 
+// ---------------------------------------------------------------- deconvolution
+
+#[test]
+fn deconvolution() {
+    let mut rng = Rng::new(7);
+    let cases = [
+        ("basic", CONV),
+        ("stride 2, padding", ConvCase { kernel: [3, 4], stride: [2, 2], pre: [1, 1], post: [0, 2], ..CONV }),
+        ("stride > kernel", ConvCase { kernel: [2, 2], stride: [3, 4], ..CONV }),
+        ("groups + dilation", ConvCase { c: 4, k: 6, groups: 2, dilation: [2, 2], stride: [2, 1], ..CONV }),
+        ("same upper", ConvCase { kernel: [4, 3], stride: [2, 2], mode: PaddingMode::SameUpper, bias: false, ..CONV }),
+        ("same lower", ConvCase { kernel: [4, 3], stride: [2, 3], mode: PaddingMode::SameLower, ..CONV }),
+        ("caffe", ConvCase { kernel: [4, 4], stride: [2, 2], pre: [1, 1], mode: PaddingMode::CaffeRoundDown, ..CONV }),
+    ];
+    for (name, c) in cases {
+        let p = conv_params(&mut rng, &c, true);
+        let x = input(&mut rng, 3, &[c.c, c.hw[0], c.hw[1]]);
+        let got = run(LayerKind::Deconvolution(p.clone()), &[x.clone()], 3);
+        check(&format!("deconvolution {name}"), &got[0], &r::deconv(&x.t(), &p));
+    }
+}
+
+// ---------------------------------------------------------------- point-wise and broadcast
+
+#[test]
+fn parametric_relu() {
+    let mut rng = Rng::new(8);
+    let x = input(&mut rng, 3, &[4, 5, 6]);
+    for slopes in [vec![4, 1, 1], vec![4, 5, 6], vec![1, 5, 1]] {
+        let s = input(&mut rng, 1, &slopes);
+        let got = run(LayerKind::ParametricRelu, &[x.clone(), s.clone()], 3);
+        let want = r::binary(&x.t(), &s.t(), |v, a| if v >= 0.0 { v } else { a * v });
+        check(&format!("prelu slopes {slopes:?}"), &got[0], &want);
+    }
+}
+
+#[test]
+fn lrn() {
+    let mut rng = Rng::new(9);
+    for (window, shape) in [(5, vec![7, 3, 4]), (3, vec![2, 4, 3, 5]), (1, vec![3, 2, 2]), (15, vec![6, 2, 3])] {
+        let x = input(&mut rng, 3, &shape);
+        let (alpha, beta, k) = (1.3, 0.75, 2.0);
+        let got = run(LayerKind::Lrn { window, alpha, beta, k }, &[x.clone()], 3);
+        check(&format!("lrn window {window} {shape:?}"), &got[0], &r::lrn(&x.t(), window, alpha, beta, k));
+    }
+}
+
+#[test]
+fn scale() {
+    let mut rng = Rng::new(10);
+    let shape = [4, 3, 5];
+    for mode in [ScaleMode::Uniform, ScaleMode::Channel, ScaleMode::Elementwise] {
+        let n = match mode {
+            ScaleMode::Uniform => 1,
+            ScaleMode::Channel => 4,
+            ScaleMode::Elementwise => 60,
+        };
+        for (with_shift, with_scale, with_power) in [(true, true, true), (true, false, false), (false, true, false), (false, false, true), (false, false, false)] {
+            // Positive bases so that fractional powers stay real.
+            let mut x = input(&mut rng, 3, &shape);
+            x.data.iter_mut().for_each(|v| *v = v.abs() + 0.5);
+            let w = |on: bool, rng: &mut Rng, lo, hi| if on { Weights::new(rng.vec(n, lo, hi)) } else { Weights::empty() };
+            let shift = w(with_shift, &mut rng, 0.0, 1.0);
+            let sc = w(with_scale, &mut rng, 0.5, 2.0);
+            let power = w(with_power, &mut rng, 0.5, 2.5);
+            let kind = LayerKind::Scale { mode, shift: shift.clone(), scale: sc.clone(), power: power.clone() };
+            let got = run(kind, &[x.clone()], 3);
+            let want = r::scale(&x.t(), mode, &shift.values, &sc.values, &power.values);
+            check(&format!("scale {mode:?} shift={with_shift} scale={with_scale} power={with_power}"), &got[0], &want);
+        }
+    }
+}
+
+#[test]
+fn concatenation() {
+    let mut rng = Rng::new(11);
+    for axis in 0..3 {
+        let mut shapes = vec![vec![2, 3, 4]; 3];
+        for (i, s) in shapes.iter_mut().enumerate() {
+            s[axis] = i + 1;
+        }
+        let xs: Vec<Input> = shapes.iter().enumerate().map(|(i, s)| input(&mut rng, if i == 1 { 1 } else { 3 }, s)).collect();
+        let got = run(LayerKind::Concatenation { axis }, &xs, 3);
+        let ts: Vec<T> = xs.iter().map(|x| x.t()).collect();
+        check(&format!("concatenation axis {axis}"), &got[0], &r::concat(&ts, axis + 1, 3));
+    }
+}
+
+#[test]
+fn elementwise() {
+    use ElementWiseOperation::*;
+    let mut rng = Rng::new(12);
+    let pairs: [(&[usize], usize, &[usize], usize); 5] = [
+        (&[3, 4, 5], 3, &[3, 4, 5], 3),
+        (&[3, 4, 5], 3, &[3, 1, 5], 3),
+        (&[1, 4, 1], 3, &[3, 1, 5], 3),
+        (&[3, 4, 5], 3, &[3, 4, 5], 1),
+        (&[2, 1, 3, 1], 1, &[1, 4, 1, 5], 3),
+    ];
+    for &op in ElementWiseOperation::ALL {
+        for (sa, ba, sb, bb) in pairs {
+            let mut a = input(&mut rng, ba, sa);
+            let mut b = input(&mut rng, bb, sb);
+            match op {
+                // Positive bases for real powers; divisors away from 0.
+                Pow => a.data.iter_mut().for_each(|v| *v = v.abs() + 0.1),
+                Div | FloorDiv => {
+                    a.data.iter_mut().for_each(|v| *v *= 10.0);
+                    b.data.iter_mut().for_each(|v| *v = v.signum() * (v.abs() + 0.5));
+                }
+                _ => {}
+            }
+            let got = run(LayerKind::ElementWise { op }, &[a.clone(), b.clone()], 3);
+            let f = move |x: f64, y: f64| match op {
+                Sum => x + y,
+                Prod => x * y,
+                Max => x.max(y),
+                Min => x.min(y),
+                Sub => x - y,
+                Div => x / y,
+                Pow => x.powf(y),
+                FloorDiv => (x / y).floor(),
+            };
+            let want = r::binary(&r::repeat_batch(&a.t(), 3), &r::repeat_batch(&b.t(), 3), f);
+            check(&format!("elementwise {op:?} {sa:?}x{ba} {sb:?}x{bb}"), &got[0], &want);
+        }
+    }
+}
+
+#[test]
+fn unary() {
+    use UnaryOperation::*;
+    let mut rng = Rng::new(13);
+    for &op in UnaryOperation::ALL {
+        let (lo, hi) = match op {
+            Log | Sqrt => (0.05, 4.0),
+            Recip => (0.2, 3.0),
+            Asin | Acos | Atanh => (-0.95, 0.95),
+            Acosh => (1.0, 5.0),
+            Tan => (-1.4, 1.4),
+            Exp | Sinh | Cosh => (-5.0, 5.0),
+            Erf => (-4.5, 4.5),
+            _ => (-3.0, 3.0),
+        };
+        let mut x = input(&mut rng, 3, &[3, 2, 7]);
+        x.data = rng.vec(x.data.len(), lo, hi);
+        let got = run(LayerKind::Unary { op }, &[x.clone()], 3);
+        check(&format!("unary {op:?}"), &got[0], &r::unary(&x.t(), op));
+    }
+}
+
+#[test]
+fn identity_and_batch_broadcast() {
+    let mut rng = Rng::new(14);
+    let x = input(&mut rng, 3, &[2, 3, 4]);
+    let got = run(LayerKind::Identity, &[x.clone()], 3);
+    check("identity", &got[0], &x.t());
+    let x = input(&mut rng, 1, &[2, 3, 4]);
+    let got = run(LayerKind::Activation { kind: ActivationType::Relu, alpha: 0.0, beta: 0.0 }, &[x.clone()], 3);
+    check("relu of a batch-invariant input", &got[0], &r::repeat_batch(&r::activation(&x.t(), ActivationType::Relu, 0.0, 0.0), 3));
+}
+
+// ---------------------------------------------------------------- data movement
+
+#[test]
+fn padding() {
+    let mut rng = Rng::new(15);
+    for (pre, post) in [([1, 2], [3, 0]), ([0, 0], [0, 0]), ([-1, 2], [1, -2]), ([-2, -1], [-1, -3])] {
+        for shape in [vec![3, 6, 7], vec![2, 2, 5, 6]] {
+            let x = input(&mut rng, 3, &shape);
+            let got = run(LayerKind::Padding { pre, post }, &[x.clone()], 3);
+            check(&format!("padding {pre:?} {post:?} {shape:?}"), &got[0], &r::padding(&x.t(), pre, post));
+        }
+    }
+}
+
+#[test]
+fn shuffle() {
+    let mut rng = Rng::new(16);
+    let cases: Vec<(Vec<usize>, Option<Vec<i64>>, Vec<usize>)> = vec![
+        (vec![], None, vec![]),
+        (vec![2, 0, 1], None, vec![]),
+        (vec![], Some(vec![6, -1]), vec![]),
+        (vec![], Some(vec![0, 0, 5]), vec![2, 0, 1]),
+        (vec![1, 2, 0], Some(vec![-1, 3]), vec![1, 0]),
+        (vec![0, 2, 1], Some(vec![3, 5, 4]), vec![2, 1, 0]),
+        (vec![], Some(vec![60]), vec![0]),
+    ];
+    for (first, reshape, second) in cases {
+        let p = infer8::network::ShuffleParams { first_transpose: first, reshape, second_transpose: second };
+        let x = input(&mut rng, 3, &[3, 4, 5]);
+        let got = run(LayerKind::Shuffle(p.clone()), &[x.clone()], 3);
+        check(&format!("shuffle {p:?}"), &got[0], &r::shuffle(&x.t(), &p));
+    }
+}
+
+#[test]
+fn constant() {
+    let mut rng = Rng::new(17);
+    let w = weights(&mut rng, 24);
+    let got = run(LayerKind::Constant { dims: vec![2, 3, 4], weights: w.clone() }, &[], 1);
+    check("constant", &got[0], &T::new(&[1, 2, 3, 4], &w.values));
+}
+
+#[test]
+fn slice() {
+    let mut rng = Rng::new(18);
+    let cases: [(Vec<i64>, Vec<usize>, Vec<i64>); 5] = [
+        (vec![0, 0, 0], vec![4, 5, 6], vec![1, 1, 1]),
+        (vec![1, 2, 0], vec![2, 2, 3], vec![2, 1, 2]),
+        (vec![3, 4, 5], vec![2, 3, 3], vec![-1, -2, -2]),
+        (vec![0, 4, 1], vec![4, 5, 2], vec![1, -1, 3]),
+        (vec![2, 0, 5], vec![1, 1, 6], vec![1, 1, -1]),
+    ];
+    for (start, size, stride) in cases {
+        let x = input(&mut rng, 3, &[4, 5, 6]);
+        let kind = LayerKind::Slice { start: start.clone(), size: size.clone(), stride: stride.clone() };
+        let got = run(kind, &[x.clone()], 3);
+        check(&format!("slice {start:?} {size:?} {stride:?}"), &got[0], &r::slice(&x.t(), &start, &size, &stride));
+    }
+}
+
+#[test]
+fn reduce() {
+    let mut rng = Rng::new(19);
+    for &op in ReduceOperation::ALL {
+        for axes in [0b001, 0b010, 0b100, 0b101, 0b111, 0b110] {
+            for keep_dims in [true, false] {
+                let mut x = input(&mut rng, 3, &[3, 4, 5]);
+                if op == ReduceOperation::Prod {
+                    x.data.iter_mut().for_each(|v| *v = 1.0 + *v * 0.3);
+                }
+                let got = run(LayerKind::Reduce { op, axes, keep_dims }, &[x.clone()], 3);
+                check(&format!("reduce {op:?} {axes:#b} keep={keep_dims}"), &got[0], &r::reduce(&x.t(), op, axes, keep_dims));
+            }
+        }
+    }
+}
+
+#[test]
+fn top_k() {
+    let mut rng = Rng::new(20);
+    for &op in TopKOperation::ALL {
+        for (axis, k) in [(0, 2), (1, 4), (2, 1), (2, 6), (1, 9)] {
+            // Few distinct values, so ties are common.
+            let mut x = input(&mut rng, 3, &[3, 9, 6]);
+            x.data.iter_mut().for_each(|v| *v = (*v * 3.0).round());
+            let got = run(LayerKind::TopK { op, k, axes: 1 << axis }, &[x.clone()], 3);
+            let (v, i) = r::topk(&x.t(), op == TopKOperation::Max, k, axis + 1);
+            check(&format!("top-k {op:?} axis {axis} k {k} values"), &got[0], &v);
+            assert_eq!(got[1].data, i.data.iter().map(|&v| v as f32).collect::<Vec<_>>(), "top-k {op:?} axis {axis} k {k} indices");
+        }
+    }
+}
+
+#[test]
+fn matrix_multiply() {
+    use MatrixOperation::*;
+    let mut rng = Rng::new(21);
+    let cases: [(&[usize], usize, MatrixOperation, &[usize], usize, MatrixOperation); 8] = [
+        (&[5, 7], 3, None, &[7, 9], 3, None),
+        (&[7, 5], 3, Transpose, &[7, 9], 1, None),
+        (&[5, 7], 3, None, &[9, 7], 3, Transpose),
+        (&[7, 5], 1, Transpose, &[9, 7], 3, Transpose),
+        (&[7], 3, Vector, &[7, 9], 3, None),
+        (&[5, 7], 3, None, &[7], 3, Vector),
+        (&[2, 1, 5, 7], 3, None, &[1, 3, 7, 4], 1, None),
+        (&[4, 13, 300], 3, None, &[300, 17], 1, None),
+    ];
+    for (sa, ba, op0, sb, bb, op1) in cases {
+        let a = input(&mut rng, ba, sa);
+        let b = input(&mut rng, bb, sb);
+        let got = run(LayerKind::MatrixMultiply { op0, op1 }, &[a.clone(), b.clone()], 3);
+        let want = r::matmul(&r::repeat_batch(&a.t(), 3), &r::repeat_batch(&b.t(), 3), op0, op1);
+        check(&format!("matrix multiply {sa:?} {op0:?} x {sb:?} {op1:?}"), &got[0], &want);
+    }
+}
+
+#[test]
+fn gather() {
+    let mut rng = Rng::new(22);
+    for (axis, idx_shape, ib) in [(0, vec![2], 1), (1, vec![2, 3], 1), (2, vec![4], 3), (1, vec![1], 3)] {
+        let shape = [3, 4, 5];
+        let x = input(&mut rng, 3, &shape);
+        let n = idx_shape.iter().product::<usize>() * ib;
+        let data = (0..n).map(|_| rng.below(shape[axis]) as f32).collect();
+        let idx = Input { shape: idx_shape.clone(), data, batch: ib, dtype: DataType::Int32 };
+        let got = run(LayerKind::Gather { axis }, &[x.clone(), idx.clone()], 3);
+        check(&format!("gather axis {axis} indices {idx_shape:?}x{ib}"), &got[0], &r::gather(&x.t(), &idx.t(), axis));
+    }
+}
+
+#[test]
+fn gather_rejects_out_of_range_indices() {
+    let shape = [3usize, 4];
+    let layer = CpuLayer::new(&LayerKind::Gather { axis: 1 }, &[&shape, &[2]], &[&[3, 2]]).expect("new");
+    let x = vec![0.0; 12];
+    for bad in [4.0, -1.0, 1.5] {
+        let idx = [0.0, bad];
+        let mut y = vec![0.0; 6];
+        let ins = [In { data: &x, batch: 1, shape: &shape }, In { data: &idx, batch: 1, shape: &[2] }];
+        let err = layer.run(1, &ins, &mut [Out { data: &mut y, shape: &[3, 2] }], &mut []).expect_err("accepted");
+        assert!(err.to_string().contains(&format!("{bad}")), "{err}");
+    }
+}
+
+#[test]
+fn bad_buffers_are_errors() {
+    let mut rng = Rng::new(23);
+    let p = conv_params(&mut rng, &CONV, false);
+    let layer = CpuLayer::new(&LayerKind::Convolution(p), &[&[3, 7, 9]], &[&[4, 5, 8]]).expect("new");
+    let x = vec![0.0; 2 * 189];
+    let mut y = vec![0.0; 3 * 160];
+    let mut scratch = vec![0.0; layer.scratch_len(3)];
+    let ins = [In { data: &x, batch: 3, shape: &[3, 7, 9] }];
+    assert!(layer.run(3, &ins, &mut [Out { data: &mut y, shape: &[4, 5, 8] }], &mut scratch).is_err());
+    let ins = [In { data: &x, batch: 2, shape: &[3, 7, 9] }];
+    assert!(layer.run(2, &ins, &mut [Out { data: &mut y, shape: &[4, 5, 8] }], &mut []).is_err());
+    assert!(CpuLayer::new(&LayerKind::Identity, &[&[3, 7, 9]], &[&[4, 5, 8]]).is_err());
+}
+
 // ---------------------------------------------------------------- shape errors
 
 /// Adding the layer must fail, and the message must say why.
@@ -335,4 +656,37 @@ fn impossible_shapes_are_rejected() {
     rejected(LayerKind::Gather { axis: 3 }, &[(&[3, 4, 5], f), (&[2], DataType::Int32)], "out of range");
     rejected(LayerKind::Padding { pre: [-3, 0], post: [-2, 0] }, &[(&[3, 4, 5], f)], "leaves");
     rejected(LayerKind::Lrn { window: 4, alpha: 1.0, beta: 0.75, k: 1.0 }, &[(&[3, 4, 5], f)], "odd");
+}
+
+/// Ad-hoc timing of LeNet's heavy layers at batch 100 (prints; no assertion). Run with
+/// `cargo test --release --test ops_cpu -- --ignored --nocapture lenet_timing`.
+#[test]
+#[ignore]
+fn lenet_timing() {
+    let mut rng = Rng::new(99);
+    let batch = 100;
+    let conv = |c, k| {
+        let p = conv_params(&mut Rng::new(1), &ConvCase { c, k, kernel: [5, 5], ..CONV }, false);
+        LayerKind::Convolution(p)
+    };
+    let fc = LayerKind::FullyConnected { nb_outputs: 500, kernel: weights(&mut rng, 500 * 800), bias: weights(&mut rng, 500) };
+    for (name, kind, shape, out) in [
+        ("conv1", conv(1, 20), vec![1, 28, 28], vec![20, 24, 24]),
+        ("conv2", conv(20, 50), vec![20, 12, 12], vec![50, 8, 8]),
+        ("ip1", fc, vec![50, 4, 4], vec![500, 1, 1]),
+    ] {
+        let layer = CpuLayer::new(&kind, &[&shape], &[&out]).expect("new");
+        let x = rng.vec(batch * volume(&shape), -1.0, 1.0);
+        let mut y = vec![0.0; batch * volume(&out)];
+        let mut scratch = vec![0.0; layer.scratch_len(batch)];
+        let mut times = Vec::new();
+        for _ in 0..200 {
+            let t = std::time::Instant::now();
+            let ins = [In { data: &x, batch, shape: &shape }];
+            layer.run(batch, &ins, &mut [Out { data: &mut y, shape: &out }], &mut scratch).expect("run");
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        eprintln!("{name}: median {:.3} ms, min {:.3} ms", times[100], times[0]);
+    }
 }

@@ -13,7 +13,7 @@ use crate::logger::{Logger, Severity, SharedLogger};
 
 /// A library object handed to C++: it knows the logger its errors go to.
 pub trait Object {
-    fn logger(&self) -> &SharedLogger;
+    fn logger(&self) -> SharedLogger;
 }
 
 /// Names the exported function (`Interface::method`) that must panic on purpose, so that tests can
@@ -65,7 +65,7 @@ pub fn method<T: Object, R>(func: &str, this: *mut T, default: R, body: impl FnO
         logger::process_logger().log(Severity::Error, &format!("{func}: `this` is null"));
         return default;
     };
-    let log = obj.logger().clone();
+    let log = obj.logger();
     guard(func, &*log, default, || body(obj))
 }
 
@@ -76,7 +76,25 @@ pub fn shared_method<T: Object, R>(func: &str, this: *const T, default: R, body:
         logger::process_logger().log(Severity::Error, &format!("{func}: `this` is null"));
         return default;
     };
-    guard(func, &**obj.logger(), default, || body(obj))
+    guard(func, &*obj.logger(), default, || body(obj))
+}
+
+/// `destroy()` and the destructor slots of an object the caller owns: frees it (a `Box` made by
+/// the library) inside the boundary.
+///
+/// # Safety
+/// A non-null `this` must be a boxed object of this library that the caller gives up.
+pub unsafe fn release<T: Object>(func: &str, this: *mut T) {
+    // SAFETY: per the contract above.
+    let log = unsafe { this.as_ref() }.map_or_else(logger::process_logger, |o| o.logger());
+    guard(func, &*log, (), || {
+        if this.is_null() {
+            crate::bail!(InvalidArgument, "`this` is null");
+        }
+        // SAFETY: per the contract above.
+        drop(unsafe { Box::from_raw(this) });
+        Ok(())
+    })
 }
 
 /// A free function (`createInferBuilder_INTERNAL`, …): errors go to the process logger.

@@ -98,6 +98,8 @@ pub struct RawWeights {
 }
 
 impl RawWeights {
+    pub const EMPTY: RawWeights = RawWeights { type_: 0, values: std::ptr::null(), count: 0 };
+
     /// The C++ view of stored weights: FP32 values owned by the network or engine, valid until the
     /// layer changes.
     pub fn of(w: &Weights) -> RawWeights {

@@ -9,7 +9,6 @@ use std::ffi::{CStr, CString, c_char, c_void};
 use std::ptr::NonNull;
 use std::sync::{Arc, RwLock};
 
-use super::vtable;
 use crate::logger::{Logger, Severity, SharedLogger, StderrLogger};
 
 vtable! {

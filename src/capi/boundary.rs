@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 use crate::logger::{Severity, SharedLogger};
@@ -40,11 +41,24 @@ impl Reporter {
     }
 }
 
+/// Names the exported function that must panic on purpose (`INFER8_TEST_PANIC`, shared with the C++
+/// ABI's boundary), so tests can prove the boundary of a real entry point; read once per process.
+fn test_panic_target() -> Option<&'static str> {
+    static TARGET: OnceLock<Option<String>> = OnceLock::new();
+    TARGET.get_or_init(|| std::env::var("INFER8_TEST_PANIC").ok()).as_deref()
+}
+
 /// Runs one exported function's body: `Ok(v)` returns `v`; an error or a panic is reported as
 /// `"<func>: <message>"` and `default` is returned.
 pub fn run<T>(func: &'static str, default: T, body: impl FnOnce(&mut Reporter) -> Result<T>) -> T {
     let mut reporter = Reporter::default();
-    match catch_unwind(AssertUnwindSafe(|| body(&mut reporter))) {
+    let call = |rep: &mut Reporter| {
+        if test_panic_target() == Some(func) {
+            panic!("INFER8_TEST_PANIC requested a panic in {func}");
+        }
+        body(rep)
+    };
+    match catch_unwind(AssertUnwindSafe(|| call(&mut reporter))) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
             reporter.fail(Severity::Error, format!("{func}: {e}"));

@@ -29,6 +29,8 @@ pub struct ExecutionContext {
     scratch: Vec<f32>,
     /// Network inputs converted to f32 (non-FP32 bindings, FP16 rounding), by input position.
     staging: Vec<Vec<f32>>,
+    /// The INT8 values an INT8 layer reads (its input on its scale's grid), one buffer per input.
+    quantized: Vec<Vec<f32>>,
     profiler: Option<Box<dyn Profiler>>,
     pub name: String,
     pub debug_sync: bool,
@@ -82,6 +84,14 @@ fn encode(values: &[f32], dtype: DataType, out: &mut [u8]) {
     }
 }
 
+/// The values an INT8 tensor holds: `clamp(round(x / scale), -127, 127) * scale` (TensorRT's
+/// symmetric quantization). The products and sums the layer computes from them are exact integers
+/// times `scale_in * scale_w`, which is what an INT32-accumulating kernel computes.
+fn quantize_into(x: &[f32], scale: f32, out: &mut Vec<f32>) {
+    out.clear();
+    out.extend(x.iter().map(|&v| (v / scale).round().clamp(-127.0, 127.0) * scale));
+}
+
 /// FP16 storage: values take the nearest half-precision value (round to nearest even).
 pub fn round_to_half(values: &mut [f32]) {
     for v in values {
@@ -103,7 +113,9 @@ impl ExecutionContext {
             scratch_len = scratch_len.max(k.scratch_len(engine.max_batch_size));
             kernels.push(k);
         }
+        let max_inputs = net.layers.iter().map(|l| l.inputs.len()).max().unwrap_or(0);
         Ok(ExecutionContext {
+            quantized: vec![Vec::new(); max_inputs],
             arena: vec![0.0; engine.plan.arena_len * engine.max_batch_size],
             scratch: vec![0.0; scratch_len],
             staging: vec![Vec::new(); net.inputs.len()],
@@ -189,7 +201,7 @@ impl ExecutionContext {
         for (step, &l) in engine.order.iter().enumerate() {
             let layer = &net.layers[l];
             let start = Instant::now();
-            let items = |t: TensorId| if net.tensors[t].broadcast_across_batch { 1 } else { batch };
+            let items = |t: TensorId| items_of(net, t, batch);
             let mut ins = Vec::with_capacity(layer.inputs.len());
             for &t in &layer.inputs {
                 let data: &[f32] = if let Some(slot) = net.inputs.iter().position(|&i| i == t) {
@@ -206,6 +218,13 @@ impl ExecutionContext {
                     unsafe { std::slice::from_raw_parts(p, len) }
                 };
                 ins.push(In { data, batch: items(t), shape: &net.tensors[t].shape });
+            }
+            if engine.precisions[l] == Precision::Int8 {
+                for ((input, &t), q) in ins.iter_mut().zip(&layer.inputs).zip(self.quantized.iter_mut()) {
+                    let scale = engine.scales[t].ok_or_else(|| Error::Runtime(format!("INT8 layer '{}' has no input scale", layer.name)))?;
+                    quantize_into(input.data, scale, q);
+                    input.data = q;
+                }
             }
             let run_batch = if layer.outputs.iter().all(|&t| net.tensors[t].broadcast_across_batch) { 1 } else { batch };
             let mut outs = Vec::with_capacity(layer.outputs.len());

@@ -295,3 +295,330 @@ pub fn softmax(x: &T, axis: usize) -> T {
     }
     y
 }
+
+/// Element-wise `f(a, b)` with broadcasting: equal ranks, each dimension equal or 1.
+pub fn binary(a: &T, b: &T, f: impl Fn(f64, f64) -> f64) -> T {
+    assert_eq!(a.shape.len(), b.shape.len());
+    let shape: Vec<usize> = a.shape.iter().zip(&b.shape).map(|(&x, &y)| x.max(y)).collect();
+    let mut y = T::zeros(&shape);
+    for i in 0..y.data.len() {
+        let idx = unravel(i, &shape);
+        let at = |t: &T| {
+            let j: Vec<usize> = idx.iter().zip(&t.shape).map(|(&i, &n)| if n == 1 { 0 } else { i }).collect();
+            t.data[ravel(&j, &t.shape)]
+        };
+        y.data[i] = f(at(a), at(b));
+    }
+    y
+}
+
+/// Cross-channel LRN; channels are dimension n-3.
+pub fn lrn(x: &T, window: usize, alpha: f32, beta: f32, k: f32) -> T {
+    let r = x.shape.len();
+    let c = x.shape[r - 3];
+    let st = x.strides();
+    let mut y = x.clone();
+    for i in 0..x.data.len() {
+        let ch = unravel(i, &x.shape)[r - 3] as i64;
+        let half = (window / 2) as i64;
+        let mut sum = 0.0;
+        for j in (ch - half).max(0)..=(ch + half).min(c as i64 - 1) {
+            let v = x.data[(i as i64 + (j - ch) * st[r - 3] as i64) as usize];
+            sum += v * v;
+        }
+        y.data[i] = x.data[i] / (k as f64 + alpha as f64 / window as f64 * sum).powf(beta as f64);
+    }
+    y
+}
+
+pub fn scale(x: &T, mode: infer8::types::ScaleMode, shift: &[f32], scale: &[f32], power: &[f32]) -> T {
+    use infer8::types::ScaleMode;
+    let r = x.shape.len();
+    let per_item: usize = x.shape[1..].iter().product();
+    let mut y = x.clone();
+    for i in 0..x.data.len() {
+        let c = match mode {
+            ScaleMode::Uniform => 0,
+            ScaleMode::Channel => unravel(i, &x.shape)[r - 3],
+            ScaleMode::Elementwise => i % per_item,
+        };
+        let get = |w: &[f32], d: f64| w.get(c).map_or(d, |&v| v as f64);
+        y.data[i] = (x.data[i] * get(scale, 1.0) + get(shift, 0.0)).powf(get(power, 1.0));
+    }
+    y
+}
+
+/// Concatenation along `axis` of the full shape; batch-1 inputs are repeated to `batch`.
+pub fn concat(xs: &[T], axis: usize, batch: usize) -> T {
+    let xs: Vec<T> = xs.iter().map(|x| repeat_batch(x, batch)).collect();
+    let mut shape = xs[0].shape.clone();
+    shape[axis] = xs.iter().map(|x| x.shape[axis]).sum();
+    let mut y = T::zeros(&shape);
+    let mut off = 0;
+    for x in &xs {
+        for i in 0..x.data.len() {
+            let mut idx = unravel(i, &x.shape);
+            idx[axis] += off;
+            y.data[ravel(&idx, &shape)] = x.data[i];
+        }
+        off += x.shape[axis];
+    }
+    y
+}
+
+pub fn repeat_batch(x: &T, batch: usize) -> T {
+    if x.shape[0] == batch {
+        return x.clone();
+    }
+    let mut shape = x.shape.clone();
+    shape[0] = batch;
+    T { shape, data: (0..batch).flat_map(|_| x.data.iter().copied()).collect() }
+}
+
+/// erf by composite Simpson integration of `2/√π · e^{-t²}` (independent of the kernel's series).
+pub fn erf(x: f64) -> f64 {
+    let n = 2000;
+    let h = x / n as f64;
+    let f = |t: f64| (-t * t).exp();
+    let mut s = f(0.0) + f(x);
+    for i in 1..n {
+        s += f(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+    }
+    s * h / 3.0 * 2.0 / std::f64::consts::PI.sqrt()
+}
+
+pub fn unary(x: &T, op: infer8::types::UnaryOperation) -> T {
+    use infer8::types::UnaryOperation::*;
+    let f = |v: f64| match op {
+        Exp => v.exp(),
+        Log => v.ln(),
+        Sqrt => v.sqrt(),
+        Recip => 1.0 / v,
+        Abs => v.abs(),
+        Neg => -v,
+        Sin => v.sin(),
+        Cos => v.cos(),
+        Tan => v.tan(),
+        Sinh => v.sinh(),
+        Cosh => v.cosh(),
+        Asin => v.asin(),
+        Acos => v.acos(),
+        Atan => v.atan(),
+        Asinh => v.asinh(),
+        Acosh => v.acosh(),
+        Atanh => v.atanh(),
+        Ceil => v.ceil(),
+        Floor => v.floor(),
+        Erf => erf(v),
+    };
+    T { shape: x.shape.clone(), data: x.data.iter().map(|&v| f(v)).collect() }
+}
+
+/// Zero padding of the last two dimensions; negative amounts crop.
+pub fn padding(x: &T, pre: [i64; 2], post: [i64; 2]) -> T {
+    let r = x.shape.len();
+    let mut shape = x.shape.clone();
+    shape[r - 2] = (x.shape[r - 2] as i64 + pre[0] + post[0]) as usize;
+    shape[r - 1] = (x.shape[r - 1] as i64 + pre[1] + post[1]) as usize;
+    let mut y = T::zeros(&shape);
+    for i in 0..y.data.len() {
+        let mut idx = unravel(i, &shape);
+        let iy = idx[r - 2] as i64 - pre[0];
+        let ix = idx[r - 1] as i64 - pre[1];
+        if iy >= 0 && ix >= 0 && iy < x.shape[r - 2] as i64 && ix < x.shape[r - 1] as i64 {
+            idx[r - 2] = iy as usize;
+            idx[r - 1] = ix as usize;
+            y.data[i] = x.data[ravel(&idx, &x.shape)];
+        }
+    }
+    y
+}
+
+/// Permutes the non-batch axes: output axis `i` is input axis `perm[i]`.
+pub fn transpose(x: &T, perm: &[usize]) -> T {
+    if perm.is_empty() {
+        return x.clone();
+    }
+    let mut shape = vec![x.shape[0]];
+    shape.extend(perm.iter().map(|&p| x.shape[p + 1]));
+    let mut y = T::zeros(&shape);
+    for i in 0..y.data.len() {
+        let o = unravel(i, &shape);
+        let mut idx = vec![0; shape.len()];
+        idx[0] = o[0];
+        for (d, &p) in perm.iter().enumerate() {
+            idx[p + 1] = o[d + 1];
+        }
+        y.data[i] = x.data[ravel(&idx, &x.shape)];
+    }
+    y
+}
+
+pub fn shuffle(x: &T, p: &infer8::network::ShuffleParams) -> T {
+    let mut t = transpose(x, &p.first_transpose);
+    if let Some(spec) = &p.reshape {
+        let vol: usize = t.shape[1..].iter().product();
+        let mut dims: Vec<i64> = spec.iter().enumerate().map(|(i, &d)| if d == 0 { t.shape[i + 1] as i64 } else { d }).collect();
+        let known: i64 = dims.iter().filter(|&&d| d > 0).product();
+        for d in &mut dims {
+            if *d == -1 {
+                *d = vol as i64 / known;
+            }
+        }
+        t.shape = std::iter::once(t.shape[0]).chain(dims.iter().map(|&d| d as usize)).collect();
+        assert_eq!(t.shape[1..].iter().product::<usize>(), vol);
+    }
+    transpose(&t, &p.second_transpose)
+}
+
+/// Slice of the non-batch dimensions.
+pub fn slice(x: &T, start: &[i64], size: &[usize], stride: &[i64]) -> T {
+    let mut shape = vec![x.shape[0]];
+    shape.extend(size);
+    let mut y = T::zeros(&shape);
+    for i in 0..y.data.len() {
+        let o = unravel(i, &shape);
+        let mut idx = vec![o[0]];
+        for d in 0..size.len() {
+            idx.push((start[d] + o[d + 1] as i64 * stride[d]) as usize);
+        }
+        y.data[i] = x.data[ravel(&idx, &x.shape)];
+    }
+    y
+}
+
+pub fn reduce(x: &T, op: infer8::types::ReduceOperation, axes: u32, keep: bool) -> T {
+    use infer8::types::ReduceOperation::*;
+    let reduced = |d: usize| d > 0 && axes >> (d - 1) & 1 == 1;
+    let kept: Vec<usize> = (0..x.shape.len()).map(|d| if reduced(d) { 1 } else { x.shape[d] }).collect();
+    let mut acc = vec![Vec::new(); kept.iter().product()];
+    for i in 0..x.data.len() {
+        let idx: Vec<usize> = unravel(i, &x.shape).iter().enumerate().map(|(d, &v)| if reduced(d) { 0 } else { v }).collect();
+        acc[ravel(&idx, &kept)].push(x.data[i]);
+    }
+    let data = acc
+        .iter()
+        .map(|v| match op {
+            Sum => v.iter().sum(),
+            Prod => v.iter().product(),
+            Max => v.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+            Min => v.iter().cloned().fold(f64::INFINITY, f64::min),
+            Avg => v.iter().sum::<f64>() / v.len() as f64,
+        })
+        .collect();
+    let shape = if keep { kept } else { (0..x.shape.len()).filter(|&d| !reduced(d)).map(|d| x.shape[d]).collect() };
+    T { shape, data }
+}
+
+/// Values and indices of the `k` best along `axis` (full shape), ties broken by lower index.
+pub fn topk(x: &T, max: bool, k: usize, axis: usize) -> (T, T) {
+    let mut shape = x.shape.clone();
+    shape[axis] = k;
+    let (mut v, mut ix) = (T::zeros(&shape), T::zeros(&shape));
+    let st = x.strides();
+    for i in 0..v.data.len() {
+        let o = unravel(i, &shape);
+        if o[axis] != 0 {
+            continue;
+        }
+        let mut base = o.clone();
+        base[axis] = 0;
+        let b = ravel(&base, &x.shape);
+        let mut lane: Vec<(f64, usize)> = (0..x.shape[axis]).map(|j| (x.data[b + j * st[axis]], j)).collect();
+        lane.sort_by(|a, b| {
+            let ord = a.0.partial_cmp(&b.0).expect("no NaN");
+            (if max { ord.reverse() } else { ord }).then(a.1.cmp(&b.1))
+        });
+        let ost = strides(&shape);
+        for (r, (val, j)) in lane.into_iter().take(k).enumerate() {
+            v.data[i + r * ost[axis]] = val;
+            ix.data[i + r * ost[axis]] = j as f64;
+        }
+    }
+    (v, ix)
+}
+
+/// Matrix product of full-shape tensors (batch first): `trans`/`vector` per operand.
+pub fn matmul(a: &T, b: &T, op0: infer8::types::MatrixOperation, op1: infer8::types::MatrixOperation) -> T {
+    use infer8::types::MatrixOperation::*;
+    let mat = |_: &T, op| if op == Vector { 1 } else { 2 };
+    let (la, lb) = (&a.shape[..a.shape.len() - mat(a, op0)], &b.shape[..b.shape.len() - mat(b, op1)]);
+    // Align missing leading dims (besides the batch) as 1s.
+    let pad = |l: &[usize], n: usize| {
+        let mut v = vec![l[0]];
+        v.extend(std::iter::repeat_n(1, n - l.len()));
+        v.extend(&l[1..]);
+        v
+    };
+    let n_lead = la.len().max(lb.len());
+    let (la, lb) = (pad(la, n_lead), pad(lb, n_lead));
+    let lead: Vec<usize> = la.iter().zip(&lb).map(|(&x, &y)| x.max(y)).collect();
+    let (m, k) = match op0 {
+        None => (a.shape[a.shape.len() - 2], a.shape[a.shape.len() - 1]),
+        Transpose => (a.shape[a.shape.len() - 1], a.shape[a.shape.len() - 2]),
+        Vector => (1, a.shape[a.shape.len() - 1]),
+    };
+    let n = match op1 {
+        None => b.shape[b.shape.len() - 1],
+        Transpose => b.shape[b.shape.len() - 2],
+        Vector => 1,
+    };
+    let mut shape = lead.clone();
+    if op0 != Vector {
+        shape.push(m);
+    }
+    if op1 != Vector {
+        shape.push(n);
+    }
+    let mut y = T::zeros(&shape);
+    let count: usize = lead.iter().product();
+    for l in 0..count {
+        let idx = unravel(l, &lead);
+        let pick = |ls: &[usize]| -> usize {
+            let j: Vec<usize> = idx.iter().zip(ls).map(|(&i, &n)| if n == 1 { 0 } else { i }).collect();
+            ravel(&j, ls)
+        };
+        let (ma, mb) = (pick(&la), pick(&lb));
+        let ea = |i: usize, p: usize| match op0 {
+            None => a.data[ma * m * k + i * k + p],
+            Transpose => a.data[ma * m * k + p * m + i],
+            Vector => a.data[ma * k + p],
+        };
+        let eb = |p: usize, j: usize| match op1 {
+            None => b.data[mb * k * n + p * n + j],
+            Transpose => b.data[mb * k * n + j * k + p],
+            Vector => b.data[mb * k + p],
+        };
+        for i in 0..m {
+            for j in 0..n {
+                y.data[(l * m + i) * n + j] = (0..k).map(|p| ea(i, p) * eb(p, j)).sum();
+            }
+        }
+    }
+    y
+}
+
+/// Gather along `axis` of the non-batch dims; `idx` has its own batch (1 or the data's).
+pub fn gather(x: &T, idx: &T, axis: usize) -> T {
+    let batch = x.shape[0];
+    let xs = &x.shape[1..];
+    let mut shape = vec![batch];
+    shape.extend(&xs[..axis]);
+    shape.extend(&idx.shape[1..]);
+    shape.extend(&xs[axis + 1..]);
+    let ni: usize = idx.shape[1..].iter().product();
+    let ri = idx.shape.len() - 1;
+    let mut y = T::zeros(&shape);
+    for i in 0..y.data.len() {
+        let o = unravel(i, &shape);
+        let ib = if idx.shape[0] == 1 { 0 } else { o[0] };
+        let j = ravel(&o[1 + axis..1 + axis + ri], &idx.shape[1..]);
+        let g = idx.data[ib * ni + j] as usize;
+        let mut src = vec![o[0]];
+        src.extend(&o[1..1 + axis]);
+        src.push(g);
+        src.extend(&o[1 + axis + ri..]);
+        y.data[i] = x.data[ravel(&src, &x.shape)];
+    }
+    y
+}

@@ -8,6 +8,8 @@ use crate::network::ConvParams;
 use crate::network::shape::conv_geometry;
 use rayon::prelude::*;
 
+type Gemm = fn(usize, usize, usize, &[f32], &[f32], COut, Bias);
+
 pub struct Conv {
     /// Items per batch item: the product of the dimensions before C.
     outer: usize,
@@ -77,8 +79,15 @@ impl Conv {
     pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32]) {
         let items = batch * self.outer;
         let (isz, osz) = (self.c * self.hw[0] * self.hw[1], self.k * self.out[0] * self.out[1]);
-        let per = items.div_ceil(tasks(items));
         let col_len = self.col_len();
+        if items < rayon::current_num_threads() {
+            // Too few items to go around: threads share each item's GEMM instead.
+            for (item, yi) in y.data[..items * osz].chunks_exact_mut(osz).enumerate() {
+                self.one(x.item_of(item, self.outer, isz), yi, &mut scratch[..col_len], gemm::gemm_par);
+            }
+            return;
+        }
+        let per = items.div_ceil(tasks(items));
         y.data[..items * osz]
             .par_chunks_mut(per * osz)
             .zip(scratch.par_chunks_mut(col_len))
@@ -87,19 +96,19 @@ impl Conv {
                 for (i, yi) in ys.chunks_exact_mut(osz).enumerate() {
                     let item = t * per + i;
                     let xi = x.item_of(item, self.outer, isz);
-                    self.one(xi, yi, col);
+                    self.one(xi, yi, col, gemm::gemm);
                 }
             });
     }
 
-    fn one(&self, x: &[f32], y: &mut [f32], col: &mut [f32]) {
+    fn one(&self, x: &[f32], y: &mut [f32], col: &mut [f32], gemm: Gemm) {
         let (kg, p) = (self.k / self.groups, self.out[0] * self.out[1]);
         let glen = gemm::packed_a_len(kg, self.kdim);
         for g in 0..self.groups {
             self.im2col(x, g, col);
             let c = COut { data: &mut y[g * kg * p..], rs: p, cs: 1 };
             let w = &self.weights[g * glen..][..glen];
-            gemm::gemm(kg, p, self.kdim, w, col, c, Bias::Row(&self.bias[g * kg..]));
+            gemm(kg, p, self.kdim, w, col, c, Bias::Row(&self.bias[g * kg..]));
         }
     }
 

@@ -1,21 +1,23 @@
 //! Binary operations with broadcasting: `ElementWise` and `ParametricRelu`. A dimension of 1 (the
 //! batch of a batch-invariant input included) is repeated along the output's.
 
+use super::strided::MAX_DIMS;
 use super::{In, Out};
 use crate::types::ElementWiseOperation;
 
 /// Calls `f(a, b)` for every output element of `out` (`[batch, ..shape]`), where the inputs are
 /// broadcast to the output shape.
 fn broadcast2(batch: usize, a: &In, b: &In, out: &mut Out, f: impl Fn(f32, f32) -> f32) {
-    let mut dims = vec![batch];
-    dims.extend(out.shape);
-    let sa = strides(a.batch, a.shape, &dims);
-    let sb = strides(b.batch, b.shape, &dims);
-    let r = dims.len();
+    let r = out.shape.len() + 1;
+    let mut dims = [1usize; MAX_DIMS];
+    dims[0] = batch;
+    dims[1..r].copy_from_slice(out.shape);
+    let sa = strides(a.batch, a.shape, &dims[..r]);
+    let sb = strides(b.batch, b.shape, &dims[..r]);
     let inner = dims[r - 1];
     let rows: usize = dims[..r - 1].iter().product();
     let (ia, ib) = (sa[r - 1], sb[r - 1]);
-    let mut idx = vec![0usize; r];
+    let mut idx = [0usize; MAX_DIMS];
     for row in out.data[..rows * inner].chunks_exact_mut(inner) {
         let oa: usize = idx.iter().zip(&sa).map(|(i, s)| i * s).sum();
         let ob: usize = idx.iter().zip(&sb).map(|(i, s)| i * s).sum();
@@ -34,14 +36,13 @@ fn broadcast2(batch: usize, a: &In, b: &In, out: &mut Out, f: impl Fn(f32, f32) 
 }
 
 /// Strides of `[batch, ..shape]` in the output's index space: 0 where the input repeats.
-fn strides(batch: usize, shape: &[usize], dims: &[usize]) -> Vec<usize> {
-    let mut full = vec![batch];
-    full.extend(shape);
-    let mut s = vec![0; full.len()];
+fn strides(batch: usize, shape: &[usize], dims: &[usize]) -> [usize; MAX_DIMS] {
+    let mut s = [0; MAX_DIMS];
     let mut step = 1;
-    for d in (0..full.len()).rev() {
-        s[d] = if full[d] == 1 && dims[d] != 1 { 0 } else { step };
-        step *= full[d];
+    for d in (0..dims.len()).rev() {
+        let n = if d == 0 { batch } else { shape[d - 1] };
+        s[d] = if n == 1 && dims[d] != 1 { 0 } else { step };
+        step *= n;
     }
     s
 }

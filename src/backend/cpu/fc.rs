@@ -1,8 +1,8 @@
 //! Fully connected layer as one GEMM: `out[rows, N] = x[rows, K] · Wᵀ + bias`, with Wᵀ packed once.
 
 use super::conv::bias_or_zero;
-use super::gemm::{self, Bias, COut, MR};
-use super::{In, Out, tasks};
+use super::gemm::{self, Bias, COut, MR, NR};
+use super::{In, Out, tasks, tasks_for};
 use crate::error::Result;
 use rayon::prelude::*;
 
@@ -40,6 +40,32 @@ impl Fc {
         panels.div_ceil(tasks(panels))
     }
 
+    /// Threads take whole panels of rows.
+    fn rows(&self, rows: usize, x: &[f32], y: &mut [f32], scratch: &mut [f32]) {
+        let rows_per = self.split(rows) * MR;
+        let (k, n) = (self.kdim, self.nout);
+        y.par_chunks_mut(rows_per * n).zip(scratch.par_chunks_mut(rows_per * k)).enumerate().for_each(|(t, (ys, a))| {
+            let m = ys.len() / n;
+            gemm::pack_a(a, m, k, &x[t * rows_per * k..], k, 1);
+            let c = COut { data: ys, rs: n, cs: 1 };
+            gemm::gemm(m, n, k, a, &self.weights, c, Bias::Col(&self.bias));
+        });
+    }
+
+    /// A single row (batch 1) has no rows to share out: threads take column panels instead.
+    fn one_row(&self, x: &[f32], y: &mut [f32], a: &mut [f32]) {
+        let (k, n) = (self.kdim, self.nout);
+        gemm::pack_a(a, 1, k, x, k, 1);
+        let panels = n.div_ceil(NR);
+        let cols_per = panels.div_ceil(tasks_for(panels, n * k)) * NR;
+        let a = &a[..gemm::packed_a_len(1, k)];
+        y.par_chunks_mut(cols_per).enumerate().for_each(|(i, ys)| {
+            let c0 = i * cols_per;
+            let c = COut { data: ys, rs: n, cs: 1 };
+            gemm::gemm(1, c.data.len(), k, a, &self.weights[c0 * k..], c, Bias::Col(&self.bias[c0..]));
+        });
+    }
+
     pub fn scratch_len(&self, batch: usize) -> usize {
         gemm::packed_a_len(batch * self.outer, self.kdim)
     }
@@ -47,22 +73,14 @@ impl Fc {
     pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32]) {
         // A batch-invariant input gives batch-invariant rows: compute them once and copy.
         let rows = if x.batch == 1 { self.outer } else { batch * self.outer };
-        let rows_per = self.split(rows) * MR;
-        let (k, n) = (self.kdim, self.nout);
-        y.data[..rows * n]
-            .par_chunks_mut(rows_per * n)
-            .zip(scratch.par_chunks_mut(rows_per * k))
-            .enumerate()
-            .for_each(|(t, (ys, a))| {
-                let r0 = t * rows_per;
-                let m = ys.len() / n;
-                gemm::pack_a(a, m, k, &x.data[r0 * k..], k, 1);
-                let c = COut { data: ys, rs: n, cs: 1 };
-                gemm::gemm(m, n, k, a, &self.weights, c, Bias::Col(&self.bias));
-            });
+        if rows == 1 {
+            self.one_row(x.data, &mut y.data[..self.nout], scratch);
+        } else {
+            self.rows(rows, x.data, &mut y.data[..rows * self.nout], scratch);
+        }
         if x.batch == 1 {
             for b in 1..batch {
-                y.data.copy_within(..rows * n, b * rows * n);
+                y.data.copy_within(..rows * self.nout, b * rows * self.nout);
             }
         }
     }

@@ -4,7 +4,9 @@
 //! micro-kernel reads both operands contiguously and keeps an `MR x NR` tile of C in registers
 //! (12 ymm accumulators with AVX2). Weights are packed once when a layer is prepared; activations
 //! are packed (or written packed by im2col) into scratch at run time. Single-threaded: callers
-//! split the work across threads.
+//! split the work across threads, or call [`gemm_par`].
+
+use rayon::prelude::*;
 
 pub const MR: usize = 6;
 pub const NR: usize = 16;
@@ -65,7 +67,7 @@ pub struct COut<'a> {
 
 /// `C = A·B + bias` with A packed by [`pack_a`] (`m x k`) and B by [`pack_b`] (`k x n`).
 pub fn gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: COut, bias: Bias) {
-    let kernel = select();
+    let kernels = select();
     let (mp, np) = (m.div_ceil(MR), n.div_ceil(NR));
     let mut c = c;
     let mut tile: Tile = [[0.0; NR]; MR];
@@ -83,11 +85,36 @@ pub fn gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: COut, bias: B
             let bp = &b[pj * NR * k + k0 * NR..][..kc * NR];
             for pi in 0..mp {
                 let ap = &a[pi * MR * k + k0 * MR..][..kc * MR];
-                kernel(ap, bp, &mut tile);
+                // A single row (a batch-1 fully connected layer) would waste 5/6 of a tile.
+                if m == 1 {
+                    (kernels.row)(ap, bp, &mut tile[0]);
+                } else {
+                    (kernels.tile)(ap, bp, &mut tile);
+                }
                 store(&tile, pi, pj, m, n, &mut c, bias, k0 == 0);
             }
         }
     }
+}
+
+/// [`gemm`] with the row panels split across threads; C's rows must be contiguous (`cs == 1`).
+pub fn gemm_par(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: COut, bias: Bias) {
+    let panels = m.div_ceil(MR);
+    let t = super::tasks_for(panels, m * n * k);
+    if t == 1 || c.cs != 1 {
+        return gemm(m, n, k, a, b, c, bias);
+    }
+    let rows_per = panels.div_ceil(t) * MR;
+    let rs = c.rs;
+    c.data[..(m - 1) * rs + n].par_chunks_mut(rows_per * rs).enumerate().for_each(|(i, data)| {
+        let r0 = i * rows_per;
+        let rows = rows_per.min(m - r0);
+        let bias = match bias {
+            Bias::Row(v) => Bias::Row(&v[r0..]),
+            other => other,
+        };
+        gemm(rows, n, k, &a[r0 * k..], b, COut { data, rs, cs: 1 }, bias);
+    });
 }
 
 /// Adds (or on the first depth pass, writes) one tile into C, clipped to `m x n`.
@@ -132,14 +159,47 @@ fn store(t: &Tile, pi: usize, pj: usize, m: usize, n: usize, c: &mut COut, bias:
     }
 }
 
-type Kernel = fn(&[f32], &[f32], &mut Tile);
+/// Micro-kernels for a full tile and for a single row of A.
+struct Kernels {
+    tile: fn(&[f32], &[f32], &mut Tile),
+    row: fn(&[f32], &[f32], &mut [f32; NR]),
+}
 
-fn select() -> Kernel {
+fn select() -> Kernels {
     #[cfg(target_arch = "x86_64")]
     if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        return tile_fma_entry;
+        return Kernels { tile: tile_fma_entry, row: row_fma_entry };
     }
-    tile_portable
+    Kernels { tile: tile_portable, row: row_portable }
+}
+
+/// Row 0 of [`tile_portable`].
+fn row_portable(a: &[f32], b: &[f32], t: &mut [f32; NR]) {
+    let mut acc = [0.0; NR];
+    for (ak, bk) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        for (r, &y) in acc.iter_mut().zip(bk) {
+            *r += ak[0] * y;
+        }
+    }
+    *t = acc;
+}
+
+#[cfg(target_arch = "x86_64")]
+fn row_fma_entry(a: &[f32], b: &[f32], t: &mut [f32; NR]) {
+    // SAFETY: `select` returns this entry only after detecting AVX2 and FMA.
+    unsafe { row_fma(a, b, t) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn row_fma(a: &[f32], b: &[f32], t: &mut [f32; NR]) {
+    let mut acc = [0.0f32; NR];
+    for (ak, bk) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        for (r, &y) in acc.iter_mut().zip(bk) {
+            *r = ak[0].mul_add(y, *r);
+        }
+    }
+    *t = acc;
 }
 
 /// `t = Σ_p a[p] ⊗ b[p]` over the packed steps of one A panel and one B panel.

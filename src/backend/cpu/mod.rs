@@ -7,15 +7,29 @@
 //! `run` does not allocate on the hot path beyond what `scratch` holds.
 
 mod activation;
+mod concat;
 mod conv;
+mod deconv;
+mod eltwise;
 mod fc;
+mod gather;
 mod gemm;
+mod lrn;
+mod matmul;
+mod padding;
 mod pool;
+mod reduce;
+mod scale;
+mod shuffle;
+mod slice;
 mod softmax;
+mod strided;
+mod topk;
+mod unary;
 
 use crate::error::Result;
 use crate::network::LayerKind;
-use crate::types::{Shape, volume};
+use crate::types::{ActivationType, DataType, ElementWiseOperation, Shape, UnaryOperation, volume};
 use rayon::prelude::*;
 
 /// A read-only input of a layer.
@@ -43,10 +57,26 @@ impl In<'_> {
 
 enum Kernel {
     Conv(conv::Conv),
+    Deconv(deconv::Deconv),
     Pool(pool::Pool),
     Fc(fc::Fc),
-    Activation(crate::types::ActivationType, f32, f32),
+    Activation(ActivationType, f32, f32),
+    Prelu,
+    Lrn(lrn::Lrn),
+    Scale(scale::Scale),
     Softmax(softmax::Softmax),
+    Concat(usize),
+    ElementWise(ElementWiseOperation),
+    Unary(UnaryOperation),
+    Padding(padding::Padding),
+    Shuffle(shuffle::Shuffle),
+    Constant(Vec<f32>),
+    Identity,
+    Slice(slice::Slice),
+    Reduce(reduce::Reduce),
+    TopK(topk::TopK),
+    MatMul(matmul::MatMul),
+    Gather(gather::Gather),
 }
 
 /// A layer ready to run on the CPU: parameters checked, weights packed.
@@ -65,7 +95,8 @@ impl CpuLayer {
             kind,
             &inputs
                 .iter()
-                .map(|s| crate::network::TensorDesc { shape: s.to_vec(), dtype: input_type(kind, s) })
+                .enumerate()
+                .map(|(i, s)| crate::network::TensorDesc { shape: s.to_vec(), dtype: input_type(kind, i) })
                 .collect::<Vec<_>>(),
         )
         .map_err(|e| crate::error::Error::Network(format!("{name}: {e}")))?;
@@ -75,13 +106,32 @@ impl CpuLayer {
         let x = inputs.first().copied().unwrap_or(&[]);
         let kernel = match kind {
             LayerKind::Convolution(p) => Kernel::Conv(conv::Conv::new(p, x)?),
+            LayerKind::Deconvolution(p) => Kernel::Deconv(deconv::Deconv::new(p, x)?),
             LayerKind::Pooling(p) => Kernel::Pool(pool::Pool::new(p, x)?),
             LayerKind::FullyConnected { nb_outputs, kernel, bias } => {
                 Kernel::Fc(fc::Fc::new(*nb_outputs, &kernel.values, &bias.values, x)?)
             }
             LayerKind::Activation { kind, alpha, beta } => Kernel::Activation(*kind, *alpha, *beta),
+            LayerKind::ParametricRelu => Kernel::Prelu,
+            LayerKind::Lrn { window, alpha, beta, k } => Kernel::Lrn(lrn::Lrn::new(*window, *alpha, *beta, *k, x)),
+            LayerKind::Scale { mode, shift, scale, power } => {
+                Kernel::Scale(scale::Scale::new(*mode, &shift.values, &scale.values, &power.values, x))
+            }
             LayerKind::SoftMax { axes } => Kernel::Softmax(softmax::Softmax::new(*axes, x)),
-            _ => crate::bail!(Unsupported, "CPU kernel for {name} is not implemented yet"),
+            LayerKind::Concatenation { axis } => Kernel::Concat(*axis),
+            LayerKind::ElementWise { op } => Kernel::ElementWise(*op),
+            LayerKind::Unary { op } => Kernel::Unary(*op),
+            LayerKind::Padding { pre, .. } => Kernel::Padding(padding::Padding::new(*pre, x, outputs[0])),
+            LayerKind::Shuffle(p) => Kernel::Shuffle(shuffle::Shuffle::new(p, x)?),
+            LayerKind::Constant { weights, .. } => Kernel::Constant(weights.values.clone()),
+            LayerKind::Identity => Kernel::Identity,
+            LayerKind::Slice { start, size, stride } => Kernel::Slice(slice::Slice::new(start, size, stride, x)),
+            LayerKind::Reduce { op, axes, .. } => Kernel::Reduce(reduce::Reduce::new(*op, *axes, x)),
+            LayerKind::TopK { op, k, axes } => Kernel::TopK(topk::TopK::new(*op, *k, *axes, x)),
+            LayerKind::MatrixMultiply { op0, op1 } => {
+                Kernel::MatMul(matmul::MatMul::new(*op0, *op1, x, inputs[1], outputs[0]))
+            }
+            LayerKind::Gather { axis } => Kernel::Gather(gather::Gather::new(*axis, x)),
         };
         Ok(CpuLayer {
             name,
@@ -95,7 +145,10 @@ impl CpuLayer {
     pub fn scratch_len(&self, batch: usize) -> usize {
         match &self.kernel {
             Kernel::Conv(k) => k.scratch_len(batch),
+            Kernel::Deconv(k) => k.scratch_len(batch),
             Kernel::Fc(k) => k.scratch_len(batch),
+            Kernel::Shuffle(k) => k.scratch_len(batch),
+            Kernel::MatMul(k) => k.scratch_len(batch),
             _ => 0,
         }
     }
@@ -105,15 +158,45 @@ impl CpuLayer {
         if batch == 0 {
             return Ok(());
         }
-        let y = &mut outputs[0];
-        match &self.kernel {
-            Kernel::Conv(k) => k.run(batch, &inputs[0], y, scratch),
-            Kernel::Pool(k) => k.run(batch, &inputs[0], y),
-            Kernel::Fc(k) => k.run(batch, &inputs[0], y, scratch),
-            Kernel::Activation(kind, alpha, beta) => {
-                pointwise(batch, &inputs[0], y, |x, y| activation::run(*kind, *alpha, *beta, x, y))
+        if let Kernel::Constant(w) = &self.kernel {
+            // The engine may hold a constant once or once per batch item.
+            if !w.is_empty() {
+                for o in outputs[0].data.chunks_exact_mut(w.len()) {
+                    o.copy_from_slice(w);
+                }
             }
-            Kernel::Softmax(k) => k.run(batch, inputs[0].data, inputs[0].batch, y.data),
+            return Ok(());
+        }
+        if let Kernel::TopK(k) = &self.kernel {
+            let (values, indices) = outputs.split_at_mut(1);
+            k.run(batch, &inputs[0], values[0].data, indices[0].data);
+            return Ok(());
+        }
+        let y = &mut outputs[0];
+        let x = &inputs[0];
+        match &self.kernel {
+            Kernel::Conv(k) => k.run(batch, x, y, scratch),
+            Kernel::Deconv(k) => k.run(batch, x, y, scratch),
+            Kernel::Pool(k) => k.run(batch, x, y),
+            Kernel::Fc(k) => k.run(batch, x, y, scratch),
+            Kernel::Activation(kind, alpha, beta) => {
+                pointwise(batch, x, y, |x, y| activation::run(*kind, *alpha, *beta, x, y))
+            }
+            Kernel::Prelu => eltwise::prelu(batch, x, &inputs[1], y),
+            Kernel::Lrn(k) => k.run(batch, x, y),
+            Kernel::Scale(k) => k.run(batch, x, y),
+            Kernel::Softmax(k) => k.run(batch, x.data, x.batch, y.data),
+            Kernel::Concat(axis) => concat::run(*axis, batch, inputs, y),
+            Kernel::ElementWise(op) => eltwise::elementwise(*op, batch, x, &inputs[1], y),
+            Kernel::Unary(op) => pointwise(batch, x, y, |x, y| unary::run(*op, x, y)),
+            Kernel::Padding(k) => k.run(batch, x, y),
+            Kernel::Shuffle(k) => k.run(batch, x, y, scratch),
+            Kernel::Identity => pointwise(batch, x, y, |x, y| y.copy_from_slice(x)),
+            Kernel::Slice(k) => k.run(batch, x, y),
+            Kernel::Reduce(k) => k.run(batch, x, y),
+            Kernel::MatMul(k) => k.run(batch, x, &inputs[1], y, scratch),
+            Kernel::Gather(k) => k.run(batch, x, &inputs[1], y)?,
+            Kernel::Constant(_) | Kernel::TopK(_) => {}
         }
         Ok(())
     }
@@ -142,8 +225,9 @@ impl CpuLayer {
                 );
             }
         }
+        let items = if matches!(self.kernel, Kernel::Constant(_)) { 1 } else { batch };
         for (i, (y, s)) in outputs.iter().zip(&self.outputs).enumerate() {
-            if y.shape != s.as_slice() || y.data.len() < batch * volume(s) {
+            if y.shape != s.as_slice() || y.data.len() < items * volume(s) {
                 crate::bail!(
                     Runtime,
                     "{name}: output {i} has {} values for {:?}, expected {batch} x {s:?}",
@@ -159,15 +243,22 @@ impl CpuLayer {
     }
 }
 
-/// Integer-valued inputs (gather indices) are INT32 tensors in the network.
-fn input_type(kind: &LayerKind, _shape: &[usize]) -> crate::types::DataType {
-    let _ = kind;
-    crate::types::DataType::Float
+/// Gather indices are INT32 tensors in the network; everything else the CPU sees is FP32.
+fn input_type(kind: &LayerKind, index: usize) -> DataType {
+    if matches!(kind, LayerKind::Gather { .. }) && index == 1 { DataType::Int32 } else { DataType::Float }
 }
 
 /// Tasks to split `items` independent pieces of work into: one per thread at most.
 fn tasks(items: usize) -> usize {
     rayon::current_num_threads().min(items).max(1)
+}
+
+/// Below this many multiply-adds a thread hand-off costs more than it saves.
+const PAR_MACS: usize = 1 << 17;
+
+/// Like [`tasks`], but one task when `macs` multiply-adds are too little work to share.
+fn tasks_for(units: usize, macs: usize) -> usize {
+    if macs < PAR_MACS { 1 } else { tasks(units) }
 }
 
 /// Below this many output values a parallel split costs more than it saves.

@@ -18,6 +18,8 @@ pub struct Pool {
     kind: PoolingType,
     blend: f32,
     exclude_padding: bool,
+    /// The window of every output row and column.
+    spans: [Vec<Span>; 2],
 }
 
 /// One dimension of a window: the clipped input range and the window's extent inside the padding.
@@ -37,7 +39,7 @@ impl Pool {
         }
         let hw = [input[n - 2], input[n - 1]];
         let g = pool_geometry(p, hw).map_err(crate::error::Error::Network)?;
-        Ok(Pool {
+        let mut pool = Pool {
             planes: input[..n - 2].iter().product(),
             hw,
             out: [g[0].out, g[1].out],
@@ -48,7 +50,10 @@ impl Pool {
             kind: p.kind,
             blend: p.blend_factor,
             exclude_padding: p.average_count_excludes_padding,
-        })
+            spans: [Vec::new(), Vec::new()],
+        };
+        pool.spans = [0, 1].map(|d| (0..pool.out[d]).map(|o| pool.span(d, o)).collect());
+        Ok(pool)
     }
 
     fn span(&self, d: usize, o: usize) -> Span {
@@ -65,13 +70,11 @@ impl Pool {
     pub fn run(&self, batch: usize, x: &In, y: &mut Out) {
         let [h, w] = self.hw;
         let [oh, ow] = self.out;
-        let spans_w: Vec<Span> = (0..ow).map(|o| self.span(1, o)).collect();
         par_rows(y.data, batch * self.planes, oh * ow, |plane, out| {
             let src = x.item_of(plane, self.planes, h * w);
-            for (oy, orow) in out.chunks_exact_mut(ow).enumerate() {
-                let sy = self.span(0, oy);
-                for (o, sx) in orow.iter_mut().zip(&spans_w) {
-                    *o = self.window_value(src, w, sy, *sx);
+            for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
+                for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
+                    *o = self.window_value(src, w, *sy, *sx);
                 }
             }
         });

@@ -1,5 +1,6 @@
 //! Reductions over a mask of non-batch axes.
 
+use super::strided::MAX_DIMS;
 use super::{In, Out};
 use crate::types::ReduceOperation;
 
@@ -40,7 +41,7 @@ impl Reduce {
             let src = x.item_of(b, 1, v);
             let out = &mut y.data[b * self.out_volume..][..self.out_volume];
             out.fill(init);
-            let mut idx = vec![0usize; r];
+            let mut idx = [0usize; MAX_DIMS];
             for &val in src {
                 let o: usize = idx.iter().zip(&self.out_strides).map(|(i, s)| i * s).sum();
                 let acc = &mut out[o];

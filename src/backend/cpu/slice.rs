@@ -1,12 +1,11 @@
 //! Slice: `start + i · stride` in every non-batch dimension; negative strides walk backwards.
 
-use super::strided::{gather, strides};
+use super::strided::{Plan, strides};
 use super::{In, Out};
 
 pub struct Slice {
     volume: usize,
-    size: Vec<usize>,
-    strides: Vec<isize>,
+    plan: Plan,
     base: usize,
 }
 
@@ -15,16 +14,15 @@ impl Slice {
         let s = strides(input);
         Slice {
             volume: input.iter().product(),
-            size: size.to_vec(),
-            strides: s.iter().zip(stride).map(|(&a, &b)| a * b as isize).collect(),
+            plan: Plan { dims: size.to_vec(), strides: s.iter().zip(stride).map(|(&a, &b)| a * b as isize).collect() },
             base: s.iter().zip(start).map(|(&a, &b)| a as usize * b as usize).sum(),
         }
     }
 
     pub fn run(&self, batch: usize, x: &In, y: &mut Out) {
-        let n: usize = self.size.iter().product();
+        let n: usize = self.plan.dims.iter().product();
         for (b, dst) in y.data[..batch * n].chunks_exact_mut(n).enumerate() {
-            gather(&self.size, &self.strides, self.base, x.item_of(b, 1, self.volume), dst);
+            self.plan.gather(self.base, x.item_of(b, 1, self.volume), dst);
         }
     }
 }

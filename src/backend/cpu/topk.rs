@@ -1,6 +1,6 @@
 //! Top-k along one axis: values and their indices (as f32), best first, ties by lower index.
 
-use super::{In, Out};
+use super::In;
 use crate::types::TopKOperation;
 
 pub struct TopK {

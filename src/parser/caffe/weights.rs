@@ -15,6 +15,10 @@ pub(super) fn decode_model(bytes: &[u8], file: &str) -> Result<NetParameter> {
     NetParameter::decode(bytes).map_err(|e| Error::Format(format!("{file}: not a valid caffemodel (binary NetParameter): {e}")))
 }
 
+/// Most values generated for one blob without a model (1 GiB of FP32): a deploy file alone must not
+/// be able to demand unbounded memory.
+const MAX_GENERATED: usize = 1 << 28;
+
 /// How to fill a weight blob when there is no model.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Fill {
@@ -56,6 +60,9 @@ impl WeightStore {
     /// Blob `index` (`what` names it in errors) of `layer`, which must hold `expected` values.
     pub fn blob(&mut self, layer: &str, index: usize, what: &str, expected: usize, fill: Fill) -> Result<Weights> {
         let values = match &mut self.source {
+            Source::Generated(_) if expected > MAX_GENERATED => {
+                crate::bail!(Format, "layer '{layer}' blob {index} ({what}): {expected} values are too many to generate without a model")
+            }
             Source::Generated(rng) => (0..expected).map(|_| rng.sample(fill)).collect(),
             Source::Model(m) => {
                 let file = &self.file;

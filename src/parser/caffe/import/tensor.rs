@@ -113,7 +113,7 @@ pub(super) fn flatten(cx: &mut Ctx) -> Result<Vec<TensorId>> {
 pub(super) fn reshape(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
     let p = cx.layer.reshape_param.clone().unwrap_or_default();
-    let spec = p.shape.map(|s| s.dim).unwrap_or_default();
+    let spec = p.shape.as_ref().map(|s| s.dim.clone()).unwrap_or_default();
     // Work on the full shape with the batch as `None`.
     let full: Vec<Option<usize>> = std::iter::once(None).chain(cx.shape(0).into_iter().map(Some)).collect();
     let rank = full.len() as i64;
