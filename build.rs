@@ -23,14 +23,24 @@ fn caffe_schema(out: &Path) {
         .expect("ssd.proto has // FIELDS and // MESSAGES sections");
     let anchor = "message LayerParameter {\n";
     assert!(bvlc.contains(anchor), "caffe.proto declares LayerParameter");
-    let merged = format!("{}\n{messages}", bvlc.replacen(anchor, &format!("{anchor}{fields}"), 1));
+    let merged = format!(
+        "{}\n{messages}",
+        bvlc.replacen(anchor, &format!("{anchor}{fields}"), 1)
+    );
 
     let dir = out.join("caffe_proto");
     std::fs::create_dir_all(&dir).expect("create OUT_DIR/caffe_proto");
     std::fs::write(dir.join("caffe.proto"), merged).expect("write merged caffe.proto");
     let mut compiler = protox::Compiler::new([&dir]).expect("protox include path");
-    compiler.include_imports(true).open_file("caffe.proto").unwrap_or_else(|e| panic!("caffe.proto: {e:?}"));
-    std::fs::write(out.join("caffe_fds.bin"), compiler.encode_file_descriptor_set()).expect("write caffe_fds.bin");
+    compiler
+        .include_imports(true)
+        .open_file("caffe.proto")
+        .unwrap_or_else(|e| panic!("caffe.proto: {e:?}"));
+    std::fs::write(
+        out.join("caffe_fds.bin"),
+        compiler.encode_file_descriptor_set(),
+    )
+    .expect("write caffe_fds.bin");
     prost_build::Config::new()
         .out_dir(out)
         .compile_fds(compiler.file_descriptor_set())

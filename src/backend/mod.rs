@@ -1,3 +1,8 @@
 //! Execution backends. The CPU backend is the numerical oracle; CUDA (when present) must agree with it.
 
 pub mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
+mod device;
+
+pub use device::{Device, selected};

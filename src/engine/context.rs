@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Engine, Precision};
+use crate::backend::Device;
 use crate::backend::cpu::{CpuLayer, In, Out};
 use crate::error::{Error, Result};
 use crate::network::TensorId;
@@ -34,6 +35,20 @@ pub struct ExecutionContext {
     profiler: Option<Box<dyn Profiler>>,
     pub name: String,
     pub debug_sync: bool,
+    /// Where `enqueue_device` runs (`execute`/`run` always run on the CPU, from host memory).
+    device: Device,
+    #[cfg(feature = "cuda")]
+    cuda: CudaState,
+}
+
+/// The CUDA side of a context, prepared at its first device run (contexts made for calibration
+/// never run on the device and so never pay for it).
+#[cfg(feature = "cuda")]
+enum CudaState {
+    Unprepared,
+    Ready(Box<crate::backend::cuda::Executor>),
+    /// The engine has a layer or binding the CUDA backend lacks: the CPU runs it, through copies.
+    Host,
 }
 
 fn as_f32(bytes: &[u8]) -> Option<&[f32]> {
@@ -100,7 +115,14 @@ pub fn round_to_half(values: &mut [f32]) {
 }
 
 impl ExecutionContext {
+    /// A context on the process's device (`backend::selected()`).
     pub fn new(engine: Arc<Engine>) -> Result<ExecutionContext> {
+        Self::with_device(engine, crate::backend::selected())
+    }
+
+    /// A context whose `enqueue_device` runs on `device` (tests compare both in one process).
+    pub fn with_device(engine: Arc<Engine>, device: Device) -> Result<ExecutionContext> {
+        let device = if cfg!(feature = "cuda") { device } else { Device::Cpu };
         let net = &engine.network;
         let mut kernels = Vec::with_capacity(engine.order.len());
         let mut scratch_len = 0;
@@ -116,7 +138,8 @@ impl ExecutionContext {
         let max_inputs = net.layers.iter().map(|l| l.inputs.len()).max().unwrap_or(0);
         Ok(ExecutionContext {
             quantized: vec![Vec::new(); max_inputs],
-            arena: vec![0.0; engine.plan.arena_len * engine.max_batch_size],
+            // A CUDA context needs host activations only if the CPU must stand in: allocated then.
+            arena: if device == Device::Cpu { vec![0.0; engine.plan.arena_len * engine.max_batch_size] } else { Vec::new() },
             scratch: vec![0.0; scratch_len],
             staging: vec![Vec::new(); net.inputs.len()],
             kernels,
@@ -124,7 +147,14 @@ impl ExecutionContext {
             profiler: None,
             name: String::new(),
             debug_sync: false,
+            device,
+            #[cfg(feature = "cuda")]
+            cuda: CudaState::Unprepared,
         })
+    }
+
+    pub fn device(&self) -> Device {
+        self.device
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
@@ -189,6 +219,10 @@ impl ExecutionContext {
             }
         }
 
+        let need = engine.plan.arena_len * engine.max_batch_size;
+        if self.arena.len() < need {
+            self.arena.resize(need, 0.0);
+        }
         let arena = self.arena.as_mut_ptr();
         let arena_len = self.arena.len();
         // The memory plan keeps the regions of a layer's inputs and outputs disjoint, and binding
@@ -277,4 +311,155 @@ impl ExecutionContext {
 
 fn items_of(net: &crate::network::Network, t: TensorId, batch: usize) -> usize {
     if net.tensors[t].broadcast_across_batch { 1 } else { batch }
+}
+
+/// Device execution: the entry points of TensorRT's `enqueue` and `execute`, whose bindings are
+/// device pointers on CUDA and host pointers on the CPU (DESIGN.md decision 2).
+impl ExecutionContext {
+    /// Runs `batch` items with raw bindings (engine binding order), asynchronously on `stream`
+    /// (a `CUstream`/`cudaStream_t`, 0 for the default stream) when the device is CUDA; on the
+    /// CPU it runs synchronously and `stream` is unused. `input_consumed`, a `CUevent`, is
+    /// recorded once the inputs may be overwritten (CUDA only).
+    ///
+    /// # Safety
+    /// Each binding must point to `batch` items of its binding (`volume × dtype size` bytes
+    /// each), device memory of the primary context on CUDA, host memory on the CPU; they must
+    /// stay valid until the work on `stream` completes.
+    pub unsafe fn enqueue_device(
+        &mut self,
+        batch: usize,
+        bindings: &[u64],
+        stream: u64,
+        input_consumed: Option<u64>,
+    ) -> Result<()> {
+        self.check_raw(batch, bindings)?;
+        match self.device {
+            // SAFETY: forwarded contract.
+            Device::Cpu => unsafe { self.run_host_pointers(batch, bindings) },
+            // SAFETY: forwarded contract.
+            Device::Cuda => unsafe { self.enqueue_cuda(batch, bindings, stream, input_consumed) },
+        }
+    }
+
+    /// The synchronous form of [`Self::enqueue_device`] (TensorRT's `execute`): the default
+    /// stream, waited for.
+    ///
+    /// # Safety
+    /// As for [`Self::enqueue_device`].
+    pub unsafe fn execute_device(&mut self, batch: usize, bindings: &[u64]) -> Result<()> {
+        // SAFETY: forwarded contract.
+        unsafe { self.enqueue_device(batch, bindings, 0, None) }?;
+        #[cfg(feature = "cuda")]
+        if self.device == Device::Cuda {
+            // SAFETY: the default stream.
+            unsafe { crate::backend::cuda::synchronize(0) }?;
+        }
+        Ok(())
+    }
+
+    fn check_raw(&self, batch: usize, bindings: &[u64]) -> Result<()> {
+        if batch == 0 || batch > self.engine.max_batch_size {
+            crate::bail!(
+                InvalidArgument,
+                "batch size {batch} is outside 1..={} (the engine's maximum batch size)",
+                self.engine.max_batch_size
+            );
+        }
+        if bindings.len() != self.engine.bindings.len() {
+            crate::bail!(InvalidArgument, "{} bindings given, the engine has {}", bindings.len(), self.engine.bindings.len());
+        }
+        if let Some(b) = self.engine.bindings.iter().zip(bindings).find(|(_, p)| **p == 0) {
+            crate::bail!(InvalidArgument, "binding '{}' is a null pointer", b.0.name);
+        }
+        Ok(())
+    }
+
+    /// Bytes of `batch` items of binding `i`.
+    fn binding_bytes(&self, i: usize, batch: usize) -> usize {
+        let b = &self.engine.bindings[i];
+        batch * volume(&b.shape) * b.dtype.size()
+    }
+
+    /// # Safety
+    /// Host pointers valid for `batch` items of each binding.
+    unsafe fn run_host_pointers(&mut self, batch: usize, bindings: &[u64]) -> Result<()> {
+        let engine = Arc::clone(&self.engine);
+        let mut views: Vec<HostBinding> = Vec::with_capacity(bindings.len());
+        for (i, (b, &p)) in engine.bindings.iter().zip(bindings).enumerate() {
+            let n = self.binding_bytes(i, batch);
+            // SAFETY: the caller guarantees `n` valid bytes; inputs are only read, and the
+            // engine's bindings are distinct buffers (as TensorRT requires).
+            views.push(unsafe {
+                if b.is_input {
+                    HostBinding::Input(std::slice::from_raw_parts(p as *const u8, n))
+                } else {
+                    HostBinding::Output(std::slice::from_raw_parts_mut(p as *mut u8, n))
+                }
+            });
+        }
+        self.execute(batch, &mut views)
+    }
+
+    #[cfg(feature = "cuda")]
+    unsafe fn enqueue_cuda(&mut self, batch: usize, bindings: &[u64], stream: u64, input_consumed: Option<u64>) -> Result<()> {
+        use crate::backend::cuda;
+        if matches!(self.cuda, CudaState::Unprepared) {
+            self.cuda = match cuda::unsupported(&self.engine) {
+                Some(_) => CudaState::Host,
+                None => CudaState::Ready(Box::new(cuda::Executor::new(&self.engine)?)),
+            };
+        }
+        match &mut self.cuda {
+            // SAFETY: forwarded contract.
+            CudaState::Ready(exec) => unsafe { exec.enqueue(batch, bindings, stream) }?,
+            // SAFETY: forwarded contract.
+            _ => unsafe { self.run_through_host(batch, bindings, stream) }?,
+        }
+        if let Some(event) = input_consumed {
+            // SAFETY: the caller's event and stream.
+            unsafe { cuda::record_event(event, stream) }?;
+        }
+        Ok(())
+    }
+
+    #[cfg(not(feature = "cuda"))]
+    unsafe fn enqueue_cuda(&mut self, _: usize, _: &[u64], _: u64, _: Option<u64>) -> Result<()> {
+        crate::bail!(Unsupported, "this build has no CUDA backend")
+    }
+
+    /// A CUDA context whose engine the GPU cannot run yet: copy the inputs to the host, run the
+    /// CPU backend, copy the outputs back (synchronous).
+    ///
+    /// # Safety
+    /// Device pointers valid for `batch` items of each binding.
+    #[cfg(feature = "cuda")]
+    unsafe fn run_through_host(&mut self, batch: usize, bindings: &[u64], stream: u64) -> Result<()> {
+        use crate::backend::cuda;
+        // SAFETY: the caller's stream: earlier work writing the inputs must finish first.
+        unsafe { cuda::synchronize(stream) }?;
+        let engine = Arc::clone(&self.engine);
+        let mut host: Vec<Vec<u8>> = Vec::with_capacity(bindings.len());
+        for (i, (b, &p)) in engine.bindings.iter().zip(bindings).enumerate() {
+            let mut buf = vec![0u8; self.binding_bytes(i, batch)];
+            if b.is_input {
+                // SAFETY: the caller guarantees the input's bytes.
+                unsafe { cuda::copy_to_host(p, &mut buf) }?;
+            }
+            host.push(buf);
+        }
+        let mut views: Vec<HostBinding> = engine
+            .bindings
+            .iter()
+            .zip(host.iter_mut())
+            .map(|(b, buf)| if b.is_input { HostBinding::Input(buf) } else { HostBinding::Output(buf) })
+            .collect();
+        self.execute(batch, &mut views)?;
+        for ((b, &p), buf) in engine.bindings.iter().zip(bindings).zip(&host) {
+            if !b.is_input {
+                // SAFETY: the caller guarantees the output's bytes.
+                unsafe { cuda::copy(p, buf.as_ptr() as u64, buf.len()) }?;
+            }
+        }
+        Ok(())
+    }
 }

@@ -15,11 +15,17 @@ pub struct T {
 impl T {
     pub fn new(shape: &[usize], data: &[f32]) -> T {
         assert_eq!(shape.iter().product::<usize>(), data.len());
-        T { shape: shape.to_vec(), data: data.iter().map(|&v| v as f64).collect() }
+        T {
+            shape: shape.to_vec(),
+            data: data.iter().map(|&v| v as f64).collect(),
+        }
     }
 
     pub fn zeros(shape: &[usize]) -> T {
-        T { shape: shape.to_vec(), data: vec![0.0; shape.iter().product()] }
+        T {
+            shape: shape.to_vec(),
+            data: vec![0.0; shape.iter().product()],
+        }
     }
 
     pub fn strides(&self) -> Vec<usize> {
@@ -50,7 +56,14 @@ pub fn ravel(idx: &[usize], shape: &[usize]) -> usize {
 }
 
 /// Output size and effective (pre, post) padding of a sliding window, TensorRT's rules.
-pub fn window_out(mode: PaddingMode, i: i64, k: i64, s: i64, pre: i64, post: i64) -> Option<(i64, i64, i64)> {
+pub fn window_out(
+    mode: PaddingMode,
+    i: i64,
+    k: i64,
+    s: i64,
+    pre: i64,
+    post: i64,
+) -> Option<(i64, i64, i64)> {
     let floor_div = |a: i64, b: i64| a.div_euclid(b);
     let ceil_div = |a: i64, b: i64| -((-a).div_euclid(b));
     let r = match mode {
@@ -85,7 +98,12 @@ pub fn window_out(mode: PaddingMode, i: i64, k: i64, s: i64, pre: i64, post: i64
 
 fn split_chw(shape: &[usize]) -> (usize, usize, usize, usize) {
     let n = shape.len();
-    (shape[..n - 3].iter().product(), shape[n - 3], shape[n - 2], shape[n - 1])
+    (
+        shape[..n - 3].iter().product(),
+        shape[n - 3],
+        shape[n - 2],
+        shape[n - 1],
+    )
 }
 
 /// Direct convolution; `x` is `[N.., C, H, W]`, weights `[K, C/g, kh, kw]`.
@@ -93,8 +111,24 @@ pub fn conv(x: &T, p: &ConvParams) -> T {
     let (outer, c, h, w) = split_chw(&x.shape);
     let (k, g) = (p.nb_output_maps, p.groups);
     let dk = |d: usize| (p.kernel[d] - 1) * p.dilation[d] + 1;
-    let (oh, ph, _) = window_out(p.padding_mode, h as i64, dk(0) as i64, p.stride[0] as i64, p.pre_padding[0] as i64, p.post_padding[0] as i64).expect("conv height");
-    let (ow, pw, _) = window_out(p.padding_mode, w as i64, dk(1) as i64, p.stride[1] as i64, p.pre_padding[1] as i64, p.post_padding[1] as i64).expect("conv width");
+    let (oh, ph, _) = window_out(
+        p.padding_mode,
+        h as i64,
+        dk(0) as i64,
+        p.stride[0] as i64,
+        p.pre_padding[0] as i64,
+        p.post_padding[0] as i64,
+    )
+    .expect("conv height");
+    let (ow, pw, _) = window_out(
+        p.padding_mode,
+        w as i64,
+        dk(1) as i64,
+        p.stride[1] as i64,
+        p.pre_padding[1] as i64,
+        p.post_padding[1] as i64,
+    )
+    .expect("conv width");
     let (oh, ow) = (oh as usize, ow as usize);
     let (cg, kg) = (c / g, k / g);
     let [kh, kw] = p.kernel;
@@ -116,7 +150,8 @@ pub fn conv(x: &T, p: &ConvParams) -> T {
                                 if iy < 0 || ix < 0 || iy >= h as i64 || ix >= w as i64 {
                                     continue;
                                 }
-                                let xv = x.data[((n * c + grp * cg + ci) * h + iy as usize) * w + ix as usize];
+                                let xv = x.data
+                                    [((n * c + grp * cg + ci) * h + iy as usize) * w + ix as usize];
                                 let wt = wv[((ko * cg + ci) * kh + ky) * kw + kx] as f64;
                                 acc += xv * wt;
                             }
@@ -144,9 +179,15 @@ pub fn deconv(x: &T, p: &ConvParams) -> T {
         pads[d] = match p.padding_mode {
             PaddingMode::SameUpper | PaddingMode::SameLower => {
                 let total = (full - i * s).max(0);
-                if p.padding_mode == PaddingMode::SameUpper { (total / 2, total - total / 2) } else { (total - total / 2, total / 2) }
+                if p.padding_mode == PaddingMode::SameUpper {
+                    (total / 2, total - total / 2)
+                } else {
+                    (total - total / 2, total / 2)
+                }
             }
-            PaddingMode::CaffeRoundDown | PaddingMode::CaffeRoundUp => (p.pre_padding[d] as i64, p.pre_padding[d] as i64),
+            PaddingMode::CaffeRoundDown | PaddingMode::CaffeRoundUp => {
+                (p.pre_padding[d] as i64, p.pre_padding[d] as i64)
+            }
             _ => (p.pre_padding[d] as i64, p.post_padding[d] as i64),
         };
         let o = full - pads[d].0 - pads[d].1;
@@ -182,7 +223,8 @@ pub fn deconv(x: &T, p: &ConvParams) -> T {
                                     continue;
                                 }
                                 let wt = wv[((ci * kg + kl) * kh + ky) * kw + kx] as f64;
-                                y.data[((n * k + ko) * oh + oy as usize) * ow + ox as usize] += xv * wt;
+                                y.data[((n * k + ko) * oh + oy as usize) * ow + ox as usize] +=
+                                    xv * wt;
                             }
                         }
                     }
@@ -198,8 +240,24 @@ pub fn pool(x: &T, p: &PoolParams) -> T {
     let r = x.shape.len();
     let (h, w) = (x.shape[r - 2], x.shape[r - 1]);
     let planes: usize = x.shape[..r - 2].iter().product();
-    let (oh, ph, qh) = window_out(p.padding_mode, h as i64, p.window[0] as i64, p.stride[0] as i64, p.pre_padding[0] as i64, p.post_padding[0] as i64).expect("pool height");
-    let (ow, pw, qw) = window_out(p.padding_mode, w as i64, p.window[1] as i64, p.stride[1] as i64, p.pre_padding[1] as i64, p.post_padding[1] as i64).expect("pool width");
+    let (oh, ph, qh) = window_out(
+        p.padding_mode,
+        h as i64,
+        p.window[0] as i64,
+        p.stride[0] as i64,
+        p.pre_padding[0] as i64,
+        p.post_padding[0] as i64,
+    )
+    .expect("pool height");
+    let (ow, pw, qw) = window_out(
+        p.padding_mode,
+        w as i64,
+        p.window[1] as i64,
+        p.stride[1] as i64,
+        p.pre_padding[1] as i64,
+        p.post_padding[1] as i64,
+    )
+    .expect("pool width");
     let (oh, ow) = (oh as usize, ow as usize);
     let mut shape = x.shape[..r - 2].to_vec();
     shape.extend([oh, ow]);
@@ -221,7 +279,12 @@ pub fn pool(x: &T, p: &PoolParams) -> T {
                         count += 1;
                     }
                 }
-                let avg = sum / if p.average_count_excludes_padding { count as f64 } else { padded };
+                let avg = sum
+                    / if p.average_count_excludes_padding {
+                        count as f64
+                    } else {
+                        padded
+                    };
                 let b = p.blend_factor as f64;
                 y.data[(pl * oh + oy) * ow + ox] = if count == 0 {
                     0.0
@@ -266,17 +329,44 @@ pub fn activation(x: &T, kind: ActivationType, alpha: f32, beta: f32) -> T {
         ActivationType::Relu => v.max(0.0),
         ActivationType::Sigmoid => 1.0 / (1.0 + (-v).exp()),
         ActivationType::Tanh => v.tanh(),
-        ActivationType::LeakyRelu => if v >= 0.0 { v } else { a * v },
-        ActivationType::Elu => if v >= 0.0 { v } else { a * (v.exp() - 1.0) },
-        ActivationType::Selu => if v > 0.0 { b * v } else { b * a * (v.exp() - 1.0) },
+        ActivationType::LeakyRelu => {
+            if v >= 0.0 {
+                v
+            } else {
+                a * v
+            }
+        }
+        ActivationType::Elu => {
+            if v >= 0.0 {
+                v
+            } else {
+                a * (v.exp() - 1.0)
+            }
+        }
+        ActivationType::Selu => {
+            if v > 0.0 {
+                b * v
+            } else {
+                b * a * (v.exp() - 1.0)
+            }
+        }
         ActivationType::Softsign => v / (1.0 + v.abs()),
         ActivationType::Softplus => a * ((b * v).exp() + 1.0).ln(),
         ActivationType::Clip => a.max(b.min(v)),
         ActivationType::HardSigmoid => 0f64.max(1f64.min(a * v + b)),
         ActivationType::ScaledTanh => a * (b * v).tanh(),
-        ActivationType::ThresholdedRelu => if v > a { v } else { 0.0 },
+        ActivationType::ThresholdedRelu => {
+            if v > a {
+                v
+            } else {
+                0.0
+            }
+        }
     };
-    T { shape: x.shape.clone(), data: x.data.iter().map(|&v| f(v)).collect() }
+    T {
+        shape: x.shape.clone(),
+        data: x.data.iter().map(|&v| f(v)).collect(),
+    }
 }
 
 /// Softmax along `axis` of the full shape (batch included).
@@ -299,12 +389,21 @@ pub fn softmax(x: &T, axis: usize) -> T {
 /// Element-wise `f(a, b)` with broadcasting: equal ranks, each dimension equal or 1.
 pub fn binary(a: &T, b: &T, f: impl Fn(f64, f64) -> f64) -> T {
     assert_eq!(a.shape.len(), b.shape.len());
-    let shape: Vec<usize> = a.shape.iter().zip(&b.shape).map(|(&x, &y)| x.max(y)).collect();
+    let shape: Vec<usize> = a
+        .shape
+        .iter()
+        .zip(&b.shape)
+        .map(|(&x, &y)| x.max(y))
+        .collect();
     let mut y = T::zeros(&shape);
     for i in 0..y.data.len() {
         let idx = unravel(i, &shape);
         let at = |t: &T| {
-            let j: Vec<usize> = idx.iter().zip(&t.shape).map(|(&i, &n)| if n == 1 { 0 } else { i }).collect();
+            let j: Vec<usize> = idx
+                .iter()
+                .zip(&t.shape)
+                .map(|(&i, &n)| if n == 1 { 0 } else { i })
+                .collect();
             t.data[ravel(&j, &t.shape)]
         };
         y.data[i] = f(at(a), at(b));
@@ -331,7 +430,13 @@ pub fn lrn(x: &T, window: usize, alpha: f32, beta: f32, k: f32) -> T {
     y
 }
 
-pub fn scale(x: &T, mode: infer8::types::ScaleMode, shift: &[f32], scale: &[f32], power: &[f32]) -> T {
+pub fn scale(
+    x: &T,
+    mode: infer8::types::ScaleMode,
+    shift: &[f32],
+    scale: &[f32],
+    power: &[f32],
+) -> T {
     use infer8::types::ScaleMode;
     let r = x.shape.len();
     let per_item: usize = x.shape[1..].iter().product();
@@ -372,7 +477,10 @@ pub fn repeat_batch(x: &T, batch: usize) -> T {
     }
     let mut shape = x.shape.clone();
     shape[0] = batch;
-    T { shape, data: (0..batch).flat_map(|_| x.data.iter().copied()).collect() }
+    T {
+        shape,
+        data: (0..batch).flat_map(|_| x.data.iter().copied()).collect(),
+    }
 }
 
 /// erf by composite Simpson integration of `2/√π · e^{-t²}` (independent of the kernel's series).
@@ -411,7 +519,10 @@ pub fn unary(x: &T, op: infer8::types::UnaryOperation) -> T {
         Floor => v.floor(),
         Erf => erf(v),
     };
-    T { shape: x.shape.clone(), data: x.data.iter().map(|&v| f(v)).collect() }
+    T {
+        shape: x.shape.clone(),
+        data: x.data.iter().map(|&v| f(v)).collect(),
+    }
 }
 
 /// Zero padding of the last two dimensions; negative amounts crop.
@@ -458,14 +569,20 @@ pub fn shuffle(x: &T, p: &infer8::network::ShuffleParams) -> T {
     let mut t = transpose(x, &p.first_transpose);
     if let Some(spec) = &p.reshape {
         let vol: usize = t.shape[1..].iter().product();
-        let mut dims: Vec<i64> = spec.iter().enumerate().map(|(i, &d)| if d == 0 { t.shape[i + 1] as i64 } else { d }).collect();
+        let mut dims: Vec<i64> = spec
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| if d == 0 { t.shape[i + 1] as i64 } else { d })
+            .collect();
         let known: i64 = dims.iter().filter(|&&d| d > 0).product();
         for d in &mut dims {
             if *d == -1 {
                 *d = vol as i64 / known;
             }
         }
-        t.shape = std::iter::once(t.shape[0]).chain(dims.iter().map(|&d| d as usize)).collect();
+        t.shape = std::iter::once(t.shape[0])
+            .chain(dims.iter().map(|&d| d as usize))
+            .collect();
         assert_eq!(t.shape[1..].iter().product::<usize>(), vol);
     }
     transpose(&t, &p.second_transpose)
@@ -490,10 +607,16 @@ pub fn slice(x: &T, start: &[i64], size: &[usize], stride: &[i64]) -> T {
 pub fn reduce(x: &T, op: infer8::types::ReduceOperation, axes: u32, keep: bool) -> T {
     use infer8::types::ReduceOperation::*;
     let reduced = |d: usize| d > 0 && axes >> (d - 1) & 1 == 1;
-    let kept: Vec<usize> = (0..x.shape.len()).map(|d| if reduced(d) { 1 } else { x.shape[d] }).collect();
+    let kept: Vec<usize> = (0..x.shape.len())
+        .map(|d| if reduced(d) { 1 } else { x.shape[d] })
+        .collect();
     let mut acc = vec![Vec::new(); kept.iter().product()];
     for i in 0..x.data.len() {
-        let idx: Vec<usize> = unravel(i, &x.shape).iter().enumerate().map(|(d, &v)| if reduced(d) { 0 } else { v }).collect();
+        let idx: Vec<usize> = unravel(i, &x.shape)
+            .iter()
+            .enumerate()
+            .map(|(d, &v)| if reduced(d) { 0 } else { v })
+            .collect();
         acc[ravel(&idx, &kept)].push(x.data[i]);
     }
     let data = acc
@@ -506,7 +629,14 @@ pub fn reduce(x: &T, op: infer8::types::ReduceOperation, axes: u32, keep: bool) 
             Avg => v.iter().sum::<f64>() / v.len() as f64,
         })
         .collect();
-    let shape = if keep { kept } else { (0..x.shape.len()).filter(|&d| !reduced(d)).map(|d| x.shape[d]).collect() };
+    let shape = if keep {
+        kept
+    } else {
+        (0..x.shape.len())
+            .filter(|&d| !reduced(d))
+            .map(|d| x.shape[d])
+            .collect()
+    };
     T { shape, data }
 }
 
@@ -524,7 +654,9 @@ pub fn topk(x: &T, max: bool, k: usize, axis: usize) -> (T, T) {
         let mut base = o.clone();
         base[axis] = 0;
         let b = ravel(&base, &x.shape);
-        let mut lane: Vec<(f64, usize)> = (0..x.shape[axis]).map(|j| (x.data[b + j * st[axis]], j)).collect();
+        let mut lane: Vec<(f64, usize)> = (0..x.shape[axis])
+            .map(|j| (x.data[b + j * st[axis]], j))
+            .collect();
         lane.sort_by(|a, b| {
             let ord = a.0.partial_cmp(&b.0).expect("no NaN");
             (if max { ord.reverse() } else { ord }).then(a.1.cmp(&b.1))
@@ -539,10 +671,18 @@ pub fn topk(x: &T, max: bool, k: usize, axis: usize) -> (T, T) {
 }
 
 /// Matrix product of full-shape tensors (batch first): `trans`/`vector` per operand.
-pub fn matmul(a: &T, b: &T, op0: infer8::types::MatrixOperation, op1: infer8::types::MatrixOperation) -> T {
+pub fn matmul(
+    a: &T,
+    b: &T,
+    op0: infer8::types::MatrixOperation,
+    op1: infer8::types::MatrixOperation,
+) -> T {
     use infer8::types::MatrixOperation::*;
     let mat = |_: &T, op| if op == Vector { 1 } else { 2 };
-    let (la, lb) = (&a.shape[..a.shape.len() - mat(a, op0)], &b.shape[..b.shape.len() - mat(b, op1)]);
+    let (la, lb) = (
+        &a.shape[..a.shape.len() - mat(a, op0)],
+        &b.shape[..b.shape.len() - mat(b, op1)],
+    );
     // Align missing leading dims (besides the batch) as 1s.
     let pad = |l: &[usize], n: usize| {
         let mut v = vec![l[0]];
@@ -575,7 +715,11 @@ pub fn matmul(a: &T, b: &T, op0: infer8::types::MatrixOperation, op1: infer8::ty
     for l in 0..count {
         let idx = unravel(l, &lead);
         let pick = |ls: &[usize]| -> usize {
-            let j: Vec<usize> = idx.iter().zip(ls).map(|(&i, &n)| if n == 1 { 0 } else { i }).collect();
+            let j: Vec<usize> = idx
+                .iter()
+                .zip(ls)
+                .map(|(&i, &n)| if n == 1 { 0 } else { i })
+                .collect();
             ravel(&j, ls)
         };
         let (ma, mb) = (pick(&la), pick(&lb));

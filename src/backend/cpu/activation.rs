@@ -11,7 +11,13 @@ pub fn run(kind: ActivationType, alpha: f32, beta: f32, x: &[f32], y: &mut [f32]
         ActivationType::Tanh => par_map(x, y, f32::tanh),
         ActivationType::LeakyRelu => par_map(x, y, |v| if v >= 0.0 { v } else { alpha * v }),
         ActivationType::Elu => par_map(x, y, |v| if v >= 0.0 { v } else { alpha * v.exp_m1() }),
-        ActivationType::Selu => par_map(x, y, |v| if v > 0.0 { beta * v } else { beta * alpha * v.exp_m1() }),
+        ActivationType::Selu => par_map(x, y, |v| {
+            if v > 0.0 {
+                beta * v
+            } else {
+                beta * alpha * v.exp_m1()
+            }
+        }),
         ActivationType::Softsign => par_map(x, y, |v| v / (1.0 + v.abs())),
         ActivationType::Softplus => par_map(x, y, |v| alpha * softplus(beta * v)),
         ActivationType::Clip => par_map(x, y, |v| alpha.max(beta.min(v))),

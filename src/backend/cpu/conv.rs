@@ -33,23 +33,41 @@ impl Conv {
     pub fn new(p: &ConvParams, input: &[usize]) -> Result<Conv> {
         let n = input.len();
         if n < 3 {
-            crate::bail!(Network, "convolution input {input:?} needs at least 3 dimensions");
+            crate::bail!(
+                Network,
+                "convolution input {input:?} needs at least 3 dimensions"
+            );
         }
         let (c, hw) = (input[n - 3], [input[n - 2], input[n - 1]]);
         let g = conv_geometry(p, hw, false).map_err(crate::error::Error::Network)?;
         let (k, groups) = (p.nb_output_maps, p.groups);
         if groups == 0 || c % groups != 0 || k % groups != 0 {
-            crate::bail!(Network, "convolution: {c} channels and {k} maps do not split into {groups} groups");
+            crate::bail!(
+                Network,
+                "convolution: {c} channels and {k} maps do not split into {groups} groups"
+            );
         }
         let kdim = c / groups * p.kernel[0] * p.kernel[1];
         let kg = k / groups;
         if p.kernel_weights.len() != k * kdim {
-            crate::bail!(Network, "convolution: {} weights, expected {}", p.kernel_weights.len(), k * kdim);
+            crate::bail!(
+                Network,
+                "convolution: {} weights, expected {}",
+                p.kernel_weights.len(),
+                k * kdim
+            );
         }
         let glen = gemm::packed_a_len(kg, kdim);
         let mut weights = vec![0.0; glen * groups];
         for (gi, dst) in weights.chunks_exact_mut(glen).enumerate() {
-            gemm::pack_a(dst, kg, kdim, &p.kernel_weights.values[gi * kg * kdim..], kdim, 1);
+            gemm::pack_a(
+                dst,
+                kg,
+                kdim,
+                &p.kernel_weights.values[gi * kg * kdim..],
+                kdim,
+                1,
+            );
         }
         Ok(Conv {
             outer: input[..n - 3].iter().product(),
@@ -78,12 +96,20 @@ impl Conv {
 
     pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32]) {
         let items = batch * self.outer;
-        let (isz, osz) = (self.c * self.hw[0] * self.hw[1], self.k * self.out[0] * self.out[1]);
+        let (isz, osz) = (
+            self.c * self.hw[0] * self.hw[1],
+            self.k * self.out[0] * self.out[1],
+        );
         let col_len = self.col_len();
         if items < rayon::current_num_threads() {
             // Too few items to go around: threads share each item's GEMM instead.
             for (item, yi) in y.data[..items * osz].chunks_exact_mut(osz).enumerate() {
-                self.one(x.item_of(item, self.outer, isz), yi, &mut scratch[..col_len], gemm::gemm_par);
+                self.one(
+                    x.item_of(item, self.outer, isz),
+                    yi,
+                    &mut scratch[..col_len],
+                    gemm::gemm_par,
+                );
             }
             return;
         }
@@ -106,7 +132,11 @@ impl Conv {
         let glen = gemm::packed_a_len(kg, self.kdim);
         for g in 0..self.groups {
             self.im2col(x, g, col);
-            let c = COut { data: &mut y[g * kg * p..], rs: p, cs: 1 };
+            let c = COut {
+                data: &mut y[g * kg * p..],
+                rs: p,
+                cs: 1,
+            };
             let w = &self.weights[g * glen..][..glen];
             gemm(kg, p, self.kdim, w, col, c, Bias::Row(&self.bias[g * kg..]));
         }
@@ -166,5 +196,9 @@ impl Conv {
 }
 
 pub fn bias_or_zero(bias: &[f32], n: usize) -> Vec<f32> {
-    if bias.is_empty() { vec![0.0; n] } else { bias.to_vec() }
+    if bias.is_empty() {
+        vec![0.0; n]
+    } else {
+        bias.to_vec()
+    }
 }

@@ -29,23 +29,41 @@ impl Deconv {
     pub fn new(p: &ConvParams, input: &[usize]) -> Result<Deconv> {
         let n = input.len();
         if n < 3 {
-            crate::bail!(Network, "deconvolution input {input:?} needs at least 3 dimensions");
+            crate::bail!(
+                Network,
+                "deconvolution input {input:?} needs at least 3 dimensions"
+            );
         }
         let (c, hw) = (input[n - 3], [input[n - 2], input[n - 1]]);
         let g = conv_geometry(p, hw, true).map_err(crate::error::Error::Network)?;
         let (k, groups) = (p.nb_output_maps, p.groups);
         if groups == 0 || c % groups != 0 || k % groups != 0 {
-            crate::bail!(Network, "deconvolution: {c} channels and {k} maps do not split into {groups} groups");
+            crate::bail!(
+                Network,
+                "deconvolution: {c} channels and {k} maps do not split into {groups} groups"
+            );
         }
         let (cg, rows) = (c / groups, k / groups * p.kernel[0] * p.kernel[1]);
         if p.kernel_weights.len() != c * rows {
-            crate::bail!(Network, "deconvolution: {} weights, expected {}", p.kernel_weights.len(), c * rows);
+            crate::bail!(
+                Network,
+                "deconvolution: {} weights, expected {}",
+                p.kernel_weights.len(),
+                c * rows
+            );
         }
         let glen = gemm::packed_a_len(rows, cg);
         let mut weights = vec![0.0; glen * groups];
         for (gi, dst) in weights.chunks_exact_mut(glen).enumerate() {
             // Weights are [C, Kg, kh, kw]: element (row, c) of Wᵀ is at c * rows + row.
-            gemm::pack_a(dst, rows, cg, &p.kernel_weights.values[gi * cg * rows..], 1, rows);
+            gemm::pack_a(
+                dst,
+                rows,
+                cg,
+                &p.kernel_weights.values[gi * cg * rows..],
+                1,
+                rows,
+            );
         }
         Ok(Deconv {
             outer: input[..n - 3].iter().product(),
@@ -79,7 +97,10 @@ impl Deconv {
 
     pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32]) {
         let items = batch * self.outer;
-        let (isz, osz) = (self.c * self.hw[0] * self.hw[1], self.k * self.out[0] * self.out[1]);
+        let (isz, osz) = (
+            self.c * self.hw[0] * self.hw[1],
+            self.k * self.out[0] * self.out[1],
+        );
         let per = items.div_ceil(tasks(items));
         y.data[..items * osz]
             .par_chunks_mut(per * osz)
@@ -103,8 +124,20 @@ impl Deconv {
         }
         for g in 0..self.groups {
             gemm::pack_b(packed, cg, p, &x[g * cg * p..], p, 1);
-            let c = COut { data: col, rs: p, cs: 1 };
-            gemm::gemm(rows, p, cg, &self.weights[g * glen..][..glen], packed, c, Bias::None);
+            let c = COut {
+                data: col,
+                rs: p,
+                cs: 1,
+            };
+            gemm::gemm(
+                rows,
+                p,
+                cg,
+                &self.weights[g * glen..][..glen],
+                packed,
+                c,
+                Bias::None,
+            );
             self.col2im(col, &mut y[g * kg * plane..][..kg * plane]);
         }
     }
@@ -119,12 +152,14 @@ impl Deconv {
                 for kx in 0..kw {
                     let src = &col[((kl * kh + ky) * kw + kx) * p..][..p];
                     for iy in 0..h {
-                        let oy = (iy * self.stride[0] + ky * self.dilation[0]).wrapping_sub(self.pre[0]);
+                        let oy =
+                            (iy * self.stride[0] + ky * self.dilation[0]).wrapping_sub(self.pre[0]);
                         if oy >= oh {
                             continue;
                         }
                         for ix in 0..w {
-                            let ox = (ix * self.stride[1] + kx * self.dilation[1]).wrapping_sub(self.pre[1]);
+                            let ox = (ix * self.stride[1] + kx * self.dilation[1])
+                                .wrapping_sub(self.pre[1]);
                             if ox < ow {
                                 out[oy * ow + ox] += src[iy * w + ix];
                             }

@@ -20,7 +20,12 @@ impl Fc {
         let keep = input.len().saturating_sub(3);
         let kdim: usize = input[keep..].iter().product();
         if kernel.len() != nout * kdim {
-            crate::bail!(Network, "fully connected: {} weights, expected {}", kernel.len(), nout * kdim);
+            crate::bail!(
+                Network,
+                "fully connected: {} weights, expected {}",
+                kernel.len(),
+                nout * kdim
+            );
         }
         let mut weights = vec![0.0; gemm::packed_b_len(kdim, nout)];
         // B[p, j] = W[j, p]: the weights are stored one output per row.
@@ -44,12 +49,19 @@ impl Fc {
     fn rows(&self, rows: usize, x: &[f32], y: &mut [f32], scratch: &mut [f32]) {
         let rows_per = self.split(rows) * MR;
         let (k, n) = (self.kdim, self.nout);
-        y.par_chunks_mut(rows_per * n).zip(scratch.par_chunks_mut(rows_per * k)).enumerate().for_each(|(t, (ys, a))| {
-            let m = ys.len() / n;
-            gemm::pack_a(a, m, k, &x[t * rows_per * k..], k, 1);
-            let c = COut { data: ys, rs: n, cs: 1 };
-            gemm::gemm(m, n, k, a, &self.weights, c, Bias::Col(&self.bias));
-        });
+        y.par_chunks_mut(rows_per * n)
+            .zip(scratch.par_chunks_mut(rows_per * k))
+            .enumerate()
+            .for_each(|(t, (ys, a))| {
+                let m = ys.len() / n;
+                gemm::pack_a(a, m, k, &x[t * rows_per * k..], k, 1);
+                let c = COut {
+                    data: ys,
+                    rs: n,
+                    cs: 1,
+                };
+                gemm::gemm(m, n, k, a, &self.weights, c, Bias::Col(&self.bias));
+            });
     }
 
     /// A single row (batch 1) has no rows to share out: threads take column panels instead.
@@ -61,8 +73,20 @@ impl Fc {
         let a = &a[..gemm::packed_a_len(1, k)];
         y.par_chunks_mut(cols_per).enumerate().for_each(|(i, ys)| {
             let c0 = i * cols_per;
-            let c = COut { data: ys, rs: n, cs: 1 };
-            gemm::gemm(1, c.data.len(), k, a, &self.weights[c0 * k..], c, Bias::Col(&self.bias[c0..]));
+            let c = COut {
+                data: ys,
+                rs: n,
+                cs: 1,
+            };
+            gemm::gemm(
+                1,
+                c.data.len(),
+                k,
+                a,
+                &self.weights[c0 * k..],
+                c,
+                Bias::Col(&self.bias[c0..]),
+            );
         });
     }
 
@@ -72,7 +96,11 @@ impl Fc {
 
     pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32]) {
         // A batch-invariant input gives batch-invariant rows: compute them once and copy.
-        let rows = if x.batch == 1 { self.outer } else { batch * self.outer };
+        let rows = if x.batch == 1 {
+            self.outer
+        } else {
+            batch * self.outer
+        };
         if rows == 1 {
             self.one_row(x.data, &mut y.data[..self.nout], scratch);
         } else {

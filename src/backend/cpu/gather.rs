@@ -23,7 +23,11 @@ impl Gather {
         let ni: usize = idx.shape.iter().product();
         for v in &idx.data[..idx.batch * ni] {
             if v.fract() != 0.0 || *v < 0.0 || *v >= self.n as f32 {
-                crate::bail!(Runtime, "Gather: index {v} is outside 0..{} of the gathered axis", self.n);
+                crate::bail!(
+                    Runtime,
+                    "Gather: index {v} is outside 0..{} of the gathered axis",
+                    self.n
+                );
             }
         }
         let (outer, n, inner) = (self.outer, self.n, self.inner);

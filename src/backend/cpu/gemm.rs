@@ -26,7 +26,10 @@ pub fn packed_b_len(k: usize, n: usize) -> usize {
 
 /// Packs the `m x k` matrix whose element `(i, p)` is `a[i * rs + p * cs]`; rows past `m` are zero.
 pub fn pack_a(dst: &mut [f32], m: usize, k: usize, a: &[f32], rs: usize, cs: usize) {
-    for (panel, out) in dst[..packed_a_len(m, k)].chunks_exact_mut(MR * k).enumerate() {
+    for (panel, out) in dst[..packed_a_len(m, k)]
+        .chunks_exact_mut(MR * k)
+        .enumerate()
+    {
         let row0 = panel * MR;
         for (p, step) in out.chunks_exact_mut(MR).enumerate() {
             for (i, v) in step.iter_mut().enumerate() {
@@ -39,7 +42,10 @@ pub fn pack_a(dst: &mut [f32], m: usize, k: usize, a: &[f32], rs: usize, cs: usi
 
 /// Packs the `k x n` matrix whose element `(p, j)` is `b[p * rs + j * cs]`; columns past `n` are zero.
 pub fn pack_b(dst: &mut [f32], k: usize, n: usize, b: &[f32], rs: usize, cs: usize) {
-    for (panel, out) in dst[..packed_b_len(k, n)].chunks_exact_mut(NR * k).enumerate() {
+    for (panel, out) in dst[..packed_b_len(k, n)]
+        .chunks_exact_mut(NR * k)
+        .enumerate()
+    {
         let col0 = panel * NR;
         for (p, step) in out.chunks_exact_mut(NR).enumerate() {
             for (j, v) in step.iter_mut().enumerate() {
@@ -106,21 +112,33 @@ pub fn gemm_par(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: COut, bia
     }
     let rows_per = panels.div_ceil(t) * MR;
     let rs = c.rs;
-    c.data[..(m - 1) * rs + n].par_chunks_mut(rows_per * rs).enumerate().for_each(|(i, data)| {
-        let r0 = i * rows_per;
-        let rows = rows_per.min(m - r0);
-        let bias = match bias {
-            Bias::Row(v) => Bias::Row(&v[r0..]),
-            other => other,
-        };
-        gemm(rows, n, k, &a[r0 * k..], b, COut { data, rs, cs: 1 }, bias);
-    });
+    c.data[..(m - 1) * rs + n]
+        .par_chunks_mut(rows_per * rs)
+        .enumerate()
+        .for_each(|(i, data)| {
+            let r0 = i * rows_per;
+            let rows = rows_per.min(m - r0);
+            let bias = match bias {
+                Bias::Row(v) => Bias::Row(&v[r0..]),
+                other => other,
+            };
+            gemm(rows, n, k, &a[r0 * k..], b, COut { data, rs, cs: 1 }, bias);
+        });
 }
 
 /// Adds (or on the first depth pass, writes) one tile into C, clipped to `m x n`.
 #[allow(clippy::too_many_arguments)]
 #[inline]
-fn store(t: &Tile, pi: usize, pj: usize, m: usize, n: usize, c: &mut COut, bias: Bias, first: bool) {
+fn store(
+    t: &Tile,
+    pi: usize,
+    pj: usize,
+    m: usize,
+    n: usize,
+    c: &mut COut,
+    bias: Bias,
+    first: bool,
+) {
     let (r0, c0) = (pi * MR, pj * NR);
     let (rows, cols) = (MR.min(m - r0), NR.min(n - c0));
     for (i, trow) in t.iter().enumerate().take(rows) {
@@ -168,9 +186,15 @@ struct Kernels {
 fn select() -> Kernels {
     #[cfg(target_arch = "x86_64")]
     if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        return Kernels { tile: tile_fma_entry, row: row_fma_entry };
+        return Kernels {
+            tile: tile_fma_entry,
+            row: row_fma_entry,
+        };
     }
-    Kernels { tile: tile_portable, row: row_portable }
+    Kernels {
+        tile: tile_portable,
+        row: row_portable,
+    }
 }
 
 /// Row 0 of [`tile_portable`].

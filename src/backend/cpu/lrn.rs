@@ -36,8 +36,11 @@ impl Lrn {
             for ch in 0..c {
                 let (lo, hi) = (ch.saturating_sub(half), (ch + half + 1).min(c));
                 for i in 0..plane {
-                    let sum: f32 = (lo..hi).map(|j| src[j * plane + i] * src[j * plane + i]).sum();
-                    out[ch * plane + i] = src[ch * plane + i] / (self.k + scale * sum).powf(self.beta);
+                    let sum: f32 = (lo..hi)
+                        .map(|j| src[j * plane + i] * src[j * plane + i])
+                        .sum();
+                    out[ch * plane + i] =
+                        src[ch * plane + i] / (self.k + scale * sum).powf(self.beta);
                 }
             }
         });

@@ -41,7 +41,13 @@ impl Operand {
 }
 
 impl MatMul {
-    pub fn new(op0: MatrixOperation, op1: MatrixOperation, a: &[usize], b: &[usize], out: &[usize]) -> MatMul {
+    pub fn new(
+        op0: MatrixOperation,
+        op1: MatrixOperation,
+        a: &[usize],
+        b: &[usize],
+        out: &[usize],
+    ) -> MatMul {
         use MatrixOperation::*;
         let last = |s: &[usize], back: usize| s[s.len() - back];
         let (m, k) = match op0 {
@@ -58,7 +64,11 @@ impl MatMul {
         let lead = out[..out.len() - (op0 != Vector) as usize - (op1 != Vector) as usize].to_vec();
         let operand_lead = |s: &[usize], op| {
             let l = &s[..s.len() - mat_dims(op)];
-            if l.is_empty() { vec![1; lead.len()] } else { l.to_vec() }
+            if l.is_empty() {
+                vec![1; lead.len()]
+            } else {
+                l.to_vec()
+            }
         };
         let (a_rs, a_cs) = match op0 {
             None => (k, 1),
@@ -74,8 +84,18 @@ impl MatMul {
             m,
             n,
             k,
-            a: Operand { lead: operand_lead(a, op0), size: m * k, rs: a_rs, cs: a_cs },
-            b: Operand { lead: operand_lead(b, op1), size: k * n, rs: b_rs, cs: b_cs },
+            a: Operand {
+                lead: operand_lead(a, op0),
+                size: m * k,
+                rs: a_rs,
+                cs: a_cs,
+            },
+            b: Operand {
+                lead: operand_lead(b, op1),
+                size: k * n,
+                rs: b_rs,
+                cs: b_cs,
+            },
             lead,
         }
     }
@@ -106,7 +126,19 @@ impl MatMul {
                     let bo = self.b.offset(b, bi, l, &self.lead);
                     gemm::pack_a(pa, m, k, &a.data[ao..], self.a.rs, self.a.cs);
                     gemm::pack_b(pb, k, n, &b.data[bo..], self.b.rs, self.b.cs);
-                    gemm::gemm(m, n, k, pa, pb, COut { data: c, rs: n, cs: 1 }, Bias::None);
+                    gemm::gemm(
+                        m,
+                        n,
+                        k,
+                        pa,
+                        pb,
+                        COut {
+                            data: c,
+                            rs: n,
+                            cs: 1,
+                        },
+                        Bias::None,
+                    );
                 }
             });
     }

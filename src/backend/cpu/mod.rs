@@ -96,37 +96,69 @@ impl CpuLayer {
             &inputs
                 .iter()
                 .enumerate()
-                .map(|(i, s)| crate::network::TensorDesc { shape: s.to_vec(), dtype: input_type(kind, i) })
+                .map(|(i, s)| crate::network::TensorDesc {
+                    shape: s.to_vec(),
+                    dtype: input_type(kind, i),
+                })
                 .collect::<Vec<_>>(),
         )
         .map_err(|e| crate::error::Error::Network(format!("{name}: {e}")))?;
-        if expected.len() != outputs.len() || expected.iter().zip(outputs).any(|(e, o)| e.shape != *o) {
-            crate::bail!(Network, "{name}: output shapes {outputs:?} do not match the inputs {inputs:?}");
+        if expected.len() != outputs.len()
+            || expected.iter().zip(outputs).any(|(e, o)| e.shape != *o)
+        {
+            crate::bail!(
+                Network,
+                "{name}: output shapes {outputs:?} do not match the inputs {inputs:?}"
+            );
         }
         let x = inputs.first().copied().unwrap_or(&[]);
         let kernel = match kind {
             LayerKind::Convolution(p) => Kernel::Conv(conv::Conv::new(p, x)?),
             LayerKind::Deconvolution(p) => Kernel::Deconv(deconv::Deconv::new(p, x)?),
             LayerKind::Pooling(p) => Kernel::Pool(pool::Pool::new(p, x)?),
-            LayerKind::FullyConnected { nb_outputs, kernel, bias } => {
-                Kernel::Fc(fc::Fc::new(*nb_outputs, &kernel.values, &bias.values, x)?)
-            }
+            LayerKind::FullyConnected {
+                nb_outputs,
+                kernel,
+                bias,
+            } => Kernel::Fc(fc::Fc::new(*nb_outputs, &kernel.values, &bias.values, x)?),
             LayerKind::Activation { kind, alpha, beta } => Kernel::Activation(*kind, *alpha, *beta),
             LayerKind::ParametricRelu => Kernel::Prelu,
-            LayerKind::Lrn { window, alpha, beta, k } => Kernel::Lrn(lrn::Lrn::new(*window, *alpha, *beta, *k, x)),
-            LayerKind::Scale { mode, shift, scale, power } => {
-                Kernel::Scale(scale::Scale::new(*mode, &shift.values, &scale.values, &power.values, x))
-            }
+            LayerKind::Lrn {
+                window,
+                alpha,
+                beta,
+                k,
+            } => Kernel::Lrn(lrn::Lrn::new(*window, *alpha, *beta, *k, x)),
+            LayerKind::Scale {
+                mode,
+                shift,
+                scale,
+                power,
+            } => Kernel::Scale(scale::Scale::new(
+                *mode,
+                &shift.values,
+                &scale.values,
+                &power.values,
+                x,
+            )),
             LayerKind::SoftMax { axes } => Kernel::Softmax(softmax::Softmax::new(*axes, x)),
             LayerKind::Concatenation { axis } => Kernel::Concat(*axis),
             LayerKind::ElementWise { op } => Kernel::ElementWise(*op),
             LayerKind::Unary { op } => Kernel::Unary(*op),
-            LayerKind::Padding { pre, .. } => Kernel::Padding(padding::Padding::new(*pre, x, outputs[0])),
+            LayerKind::Padding { pre, .. } => {
+                Kernel::Padding(padding::Padding::new(*pre, x, outputs[0]))
+            }
             LayerKind::Shuffle(p) => Kernel::Shuffle(shuffle::Shuffle::new(p, x)?),
             LayerKind::Constant { weights, .. } => Kernel::Constant(weights.values.clone()),
             LayerKind::Identity => Kernel::Identity,
-            LayerKind::Slice { start, size, stride } => Kernel::Slice(slice::Slice::new(start, size, stride, x)),
-            LayerKind::Reduce { op, axes, .. } => Kernel::Reduce(reduce::Reduce::new(*op, *axes, x)),
+            LayerKind::Slice {
+                start,
+                size,
+                stride,
+            } => Kernel::Slice(slice::Slice::new(start, size, stride, x)),
+            LayerKind::Reduce { op, axes, .. } => {
+                Kernel::Reduce(reduce::Reduce::new(*op, *axes, x))
+            }
             LayerKind::TopK { op, k, axes } => Kernel::TopK(topk::TopK::new(*op, *k, *axes, x)),
             LayerKind::MatrixMultiply { op0, op1 } => {
                 Kernel::MatMul(matmul::MatMul::new(*op0, *op1, x, inputs[1], outputs[0]))
@@ -153,7 +185,13 @@ impl CpuLayer {
         }
     }
 
-    pub fn run(&self, batch: usize, inputs: &[In], outputs: &mut [Out], scratch: &mut [f32]) -> Result<()> {
+    pub fn run(
+        &self,
+        batch: usize,
+        inputs: &[In],
+        outputs: &mut [Out],
+        scratch: &mut [f32],
+    ) -> Result<()> {
         self.check(batch, inputs, outputs, scratch)?;
         if batch == 0 {
             return Ok(());
@@ -179,9 +217,9 @@ impl CpuLayer {
             Kernel::Deconv(k) => k.run(batch, x, y, scratch),
             Kernel::Pool(k) => k.run(batch, x, y),
             Kernel::Fc(k) => k.run(batch, x, y, scratch),
-            Kernel::Activation(kind, alpha, beta) => {
-                pointwise(batch, x, y, |x, y| activation::run(*kind, *alpha, *beta, x, y))
-            }
+            Kernel::Activation(kind, alpha, beta) => pointwise(batch, x, y, |x, y| {
+                activation::run(*kind, *alpha, *beta, x, y)
+            }),
             Kernel::Prelu => eltwise::prelu(batch, x, &inputs[1], y),
             Kernel::Lrn(k) => k.run(batch, x, y),
             Kernel::Scale(k) => k.run(batch, x, y),
@@ -215,7 +253,10 @@ impl CpuLayer {
             );
         }
         for (i, (x, s)) in inputs.iter().zip(&self.inputs).enumerate() {
-            if x.shape != s.as_slice() || (x.batch != 1 && x.batch != batch) || x.data.len() < x.batch * volume(s) {
+            if x.shape != s.as_slice()
+                || (x.batch != 1 && x.batch != batch)
+                || x.data.len() < x.batch * volume(s)
+            {
                 crate::bail!(
                     Runtime,
                     "{name}: input {i} is {} x {:?} in {} values, expected {batch} (or 1) x {s:?}",
@@ -225,7 +266,11 @@ impl CpuLayer {
                 );
             }
         }
-        let items = if matches!(self.kernel, Kernel::Constant(_)) { 1 } else { batch };
+        let items = if matches!(self.kernel, Kernel::Constant(_)) {
+            1
+        } else {
+            batch
+        };
         for (i, (y, s)) in outputs.iter().zip(&self.outputs).enumerate() {
             if y.shape != s.as_slice() || y.data.len() < items * volume(s) {
                 crate::bail!(
@@ -237,7 +282,12 @@ impl CpuLayer {
             }
         }
         if scratch.len() < self.scratch_len(batch) {
-            crate::bail!(Runtime, "{name}: scratch has {} values, needs {}", scratch.len(), self.scratch_len(batch));
+            crate::bail!(
+                Runtime,
+                "{name}: scratch has {} values, needs {}",
+                scratch.len(),
+                self.scratch_len(batch)
+            );
         }
         Ok(())
     }
@@ -245,7 +295,11 @@ impl CpuLayer {
 
 /// Gather indices are INT32 tensors in the network; everything else the CPU sees is FP32.
 fn input_type(kind: &LayerKind, index: usize) -> DataType {
-    if matches!(kind, LayerKind::Gather { .. }) && index == 1 { DataType::Int32 } else { DataType::Float }
+    if matches!(kind, LayerKind::Gather { .. }) && index == 1 {
+        DataType::Int32
+    } else {
+        DataType::Float
+    }
 }
 
 /// Tasks to split `items` independent pieces of work into: one per thread at most.
@@ -265,16 +319,26 @@ fn tasks_for(units: usize, macs: usize) -> usize {
 const PAR_MIN: usize = 1 << 15;
 
 /// Calls `f(row, out)` for each of `rows` rows of `row_len` values of `data`, in parallel when large.
-fn par_rows(data: &mut [f32], rows: usize, row_len: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+fn par_rows(
+    data: &mut [f32],
+    rows: usize,
+    row_len: usize,
+    f: impl Fn(usize, &mut [f32]) + Sync + Send,
+) {
     if row_len == 0 {
         return;
     }
     let data = &mut data[..rows * row_len];
     if rows * row_len < PAR_MIN {
-        data.chunks_exact_mut(row_len).enumerate().for_each(|(r, o)| f(r, o));
+        data.chunks_exact_mut(row_len)
+            .enumerate()
+            .for_each(|(r, o)| f(r, o));
     } else {
         let min = rows.div_ceil(tasks(rows));
-        data.par_chunks_exact_mut(row_len).with_min_len(min).enumerate().for_each(|(r, o)| f(r, o));
+        data.par_chunks_exact_mut(row_len)
+            .with_min_len(min)
+            .enumerate()
+            .for_each(|(r, o)| f(r, o));
     }
 }
 
@@ -285,9 +349,11 @@ fn par_map(x: &[f32], y: &mut [f32], f: impl Fn(f32) -> f32 + Sync + Send) {
         y.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
     } else {
         let chunk = x.len().div_ceil(tasks(x.len()));
-        y.par_chunks_mut(chunk).zip(x.par_chunks(chunk)).for_each(|(o, i)| {
-            o.iter_mut().zip(i).for_each(|(o, &v)| *o = f(v));
-        });
+        y.par_chunks_mut(chunk)
+            .zip(x.par_chunks(chunk))
+            .for_each(|(o, i)| {
+                o.iter_mut().zip(i).for_each(|(o, &v)| *o = f(v));
+            });
     }
 }
 

@@ -29,7 +29,11 @@ impl Padding {
                 for (ox, o) in row.iter_mut().enumerate() {
                     let ix = ox as i64 - self.pre[1];
                     let inside = (0..h as i64).contains(&iy) && (0..w as i64).contains(&ix);
-                    *o = if inside { src[iy as usize * w + ix as usize] } else { 0.0 };
+                    *o = if inside {
+                        src[iy as usize * w + ix as usize]
+                    } else {
+                        0.0
+                    };
                 }
             }
         });

@@ -35,7 +35,10 @@ impl Pool {
     pub fn new(p: &PoolParams, input: &[usize]) -> Result<Pool> {
         let n = input.len();
         if n < 3 {
-            crate::bail!(Network, "pooling input {input:?} needs at least 3 dimensions");
+            crate::bail!(
+                Network,
+                "pooling input {input:?} needs at least 3 dimensions"
+            );
         }
         let hw = [input[n - 2], input[n - 1]];
         let g = pool_geometry(p, hw).map_err(crate::error::Error::Network)?;
@@ -94,7 +97,11 @@ impl Pool {
                 sum += v;
             }
         }
-        let divisor = if self.exclude_padding { count } else { sy.padded * sx.padded };
+        let divisor = if self.exclude_padding {
+            count
+        } else {
+            sy.padded * sx.padded
+        };
         let avg = sum / divisor as f32;
         match self.kind {
             PoolingType::Max => max,

@@ -23,8 +23,17 @@ impl Reduce {
                 step *= input[d];
             }
         }
-        let count = (0..input.len()).filter(|d| axes >> d & 1 == 1).map(|d| input[d]).product();
-        Reduce { op, input: input.to_vec(), out_strides, out_volume: step, count }
+        let count = (0..input.len())
+            .filter(|d| axes >> d & 1 == 1)
+            .map(|d| input[d])
+            .product();
+        Reduce {
+            op,
+            input: input.to_vec(),
+            out_strides,
+            out_volume: step,
+            count,
+        }
     }
 
     pub fn run(&self, batch: usize, x: &In, y: &mut Out) {

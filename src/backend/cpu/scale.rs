@@ -15,7 +15,13 @@ pub struct Scale {
 }
 
 impl Scale {
-    pub fn new(mode: ScaleMode, shift: &[f32], scale: &[f32], power: &[f32], input: &[usize]) -> Scale {
+    pub fn new(
+        mode: ScaleMode,
+        shift: &[f32],
+        scale: &[f32],
+        power: &[f32],
+        input: &[usize],
+    ) -> Scale {
         let volume: usize = input.iter().product();
         let n = input.len();
         let (run_len, coefs) = match mode {
@@ -23,8 +29,21 @@ impl Scale {
             ScaleMode::Channel => (input[n - 2..].iter().product(), input[n - 3]),
             ScaleMode::Elementwise => (1, volume),
         };
-        let or = |w: &[f32], default: f32| if w.is_empty() { vec![default; coefs] } else { w.to_vec() };
-        Scale { run_len, coefs, shift: or(shift, 0.0), scale: or(scale, 1.0), power: or(power, 1.0), volume }
+        let or = |w: &[f32], default: f32| {
+            if w.is_empty() {
+                vec![default; coefs]
+            } else {
+                w.to_vec()
+            }
+        };
+        Scale {
+            run_len,
+            coefs,
+            shift: or(shift, 0.0),
+            scale: or(scale, 1.0),
+            power: or(power, 1.0),
+            volume,
+        }
     }
 
     pub fn run(&self, batch: usize, x: &In, y: &mut Out) {
@@ -36,7 +55,9 @@ impl Scale {
             if p == 1.0 {
                 out.iter_mut().zip(src).for_each(|(o, &v)| *o = v * a + b);
             } else {
-                out.iter_mut().zip(src).for_each(|(o, &v)| *o = (v * a + b).powf(p));
+                out.iter_mut()
+                    .zip(src)
+                    .for_each(|(o, &v)| *o = (v * a + b).powf(p));
             }
         });
     }

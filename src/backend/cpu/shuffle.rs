@@ -14,7 +14,10 @@ pub struct Shuffle {
 }
 
 fn plan(shape: &[usize], perm: &[usize]) -> Option<Plan> {
-    perm.iter().enumerate().any(|(i, &p)| i != p).then(|| Plan::transpose(shape, perm))
+    perm.iter()
+        .enumerate()
+        .any(|(i, &p)| i != p)
+        .then(|| Plan::transpose(shape, perm))
 }
 
 impl Shuffle {
@@ -29,7 +32,11 @@ impl Shuffle {
 
     /// With two real transposes the intermediate lives in scratch.
     pub fn scratch_len(&self, batch: usize) -> usize {
-        if self.first.is_some() && self.second.is_some() { batch * self.volume } else { 0 }
+        if self.first.is_some() && self.second.is_some() {
+            batch * self.volume
+        } else {
+            0
+        }
     }
 
     pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32]) {

@@ -22,11 +22,17 @@ impl Softmax {
     pub fn run(&self, batch: usize, x: &[f32], x_batch: usize, y: &mut [f32]) {
         let (n, inner) = (self.n, self.inner);
         let len = n * inner;
-        let items = if x_batch == 1 { self.outer } else { batch * self.outer };
+        let items = if x_batch == 1 {
+            self.outer
+        } else {
+            batch * self.outer
+        };
         par_rows(y, batch * self.outer, len, |r, out| {
             let src = &x[(r % items) * len..][..len];
             for i in 0..inner {
-                let max = (0..n).map(|j| src[j * inner + i]).fold(f32::NEG_INFINITY, f32::max);
+                let max = (0..n)
+                    .map(|j| src[j * inner + i])
+                    .fold(f32::NEG_INFINITY, f32::max);
                 let mut sum = 0.0;
                 for j in 0..n {
                     let e = (src[j * inner + i] - max).exp();

@@ -14,7 +14,10 @@ impl Plan {
     /// The transpose whose output dimension `i` is input dimension `perm[i]`.
     pub fn transpose(shape: &[usize], perm: &[usize]) -> Plan {
         let s = strides(shape);
-        Plan { dims: perm.iter().map(|&p| shape[p]).collect(), strides: perm.iter().map(|&p| s[p]).collect() }
+        Plan {
+            dims: perm.iter().map(|&p| shape[p]).collect(),
+            strides: perm.iter().map(|&p| s[p]).collect(),
+        }
     }
 
     /// The caller guarantees every position is inside `src`.

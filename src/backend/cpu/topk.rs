@@ -36,7 +36,9 @@ impl TopK {
                 let mut len = 0;
                 for j in 0..n {
                     let v = src[j * inner + i];
-                    let pos = (0..len).find(|&p| better(v, vals[p * inner + i])).unwrap_or(len);
+                    let pos = (0..len)
+                        .find(|&p| better(v, vals[p * inner + i]))
+                        .unwrap_or(len);
                     if pos >= k {
                         continue;
                     }

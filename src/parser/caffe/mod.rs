@@ -64,7 +64,9 @@ pub struct CaffeParser {
 
 impl Default for CaffeParser {
     fn default() -> Self {
-        CaffeParser { buffer_size: DEFAULT_BUFFER_SIZE }
+        CaffeParser {
+            buffer_size: DEFAULT_BUFFER_SIZE,
+        }
     }
 }
 
@@ -80,27 +82,58 @@ impl CaffeParser {
 
     /// Parses a deploy prototxt and, if given, its caffemodel into `net`, with weights converted to
     /// `weight_type` (FP32 or FP16). Without a model the weights are generated (TensorRT's behaviour).
-    pub fn parse(&mut self, deploy: &Path, model: Option<&Path>, net: &mut Network, weight_type: DataType) -> Result<BlobNameToTensor> {
+    pub fn parse(
+        &mut self,
+        deploy: &Path,
+        model: Option<&Path>,
+        net: &mut Network,
+        weight_type: DataType,
+    ) -> Result<BlobNameToTensor> {
         let deploy_bytes = self.read(deploy)?;
         let model_bytes = model.map(|m| self.read(m)).transpose()?;
         let model_name = model.map(|m| m.display().to_string()).unwrap_or_default();
         let model = model_bytes.as_deref().map(|b| (b, model_name.as_str()));
-        self.parse_named((&deploy_bytes, &deploy.display().to_string()), model, net, weight_type)
+        self.parse_named(
+            (&deploy_bytes, &deploy.display().to_string()),
+            model,
+            net,
+            weight_type,
+        )
     }
 
     /// `parse` from memory (`parseBuffers`).
-    pub fn parse_buffers(&mut self, deploy: &[u8], model: Option<&[u8]>, net: &mut Network, weight_type: DataType) -> Result<BlobNameToTensor> {
+    pub fn parse_buffers(
+        &mut self,
+        deploy: &[u8],
+        model: Option<&[u8]>,
+        net: &mut Network,
+        weight_type: DataType,
+    ) -> Result<BlobNameToTensor> {
         for (what, bytes) in [("deploy buffer", Some(deploy)), ("model buffer", model)] {
             if let Some(b) = bytes {
                 self.check_size(what, b.len() as u64)?;
             }
         }
-        self.parse_named((deploy, "deploy buffer"), model.map(|m| (m, "model buffer")), net, weight_type)
+        self.parse_named(
+            (deploy, "deploy buffer"),
+            model.map(|m| (m, "model buffer")),
+            net,
+            weight_type,
+        )
     }
 
-    fn parse_named(&self, deploy: (&[u8], &str), model: Option<(&[u8], &str)>, net: &mut Network, weight_type: DataType) -> Result<BlobNameToTensor> {
+    fn parse_named(
+        &self,
+        deploy: (&[u8], &str),
+        model: Option<(&[u8], &str)>,
+        net: &mut Network,
+        weight_type: DataType,
+    ) -> Result<BlobNameToTensor> {
         if !matches!(weight_type, DataType::Float | DataType::Half) {
-            crate::bail!(InvalidArgument, "Caffe parser: weight type {weight_type:?} is not supported (FP32 or FP16 only)");
+            crate::bail!(
+                InvalidArgument,
+                "Caffe parser: weight type {weight_type:?} is not supported (FP32 or FP16 only)"
+            );
         }
         let deploy_net = upgrade::upgrade(text::parse_net(deploy.0, deploy.1)?, deploy.1)?;
         let mut store = match model {
@@ -117,13 +150,19 @@ impl CaffeParser {
     /// into NCHW) must match its data.
     pub fn parse_binary_proto(&self, path: &Path) -> Result<BinaryProtoBlob> {
         let file = path.display().to_string();
-        let blob = proto::BlobProto::decode(self.read(path)?.as_slice())
-            .map_err(|e| Error::Format(format!("{file}: not a valid binaryproto (BlobProto): {e}")))?;
+        let blob = proto::BlobProto::decode(self.read(path)?.as_slice()).map_err(|e| {
+            Error::Format(format!("{file}: not a valid binaryproto (BlobProto): {e}"))
+        })?;
         let shape = weights::blob_dims(&blob);
         if shape.len() > 4 {
-            crate::bail!(Format, "{file}: blob has {} dimensions; at most 4 (NCHW) are supported", shape.len());
+            crate::bail!(
+                Format,
+                "{file}: blob has {} dimensions; at most 4 (NCHW) are supported",
+                shape.len()
+            );
         }
-        let data = weights::blob_values(&blob).map_err(|e| Error::Format(format!("{file}: {e}")))?;
+        let data =
+            weights::blob_values(&blob).map_err(|e| Error::Format(format!("{file}: {e}")))?;
         if data.is_empty() {
             crate::bail!(Format, "{file}: the blob holds no data");
         }
@@ -154,7 +193,9 @@ impl CaffeParser {
         self.check_size(&file, f.metadata().map_err(io)?.len())?;
         let mut bytes = Vec::new();
         // The limit also holds if the file grows while we read it.
-        f.take(self.buffer_size as u64 + 1).read_to_end(&mut bytes).map_err(io)?;
+        f.take(self.buffer_size as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
         self.check_size(&file, bytes.len() as u64)?;
         Ok(bytes)
     }

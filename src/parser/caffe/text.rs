@@ -17,17 +17,24 @@ static NET_PARAMETER: Lazy<Result<MessageDescriptor, String>> = Lazy::new(|| {
 pub(super) fn parse_net(bytes: &[u8], file: &str) -> Result<NetParameter> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, col) = line_col(bytes, e.valid_up_to());
-        Error::Format(format!("{file}:{line}:{col}: the prototxt is not valid UTF-8"))
+        Error::Format(format!(
+            "{file}:{line}:{col}: the prototxt is not valid UTF-8"
+        ))
     })?;
-    let desc = NET_PARAMETER.as_ref().map_err(|e| Error::Format(format!("{file}: Caffe schema: {e}")))?;
+    let desc = NET_PARAMETER
+        .as_ref()
+        .map_err(|e| Error::Format(format!("{file}: Caffe schema: {e}")))?;
     let dynamic = DynamicMessage::parse_text_format(desc.clone(), text).map_err(|e| {
         let at = error_offset(&e).unwrap_or(text.len());
         let (line, col) = line_col(bytes, at);
         Error::Format(format!("{file}:{line}:{col}: syntax error: {e}"))
     })?;
     // Both sides use the same schema, so the round trip is lossless.
-    NetParameter::decode(dynamic.encode_to_vec().as_slice())
-        .map_err(|e| Error::Format(format!("{file}: could not convert the parsed prototxt: {e}")))
+    NetParameter::decode(dynamic.encode_to_vec().as_slice()).map_err(|e| {
+        Error::Format(format!(
+            "{file}: could not convert the parsed prototxt: {e}"
+        ))
+    })
 }
 
 /// Byte offset of the first labelled span; errors at end of input carry none.
@@ -39,9 +46,15 @@ fn error_offset(e: &prost_reflect::text_format::ParseError) -> Option<usize> {
 /// 1-based line and column (in characters) of a byte offset.
 fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
     let before = &bytes[..offset.min(bytes.len())];
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, col)
 }
 
@@ -51,7 +64,11 @@ mod tests {
 
     #[test]
     fn reports_line_and_column() {
-        let err = parse_net(b"name: \"x\"\nlayer {\n  name: \"a\"\n  bogus: 1\n}\n", "d.prototxt").unwrap_err();
+        let err = parse_net(
+            b"name: \"x\"\nlayer {\n  name: \"a\"\n  bogus: 1\n}\n",
+            "d.prototxt",
+        )
+        .unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("d.prototxt:4:3: syntax error"), "{msg}");
     }
@@ -68,7 +85,9 @@ mod tests {
 
     #[test]
     fn end_of_input_points_at_the_end() {
-        let msg = parse_net(b"layer {\n  name: \"a\"\n", "e.prototxt").unwrap_err().to_string();
+        let msg = parse_net(b"layer {\n  name: \"a\"\n", "e.prototxt")
+            .unwrap_err()
+            .to_string();
         assert!(msg.starts_with("e.prototxt:3:1:"), "{msg}");
     }
 }

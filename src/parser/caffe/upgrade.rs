@@ -2,7 +2,10 @@
 //! upgraded as Caffe's `UpgradeV1Net` does), the legacy `input:` blobs listed with their shapes, and
 //! only the layers that Caffe's TEST phase keeps.
 
-use super::proto::{LayerParameter, NetParameter, NetStateRule, Phase, V1LayerParameter, v1_layer_parameter::LayerType};
+use super::proto::{
+    LayerParameter, NetParameter, NetStateRule, Phase, V1LayerParameter,
+    v1_layer_parameter::LayerType,
+};
 use crate::error::{Error, Result};
 
 /// A net in current form.
@@ -16,7 +19,10 @@ pub(super) struct Net {
 pub(super) fn upgrade(mut net: NetParameter, file: &str) -> Result<Net> {
     let inputs = legacy_inputs(&net, file)?;
     if !net.layer.is_empty() && !net.layers.is_empty() {
-        crate::bail!(Format, "{file}: the net mixes V2 'layer' and legacy V1 'layers' entries");
+        crate::bail!(
+            Format,
+            "{file}: the net mixes V2 'layer' and legacy V1 'layers' entries"
+        );
     }
     let mut layers = std::mem::take(&mut net.layer);
     for v1 in std::mem::take(&mut net.layers) {
@@ -30,14 +36,26 @@ fn legacy_inputs(net: &NetParameter, file: &str) -> Result<Vec<(String, Vec<i64>
     let n = net.input.len();
     let shapes: Vec<Vec<i64>> = if !net.input_shape.is_empty() {
         if net.input_shape.len() != n {
-            crate::bail!(Format, "{file}: {n} inputs but {} input_shape entries", net.input_shape.len());
+            crate::bail!(
+                Format,
+                "{file}: {n} inputs but {} input_shape entries",
+                net.input_shape.len()
+            );
         }
         net.input_shape.iter().map(|s| s.dim.clone()).collect()
     } else {
         if net.input_dim.len() != 4 * n {
-            crate::bail!(Format, "{file}: {n} inputs need {} input_dim values, found {}", 4 * n, net.input_dim.len());
+            crate::bail!(
+                Format,
+                "{file}: {n} inputs need {} input_dim values, found {}",
+                4 * n,
+                net.input_dim.len()
+            );
         }
-        net.input_dim.chunks(4).map(|c| c.iter().map(|&d| i64::from(d)).collect()).collect()
+        net.input_dim
+            .chunks(4)
+            .map(|c| c.iter().map(|&d| i64::from(d)).collect())
+            .collect()
     };
     Ok(net.input.iter().cloned().zip(shapes).collect())
 }
@@ -62,10 +80,16 @@ fn meets_test_state(rule: &NetStateRule) -> bool {
 fn upgrade_v1(v1: V1LayerParameter, file: &str) -> Result<LayerParameter> {
     let name = v1.name.clone().unwrap_or_default();
     if v1.layer.is_some() {
-        crate::bail!(Unsupported, "{file}: layer '{name}' is in the V0 format (nested 'layer'), which is not supported");
+        crate::bail!(
+            Unsupported,
+            "{file}: layer '{name}' is in the V0 format (nested 'layer'), which is not supported"
+        );
     }
     let ty = v1_type_name(v1.r#type).ok_or_else(|| {
-        Error::Format(format!("{file}: legacy layer '{name}' has no or an unknown type ({:?})", v1.r#type))
+        Error::Format(format!(
+            "{file}: legacy layer '{name}' has no or an unknown type ({:?})",
+            v1.r#type
+        ))
     })?;
     Ok(LayerParameter {
         name: v1.name,

@@ -12,7 +12,11 @@ use std::collections::HashMap;
 /// Decodes a caffemodel. prost checks every declared length against the bytes present before it
 /// allocates, so a truncated or hostile file is an error, not a huge allocation.
 pub(super) fn decode_model(bytes: &[u8], file: &str) -> Result<NetParameter> {
-    NetParameter::decode(bytes).map_err(|e| Error::Format(format!("{file}: not a valid caffemodel (binary NetParameter): {e}")))
+    NetParameter::decode(bytes).map_err(|e| {
+        Error::Format(format!(
+            "{file}: not a valid caffemodel (binary NetParameter): {e}"
+        ))
+    })
 }
 
 /// Most values generated for one blob without a model (1 GiB of FP32): a deploy file alone must not
@@ -41,12 +45,23 @@ pub(super) struct WeightStore {
 
 impl WeightStore {
     pub fn from_model(layers: Vec<LayerParameter>, file: &str, dtype: DataType) -> Self {
-        let blobs = layers.into_iter().map(|l| (l.name.unwrap_or_default(), l.blobs)).collect();
-        WeightStore { source: Source::Model(blobs), dtype, file: file.to_string() }
+        let blobs = layers
+            .into_iter()
+            .map(|l| (l.name.unwrap_or_default(), l.blobs))
+            .collect();
+        WeightStore {
+            source: Source::Model(blobs),
+            dtype,
+            file: file.to_string(),
+        }
     }
 
     pub fn generated(dtype: DataType) -> Self {
-        WeightStore { source: Source::Generated(Rng(0x5eed_cafe)), dtype, file: "(no model)".to_string() }
+        WeightStore {
+            source: Source::Generated(Rng(0x5eed_cafe)),
+            dtype,
+            file: "(no model)".to_string(),
+        }
     }
 
     /// Number of blobs the model holds for `layer`; `None` without a model.
@@ -58,10 +73,20 @@ impl WeightStore {
     }
 
     /// Blob `index` (`what` names it in errors) of `layer`, which must hold `expected` values.
-    pub fn blob(&mut self, layer: &str, index: usize, what: &str, expected: usize, fill: Fill) -> Result<Weights> {
+    pub fn blob(
+        &mut self,
+        layer: &str,
+        index: usize,
+        what: &str,
+        expected: usize,
+        fill: Fill,
+    ) -> Result<Weights> {
         let values = match &mut self.source {
             Source::Generated(_) if expected > MAX_GENERATED => {
-                crate::bail!(Format, "layer '{layer}' blob {index} ({what}): {expected} values are too many to generate without a model")
+                crate::bail!(
+                    Format,
+                    "layer '{layer}' blob {index} ({what}): {expected} values are too many to generate without a model"
+                )
             }
             Source::Generated(rng) => (0..expected).map(|_| rng.sample(fill)).collect(),
             Source::Model(m) => {
@@ -75,7 +100,11 @@ impl WeightStore {
                         blobs.len()
                     ))
                 })?;
-                let values = blob_values(blob).map_err(|e| Error::Format(format!("{file}: layer '{layer}' blob {index} ({what}): {e}")))?;
+                let values = blob_values(blob).map_err(|e| {
+                    Error::Format(format!(
+                        "{file}: layer '{layer}' blob {index} ({what}): {e}"
+                    ))
+                })?;
                 if values.len() != expected {
                     crate::bail!(
                         Format,
@@ -95,7 +124,10 @@ impl WeightStore {
         match self.dtype {
             DataType::Half => Weights {
                 dtype: Some(DataType::Half),
-                values: values.into_iter().map(|v| half::f16::from_f32(v).to_f32()).collect(),
+                values: values
+                    .into_iter()
+                    .map(|v| half::f16::from_f32(v).to_f32())
+                    .collect(),
             },
             _ => Weights::new(values),
         }
@@ -106,7 +138,10 @@ impl WeightStore {
 pub(super) fn blob_dims(blob: &BlobProto) -> Vec<i64> {
     match &blob.shape {
         Some(s) => s.dim.clone(),
-        None => [blob.num, blob.channels, blob.height, blob.width].iter().map(|d| i64::from(d.unwrap_or(0))).collect(),
+        None => [blob.num, blob.channels, blob.height, blob.width]
+            .iter()
+            .map(|d| i64::from(d.unwrap_or(0)))
+            .collect(),
     }
 }
 
@@ -115,7 +150,9 @@ pub(super) fn blob_values(blob: &BlobProto) -> Result<Vec<f32>, String> {
     let dims = blob_dims(blob);
     let declared = dims
         .iter()
-        .try_fold(1u64, |acc, &d| u64::try_from(d).ok().and_then(|d| acc.checked_mul(d)))
+        .try_fold(1u64, |acc, &d| {
+            u64::try_from(d).ok().and_then(|d| acc.checked_mul(d))
+        })
         .ok_or_else(|| format!("invalid shape {dims:?}"))?;
     let values: Vec<f32> = if blob.double_data.is_empty() {
         blob.data.clone()
@@ -123,7 +160,10 @@ pub(super) fn blob_values(blob: &BlobProto) -> Result<Vec<f32>, String> {
         blob.double_data.iter().map(|&v| v as f32).collect()
     };
     if values.len() as u64 != declared {
-        return Err(format!("shape {dims:?} declares {declared} values but the blob holds {}", values.len()));
+        return Err(format!(
+            "shape {dims:?} declares {declared} values but the blob holds {}",
+            values.len()
+        ));
     }
     Ok(values)
 }
@@ -159,31 +199,74 @@ mod tests {
     use super::*;
 
     fn layer(name: &str, blobs: Vec<BlobProto>) -> LayerParameter {
-        LayerParameter { name: Some(name.into()), blobs, ..Default::default() }
+        LayerParameter {
+            name: Some(name.into()),
+            blobs,
+            ..Default::default()
+        }
     }
 
     fn blob(dims: &[i64], data: Vec<f32>) -> BlobProto {
-        BlobProto { shape: Some(BlobShape { dim: dims.to_vec() }), data, ..Default::default() }
+        BlobProto {
+            shape: Some(BlobShape { dim: dims.to_vec() }),
+            data,
+            ..Default::default()
+        }
     }
 
     #[test]
     fn checks_counts_and_names() {
-        let mut w = WeightStore::from_model(vec![layer("a", vec![blob(&[2], vec![1.0, 2.0])])], "m", DataType::Float);
-        assert_eq!(w.blob("a", 0, "w", 2, Fill::Zero).unwrap().values, [1.0, 2.0]);
-        assert!(w.blob("a", 0, "w", 3, Fill::Zero).unwrap_err().to_string().contains("needs 3"));
-        assert!(w.blob("a", 1, "bias", 2, Fill::Zero).unwrap_err().to_string().contains("missing"));
-        assert!(w.blob("b", 0, "w", 2, Fill::Zero).unwrap_err().to_string().contains("name mismatch"));
+        let mut w = WeightStore::from_model(
+            vec![layer("a", vec![blob(&[2], vec![1.0, 2.0])])],
+            "m",
+            DataType::Float,
+        );
+        assert_eq!(
+            w.blob("a", 0, "w", 2, Fill::Zero).unwrap().values,
+            [1.0, 2.0]
+        );
+        assert!(
+            w.blob("a", 0, "w", 3, Fill::Zero)
+                .unwrap_err()
+                .to_string()
+                .contains("needs 3")
+        );
+        assert!(
+            w.blob("a", 1, "bias", 2, Fill::Zero)
+                .unwrap_err()
+                .to_string()
+                .contains("missing")
+        );
+        assert!(
+            w.blob("b", 0, "w", 2, Fill::Zero)
+                .unwrap_err()
+                .to_string()
+                .contains("name mismatch")
+        );
     }
 
     #[test]
     fn shape_must_match_data() {
-        let mut w = WeightStore::from_model(vec![layer("a", vec![blob(&[3], vec![1.0, 2.0])])], "m", DataType::Float);
-        assert!(w.blob("a", 0, "w", 2, Fill::Zero).unwrap_err().to_string().contains("declares 3"));
+        let mut w = WeightStore::from_model(
+            vec![layer("a", vec![blob(&[3], vec![1.0, 2.0])])],
+            "m",
+            DataType::Float,
+        );
+        assert!(
+            w.blob("a", 0, "w", 2, Fill::Zero)
+                .unwrap_err()
+                .to_string()
+                .contains("declares 3")
+        );
     }
 
     #[test]
     fn half_rounds() {
-        let mut w = WeightStore::from_model(vec![layer("a", vec![blob(&[1], vec![0.1])])], "m", DataType::Half);
+        let mut w = WeightStore::from_model(
+            vec![layer("a", vec![blob(&[1], vec![0.1])])],
+            "m",
+            DataType::Half,
+        );
         let got = w.blob("a", 0, "w", 1, Fill::Zero).unwrap();
         assert_eq!(got.dtype, Some(DataType::Half));
         assert_eq!(got.values[0], half::f16::from_f32(0.1).to_f32());

@@ -1,19 +1,26 @@
 //! Element-wise activations. ReLU, PReLU, Sigmoid, TanH, ELU, AbsVal, BNLL, Clip and Power map as in
 //! TensorRT's parser; Exp, Log and Threshold are compositions of Scale, Activation and Unary layers.
 
-use super::Ctx;
 use super::super::weights::Fill;
+use super::Ctx;
 use crate::error::Result;
 use crate::network::{LayerKind, TensorId};
 use crate::types::{ActivationType, ScaleMode, UnaryOperation, Weights};
 
 fn activation(cx: &mut Ctx, kind: ActivationType, alpha: f32, beta: f32) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    Ok(vec![cx.add(LayerKind::Activation { kind, alpha, beta }, &[cx.input(0)])?])
+    Ok(vec![cx.add(
+        LayerKind::Activation { kind, alpha, beta },
+        &[cx.input(0)],
+    )?])
 }
 
 pub(super) fn relu(cx: &mut Ctx) -> Result<Vec<TensorId>> {
-    let slope = cx.layer.relu_param.as_ref().map_or(0.0, |p| p.negative_slope());
+    let slope = cx
+        .layer
+        .relu_param
+        .as_ref()
+        .map_or(0.0, |p| p.negative_slope());
     if slope == 0.0 {
         activation(cx, ActivationType::Relu, 0.0, 0.0)
     } else {
@@ -40,25 +47,45 @@ pub(super) fn bnll(cx: &mut Ctx) -> Result<Vec<TensorId>> {
 }
 
 pub(super) fn clip(cx: &mut Ctx) -> Result<Vec<TensorId>> {
-    let p = cx.layer.clip_param.clone().ok_or_else(|| cx.error("clip_param (min, max) is missing"))?;
+    let p = cx
+        .layer
+        .clip_param
+        .clone()
+        .ok_or_else(|| cx.error("clip_param (min, max) is missing"))?;
     activation(cx, ActivationType::Clip, p.min, p.max)
 }
 
 pub(super) fn absval(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    Ok(vec![cx.add(LayerKind::Unary { op: UnaryOperation::Abs }, &[cx.input(0)])?])
+    Ok(vec![cx.add(
+        LayerKind::Unary {
+            op: UnaryOperation::Abs,
+        },
+        &[cx.input(0)],
+    )?])
 }
 
 /// Slopes become a constant of shape [C, 1, ...] (or all ones when shared) feeding ParametricReLU.
 pub(super) fn prelu(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
     let shape = cx.shape(0);
-    let shared = cx.layer.prelu_param.as_ref().is_some_and(|p| p.channel_shared());
+    let shared = cx
+        .layer
+        .prelu_param
+        .as_ref()
+        .is_some_and(|p| p.channel_shared());
     let n = if shared { 1 } else { shape[0] };
     let slopes = cx.blob(0, "slopes", n, Fill::Uniform(0.0, 1.0))?;
     let mut dims = vec![1; shape.len()];
     dims[0] = n;
-    let c = cx.add_part("slopes", LayerKind::Constant { dims, weights: slopes }, &[])?;
+    let c = cx.add_part(
+        "slopes",
+        LayerKind::Constant {
+            dims,
+            weights: slopes,
+        },
+        &[],
+    )?;
     Ok(vec![cx.add(LayerKind::ParametricRelu, &[cx.input(0), c])?])
 }
 
@@ -98,7 +125,12 @@ pub(super) fn exp(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     if shift != 0.0 || scale != 1.0 {
         x = cx.add_part("scale", uniform_scale(cx, shift, scale, 1.0), &[x])?;
     }
-    Ok(vec![cx.add(LayerKind::Unary { op: UnaryOperation::Exp }, &[x])?])
+    Ok(vec![cx.add(
+        LayerKind::Unary {
+            op: UnaryOperation::Exp,
+        },
+        &[x],
+    )?])
 }
 
 /// `log_base(shift + scale * x)` = `ln(shift + scale * x) / ln(base)`.
@@ -111,9 +143,20 @@ pub(super) fn log(cx: &mut Ctx) -> Result<Vec<TensorId>> {
         x = cx.add_part("scale", uniform_scale(cx, p.shift(), p.scale(), 1.0), &[x])?;
     }
     if ln_b == 1.0 {
-        return Ok(vec![cx.add(LayerKind::Unary { op: UnaryOperation::Log }, &[x])?]);
+        return Ok(vec![cx.add(
+            LayerKind::Unary {
+                op: UnaryOperation::Log,
+            },
+            &[x],
+        )?]);
     }
-    let l = cx.add_part("log", LayerKind::Unary { op: UnaryOperation::Log }, &[x])?;
+    let l = cx.add_part(
+        "log",
+        LayerKind::Unary {
+            op: UnaryOperation::Log,
+        },
+        &[x],
+    )?;
     Ok(vec![cx.add(uniform_scale(cx, 0.0, 1.0 / ln_b, 1.0), &[l])?])
 }
 
@@ -121,12 +164,34 @@ pub(super) fn log(cx: &mut Ctx) -> Result<Vec<TensorId>> {
 /// t gives a positive value that ceil lifts to 1.
 pub(super) fn threshold(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    let t = cx.layer.threshold_param.as_ref().map_or(0.0, |p| p.threshold());
+    let t = cx
+        .layer
+        .threshold_param
+        .as_ref()
+        .map_or(0.0, |p| p.threshold());
     let shifted = cx.add_part(
         "shift",
-        LayerKind::Scale { mode: ScaleMode::Uniform, shift: cx.values(vec![-t]), scale: Weights::empty(), power: Weights::empty() },
+        LayerKind::Scale {
+            mode: ScaleMode::Uniform,
+            shift: cx.values(vec![-t]),
+            scale: Weights::empty(),
+            power: Weights::empty(),
+        },
         &[cx.input(0)],
     )?;
-    let clipped = cx.add_part("clip", LayerKind::Activation { kind: ActivationType::Clip, alpha: 0.0, beta: 1.0 }, &[shifted])?;
-    Ok(vec![cx.add(LayerKind::Unary { op: UnaryOperation::Ceil }, &[clipped])?])
+    let clipped = cx.add_part(
+        "clip",
+        LayerKind::Activation {
+            kind: ActivationType::Clip,
+            alpha: 0.0,
+            beta: 1.0,
+        },
+        &[shifted],
+    )?;
+    Ok(vec![cx.add(
+        LayerKind::Unary {
+            op: UnaryOperation::Ceil,
+        },
+        &[clipped],
+    )?])
 }

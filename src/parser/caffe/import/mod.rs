@@ -59,10 +59,16 @@ fn importer(layer_type: &str) -> Option<Importer> {
 }
 
 /// Imports `net` into `network`; `file` names the deploy file in errors.
-pub(super) fn import_net(net: &Net, weights: &mut WeightStore, network: &mut Network, file: &str) -> Result<BlobNameToTensor> {
+pub(super) fn import_net(
+    net: &Net,
+    weights: &mut WeightStore,
+    network: &mut Network,
+    file: &str,
+) -> Result<BlobNameToTensor> {
     let mut blobs = BlobNameToTensor::default();
     for (name, dims) in &net.inputs {
-        let t = add_input(network, name, dims).map_err(|e| Error::Format(format!("{file}: input '{name}': {e}")))?;
+        let t = add_input(network, name, dims)
+            .map_err(|e| Error::Format(format!("{file}: input '{name}': {e}")))?;
         blobs.blobs.insert(name.clone(), t);
     }
     for layer in net.layers.iter().filter(|l| in_test_phase(l)) {
@@ -79,14 +85,18 @@ pub(super) fn import_net(net: &Net, weights: &mut WeightStore, network: &mut Net
 /// Adds a network input from Caffe dimensions; the first (batch) dimension is implicit.
 fn add_input(network: &mut Network, name: &str, dims: &[i64]) -> Result<TensorId, String> {
     if dims.len() < 2 {
-        return Err(format!("dimensions {dims:?} need a batch and at least one more dimension"));
+        return Err(format!(
+            "dimensions {dims:?} need a batch and at least one more dimension"
+        ));
     }
     let shape = dims[1..]
         .iter()
         .map(|&d| usize::try_from(d).ok().filter(|&d| d > 0))
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| format!("dimensions {dims:?} must be positive"))?;
-    network.add_input(name, DataType::Float, &shape).map_err(|e| e.to_string())
+    network
+        .add_input(name, DataType::Float, &shape)
+        .map_err(|e| e.to_string())
 }
 
 fn import_layer(
@@ -102,7 +112,10 @@ fn import_layer(
         .iter()
         .map(|b| {
             blobs.find(b).ok_or_else(|| {
-                Error::Format(format!("{}: bottom '{b}' is not a network input or the top of an earlier layer", what()))
+                Error::Format(format!(
+                    "{}: bottom '{b}' is not a network input or the top of an earlier layer",
+                    what()
+                ))
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -112,28 +125,57 @@ fn import_layer(
         }
         if let Some(t) = blobs.find(top) {
             if !layer.bottom.contains(top) {
-                crate::bail!(Format, "{}: top '{top}' is already produced by an earlier layer (only in-place layers may reuse a blob)", what());
+                crate::bail!(
+                    Format,
+                    "{}: top '{top}' is already produced by an earlier layer (only in-place layers may reuse a blob)",
+                    what()
+                );
             }
             if network.is_input(t) {
-                crate::bail!(Unsupported, "{}: in-place operations on network input '{top}' are not supported (as in TensorRT)", what());
+                crate::bail!(
+                    Unsupported,
+                    "{}: in-place operations on network input '{top}' are not supported (as in TensorRT)",
+                    what()
+                );
             }
         }
     }
     let tops = match layer.r#type() {
-        "Input" => input_layer(layer, network).map_err(|e| Error::Format(format!("{}: {e}", what())))?,
+        "Input" => {
+            input_layer(layer, network).map_err(|e| Error::Format(format!("{}: {e}", what())))?
+        }
         // No computation in a TEST net: the tops are the bottom.
         "Dropout" | "Split" => {
-            let x = *inputs.first().ok_or_else(|| Error::Format(format!("{}: needs one bottom", what())))?;
+            let x = *inputs
+                .first()
+                .ok_or_else(|| Error::Format(format!("{}: needs one bottom", what())))?;
             vec![x; layer.top.len()]
         }
         ty => {
-            let import = importer(ty).ok_or_else(|| Error::Unsupported(format!("{}: unknown or unsupported layer type '{ty}'", what())))?;
-            let mut cx = Ctx { net: network, weights, layer, inputs, file };
+            let import = importer(ty).ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "{}: unknown or unsupported layer type '{ty}'",
+                    what()
+                ))
+            })?;
+            let mut cx = Ctx {
+                net: network,
+                weights,
+                layer,
+                inputs,
+                file,
+            };
             import(&mut cx)?
         }
     };
     if tops.len() != layer.top.len() {
-        crate::bail!(Format, "{}: has {} top(s), expected {}", what(), layer.top.len(), tops.len());
+        crate::bail!(
+            Format,
+            "{}: has {} top(s), expected {}",
+            what(),
+            layer.top.len(),
+            tops.len()
+        );
     }
     if let Some(&first) = tops.first() {
         blobs.layer_outputs.insert(layer.name().to_string(), first);
@@ -146,15 +188,26 @@ fn import_layer(
 
 /// An `Input` layer: one network input per top, with its own shape or the single shared one.
 fn input_layer(layer: &LayerParameter, network: &mut Network) -> Result<Vec<TensorId>, String> {
-    let shapes = layer.input_param.as_ref().map(|p| p.shape.as_slice()).unwrap_or_default();
+    let shapes = layer
+        .input_param
+        .as_ref()
+        .map(|p| p.shape.as_slice())
+        .unwrap_or_default();
     if shapes.len() != layer.top.len() && shapes.len() != 1 {
-        return Err(format!("{} top(s) but {} input_param shape(s)", layer.top.len(), shapes.len()));
+        return Err(format!(
+            "{} top(s) but {} input_param shape(s)",
+            layer.top.len(),
+            shapes.len()
+        ));
     }
     layer
         .top
         .iter()
         .enumerate()
-        .map(|(i, top)| add_input(network, top, &shapes[i.min(shapes.len() - 1)].dim).map_err(|e| format!("input '{top}': {e}")))
+        .map(|(i, top)| {
+            add_input(network, top, &shapes[i.min(shapes.len() - 1)].dim)
+                .map_err(|e| format!("input '{top}': {e}"))
+        })
         .collect()
 }
 
@@ -174,19 +227,35 @@ impl Ctx<'_> {
 
     /// A format error naming the file, layer and type.
     fn error(&self, msg: impl Display) -> Error {
-        Error::Format(format!("{}: layer '{}' ({}): {msg}", self.file, self.name(), self.layer.r#type()))
+        Error::Format(format!(
+            "{}: layer '{}' ({}): {msg}",
+            self.file,
+            self.name(),
+            self.layer.r#type()
+        ))
     }
 
     fn unsupported(&self, msg: impl Display) -> Error {
-        Error::Unsupported(format!("{}: layer '{}' ({}): {msg}", self.file, self.name(), self.layer.r#type()))
+        Error::Unsupported(format!(
+            "{}: layer '{}' ({}): {msg}",
+            self.file,
+            self.name(),
+            self.layer.r#type()
+        ))
     }
 
     /// Checks the numbers of bottoms (at least `min_bottoms`, at most `max_bottoms`) and tops.
     fn expect(&self, min_bottoms: usize, max_bottoms: usize, tops: usize) -> Result<()> {
         let (b, t) = (self.inputs.len(), self.layer.top.len());
         if b < min_bottoms || b > max_bottoms || t != tops {
-            let want = if min_bottoms == max_bottoms { min_bottoms.to_string() } else { format!("{min_bottoms} to {max_bottoms}") };
-            return Err(self.error(format!("has {b} bottom(s) and {t} top(s); it takes {want} bottom(s) and {tops} top(s)")));
+            let want = if min_bottoms == max_bottoms {
+                min_bottoms.to_string()
+            } else {
+                format!("{min_bottoms} to {max_bottoms}")
+            };
+            return Err(self.error(format!(
+                "has {b} bottom(s) and {t} top(s); it takes {want} bottom(s) and {tops} top(s)"
+            )));
         }
         Ok(())
     }
@@ -204,7 +273,9 @@ impl Ctx<'_> {
     fn chw(&self, i: usize) -> Result<[usize; 3]> {
         match self.shape(i)[..] {
             [c, h, w] => Ok([c, h, w]),
-            ref s => Err(self.error(format!("needs a [C, H, W] input (NCHW in Caffe), got {s:?}"))),
+            ref s => Err(self.error(format!(
+                "needs a [C, H, W] input (NCHW in Caffe), got {s:?}"
+            ))),
         }
     }
 
@@ -212,9 +283,15 @@ impl Ctx<'_> {
     /// batch-less dimensions; the batch axis itself is unsupported, as in TensorRT.
     fn axis(&self, axis: i32, i: usize) -> Result<usize> {
         let rank = self.shape(i).len() as i64 + 1;
-        let a = if axis < 0 { i64::from(axis) + rank } else { i64::from(axis) };
+        let a = if axis < 0 {
+            i64::from(axis) + rank
+        } else {
+            i64::from(axis)
+        };
         if a == 0 {
-            return Err(self.unsupported("operating on the batch axis (0) is not supported with an implicit batch"));
+            return Err(self.unsupported(
+                "operating on the batch axis (0) is not supported with an implicit batch",
+            ));
         }
         if a < 0 || a >= rank {
             return Err(self.error(format!("axis {axis} is out of range for a {rank}-D blob")));
@@ -225,17 +302,22 @@ impl Ctx<'_> {
     /// Adds the layer that completes this Caffe layer; it takes the Caffe layer's name.
     fn add(&mut self, kind: LayerKind, inputs: &[TensorId]) -> Result<TensorId> {
         let name = self.name().to_string();
-        self.add_named(name, kind, inputs).map(|l| self.net.layers[l].outputs[0])
+        self.add_named(name, kind, inputs)
+            .map(|l| self.net.layers[l].outputs[0])
     }
 
     /// Adds a helper layer of a composition, named `<caffe name>/<part>`.
     fn add_part(&mut self, part: &str, kind: LayerKind, inputs: &[TensorId]) -> Result<TensorId> {
         let name = format!("{}/{part}", self.name());
-        self.add_named(name, kind, inputs).map(|l| self.net.layers[l].outputs[0])
+        self.add_named(name, kind, inputs)
+            .map(|l| self.net.layers[l].outputs[0])
     }
 
     fn add_named(&mut self, name: String, kind: LayerKind, inputs: &[TensorId]) -> Result<usize> {
-        let l = self.net.add_layer(kind, inputs).map_err(|e| self.error(e))?;
+        let l = self
+            .net
+            .add_layer(kind, inputs)
+            .map_err(|e| self.error(e))?;
         self.net.layers[l].name = name;
         Ok(l)
     }

@@ -1,12 +1,15 @@
 //! Layers that combine, split or rearrange blobs: Eltwise, Concat, Slice, Flatten, Reshape, Permute,
 //! Crop, Reduction and ArgMax.
 
-use super::Ctx;
 use super::super::proto::eltwise_parameter::EltwiseOp;
 use super::super::proto::reduction_parameter::ReductionOp;
+use super::Ctx;
 use crate::error::Result;
 use crate::network::{LayerKind, ShuffleParams, TensorId};
-use crate::types::{ElementWiseOperation, ReduceOperation, ScaleMode, TopKOperation, UnaryOperation, Weights, volume};
+use crate::types::{
+    ElementWiseOperation, ReduceOperation, ScaleMode, TopKOperation, UnaryOperation, Weights,
+    volume,
+};
 
 /// Two bottoms map to one ElementWise layer, as in TensorRT's parser; more are chained, and SUM
 /// coefficients other than 1 scale their bottom first.
@@ -20,7 +23,10 @@ pub(super) fn eltwise(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     };
     let n = cx.inputs.len();
     if !p.coeff.is_empty() && (op != ElementWiseOperation::Sum || p.coeff.len() != n) {
-        return Err(cx.error(format!("coeff needs SUM and one value per bottom ({n}), got {}", p.coeff.len())));
+        return Err(cx.error(format!(
+            "coeff needs SUM and one value per bottom ({n}), got {}",
+            p.coeff.len()
+        )));
     }
     let mut terms = Vec::with_capacity(n);
     for i in 0..n {
@@ -28,7 +34,12 @@ pub(super) fn eltwise(cx: &mut Ctx) -> Result<Vec<TensorId>> {
         terms.push(if c == 1.0 {
             cx.input(i)
         } else {
-            let kind = LayerKind::Scale { mode: ScaleMode::Uniform, shift: Weights::empty(), scale: cx.values(vec![c]), power: Weights::empty() };
+            let kind = LayerKind::Scale {
+                mode: ScaleMode::Uniform,
+                shift: Weights::empty(),
+                scale: cx.values(vec![c]),
+                power: Weights::empty(),
+            };
             cx.add_part(&format!("coeff{i}"), kind, &[cx.input(i)])?
         });
     }
@@ -37,7 +48,11 @@ pub(super) fn eltwise(cx: &mut Ctx) -> Result<Vec<TensorId>> {
         acc = if i + 1 == n {
             cx.add(LayerKind::ElementWise { op }, &[acc, t])?
         } else {
-            cx.add_part(&format!("partial{i}"), LayerKind::ElementWise { op }, &[acc, t])?
+            cx.add_part(
+                &format!("partial{i}"),
+                LayerKind::ElementWise { op },
+                &[acc, t],
+            )?
         };
     }
     Ok(vec![acc])
@@ -63,13 +78,18 @@ pub(super) fn slice(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     let dim = shape[axis];
     let points: Vec<usize> = if p.slice_point.is_empty() {
         if dim % tops != 0 {
-            return Err(cx.error(format!("dimension {dim} does not split evenly into {tops} tops")));
+            return Err(cx.error(format!(
+                "dimension {dim} does not split evenly into {tops} tops"
+            )));
         }
         (1..tops).map(|i| i * dim / tops).collect()
     } else {
         p.slice_point.iter().map(|&s| s as usize).collect()
     };
-    let bounds: Vec<usize> = std::iter::once(0).chain(points).chain(std::iter::once(dim)).collect();
+    let bounds: Vec<usize> = std::iter::once(0)
+        .chain(points)
+        .chain(std::iter::once(dim))
+        .collect();
     if bounds.len() != tops + 1 || bounds.windows(2).any(|w| w[0] >= w[1]) {
         return Err(cx.error(format!("slice points {:?} must increase strictly inside (0, {dim}), one fewer than the {tops} tops", &bounds[1..bounds.len() - 1])));
     }
@@ -79,7 +99,11 @@ pub(super) fn slice(cx: &mut Ctx) -> Result<Vec<TensorId>> {
         start[axis] = w[0] as i64;
         let mut size = shape.clone();
         size[axis] = w[1] - w[0];
-        let kind = LayerKind::Slice { start, size, stride: vec![1; shape.len()] };
+        let kind = LayerKind::Slice {
+            start,
+            size,
+            stride: vec![1; shape.len()],
+        };
         let part = cx.layer.top[i].clone();
         out.push(cx.add_part(&part, kind, &[cx.input(0)])?);
     }
@@ -88,7 +112,11 @@ pub(super) fn slice(cx: &mut Ctx) -> Result<Vec<TensorId>> {
 
 fn reshape_to(cx: &mut Ctx, dims: Vec<usize>) -> Result<Vec<TensorId>> {
     let reshape = Some(dims.into_iter().map(|d| d as i64).collect());
-    let kind = LayerKind::Shuffle(ShuffleParams { first_transpose: vec![], reshape, second_transpose: vec![] });
+    let kind = LayerKind::Shuffle(ShuffleParams {
+        first_transpose: vec![],
+        reshape,
+        second_transpose: vec![],
+    });
     Ok(vec![cx.add(kind, &[cx.input(0)])?])
 }
 
@@ -99,7 +127,11 @@ pub(super) fn flatten(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     let p = cx.layer.flatten_param.clone().unwrap_or_default();
     let (a, e) = (cx.axis(p.axis(), 0)?, cx.axis(p.end_axis(), 0)?);
     if e < a {
-        return Err(cx.error(format!("end_axis {} comes before axis {}", p.end_axis(), p.axis())));
+        return Err(cx.error(format!(
+            "end_axis {} comes before axis {}",
+            p.end_axis(),
+            p.axis()
+        )));
     }
     let shape = cx.shape(0);
     let mut dims = shape[..a].to_vec();
@@ -115,45 +147,85 @@ pub(super) fn reshape(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     let p = cx.layer.reshape_param.clone().unwrap_or_default();
     let spec = p.shape.as_ref().map(|s| s.dim.clone()).unwrap_or_default();
     // Work on the full shape with the batch as `None`.
-    let full: Vec<Option<usize>> = std::iter::once(None).chain(cx.shape(0).into_iter().map(Some)).collect();
+    let full: Vec<Option<usize>> = std::iter::once(None)
+        .chain(cx.shape(0).into_iter().map(Some))
+        .collect();
     let rank = full.len() as i64;
-    let start = if p.axis() < 0 { i64::from(p.axis()) + rank + 1 } else { i64::from(p.axis()) };
-    let end = if p.num_axes() == -1 { rank } else { start + i64::from(p.num_axes()) };
+    let start = if p.axis() < 0 {
+        i64::from(p.axis()) + rank + 1
+    } else {
+        i64::from(p.axis())
+    };
+    let end = if p.num_axes() == -1 {
+        rank
+    } else {
+        start + i64::from(p.num_axes())
+    };
     if start < 0 || start > rank || end < start || end > rank || p.num_axes() < -1 {
-        return Err(cx.error(format!("axis {} and num_axes {} do not fit a {rank}-D blob", p.axis(), p.num_axes())));
+        return Err(cx.error(format!(
+            "axis {} and num_axes {} do not fit a {rank}-D blob",
+            p.axis(),
+            p.num_axes()
+        )));
     }
     let (start, end) = (start as usize, end as usize);
     let mut out: Vec<Option<i64>> = full[..start].iter().map(|d| d.map(|d| d as i64)).collect();
     for (i, &d) in spec.iter().enumerate() {
         out.push(match d {
-            0 => full.get(start + i).copied().ok_or_else(|| cx.error(format!("shape entry {i} copies a dimension the input lacks")))?.map(|d| d as i64),
+            0 => full
+                .get(start + i)
+                .copied()
+                .ok_or_else(|| {
+                    cx.error(format!(
+                        "shape entry {i} copies a dimension the input lacks"
+                    ))
+                })?
+                .map(|d| d as i64),
             d if d >= -1 => Some(d),
             d => return Err(cx.error(format!("shape entry {d} is invalid"))),
         });
     }
     out.extend(full[end..].iter().map(|d| d.map(|d| d as i64)));
     if out.first() != Some(&None) || out[1..].contains(&None) {
-        return Err(cx.unsupported("the batch dimension must stay first and unchanged (as in TensorRT)"));
+        return Err(
+            cx.unsupported("the batch dimension must stay first and unchanged (as in TensorRT)")
+        );
     }
     let dims: Vec<i64> = out[1..].iter().flatten().copied().collect();
-    let resolved = crate::network::shape::resolve_reshape(&cx.shape(0), &dims).map_err(|e| cx.error(e))?;
+    let resolved =
+        crate::network::shape::resolve_reshape(&cx.shape(0), &dims).map_err(|e| cx.error(e))?;
     reshape_to(cx, resolved)
 }
 
 /// SSD's Permute as a Shuffle transpose; the batch axis (order 0) must stay first.
 pub(super) fn permute(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    let order = cx.layer.permute_param.as_ref().map(|p| p.order.clone()).unwrap_or_default();
+    let order = cx
+        .layer
+        .permute_param
+        .as_ref()
+        .map(|p| p.order.clone())
+        .unwrap_or_default();
     let rank = cx.shape(0).len() + 1;
     let mut full: Vec<usize> = order.iter().map(|&o| o as usize).collect();
     let mut seen = vec![false; rank];
-    if full.first().is_some_and(|&o| o != 0) || full.iter().any(|&o| o >= rank || std::mem::replace(&mut seen[o], true)) {
-        return Err(cx.error(format!("order {order:?} must start with 0 and list distinct axes below {rank}")));
+    if full.first().is_some_and(|&o| o != 0)
+        || full
+            .iter()
+            .any(|&o| o >= rank || std::mem::replace(&mut seen[o], true))
+    {
+        return Err(cx.error(format!(
+            "order {order:?} must start with 0 and list distinct axes below {rank}"
+        )));
     }
     // Unlisted axes follow in their original order.
     full.extend((0..rank).filter(|&a| !seen[a]));
     let perm = full[1..].iter().map(|&a| a - 1).collect();
-    let kind = LayerKind::Shuffle(ShuffleParams { first_transpose: perm, reshape: None, second_transpose: vec![] });
+    let kind = LayerKind::Shuffle(ShuffleParams {
+        first_transpose: perm,
+        reshape: None,
+        second_transpose: vec![],
+    });
     Ok(vec![cx.add(kind, &[cx.input(0)])?])
 }
 
@@ -165,7 +237,10 @@ pub(super) fn crop(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     let ([_, h, w], [_, rh, rw]) = (cx.chw(0)?, cx.chw(1)?);
     let axis = if p.axis() < 0 { p.axis() + 4 } else { p.axis() };
     if axis != 2 && axis != 3 {
-        return Err(cx.unsupported(format!("axis {} crops more than height and width", p.axis())));
+        return Err(cx.unsupported(format!(
+            "axis {} crops more than height and width",
+            p.axis()
+        )));
     }
     let nb = (4 - axis) as usize;
     let offsets: [i64; 2] = match (p.offset.len(), axis) {
@@ -178,9 +253,14 @@ pub(super) fn crop(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     let (h, w, rh, rw) = (h as i64, w as i64, rh as i64, rw as i64);
     let (rh, rw) = if axis == 2 { (rh, rw) } else { (h, rw) };
     if offsets[0] + rh > h || offsets[1] + rw > w {
-        return Err(cx.error(format!("offsets {offsets:?} with reference size {rh}x{rw} reach outside the {h}x{w} input")));
+        return Err(cx.error(format!(
+            "offsets {offsets:?} with reference size {rh}x{rw} reach outside the {h}x{w} input"
+        )));
     }
-    let kind = LayerKind::Padding { pre: [-offsets[0], -offsets[1]], post: [rh - h + offsets[0], rw - w + offsets[1]] };
+    let kind = LayerKind::Padding {
+        pre: [-offsets[0], -offsets[1]],
+        post: [rh - h + offsets[0], rw - w + offsets[1]],
+    };
     Ok(vec![cx.add(kind, &[cx.input(0)])?])
 }
 
@@ -194,17 +274,46 @@ pub(super) fn reduction(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     let axes = ((1u32 << rank) - 1) & !((1u32 << first) - 1);
     let mut x = cx.input(0);
     match p.operation() {
-        ReductionOp::Asum => x = cx.add_part("abs", LayerKind::Unary { op: UnaryOperation::Abs }, &[x])?,
-        ReductionOp::Sumsq => x = cx.add_part("square", LayerKind::ElementWise { op: crate::types::ElementWiseOperation::Prod }, &[x, x])?,
+        ReductionOp::Asum => {
+            x = cx.add_part(
+                "abs",
+                LayerKind::Unary {
+                    op: UnaryOperation::Abs,
+                },
+                &[x],
+            )?
+        }
+        ReductionOp::Sumsq => {
+            x = cx.add_part(
+                "square",
+                LayerKind::ElementWise {
+                    op: crate::types::ElementWiseOperation::Prod,
+                },
+                &[x, x],
+            )?
+        }
         ReductionOp::Sum | ReductionOp::Mean => {}
     }
-    let op = if p.operation() == ReductionOp::Mean { ReduceOperation::Avg } else { ReduceOperation::Sum };
-    let reduce = LayerKind::Reduce { op, axes, keep_dims: true };
+    let op = if p.operation() == ReductionOp::Mean {
+        ReduceOperation::Avg
+    } else {
+        ReduceOperation::Sum
+    };
+    let reduce = LayerKind::Reduce {
+        op,
+        axes,
+        keep_dims: true,
+    };
     if p.coeff() == 1.0 {
         return Ok(vec![cx.add(reduce, &[x])?]);
     }
     let r = cx.add_part("reduce", reduce, &[x])?;
-    let kind = LayerKind::Scale { mode: ScaleMode::Uniform, shift: Weights::empty(), scale: cx.values(vec![p.coeff()]), power: Weights::empty() };
+    let kind = LayerKind::Scale {
+        mode: ScaleMode::Uniform,
+        shift: Weights::empty(),
+        scale: cx.values(vec![p.coeff()]),
+        power: Weights::empty(),
+    };
     Ok(vec![cx.add(kind, &[r])?])
 }
 
@@ -216,14 +325,26 @@ pub(super) fn argmax(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     let k = p.top_k() as usize;
     let (x, axis) = match p.axis {
         Some(a) => (cx.input(0), cx.axis(a, 0)?),
-        None if p.out_max_val() => return Err(cx.unsupported("out_max_val without axis (indices and values in one blob)")),
+        None if p.out_max_val() => {
+            return Err(cx.unsupported("out_max_val without axis (indices and values in one blob)"));
+        }
         None => {
-            let flat = LayerKind::Shuffle(ShuffleParams { first_transpose: vec![], reshape: Some(vec![1, -1]), second_transpose: vec![] });
+            let flat = LayerKind::Shuffle(ShuffleParams {
+                first_transpose: vec![],
+                reshape: Some(vec![1, -1]),
+                second_transpose: vec![],
+            });
             (cx.add_part("flatten", flat, &[cx.input(0)])?, 1)
         }
     };
-    let kind = LayerKind::TopK { op: TopKOperation::Max, k, axes: 1 << axis };
+    let kind = LayerKind::TopK {
+        op: TopKOperation::Max,
+        k,
+        axes: 1 << axis,
+    };
     let name = cx.name().to_string();
     let l = cx.add_named(name, kind, &[x])?;
-    Ok(vec![cx.net.layers[l].outputs[usize::from(!p.out_max_val())]])
+    Ok(vec![
+        cx.net.layers[l].outputs[usize::from(!p.out_max_val())],
+    ])
 }

@@ -1,0 +1,97 @@
+// Shared by every kernel file (they are compiled as one NVRTC program, this file first).
+// No toolkit headers: NVRTC of CUDA 13 does not bundle <cuda_fp16.h>, so half conversions are PTX.
+
+typedef unsigned short half_bits;
+typedef long long i64;
+
+// Storage types of a tensor (Rust: backend::cuda::plan::Store).
+#define ST_F32 0
+#define ST_F16 1
+#define ST_I8 2
+// FP32 storage of an FP16 layer's output: values rounded to half, kept as float.
+#define ST_F32H 3
+
+#define NEG_INF __int_as_float(0xff800000)
+
+__device__ __forceinline__ float h2f(half_bits h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+
+// Round to nearest even, as half::f16::from_f32 on the CPU.
+__device__ __forceinline__ half_bits f2h(float f) {
+    half_bits h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+
+// TensorRT's symmetric quantization as the CPU computes it: (v / s).round().clamp(-127, 127).
+// roundf rounds half away from zero, like Rust's f32::round.
+__device__ __forceinline__ int quant(float v, float s) {
+    float q = fminf(fmaxf(roundf(v / s), -127.0f), 127.0f);
+    return (int)q;
+}
+
+// Loads and stores by a storage tag known at run time (memory-bound kernels).
+__device__ __forceinline__ float load_t(const void* p, i64 i, int t, float s) {
+    if (t == ST_F16) return h2f(((const half_bits*)p)[i]);
+    if (t == ST_I8) return (float)((const signed char*)p)[i] * s;
+    return ((const float*)p)[i];
+}
+
+__device__ __forceinline__ void store_t(void* p, i64 i, float v, int t, float s) {
+    if (t == ST_F16) ((half_bits*)p)[i] = f2h(v);
+    else if (t == ST_I8) ((signed char*)p)[i] = (signed char)quant(v, s);
+    else if (t == ST_F32H) ((float*)p)[i] = h2f(f2h(v));
+    else ((float*)p)[i] = v;
+}
+
+// The same by a storage type known at compile time (compute kernels).
+struct F32 { typedef float T; };
+struct F16 { typedef half_bits T; };
+struct I8 { typedef signed char T; };
+
+template <typename S> __device__ __forceinline__ float ld(const void* p, i64 i, float s);
+template <> __device__ __forceinline__ float ld<F32>(const void* p, i64 i, float) { return ((const float*)p)[i]; }
+template <> __device__ __forceinline__ float ld<F16>(const void* p, i64 i, float) { return h2f(((const half_bits*)p)[i]); }
+template <> __device__ __forceinline__ float ld<I8>(const void* p, i64 i, float s) { return (float)((const signed char*)p)[i] * s; }
+
+template <typename S> __device__ __forceinline__ void st(void* p, i64 i, float v, float s);
+template <> __device__ __forceinline__ void st<F32>(void* p, i64 i, float v, float) { ((float*)p)[i] = v; }
+template <> __device__ __forceinline__ void st<F16>(void* p, i64 i, float v, float) { ((half_bits*)p)[i] = f2h(v); }
+template <> __device__ __forceinline__ void st<I8>(void* p, i64 i, float v, float s) { ((signed char*)p)[i] = (signed char)quant(v, s); }
+
+// The integer an INT8 layer reads: the stored value itself when the tensor is already INT8 on the
+// layer's grid (raw), else the value quantized with the layer's input scale.
+template <typename S> __device__ __forceinline__ int ldq(const void* p, i64 i, float xs, float qs, int raw) {
+    return quant(ld<S>(p, i, xs), qs);
+}
+template <> __device__ __forceinline__ int ldq<I8>(const void* p, i64 i, float xs, float qs, int raw) {
+    int v = ((const signed char*)p)[i];
+    return raw ? v : quant((float)v * xs, qs);
+}
+
+// Activation codes (Rust: backend::cuda::plan::act_code). -1: none.
+__device__ __forceinline__ float softplus_f(float v) { return fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v))); }
+
+__device__ __forceinline__ float activate(int kind, float a, float b, float v) {
+    switch (kind) {
+    case 0: return fmaxf(v, 0.0f);
+    case 1: return 1.0f / (1.0f + expf(-v));
+    case 2: return tanhf(v);
+    case 3: return v >= 0.0f ? v : a * v;
+    case 4: return v >= 0.0f ? v : a * expm1f(v);
+    case 5: return v > 0.0f ? b * v : b * a * expm1f(v);
+    case 6: return v / (1.0f + fabsf(v));
+    case 7: return a * softplus_f(b * v);
+    case 8: return fmaxf(a, fminf(b, v));
+    case 9: return fminf(fmaxf(a * v + b, 0.0f), 1.0f);
+    case 10: return a * tanhf(b * v);
+    case 11: return v > a ? v : 0.0f;
+    default: return v;
+    }
+}
+
+// Grid-stride loops: grids are capped on the host, so any batch (65536 and beyond) fits.
+#define GRID_LOOP(i, n) for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)gridDim.x * blockDim.x)

@@ -1,0 +1,199 @@
+//! Kernel parameter blocks: `#[repr(C)]` mirrors of the structs that `kernels/*.cu` take by value,
+//! field for field (same order and C types, so the same layout).
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct ConvArgs {
+    pub x: u64,
+    pub y: u64,
+    pub w: u64,
+    pub wq: u64,
+    pub bias: u64,
+    pub wscale: u64,
+    pub items: i64,
+    pub x_wrap: i64,
+    pub c: i32,
+    pub h: i32,
+    pub w_: i32,
+    pub k: i32,
+    pub oh: i32,
+    pub ow: i32,
+    pub kh: i32,
+    pub kw: i32,
+    pub sh: i32,
+    pub sw: i32,
+    pub ph: i32,
+    pub pw: i32,
+    pub dh: i32,
+    pub dw: i32,
+    pub groups: i32,
+    pub act: i32,
+    pub alpha: f32,
+    pub beta: f32,
+    pub xs: f32,
+    pub ys: f32,
+    pub qs: f32,
+    pub raw: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct FcArgs {
+    pub x: u64,
+    pub y: u64,
+    pub w: u64,
+    pub wq: u64,
+    pub bias: u64,
+    pub wscale: u64,
+    pub rows: i64,
+    pub x_wrap: i64,
+    pub kdim: i32,
+    pub n: i32,
+    pub act: i32,
+    pub alpha: f32,
+    pub beta: f32,
+    pub xs: f32,
+    pub ys: f32,
+    pub qs: f32,
+    pub raw: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct PoolArgs {
+    pub x: u64,
+    pub y: u64,
+    pub planes: i64,
+    pub x_wrap: i64,
+    pub h: i32,
+    pub w: i32,
+    pub oh: i32,
+    pub ow: i32,
+    pub wh: i32,
+    pub ww: i32,
+    pub sh: i32,
+    pub sw: i32,
+    pub ph: i32,
+    pub pw: i32,
+    pub posth: i32,
+    pub postw: i32,
+    pub kind: i32,
+    pub blend: f32,
+    pub exclude_padding: i32,
+    pub xt: i32,
+    pub yt: i32,
+    pub xs: f32,
+    pub ys: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct SoftmaxArgs {
+    pub x: u64,
+    pub y: u64,
+    pub rows: i64,
+    pub x_wrap: i64,
+    pub n: i32,
+    pub inner: i32,
+    pub xt: i32,
+    pub yt: i32,
+    pub xs: f32,
+    pub ys: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct MapArgs {
+    pub x: u64,
+    pub y: u64,
+    pub n: i64,
+    pub x_n: i64,
+    pub op: i32,
+    pub code: i32,
+    pub alpha: f32,
+    pub beta: f32,
+    pub shift: u64,
+    pub scale: u64,
+    pub power: u64,
+    pub run_len: i32,
+    pub coefs: i32,
+    pub runs: i32,
+    pub xt: i32,
+    pub yt: i32,
+    pub xs: f32,
+    pub ys: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct BinArgs {
+    pub a: u64,
+    pub b: u64,
+    pub y: u64,
+    pub n: i64,
+    pub rank: i32,
+    pub dims: [i32; 8],
+    pub sa: [i64; 8],
+    pub sb: [i64; 8],
+    pub op: i32,
+    pub at: i32,
+    pub bt: i32,
+    pub yt: i32,
+    pub as_: f32,
+    pub bs: f32,
+    pub ys: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct CopyArgs {
+    pub x: u64,
+    pub y: u64,
+    pub rows: i64,
+    pub x_wrap: i64,
+    pub len: i32,
+    pub row: i32,
+    pub off: i32,
+    pub xt: i32,
+    pub yt: i32,
+    pub xs: f32,
+    pub ys: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct PadArgs {
+    pub x: u64,
+    pub y: u64,
+    pub planes: i64,
+    pub x_wrap: i64,
+    pub h: i32,
+    pub w: i32,
+    pub oh: i32,
+    pub ow: i32,
+    pub pre_h: i32,
+    pub pre_w: i32,
+    pub xt: i32,
+    pub yt: i32,
+    pub xs: f32,
+    pub ys: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct LrnArgs {
+    pub x: u64,
+    pub y: u64,
+    pub items: i64,
+    pub x_wrap: i64,
+    pub c: i32,
+    pub plane: i32,
+    pub window: i32,
+    pub alpha: f32,
+    pub beta: f32,
+    pub k: f32,
+    pub xt: i32,
+    pub yt: i32,
+    pub xs: f32,
+    pub ys: f32,
+}

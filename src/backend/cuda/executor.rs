@@ -1,0 +1,153 @@
+//! Runs an engine on the GPU for one execution context: its own weights and activation arena,
+//! and a CUDA graph per batch size, captured at the first enqueue of that batch size (and again
+//! when the bindings change) and replayed on the caller's stream.
+
+use std::collections::HashMap;
+
+use cudarc::driver::result as drv;
+use cudarc::driver::sys;
+
+use super::memory::DeviceBuffer;
+use super::plan::{self, Plan};
+use super::step::Loc;
+use super::{Gpu, cuda_err, gpu_or_err};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+struct Captured {
+    bindings: Vec<u64>,
+    exec: sys::CUgraphExec,
+}
+
+pub struct Executor {
+    gpu: &'static Gpu,
+    plan: Plan,
+    arena: DeviceBuffer,
+    max_batch: usize,
+    /// Graphs are recorded on this private stream: capture is not allowed on the legacy default
+    /// stream the caller may pass, and recording launches nothing.
+    capture_stream: sys::CUstream,
+    graphs: HashMap<usize, Captured>,
+    use_graphs: bool,
+}
+
+// SAFETY: the raw handles (stream, graph execs) belong to the primary context and may be used
+// from any thread; a context (hence its executor) is used by one thread at a time.
+unsafe impl Send for Executor {}
+
+impl Executor {
+    pub fn new(engine: &Engine) -> Result<Executor> {
+        let gpu = gpu_or_err()?;
+        gpu.ctx.bind_to_thread().map_err(cuda_err("binding the context"))?;
+        let plan = plan::build(engine)?;
+        let arena = DeviceBuffer::alloc(engine.plan.arena_len * engine.max_batch_size * 4)?;
+        let capture_stream =
+            drv::stream::create(drv::stream::StreamKind::NonBlocking).map_err(cuda_err("creating the capture stream"))?;
+        // INFER8_CUDA_GRAPHS=0 launches each kernel directly (debugging, compute-sanitizer).
+        let use_graphs = std::env::var("INFER8_CUDA_GRAPHS").map(|v| v != "0").unwrap_or(true);
+        Ok(Executor {
+            gpu,
+            plan,
+            arena,
+            max_batch: engine.max_batch_size,
+            capture_stream,
+            graphs: HashMap::new(),
+            use_graphs,
+        })
+    }
+
+    /// Kernel launches of the engine (after fusion), for reports.
+    pub fn nb_launches(&self) -> usize {
+        self.plan.steps.len()
+    }
+
+    /// Launches `batch` items asynchronously on `stream`.
+    ///
+    /// # Safety
+    /// `bindings` must be device pointers valid for `batch` items of each binding until the
+    /// work on `stream` completes; `stream` must be a stream of the primary context (or 0).
+    pub unsafe fn enqueue(&mut self, batch: usize, bindings: &[u64], stream: u64) -> Result<()> {
+        if batch == 0 || batch > self.max_batch {
+            crate::bail!(InvalidArgument, "batch size {batch} is outside 1..={}", self.max_batch);
+        }
+        self.gpu.ctx.bind_to_thread().map_err(cuda_err("binding the context"))?;
+        let stream = stream as sys::CUstream;
+        // A caller that records our work into its own graph gets the kernels themselves.
+        let capturing = {
+            let mut status = sys::CUstreamCaptureStatus::CU_STREAM_CAPTURE_STATUS_NONE;
+            // SAFETY: a valid stream (caller's contract) and an out-parameter.
+            unsafe { sys::cuStreamIsCapturing(stream, &mut status) }.result().map_err(cuda_err("cuStreamIsCapturing"))?;
+            status != sys::CUstreamCaptureStatus::CU_STREAM_CAPTURE_STATUS_NONE
+        };
+        if !self.use_graphs || capturing {
+            // SAFETY: forwarded contract.
+            return unsafe { self.launch_all(batch, bindings, stream) };
+        }
+        let stale = self.graphs.get(&batch).is_none_or(|g| g.bindings != bindings);
+        if stale {
+            // SAFETY: forwarded contract; nothing runs during capture.
+            let exec = unsafe { self.capture(batch, bindings) }?;
+            if let Some(old) = self.graphs.insert(batch, Captured { bindings: bindings.to_vec(), exec }) {
+                // SAFETY: the old exec is no longer referenced; launches already queued keep
+                // their own copy of the work (the driver defers destruction).
+                let _ = unsafe { drv::graph::exec_destroy(old.exec) };
+            }
+        }
+        let exec = self.graphs.get(&batch).map(|g| g.exec).ok_or_else(|| Error::Runtime("graph cache".into()))?;
+        // SAFETY: an instantiated graph of this context.
+        unsafe { drv::graph::launch(exec, stream) }.map_err(cuda_err("cuGraphLaunch"))
+    }
+
+    unsafe fn capture(&mut self, batch: usize, bindings: &[u64]) -> Result<sys::CUgraphExec> {
+        let s = self.capture_stream;
+        // SAFETY: our own stream; relaxed mode so that other threads' CUDA calls are unaffected.
+        unsafe { drv::stream::begin_capture(s, sys::CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_RELAXED) }
+            .map_err(cuda_err("cuStreamBeginCapture"))?;
+        // SAFETY: forwarded contract.
+        let launched = unsafe { self.launch_all(batch, bindings, s) };
+        // SAFETY: capture was begun on `s` above; it must end even when a launch failed.
+        let graph = unsafe { drv::stream::end_capture(s) }.map_err(cuda_err("cuStreamEndCapture"));
+        let graph = match (launched, graph) {
+            (Ok(()), Ok(g)) => g,
+            (Err(e), Ok(g)) => {
+                // SAFETY: the graph just captured, owned here.
+                let _ = unsafe { drv::graph::destroy(g) };
+                return Err(e);
+            }
+            (_, Err(e)) => return Err(e),
+        };
+        // SAFETY: a valid graph; it is destroyed once instantiated (the exec is independent).
+        let exec = unsafe { drv::graph::instantiate(graph, sys::CUgraphInstantiate_flags(0)) };
+        // SAFETY: as above.
+        let _ = unsafe { drv::graph::destroy(graph) };
+        exec.map_err(cuda_err("cuGraphInstantiate"))
+    }
+
+    unsafe fn launch_all(&self, batch: usize, bindings: &[u64], stream: sys::CUstream) -> Result<()> {
+        let arena = self.arena.ptr();
+        let buffers = &self.plan.buffers;
+        let resolve = |loc: Loc| match loc {
+            Loc::Arena(off) => arena + (off * batch * 4) as u64,
+            Loc::Binding(i) => bindings.get(i).copied().unwrap_or(0),
+            Loc::Buffer(i) => buffers.get(i).map_or(0, DeviceBuffer::ptr),
+        };
+        for step in &self.plan.steps {
+            // SAFETY: arena regions are sized by the memory plan for up to max_batch items;
+            // bindings and buffers by the caller's contract and the plan.
+            unsafe { step.launch(batch, &resolve, self.gpu.multiprocessors, stream) }?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        let _ = self.gpu.ctx.bind_to_thread();
+        for (_, g) in self.graphs.drain() {
+            // SAFETY: execs created by this executor, destroyed once.
+            let _ = unsafe { drv::graph::exec_destroy(g.exec) };
+        }
+        // SAFETY: our own stream; pending work (none: capture only) completes first.
+        let _ = unsafe { drv::stream::destroy(self.capture_stream) };
+    }
+}

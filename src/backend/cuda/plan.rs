@@ -1,0 +1,676 @@
+//! Compiles an engine into kernel launches: where each tensor lives and in which storage type,
+//! which layers fuse, and the weights each launch reads (uploaded once per executor).
+//!
+//! Storage follows the CPU's numerics (engine/context.rs): an FP16 layer's outputs hold half
+//! values, so they are stored as half; a tensor read only by INT8 layers is stored as INT8 on its
+//! scale's grid, which is what each of those layers would quantize it to; everything else is FP32.
+//! Convolution and fully connected layers absorb a following activation (their only consumer).
+
+use std::mem::offset_of;
+
+use super::args::*;
+use super::memory::DeviceBuffer;
+use super::step::{Grid, Loc, Step};
+use crate::engine::{Engine, Precision};
+use crate::error::{Error, Result};
+use crate::network::shape::{conv_geometry, pool_geometry};
+use crate::network::{LayerId, LayerKind, Network, TensorId};
+use crate::types::{DataType, volume};
+
+/// How a tensor's values are stored on the device (the tags of kernels/common.cu).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Store {
+    F32,
+    F16,
+    /// INT8 values `q` meaning `q * scale`.
+    I8(f32),
+    /// FP32 storage of half values (an FP16 layer writing an FP32 output binding).
+    F32Half,
+}
+
+impl Store {
+    fn tag(self) -> i32 {
+        match self {
+            Store::F32 => 0,
+            Store::F16 => 1,
+            Store::I8(_) => 2,
+            Store::F32Half => 3,
+        }
+    }
+
+    fn scale(self) -> f32 {
+        if let Store::I8(s) = self { s } else { 1.0 }
+    }
+
+    /// The suffix of the compile-time typed kernels (conv.cu, fc.cu); they have no F32Half.
+    fn typed(self) -> Option<&'static str> {
+        match self {
+            Store::F32 => Some("f32"),
+            Store::F16 => Some("f16"),
+            Store::I8(_) => Some("i8"),
+            Store::F32Half => None,
+        }
+    }
+}
+
+/// An engine ready to launch: steps in order and the buffers they read.
+pub struct Plan {
+    pub steps: Vec<Step>,
+    pub buffers: Vec<DeviceBuffer>,
+}
+
+/// Why the CUDA backend cannot run `engine` (the context then runs it on the CPU), or None.
+pub fn unsupported(engine: &Engine) -> Option<String> {
+    let net = &engine.network;
+    for &l in &engine.order {
+        let layer = &net.layers[l];
+        let ok = match &layer.kind {
+            LayerKind::Convolution(_)
+            | LayerKind::Pooling(_)
+            | LayerKind::FullyConnected { .. }
+            | LayerKind::Activation { .. }
+            | LayerKind::Lrn { .. }
+            | LayerKind::Scale { .. }
+            | LayerKind::SoftMax { .. }
+            | LayerKind::Concatenation { .. }
+            | LayerKind::Unary { .. }
+            | LayerKind::Padding { .. }
+            | LayerKind::Constant { .. }
+            | LayerKind::Identity => true,
+            LayerKind::ElementWise { .. } | LayerKind::ParametricRelu => {
+                net.tensors[layer.outputs[0]].shape.len() < 8
+            }
+            _ => false,
+        };
+        if !ok {
+            return Some(format!("layer '{}' ({}) has no CUDA kernel yet", layer.name, layer.kind.type_name()));
+        }
+    }
+    for b in &engine.bindings {
+        let ok = match b.dtype {
+            DataType::Float | DataType::Half => true,
+            DataType::Int8 => b.is_input,
+            DataType::Int32 | DataType::Bool => false,
+        };
+        if !ok {
+            return Some(format!("binding '{}' of type {:?} is not supported on CUDA yet", b.name, b.dtype));
+        }
+    }
+    None
+}
+
+struct Builder<'a> {
+    engine: &'a Engine,
+    net: &'a Network,
+    store: Vec<Store>,
+    locs: Vec<Option<Loc>>,
+    buffers: Vec<DeviceBuffer>,
+    steps: Vec<Step>,
+}
+
+pub fn build(engine: &Engine) -> Result<Plan> {
+    if let Some(why) = unsupported(engine) {
+        return Err(Error::Unsupported(why));
+    }
+    let net = &engine.network;
+    let n = net.tensors.len();
+    let mut consumers: Vec<Vec<LayerId>> = vec![Vec::new(); n];
+    for &l in &engine.order {
+        for &t in &net.layers[l].inputs {
+            consumers[t].push(l);
+        }
+    }
+    let is_output = |t: TensorId| net.outputs.contains(&t);
+
+    // Activation layers absorbed by the convolution or FC layer before them.
+    let mut fused: Vec<Option<LayerId>> = vec![None; net.layers.len()];
+    let mut absorbed = vec![false; net.layers.len()];
+    for &l in &engine.order {
+        let layer = &net.layers[l];
+        if !matches!(layer.kind, LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }) {
+            continue;
+        }
+        let t = layer.outputs[0];
+        if let [c] = consumers[t][..] {
+            if matches!(net.layers[c].kind, LayerKind::Activation { .. }) && !is_output(t) {
+                fused[l] = Some(c);
+                absorbed[c] = true;
+            }
+        }
+    }
+    // The layer whose kernel writes each tensor (a fused activation's output: the conv/FC).
+    let mut writer: Vec<Option<LayerId>> = vec![None; n];
+    for &l in &engine.order {
+        if absorbed[l] {
+            continue;
+        }
+        let outs = match fused[l] {
+            Some(a) => &net.layers[a].outputs,
+            None => &net.layers[l].outputs,
+        };
+        for &t in outs {
+            writer[t] = Some(l);
+        }
+    }
+
+    let fp16_inputs = engine.precisions.contains(&Precision::Half);
+    let mut store = vec![Store::F32; n];
+    for t in 0..n {
+        let producer = net.tensors[t].producer.map(|(p, _)| p);
+        let half = producer.is_some_and(|p| engine.precisions[p] == Precision::Half);
+        let binding = engine.bindings.iter().find(|b| b.tensor == t);
+        store[t] = match binding {
+            Some(b) if b.is_input => match b.dtype {
+                DataType::Half => Store::F16,
+                DataType::Int8 => Store::I8(1.0),
+                _ if fp16_inputs => Store::F16,
+                _ => Store::F32,
+            },
+            Some(b) if b.dtype == DataType::Half => Store::F16,
+            Some(_) if half => Store::F32Half,
+            Some(_) => Store::F32,
+            None => {
+                let all_int8 = !consumers[t].is_empty()
+                    && consumers[t].iter().all(|&c| engine.precisions[c] == Precision::Int8);
+                match engine.scales[t] {
+                    Some(s) if all_int8 => Store::I8(s),
+                    _ if half => Store::F16,
+                    _ => Store::F32,
+                }
+            }
+        };
+    }
+
+    let mut b = Builder { engine, net, store, locs: vec![None; n], buffers: Vec::new(), steps: Vec::new() };
+
+    // Inputs: read in place, or converted to half first where the CPU rounds them (FP16 engines).
+    for (i, bind) in engine.bindings.iter().enumerate().filter(|(_, b)| b.is_input) {
+        let t = bind.tensor;
+        if bind.dtype == DataType::Float && b.store[t] == Store::F16 {
+            let vol = volume(&bind.shape);
+            let items = if net.tensors[t].broadcast_across_batch { 1 } else { engine.max_batch_size };
+            let loc = b.buffer(DeviceBuffer::alloc(items * vol * 2)?);
+            b.locs[t] = Some(loc);
+            let invariant = net.tensors[t].broadcast_across_batch;
+            let args = MapArgs { op: 3, x_n: vol as i64, yt: 1, xs: 1.0, ys: 1.0, ..Default::default() };
+            let mut step = Step::new("map", &args, Grid::Flat { per_item: vol as u64 }, invariant)?
+                .ptr(offset_of!(MapArgs, x), Loc::Binding(i))
+                .ptr(offset_of!(MapArgs, y), loc)
+                .count(offset_of!(MapArgs, n), vol as i64);
+            if !invariant {
+                step = step.count(offset_of!(MapArgs, x_n), vol as i64);
+            }
+            b.steps.push(step);
+        } else {
+            b.locs[t] = Some(Loc::Binding(i));
+        }
+    }
+    // Outputs written by their producer straight into the binding, unless they need a copy.
+    let mut copies = Vec::new();
+    for (i, bind) in engine.bindings.iter().enumerate().filter(|(_, b)| !b.is_input) {
+        let t = bind.tensor;
+        let typed_writer = writer[t]
+            .is_some_and(|w| matches!(net.layers[w].kind, LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }));
+        let direct = !net.tensors[t].broadcast_across_batch && !(typed_writer && b.store[t] == Store::F32Half);
+        if direct {
+            b.locs[t] = Some(Loc::Binding(i));
+        } else {
+            if b.store[t] == Store::F32Half {
+                b.store[t] = Store::F16;
+            }
+            copies.push((i, t));
+        }
+    }
+    for t in 0..n {
+        if b.locs[t].is_none() {
+            b.locs[t] = engine.plan.offsets[t].map(Loc::Arena);
+        }
+    }
+
+    for &l in &engine.order {
+        if !absorbed[l] {
+            b.layer(l, fused[l])?;
+        }
+    }
+    for (i, t) in copies {
+        let bind = &engine.bindings[i];
+        let vol = volume(&bind.shape);
+        let wrap = if net.tensors[t].broadcast_across_batch { 1 } else { 0 };
+        let yt = if bind.dtype == DataType::Half { Store::F16 } else { Store::F32 };
+        let args = CopyArgs {
+            x_wrap: wrap,
+            len: vol as i32,
+            row: vol as i32,
+            xt: b.store[t].tag(),
+            yt: yt.tag(),
+            xs: b.store[t].scale(),
+            ys: 1.0,
+            ..Default::default()
+        };
+        let x = b.loc(t)?;
+        b.steps.push(
+            Step::new("copy_rows", &args, Grid::Flat { per_item: vol as u64 }, false)?
+                .ptr(offset_of!(CopyArgs, x), x)
+                .ptr(offset_of!(CopyArgs, y), Loc::Binding(i))
+                .count(offset_of!(CopyArgs, rows), 1),
+        );
+    }
+    Ok(Plan { steps: b.steps, buffers: b.buffers })
+}
+
+/// Activation code and parameters for a fused epilogue; -1 is none.
+fn act_of(kind: Option<&LayerKind>) -> (i32, f32, f32) {
+    match kind {
+        Some(LayerKind::Activation { kind, alpha, beta }) => (*kind as i32, *alpha, *beta),
+        _ => (-1, 0.0, 0.0),
+    }
+}
+
+/// Per-output-channel INT8 weights as the builder made them (values `q * s` with `s = amax / 127`):
+/// the integers and each channel's scale, recovered from the channel's largest magnitude.
+fn int8_weights(w: &[f32], channels: usize) -> (Vec<i8>, Vec<f32>) {
+    let per = w.len() / channels.max(1);
+    let mut q = Vec::with_capacity(w.len());
+    let mut scales = Vec::with_capacity(channels);
+    for chunk in w.chunks(per.max(1)) {
+        let amax = chunk.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let s = if amax > 0.0 { amax / 127.0 } else { 1.0 };
+        q.extend(chunk.iter().map(|&v| (v / s).round().clamp(-127.0, 127.0) as i8));
+        scales.push(s);
+    }
+    (q, scales)
+}
+
+impl Builder<'_> {
+    fn buffer(&mut self, buf: DeviceBuffer) -> Loc {
+        self.buffers.push(buf);
+        Loc::Buffer(self.buffers.len() - 1)
+    }
+
+    fn upload<T: Copy>(&mut self, data: &[T]) -> Result<Loc> {
+        Ok(self.buffer(DeviceBuffer::from_slice(data)?))
+    }
+
+    fn loc(&self, t: TensorId) -> Result<Loc> {
+        self.locs[t].ok_or_else(|| Error::Runtime(format!("tensor '{}' has no device memory", self.net.tensors[t].name)))
+    }
+
+    /// Items of a tensor for a run of batch 1 (1 when it is batch-invariant, 1 otherwise too):
+    /// the wrap of batch-invariant inputs, in units of `per_item` pieces.
+    fn wrap(&self, t: TensorId, per_item: usize) -> i64 {
+        if self.net.tensors[t].broadcast_across_batch { per_item as i64 } else { 0 }
+    }
+
+    fn layer(&mut self, l: LayerId, fused: Option<LayerId>) -> Result<()> {
+        let net = self.net;
+        let layer = &net.layers[l];
+        let out = fused.map_or(layer.outputs[0], |a| net.layers[a].outputs[0]);
+        let invariant = layer.outputs.iter().all(|&t| net.tensors[t].broadcast_across_batch);
+        let x_t = layer.inputs.first().copied();
+        let shape = |t: TensorId| net.tensors[t].shape.as_slice();
+        let (ys, yt) = (self.store[out], self.store[out].tag());
+        let q = self.engine.precisions[l] == Precision::Int8;
+        let named = |e: String| Error::Runtime(format!("layer '{}': {e}", layer.name));
+        let step = match &layer.kind {
+            LayerKind::Convolution(p) => {
+                let x = x_t.ok_or_else(|| named("no input".into()))?;
+                let s = shape(x);
+                let r = s.len();
+                let (c, h, w) = (s[r - 3], s[r - 2], s[r - 1]);
+                let outer: usize = s[..r - 3].iter().product();
+                let g = conv_geometry(p, [h, w], false).map_err(named)?;
+                let k = p.nb_output_maps;
+                let (act, alpha, beta) = act_of(fused.map(|a| &net.layers[a].kind));
+                let mut args = ConvArgs {
+                    x_wrap: self.wrap(x, outer),
+                    c: c as i32,
+                    h: h as i32,
+                    w_: w as i32,
+                    k: k as i32,
+                    oh: g[0].out as i32,
+                    ow: g[1].out as i32,
+                    kh: p.kernel[0] as i32,
+                    kw: p.kernel[1] as i32,
+                    sh: p.stride[0] as i32,
+                    sw: p.stride[1] as i32,
+                    ph: g[0].pre as i32,
+                    pw: g[1].pre as i32,
+                    dh: p.dilation[0] as i32,
+                    dw: p.dilation[1] as i32,
+                    groups: p.groups as i32,
+                    act,
+                    alpha,
+                    beta,
+                    xs: self.store[x].scale(),
+                    ys: ys.scale(),
+                    ..Default::default()
+                };
+                let weights = self.weights(&p.kernel_weights.values, &p.bias.values, k, q, x, &mut args.qs, &mut args.raw)?;
+                let name = self.typed_name("conv", q, x, out)?;
+                let per_item = (outer * k * g[0].out * g[1].out) as u64;
+                let st = Step::new(&name, &args, Grid::Flat { per_item }, invariant)?
+                    .count(offset_of!(ConvArgs, items), outer as i64)
+                    .ptr(offset_of!(ConvArgs, x), self.loc(x)?)
+                    .ptr(offset_of!(ConvArgs, y), self.loc(out)?);
+                weights.apply(st, offset_of!(ConvArgs, w), offset_of!(ConvArgs, wq), offset_of!(ConvArgs, bias), offset_of!(ConvArgs, wscale))
+            }
+            LayerKind::FullyConnected { nb_outputs, kernel, bias } => {
+                let x = x_t.ok_or_else(|| named("no input".into()))?;
+                let s = shape(x);
+                let keep = s.len().saturating_sub(3);
+                let kdim: usize = s[keep..].iter().product();
+                let outer: usize = s[..keep].iter().product();
+                let (act, alpha, beta) = act_of(fused.map(|a| &net.layers[a].kind));
+                let mut args = FcArgs {
+                    x_wrap: self.wrap(x, outer),
+                    kdim: kdim as i32,
+                    n: *nb_outputs as i32,
+                    act,
+                    alpha,
+                    beta,
+                    xs: self.store[x].scale(),
+                    ys: ys.scale(),
+                    ..Default::default()
+                };
+                let weights = self.weights(&kernel.values, &bias.values, *nb_outputs, q, x, &mut args.qs, &mut args.raw)?;
+                let name = self.typed_name("fc", q, x, out)?;
+                let grid = Grid::Tiles { rows_per_item: outer as u64, col_tiles: nb_outputs.div_ceil(64) as u32 };
+                let st = Step::new(&name, &args, grid, invariant)?
+                    .count(offset_of!(FcArgs, rows), outer as i64)
+                    .ptr(offset_of!(FcArgs, x), self.loc(x)?)
+                    .ptr(offset_of!(FcArgs, y), self.loc(out)?);
+                weights.apply(st, offset_of!(FcArgs, w), offset_of!(FcArgs, wq), offset_of!(FcArgs, bias), offset_of!(FcArgs, wscale))
+            }
+            LayerKind::Pooling(p) => {
+                let x = x_t.ok_or_else(|| named("no input".into()))?;
+                let s = shape(x);
+                let r = s.len();
+                let (h, w) = (s[r - 2], s[r - 1]);
+                let planes: usize = s[..r - 2].iter().product();
+                let g = pool_geometry(p, [h, w]).map_err(named)?;
+                let args = PoolArgs {
+                    x_wrap: self.wrap(x, planes),
+                    h: h as i32,
+                    w: w as i32,
+                    oh: g[0].out as i32,
+                    ow: g[1].out as i32,
+                    wh: p.window[0] as i32,
+                    ww: p.window[1] as i32,
+                    sh: p.stride[0] as i32,
+                    sw: p.stride[1] as i32,
+                    ph: g[0].pre as i32,
+                    pw: g[1].pre as i32,
+                    posth: g[0].post as i32,
+                    postw: g[1].post as i32,
+                    kind: p.kind as i32,
+                    blend: p.blend_factor,
+                    exclude_padding: p.average_count_excludes_padding as i32,
+                    xt: self.store[x].tag(),
+                    yt,
+                    xs: self.store[x].scale(),
+                    ys: ys.scale(),
+                    ..Default::default()
+                };
+                let per_item = (planes * g[0].out * g[1].out) as u64;
+                Step::new("pool", &args, Grid::Flat { per_item }, invariant)?
+                    .count(offset_of!(PoolArgs, planes), planes as i64)
+                    .ptr(offset_of!(PoolArgs, x), self.loc(x)?)
+                    .ptr(offset_of!(PoolArgs, y), self.loc(out)?)
+            }
+            LayerKind::SoftMax { axes } => {
+                let x = x_t.ok_or_else(|| named("no input".into()))?;
+                let s = shape(x);
+                let axis = (axes.trailing_zeros() as usize).min(s.len().saturating_sub(1));
+                let outer: usize = s[..axis].iter().product();
+                let len = s.get(axis).copied().unwrap_or(1);
+                let inner: usize = s[(axis + 1).min(s.len())..].iter().product();
+                let args = SoftmaxArgs {
+                    x_wrap: self.wrap(x, outer),
+                    n: len as i32,
+                    inner: inner as i32,
+                    xt: self.store[x].tag(),
+                    yt,
+                    xs: self.store[x].scale(),
+                    ys: ys.scale(),
+                    ..Default::default()
+                };
+                Step::new("softmax", &args, Grid::Flat { per_item: (outer * inner) as u64 }, invariant)?
+                    .count(offset_of!(SoftmaxArgs, rows), outer as i64)
+                    .ptr(offset_of!(SoftmaxArgs, x), self.loc(x)?)
+                    .ptr(offset_of!(SoftmaxArgs, y), self.loc(out)?)
+            }
+            LayerKind::Activation { .. } | LayerKind::Unary { .. } | LayerKind::Identity | LayerKind::Scale { .. } => {
+                let x = x_t.ok_or_else(|| named("no input".into()))?;
+                let vol = volume(shape(x));
+                let mut args = MapArgs {
+                    x_n: vol as i64,
+                    xt: self.store[x].tag(),
+                    yt,
+                    xs: self.store[x].scale(),
+                    ys: ys.scale(),
+                    ..Default::default()
+                };
+                let mut coefs = None;
+                match &layer.kind {
+                    LayerKind::Activation { kind, alpha, beta } => {
+                        (args.op, args.code, args.alpha, args.beta) = (0, *kind as i32, *alpha, *beta);
+                    }
+                    LayerKind::Unary { op } => (args.op, args.code) = (1, *op as i32),
+                    LayerKind::Scale { mode, shift, scale, power } => {
+                        let s = shape(x);
+                        let r = s.len();
+                        let (run_len, n) = match mode {
+                            crate::types::ScaleMode::Uniform => (vol, 1),
+                            crate::types::ScaleMode::Channel => (s[r - 2..].iter().product(), s[r - 3]),
+                            crate::types::ScaleMode::Elementwise => (1, vol),
+                        };
+                        let or = |w: &[f32], d: f32| if w.is_empty() { vec![d; n] } else { w.to_vec() };
+                        let locs = [self.upload(&or(&shift.values, 0.0))?, self.upload(&or(&scale.values, 1.0))?, self.upload(&or(&power.values, 1.0))?];
+                        coefs = Some(locs);
+                        args.op = 2;
+                        args.run_len = run_len.max(1) as i32;
+                        args.coefs = n.max(1) as i32;
+                        args.runs = (vol / run_len.max(1)).max(1) as i32;
+                    }
+                    _ => args.op = 3,
+                }
+                let bcast = net.tensors[x].broadcast_across_batch;
+                let mut st = Step::new("map", &args, Grid::Flat { per_item: vol as u64 }, invariant)?
+                    .count(offset_of!(MapArgs, n), vol as i64)
+                    .ptr(offset_of!(MapArgs, x), self.loc(x)?)
+                    .ptr(offset_of!(MapArgs, y), self.loc(out)?);
+                if !bcast {
+                    st = st.count(offset_of!(MapArgs, x_n), vol as i64);
+                }
+                if let Some([sh, sc, pw]) = coefs {
+                    st = st.ptr(offset_of!(MapArgs, shift), sh).ptr(offset_of!(MapArgs, scale), sc).ptr(offset_of!(MapArgs, power), pw);
+                }
+                st
+            }
+            LayerKind::ElementWise { .. } | LayerKind::ParametricRelu => {
+                let (a, bt) = (layer.inputs[0], layer.inputs[1]);
+                let oshape = shape(out);
+                let rank = oshape.len() + 1;
+                let mut dims = [1i32; 8];
+                for (d, &v) in oshape.iter().enumerate() {
+                    dims[d + 1] = v as i32;
+                }
+                let strides = |t: TensorId| -> [i64; 8] {
+                    let sh = shape(t);
+                    let mut s = [0i64; 8];
+                    let mut step = volume(sh) as i64;
+                    s[0] = if net.tensors[t].broadcast_across_batch { 0 } else { step };
+                    for d in (1..rank).rev() {
+                        step /= sh[d - 1].max(1) as i64;
+                        s[d] = if sh[d - 1] == 1 && oshape[d - 1] != 1 { 0 } else { step };
+                    }
+                    s
+                };
+                let op = match &layer.kind {
+                    LayerKind::ElementWise { op } => *op as i32,
+                    _ => 8,
+                };
+                let args = BinArgs {
+                    rank: rank as i32,
+                    dims,
+                    sa: strides(a),
+                    sb: strides(bt),
+                    op,
+                    at: self.store[a].tag(),
+                    bt: self.store[bt].tag(),
+                    yt,
+                    as_: self.store[a].scale(),
+                    bs: self.store[bt].scale(),
+                    ys: ys.scale(),
+                    ..Default::default()
+                };
+                let vol = volume(oshape);
+                // dims[0] is the batch.
+                Step::new("binary", &args, Grid::Flat { per_item: vol as u64 }, invariant)?
+                    .count(offset_of!(BinArgs, n), vol as i64)
+                    .count32(offset_of!(BinArgs, dims))
+                    .ptr(offset_of!(BinArgs, a), self.loc(a)?)
+                    .ptr(offset_of!(BinArgs, b), self.loc(bt)?)
+                    .ptr(offset_of!(BinArgs, y), self.loc(out)?)
+            }
+            LayerKind::Concatenation { axis } => {
+                let oshape = shape(out);
+                let inner: usize = oshape[axis + 1..].iter().product();
+                let outer: usize = oshape[..*axis].iter().product();
+                let row = oshape[*axis] * inner;
+                let mut off = 0;
+                let y = self.loc(out)?;
+                let mut last = None;
+                for &x in &layer.inputs {
+                    let len = shape(x)[*axis] * inner;
+                    let args = CopyArgs {
+                        x_wrap: self.wrap(x, outer),
+                        len: len as i32,
+                        row: row as i32,
+                        off: off as i32,
+                        xt: self.store[x].tag(),
+                        yt,
+                        xs: self.store[x].scale(),
+                        ys: ys.scale(),
+                        ..Default::default()
+                    };
+                    let st = Step::new("copy_rows", &args, Grid::Flat { per_item: (outer * len) as u64 }, invariant)?
+                        .count(offset_of!(CopyArgs, rows), outer as i64)
+                        .ptr(offset_of!(CopyArgs, x), self.loc(x)?)
+                        .ptr(offset_of!(CopyArgs, y), y);
+                    if let Some(prev) = last.replace(st) {
+                        self.steps.push(prev);
+                    }
+                    off += len;
+                }
+                last.ok_or_else(|| named("no input".into()))?
+            }
+            LayerKind::Padding { pre, .. } => {
+                let x = x_t.ok_or_else(|| named("no input".into()))?;
+                let (s, o) = (shape(x), shape(out));
+                let (r, m) = (s.len(), o.len());
+                let planes: usize = s[..r - 2].iter().product();
+                let args = PadArgs {
+                    x_wrap: self.wrap(x, planes),
+                    h: s[r - 2] as i32,
+                    w: s[r - 1] as i32,
+                    oh: o[m - 2] as i32,
+                    ow: o[m - 1] as i32,
+                    pre_h: pre[0] as i32,
+                    pre_w: pre[1] as i32,
+                    xt: self.store[x].tag(),
+                    yt,
+                    xs: self.store[x].scale(),
+                    ys: ys.scale(),
+                    ..Default::default()
+                };
+                Step::new("pad", &args, Grid::Flat { per_item: (planes * o[m - 2] * o[m - 1]) as u64 }, invariant)?
+                    .count(offset_of!(PadArgs, planes), planes as i64)
+                    .ptr(offset_of!(PadArgs, x), self.loc(x)?)
+                    .ptr(offset_of!(PadArgs, y), self.loc(out)?)
+            }
+            LayerKind::Lrn { window, alpha, beta, k } => {
+                let x = x_t.ok_or_else(|| named("no input".into()))?;
+                let s = shape(x);
+                let r = s.len();
+                let outer: usize = s[..r - 3].iter().product();
+                let (c, plane) = (s[r - 3], s[r - 2] * s[r - 1]);
+                let args = LrnArgs {
+                    x_wrap: self.wrap(x, outer),
+                    c: c as i32,
+                    plane: plane as i32,
+                    window: *window as i32,
+                    alpha: *alpha,
+                    beta: *beta,
+                    k: *k,
+                    xt: self.store[x].tag(),
+                    yt,
+                    xs: self.store[x].scale(),
+                    ys: ys.scale(),
+                    ..Default::default()
+                };
+                Step::new("lrn", &args, Grid::Flat { per_item: (outer * c * plane) as u64 }, invariant)?
+                    .count(offset_of!(LrnArgs, items), outer as i64)
+                    .ptr(offset_of!(LrnArgs, x), self.loc(x)?)
+                    .ptr(offset_of!(LrnArgs, y), self.loc(out)?)
+            }
+            LayerKind::Constant { weights, .. } => {
+                // Constants are batch-invariant: the tensor is the uploaded buffer itself.
+                let v = &weights.values;
+                let loc = match ys {
+                    Store::F16 => self.upload(&v.iter().map(|&v| half::f16::from_f32(v).to_bits()).collect::<Vec<u16>>())?,
+                    Store::I8(s) => {
+                        self.upload(&v.iter().map(|&v| (v / s).round().clamp(-127.0, 127.0) as i8).collect::<Vec<i8>>())?
+                    }
+                    Store::F32Half => self.upload(&v.iter().map(|&v| half::f16::from_f32(v).to_f32()).collect::<Vec<f32>>())?,
+                    Store::F32 => self.upload(v)?,
+                };
+                self.locs[out] = Some(loc);
+                return Ok(());
+            }
+            _ => return Err(named("no CUDA kernel".into())),
+        };
+        self.steps.push(step);
+        Ok(())
+    }
+
+    fn typed_name(&self, base: &str, q: bool, x: TensorId, y: TensorId) -> Result<String> {
+        let ti = self.store[x].typed().unwrap_or("f32");
+        let to = self.store[y].typed().ok_or_else(|| Error::Runtime(format!("{base}: no kernel writes FP32-held half values")))?;
+        Ok(format!("{base}_{}_{ti}_{to}", if q { "q" } else { "f" }))
+    }
+
+    /// Uploads a conv/FC layer's weights: FP32 values, or INT8 integers with per-channel scales;
+    /// sets the INT8 input scale and whether the input is already on that grid.
+    #[allow(clippy::too_many_arguments)]
+    fn weights(&mut self, w: &[f32], bias: &[f32], channels: usize, q: bool, x: TensorId, qs: &mut f32, raw: &mut i32) -> Result<Weights> {
+        let bias = if bias.is_empty() { vec![0.0; channels] } else { bias.to_vec() };
+        let bias = self.upload(&bias)?;
+        if !q {
+            return Ok(Weights { w: Some(self.upload(w)?), wq: None, wscale: None, bias });
+        }
+        let s = self.engine.scales[x].ok_or_else(|| Error::Runtime(format!("INT8 input '{}' has no scale", self.net.tensors[x].name)))?;
+        *qs = s;
+        *raw = matches!(self.store[x], Store::I8(xs) if xs.to_bits() == s.to_bits()) as i32;
+        let (iw, scales) = int8_weights(w, channels);
+        Ok(Weights { w: None, wq: Some(self.upload(&iw)?), wscale: Some(self.upload(&scales)?), bias })
+    }
+}
+
+struct Weights {
+    w: Option<Loc>,
+    wq: Option<Loc>,
+    wscale: Option<Loc>,
+    bias: Loc,
+}
+
+impl Weights {
+    fn apply(self, mut st: Step, w: usize, wq: usize, bias: usize, wscale: usize) -> Step {
+        for (off, loc) in [(w, self.w), (wq, self.wq), (wscale, self.wscale)] {
+            if let Some(loc) = loc {
+                st = st.ptr(off, loc);
+            }
+        }
+        st.ptr(bias, self.bias)
+    }
+}

@@ -1,0 +1,116 @@
+//! One kernel launch of an engine: a parameter block whose pointers and batch-dependent counts are
+//! filled in for each (batch, bindings) before the launch (or the graph capture).
+
+use std::ffi::c_void;
+
+use cudarc::driver::result as drv;
+use cudarc::driver::sys;
+
+use super::cuda_err;
+use super::kernels::{Func, func};
+use crate::error::Result;
+
+/// Where a tensor lives during a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Loc {
+    /// Arena offset in f32 units per batch item (the engine's memory plan: scaled by the batch).
+    Arena(usize),
+    /// The caller's binding of that index.
+    Binding(usize),
+    /// A buffer owned by the executor (weights, constants, staged inputs).
+    Buffer(usize),
+}
+
+enum Patch {
+    Ptr(usize, Loc),
+    /// An i64 field holding the run's batch times this.
+    Count(usize, i64),
+    /// An i32 field holding the run's batch.
+    Batch32(usize),
+}
+
+/// Threads per block of every kernel (`__launch_bounds__(256)` in kernels/*.cu).
+pub const BLOCK: u32 = 256;
+
+#[derive(Clone, Copy)]
+pub enum Grid {
+    /// One thread per element of batch × `per_item`, grid-stride: the grid is capped, so any
+    /// batch fits the grid's limits.
+    Flat { per_item: u64 },
+    /// 64-row by 64-column tiles (fc.cu): rows in x (up to 2^31 - 1 blocks), columns in y.
+    Tiles { rows_per_item: u64, col_tiles: u32 },
+}
+
+pub struct Step {
+    func: Func,
+    /// The parameter block, as 8-byte words (its C struct is 8-byte aligned).
+    args: Vec<u64>,
+    patches: Vec<Patch>,
+    grid: Grid,
+    /// Runs one item whatever the batch (every output is batch-invariant).
+    invariant: bool,
+}
+
+impl Step {
+    pub fn new<T: Copy>(kernel: &str, args: &T, grid: Grid, invariant: bool) -> Result<Step> {
+        let size = std::mem::size_of::<T>();
+        let mut words = vec![0u64; size.div_ceil(8)];
+        // SAFETY: `T` is a plain `#[repr(C)]` block of integers and floats; the words cover it.
+        unsafe { std::ptr::copy_nonoverlapping(args as *const T as *const u8, words.as_mut_ptr() as *mut u8, size) };
+        Ok(Step { func: func(kernel)?, args: words, patches: Vec::new(), grid, invariant })
+    }
+
+    /// The u64 pointer field at `offset` points at `loc`.
+    pub fn ptr(mut self, offset: usize, loc: Loc) -> Step {
+        self.patches.push(Patch::Ptr(offset, loc));
+        self
+    }
+
+    /// The i64 field at `offset` holds the run's batch times `per_item`.
+    pub fn count(mut self, offset: usize, per_item: i64) -> Step {
+        self.patches.push(Patch::Count(offset, per_item));
+        self
+    }
+
+    /// The i32 field at `offset` holds the run's batch.
+    pub fn count32(mut self, offset: usize) -> Step {
+        self.patches.push(Patch::Batch32(offset));
+        self
+    }
+
+    /// Launches on `stream` for `batch` items; `resolve` gives each location's address.
+    ///
+    /// # Safety
+    /// The addresses `resolve` returns must be valid device memory of the sizes the engine's
+    /// shapes imply for this batch.
+    pub unsafe fn launch(&self, batch: usize, resolve: &dyn Fn(Loc) -> u64, sms: u32, stream: sys::CUstream) -> Result<()> {
+        let batch = if self.invariant { 1 } else { batch as u64 };
+        let mut args = self.args.clone();
+        let bytes = args.as_mut_ptr() as *mut u8;
+        for p in &self.patches {
+            // SAFETY: offsets come from offset_of! on the block these words hold.
+            unsafe {
+                match *p {
+                    Patch::Ptr(off, loc) => (bytes.add(off) as *mut u64).write_unaligned(resolve(loc)),
+                    Patch::Count(off, per) => (bytes.add(off) as *mut i64).write_unaligned(batch as i64 * per),
+                    Patch::Batch32(off) => (bytes.add(off) as *mut i32).write_unaligned(batch as i32),
+                }
+            }
+        }
+        let grid = match self.grid {
+            Grid::Flat { per_item } => {
+                let blocks = (batch * per_item).div_ceil(BLOCK as u64);
+                (blocks.clamp(1, sms as u64 * 32) as u32, 1, 1)
+            }
+            Grid::Tiles { rows_per_item, col_tiles } => {
+                let tiles = (batch * rows_per_item).div_ceil(64).clamp(1, i32::MAX as u64);
+                (tiles as u32, col_tiles.max(1), 1)
+            }
+        };
+        let mut params = [bytes as *mut c_void];
+        // SAFETY: the function takes one parameter, the block `params` points at; the caller
+        // vouches for the addresses inside it.
+        unsafe { drv::launch_kernel(self.func.0, grid, (BLOCK, 1, 1), 0, stream, &mut params) }
+            .map_err(cuda_err("kernel launch"))
+    }
+}
