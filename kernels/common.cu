@@ -72,6 +72,10 @@ template <> __device__ __forceinline__ int ldq<I8>(const void* p, i64 i, float x
     return raw ? v : quant((float)v * xs, qs);
 }
 
+// Accumulator of a layer: float, or int for INT8 layers.
+template <bool Q> struct Acc { typedef float T; };
+template <> struct Acc<true> { typedef int T; };
+
 // Activation codes (Rust: backend::cuda::plan::act_code). -1: none.
 __device__ __forceinline__ float softplus_f(float v) { return fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v))); }
 

@@ -1,7 +1,8 @@
 // Fully connected layer as a tiled GEMM, `y[rows, n] = x[rows, kdim] · Wᵀ + bias`, with the
 // activation and the output's storage conversion fused. 256 threads compute a 64×64 tile; each
 // thread owns rows ty + 16i and columns tx + 16j, so its stores are coalesced across the warp.
-// INT8 layers accumulate INT8 products in INT32 (see conv.cu for why that equals the CPU).
+// INT8 layers accumulate INT8 products in INT32 (see conv.cu for why that equals the CPU). A
+// softmax over the (at most 64) outputs of each row can be fused too: one tile holds a whole row.
 
 struct FcArgs {
     const void* x;
@@ -17,10 +18,8 @@ struct FcArgs {
     float alpha, beta;
     float xs, ys, qs;
     int raw;
+    int softmax;
 };
-
-template <bool Q> struct Acc { typedef float T; };
-template <> struct Acc<true> { typedef int T; };
 
 template <typename TI, typename TO, bool Q>
 __device__ __forceinline__ void fc_body(const FcArgs& a) {
@@ -62,6 +61,25 @@ __device__ __forceinline__ void fc_body(const FcArgs& a) {
                 for (int j = 0; j < 4; j++) acc[i][j] += xr[i] * wr[j];
         }
         __syncthreads();
+    }
+    if (a.softmax) {
+        __shared__ float tile[64][65];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                const int col = tx + 16 * j;
+                float v = Q ? (float)acc[i][j] * (a.qs * a.wscale[min(col, a.n - 1)]) : (float)acc[i][j];
+                if (col < a.n) v = activate(a.act, a.alpha, a.beta, v + a.bias[col]);
+                tile[ty + 16 * i][col] = v;
+            }
+        __syncthreads();
+        const i64 row = row0 + threadIdx.x;
+        if (threadIdx.x < 64 && row < a.rows) {
+            float mx = NEG_INF, sum = 0.0f;
+            for (int c = 0; c < a.n; c++) mx = fmaxf(mx, tile[threadIdx.x][c]);
+            for (int c = 0; c < a.n; c++) sum += expf(tile[threadIdx.x][c] - mx);
+            for (int c = 0; c < a.n; c++) st<TO>(a.y, row * a.n + c, expf(tile[threadIdx.x][c] - mx) / sum, a.ys);
+        }
+        return;
     }
     for (int i = 0; i < 4; i++) {
         const i64 row = row0 + ty + 16 * i;

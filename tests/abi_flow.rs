@@ -22,7 +22,11 @@ use infer8::abi::runtime::{IRuntimeVtbl, createInferRuntime_INTERNAL};
 use infer8::abi::tensor::ITensorVtbl;
 
 fn weights(values: &[f32]) -> RawWeights {
-    RawWeights { type_: 0, values: values.as_ptr().cast(), count: values.len() as i64 }
+    RawWeights {
+        type_: 0,
+        values: values.as_ptr().cast(),
+        count: values.len() as i64,
+    }
 }
 
 fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
@@ -54,8 +58,15 @@ unsafe fn lenet_like(builder: *mut c_void) -> *mut c_void {
         assert!(!data.is_null());
         let s = (n.addScale)(net, data, 0, none, weights(&scale), none);
         let s_out = (vt::<ILayerVtbl, _>(s).getOutput)(s, 0);
-        let conv = (n.addConvolution)(net, s_out, 4, Dims::from_values(&[3, 3]), weights(&conv_w), weights(&conv_b));
-        let conv_out = (vt::<ILayerVtbl, _>(conv.cast()).getOutput)(conv.cast(), 0);
+        let conv = (n.addConvolution)(
+            net,
+            s_out,
+            4,
+            Dims::from_values(&[3, 3]),
+            weights(&conv_w),
+            weights(&conv_b),
+        );
+        let conv_out = (vt::<ILayerVtbl, _>(conv).getOutput)(conv, 0);
         let pool = (n.addPooling)(net, conv_out, 0, Dims::from_values(&[2, 2]));
         (vt::<IPoolingLayerVtbl, _>(pool).setStride)(pool, Dims::from_values(&[2, 2]));
         let pool_out = (vt::<ILayerVtbl, _>(pool).getOutput)(pool, 0);
@@ -63,14 +74,20 @@ unsafe fn lenet_like(builder: *mut c_void) -> *mut c_void {
         assert_eq!(&dims.d[..dims.nb_dims as usize], &[4, 5, 5]);
         let fc1 = (n.addFullyConnected)(net, pool_out, 16, weights(&fc1_w), weights(&fc1_b));
         let relu = (n.addActivation)(net, (vt::<ILayerVtbl, _>(fc1).getOutput)(fc1, 0), 0);
-        let fc2 = (n.addFullyConnected)(net, (vt::<ILayerVtbl, _>(relu).getOutput)(relu, 0), 10, weights(&fc2_w), weights(&fc2_b));
+        let fc2 = (n.addFullyConnected)(
+            net,
+            (vt::<ILayerVtbl, _>(relu).getOutput)(relu, 0),
+            10,
+            weights(&fc2_w),
+            weights(&fc2_b),
+        );
         let sm = (n.addSoftMax)(net, (vt::<ILayerVtbl, _>(fc2).getOutput)(fc2, 0));
         let prob = (vt::<ILayerVtbl, _>(sm).getOutput)(sm, 0);
         (vt::<ITensorVtbl, _>(prob).setName)(prob, c"prob".as_ptr());
         (n.markOutput)(net, prob);
         assert_eq!((n.getNbLayers)(net), 7);
         // getLayer hands back the same object addLayer returned (single inheritance).
-        assert_eq!((n.getLayer)(net, 2).cast::<c_void>(), conv.cast::<c_void>());
+        assert_eq!((n.getLayer)(net, 1).cast::<c_void>(), conv.cast::<c_void>());
     }
     net.cast()
 }
@@ -89,8 +106,17 @@ unsafe fn run(engine: *mut c_void, batch: usize, input: &[f32]) -> Vec<f32> {
         assert!(!ctx.is_null());
         let c: &IExecutionContextVtbl = vt(ctx);
         let mut output = vec![0f32; batch * 10];
-        let mut bindings = [input.as_ptr().cast_mut().cast::<c_void>(), output.as_mut_ptr().cast()];
-        assert!((c.enqueue)(ctx, batch as i32, bindings.as_mut_ptr(), std::ptr::null_mut(), std::ptr::null_mut()));
+        let mut bindings = [
+            input.as_ptr().cast_mut().cast::<c_void>(),
+            output.as_mut_ptr().cast(),
+        ];
+        assert!((c.enqueue)(
+            ctx,
+            batch as i32,
+            bindings.as_mut_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut()
+        ));
         assert_eq!((c.getEngine)(ctx).cast::<c_void>(), engine);
         (c.destroy)(ctx);
         output
@@ -106,12 +132,20 @@ struct TestProfiler {
 unsafe extern "C" fn report(this: *mut c_void, name: *const c_char, ms: f32) {
     let p = unsafe { &*(this as *const TestProfiler) };
     assert!(ms >= 0.0);
-    p.layers.lock().unwrap().push(unsafe { CStr::from_ptr(name) }.to_string_lossy().into_owned());
+    p.layers.lock().unwrap().push(
+        unsafe { CStr::from_ptr(name) }
+            .to_string_lossy()
+            .into_owned(),
+    );
 }
 
 unsafe extern "C" fn no_dtor(_: *mut c_void) {}
 
-static PROFILER_VTABLE: IProfilerVtbl = IProfilerVtbl { reportLayerTime: report, dtor_complete: no_dtor, dtor_deleting: no_dtor };
+static PROFILER_VTABLE: IProfilerVtbl = IProfilerVtbl {
+    reportLayerTime: report,
+    dtor_complete: no_dtor,
+    dtor_deleting: no_dtor,
+};
 
 #[test]
 fn build_run_profile_serialize_deserialize() {
@@ -130,19 +164,31 @@ fn build_run_profile_serialize_deserialize() {
         let input = pseudo_random(3 * 144, 7);
         let out = run(engine.cast(), 3, &input);
         for item in out.chunks(10) {
-            assert!((item.iter().sum::<f32>() - 1.0).abs() < 1e-5, "softmax rows sum to 1: {item:?}");
+            assert!(
+                (item.iter().sum::<f32>() - 1.0).abs() < 1e-5,
+                "softmax rows sum to 1: {item:?}"
+            );
         }
 
         // Profiler: one report per layer of the engine.
         let e: &ICudaEngineVtbl = vt(engine);
         let ctx = (e.createExecutionContext)(engine);
         let c: &IExecutionContextVtbl = vt(ctx);
-        let profiler = TestProfiler { vtable: &PROFILER_VTABLE, layers: Mutex::new(Vec::new()) };
+        let profiler = TestProfiler {
+            vtable: &PROFILER_VTABLE,
+            layers: Mutex::new(Vec::new()),
+        };
         (c.setProfiler)(ctx, (&profiler as *const TestProfiler).cast_mut().cast());
         let mut output = vec![0f32; 10];
-        let mut bindings = [input.as_ptr().cast_mut().cast::<c_void>(), output.as_mut_ptr().cast()];
+        let mut bindings = [
+            input.as_ptr().cast_mut().cast::<c_void>(),
+            output.as_mut_ptr().cast(),
+        ];
         assert!((c.execute)(ctx, 1, bindings.as_mut_ptr()));
-        assert_eq!(profiler.layers.lock().unwrap().len(), (e.getNbLayers)(engine) as usize);
+        assert_eq!(
+            profiler.layers.lock().unwrap().len(),
+            (e.getNbLayers)(engine) as usize
+        );
         (c.destroy)(ctx);
 
         // Serialize, deserialize through IRuntime: same outputs, bit for bit.
@@ -152,7 +198,12 @@ fn build_run_profile_serialize_deserialize() {
         (m.destroy)(mem);
         let runtime = createInferRuntime_INTERNAL(logger.ptr(), 5105);
         let r: &IRuntimeVtbl = vt(runtime);
-        let engine2 = (r.deserializeCudaEngine)(runtime.cast(), bytes.as_ptr().cast(), bytes.len(), std::ptr::null_mut());
+        let engine2 = (r.deserializeCudaEngine)(
+            runtime.cast(),
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            std::ptr::null_mut(),
+        );
         logger.expect_no_error();
         assert!(!engine2.is_null());
         assert_eq!(run(engine2.cast(), 3, &input), out);
@@ -182,7 +233,12 @@ unsafe extern "C" fn cal_batch_size(_: *mut c_void) -> i32 {
     2
 }
 
-unsafe extern "C" fn cal_get_batch(this: *mut c_void, bindings: *mut *mut c_void, names: *const *const c_char, nb: i32) -> bool {
+unsafe extern "C" fn cal_get_batch(
+    this: *mut c_void,
+    bindings: *mut *mut c_void,
+    names: *const *const c_char,
+    nb: i32,
+) -> bool {
     let c = unsafe { calibrator(this) };
     let mut left = c.batches_left.lock().unwrap();
     if *left == 0 {
@@ -202,7 +258,8 @@ unsafe extern "C" fn cal_read_cache(_: *mut c_void, len: *mut usize) -> *const c
 
 unsafe extern "C" fn cal_write_cache(this: *mut c_void, p: *const c_void, len: usize) {
     let c = unsafe { calibrator(this) };
-    *c.written.lock().unwrap() = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) }.to_vec();
+    *c.written.lock().unwrap() =
+        unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) }.to_vec();
 }
 
 unsafe extern "C" fn cal_algorithm(_: *mut c_void) -> i32 {
@@ -235,13 +292,23 @@ fn int8_build_calls_the_user_calibrator() {
         };
         (b.setMaxBatchSize)(builder.cast(), 2);
         (b.setInt8Mode)(builder.cast(), true);
-        (b.setInt8Calibrator)(builder.cast(), (&cal as *const TestCalibrator).cast_mut().cast());
+        (b.setInt8Calibrator)(
+            builder.cast(),
+            (&cal as *const TestCalibrator).cast_mut().cast(),
+        );
         let engine = (b.buildCudaEngine)(builder.cast(), net.cast());
         logger.expect_no_error();
         assert!(!engine.is_null());
-        assert_eq!(*cal.batches_left.lock().unwrap(), 0, "every batch was consumed");
+        assert_eq!(
+            *cal.batches_left.lock().unwrap(),
+            0,
+            "every batch was consumed"
+        );
         let cache = String::from_utf8(cal.written.lock().unwrap().clone()).unwrap();
-        assert!(cache.starts_with("TRT-5105-EntropyCalibration2"), "cache: {cache}");
+        assert!(
+            cache.starts_with("TRT-5105-EntropyCalibration2"),
+            "cache: {cache}"
+        );
         assert!(cache.contains("prob:"), "cache: {cache}");
         let out = run(engine.cast(), 2, &cal.data);
         assert!((out[..10].iter().sum::<f32>() - 1.0).abs() < 1e-3);
@@ -258,7 +325,10 @@ fn caffe_lenet_through_the_parser_vtables() {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
         .join("models/lenet");
-    let (deploy, model) = (dir.join("lenet.prototxt"), dir.join("lenet_iter_10000.caffemodel"));
+    let (deploy, model) = (
+        dir.join("lenet.prototxt"),
+        dir.join("lenet_iter_10000.caffemodel"),
+    );
     if !deploy.exists() || !model.exists() {
         eprintln!("skipped: {} not found (set INFER8_DATA_DIR)", dir.display());
         return;
@@ -293,7 +363,10 @@ fn caffe_lenet_through_the_parser_vtables() {
         let c: &IExecutionContextVtbl = vt(ctx);
         let image = vec![0.5f32; (d.d[0] * d.d[1] * d.d[2]) as usize];
         let mut out = vec![0f32; 10];
-        let mut bindings = [image.as_ptr().cast_mut().cast::<c_void>(), out.as_mut_ptr().cast()];
+        let mut bindings = [
+            image.as_ptr().cast_mut().cast::<c_void>(),
+            out.as_mut_ptr().cast(),
+        ];
         assert!((c.execute)(ctx, 1, bindings.as_mut_ptr()));
         assert!((out.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{out:?}");
         (c.destroy)(ctx);

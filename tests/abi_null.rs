@@ -26,7 +26,11 @@ fn dims(v: &[i32]) -> Dims {
 }
 
 fn weights(values: &[f32]) -> RawWeights {
-    RawWeights { type_: 0, values: values.as_ptr().cast(), count: values.len() as i64 }
+    RawWeights {
+        type_: 0,
+        values: values.as_ptr().cast(),
+        count: values.len() as i64,
+    }
 }
 
 #[test]
@@ -55,7 +59,18 @@ fn network_rejects_bad_arguments() {
         logger.expect_error("INetworkDefinition::addInput: argument `name` is null");
         assert!((n.addInput)(net, c"x".as_ptr(), 99, dims(&[1, 4, 4])).is_null());
         logger.expect_error("not a valid DataType");
-        assert!((n.addInput)(net, c"x".as_ptr(), 0, Dims { nb_dims: 9, ..Dims::default() }).is_null());
+        assert!(
+            (n.addInput)(
+                net,
+                c"x".as_ptr(),
+                0,
+                Dims {
+                    nb_dims: 9,
+                    ..Dims::default()
+                }
+            )
+            .is_null()
+        );
         logger.expect_error("nbDims 9");
         assert!((n.addInput)(net, c"x".as_ptr(), 0, dims(&[1, -4, 4])).is_null());
         logger.expect_error("-4");
@@ -63,23 +78,47 @@ fn network_rejects_bad_arguments() {
         let x = (n.addInput)(net, c"x".as_ptr(), 0, dims(&[1, 4, 4]));
         assert!(!x.is_null());
         logger.expect_no_error();
-        let y = (vt::<INetworkDefinitionVtbl, _>(other).addInput)(other, c"y".as_ptr(), 0, dims(&[1, 4, 4]));
+        let y = (vt::<INetworkDefinitionVtbl, _>(other).addInput)(
+            other,
+            c"y".as_ptr(),
+            0,
+            dims(&[1, 4, 4]),
+        );
 
         let w = [0.1f32; 9];
         let none = RawWeights::EMPTY;
-        assert!((n.addConvolution)(net, std::ptr::null_mut(), 1, dims(&[3, 3]), weights(&w), none).is_null());
+        assert!(
+            (n.addConvolution)(
+                net,
+                std::ptr::null_mut(),
+                1,
+                dims(&[3, 3]),
+                weights(&w),
+                none
+            )
+            .is_null()
+        );
         logger.expect_error("argument `input` is null");
         assert!((n.addConvolution)(net, y, 1, dims(&[3, 3]), weights(&w), none).is_null());
         logger.expect_error("belongs to another network");
         assert!((n.addConvolution)(net, x, 0, dims(&[3, 3]), weights(&w), none).is_null());
         logger.expect_error("nbOutputMaps must be positive");
-        let negative = RawWeights { count: -1, ..weights(&w) };
+        let negative = RawWeights {
+            count: -1,
+            ..weights(&w)
+        };
         assert!((n.addConvolution)(net, x, 1, dims(&[3, 3]), negative, none).is_null());
         logger.expect_error("negative");
-        let dangling = RawWeights { values: std::ptr::null(), ..weights(&w) };
+        let dangling = RawWeights {
+            values: std::ptr::null(),
+            ..weights(&w)
+        };
         assert!((n.addConvolution)(net, x, 1, dims(&[3, 3]), dangling, none).is_null());
         logger.expect_error("values is null");
-        let int8 = RawWeights { type_: 2, ..weights(&w) };
+        let int8 = RawWeights {
+            type_: 2,
+            ..weights(&w)
+        };
         assert!((n.addConvolution)(net, x, 1, dims(&[3, 3]), int8, none).is_null());
         logger.expect_error("Int8 weights are not accepted");
         assert!((n.addConvolution)(net, x, 1, dims(&[3]), weights(&w), none).is_null());
@@ -165,18 +204,33 @@ fn engine_and_context_reject_bad_arguments() {
         let c: &IExecutionContextVtbl = vt(ctx);
         let input = [1f32; 36];
         let mut output = [0f32; 36];
-        let mut bindings = [input.as_ptr().cast_mut().cast::<c_void>(), output.as_mut_ptr().cast()];
+        let mut bindings = [
+            input.as_ptr().cast_mut().cast::<c_void>(),
+            output.as_mut_ptr().cast(),
+        ];
         assert!(!(c.execute)(ctx, 0, bindings.as_mut_ptr()));
         logger.expect_error("batchSize must be positive");
         assert!(!(c.execute)(ctx, 3, bindings.as_mut_ptr()));
         logger.expect_error("exceeds the engine's maximum batch size 2");
         assert!(!(c.execute)(ctx, 1, std::ptr::null_mut()));
         logger.expect_error("argument `bindings` is null");
-        let mut with_null = [input.as_ptr().cast_mut().cast::<c_void>(), std::ptr::null_mut()];
+        let mut with_null = [
+            input.as_ptr().cast_mut().cast::<c_void>(),
+            std::ptr::null_mut(),
+        ];
         assert!(!(c.execute)(ctx, 1, with_null.as_mut_ptr()));
         logger.expect_error("binding 1");
-        let mut aliased = [output.as_mut_ptr().cast::<c_void>(), output.as_mut_ptr().cast()];
-        assert!(!(c.enqueue)(ctx, 1, aliased.as_mut_ptr(), std::ptr::null_mut(), std::ptr::null_mut()));
+        let mut aliased = [
+            output.as_mut_ptr().cast::<c_void>(),
+            output.as_mut_ptr().cast(),
+        ];
+        assert!(!(c.enqueue)(
+            ctx,
+            1,
+            aliased.as_mut_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut()
+        ));
         logger.expect_error("overlaps");
         assert!((c.execute)(ctx, 2, bindings.as_mut_ptr()));
         logger.expect_no_error();
@@ -201,10 +255,21 @@ fn runtime_rejects_bad_engine_files() {
     unsafe {
         let runtime = createInferRuntime_INTERNAL(logger.ptr(), 5105);
         let r: &IRuntimeVtbl = vt(runtime);
-        assert!((r.deserializeCudaEngine)(runtime.cast(), std::ptr::null(), 10, std::ptr::null_mut()).is_null());
+        assert!(
+            (r.deserializeCudaEngine)(runtime.cast(), std::ptr::null(), 10, std::ptr::null_mut())
+                .is_null()
+        );
         logger.expect_error("argument `blob` is null");
         let junk = [7u8; 64];
-        assert!((r.deserializeCudaEngine)(runtime.cast(), junk.as_ptr().cast(), junk.len(), std::ptr::null_mut()).is_null());
+        assert!(
+            (r.deserializeCudaEngine)(
+                runtime.cast(),
+                junk.as_ptr().cast(),
+                junk.len(),
+                std::ptr::null_mut()
+            )
+            .is_null()
+        );
         logger.expect_error("not an infer8 engine file");
         (r.destroy)(runtime.cast());
     }
@@ -222,11 +287,31 @@ fn parser_and_registry_reject_bad_arguments() {
         let p: &ICaffeParserVtbl = vt(parser);
         assert!((p.parse)(parser.cast(), std::ptr::null(), std::ptr::null(), net, 0).is_null());
         logger.expect_error("ICaffeParser::parse: argument `deploy` is null");
-        assert!((p.parse)(parser.cast(), c"/nonexistent.prototxt".as_ptr(), std::ptr::null(), std::ptr::null_mut(), 0).is_null());
+        assert!(
+            (p.parse)(
+                parser.cast(),
+                c"/nonexistent.prototxt".as_ptr(),
+                std::ptr::null(),
+                std::ptr::null_mut(),
+                0
+            )
+            .is_null()
+        );
         logger.expect_error("argument `network`");
-        assert!((p.parse)(parser.cast(), c"/nonexistent.prototxt".as_ptr(), std::ptr::null(), net, 0).is_null());
+        assert!(
+            (p.parse)(
+                parser.cast(),
+                c"/nonexistent.prototxt".as_ptr(),
+                std::ptr::null(),
+                net,
+                0
+            )
+            .is_null()
+        );
         logger.expect_error("nonexistent.prototxt");
-        assert!((p.parseBinaryProto)(parser.cast(), c"/nonexistent.binaryproto".as_ptr()).is_null());
+        assert!(
+            (p.parseBinaryProto)(parser.cast(), c"/nonexistent.binaryproto".as_ptr()).is_null()
+        );
         logger.expect_error("nonexistent.binaryproto");
         (p.destroy)(parser.cast());
 
@@ -237,7 +322,11 @@ fn parser_and_registry_reject_bad_arguments() {
         assert_eq!(count, 0);
         assert!((reg.getPluginCreatorList)(registry.cast(), std::ptr::null_mut()).is_null());
         logger.expect_error("numCreators");
-        assert!(!(reg.registerCreator)(registry.cast(), std::ptr::null_mut(), c"".as_ptr()));
+        assert!(!(reg.registerCreator)(
+            registry.cast(),
+            std::ptr::null_mut(),
+            c"".as_ptr()
+        ));
         logger.expect_error("argument `creator` is null");
 
         (vt::<INetworkDefinitionVtbl, _>(net).destroy)(net);
@@ -254,10 +343,16 @@ fn the_boundary_catches_panics() {
         }
     }
     let log = Record(std::sync::Mutex::new(Vec::new()));
-    let r = guard("ITest::boom", &log, 7, || -> infer8::error::Result<i32> { panic!("kaboom") });
+    let r = guard("ITest::boom", &log, 7, || -> infer8::error::Result<i32> {
+        panic!("kaboom")
+    });
     assert_eq!(r, 7);
     let m = log.0.lock().unwrap();
     assert_eq!(m.len(), 1);
     assert_eq!(m[0].0, Severity::InternalError);
-    assert!(m[0].1.contains("ITest::boom") && m[0].1.contains("kaboom"), "{}", m[0].1);
+    assert!(
+        m[0].1.contains("ITest::boom") && m[0].1.contains("kaboom"),
+        "{}",
+        m[0].1
+    );
 }

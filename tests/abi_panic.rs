@@ -19,7 +19,9 @@ fn a_panicking_method_returns_its_default_and_logs() {
         assert_eq!((b.getMaxBatchSize)(builder.cast()), 0);
         let m = logger.messages.lock().unwrap().clone();
         assert!(
-            m.iter().any(|(s, t)| *s == 0 && t.contains("IBuilder::getMaxBatchSize") && t.contains("INFER8_TEST_PANIC")),
+            m.iter().any(|(s, t)| *s == 0
+                && t.contains("IBuilder::getMaxBatchSize")
+                && t.contains("INFER8_TEST_PANIC")),
             "{m:?}"
         );
         (b.destroy)(builder.cast());

@@ -407,3 +407,44 @@ fn binary_proto_reads_dims_and_data() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+/// Mutated and truncated copies of LeNet's prototxt and caffemodel: every one parses or fails with
+/// an error, none panics.
+#[test]
+fn mutated_inputs_never_panic() {
+    let Some((deploy, model)) = lenet_bytes() else {
+        return;
+    };
+    // xorshift64: deterministic mutations.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut mutate = |bytes: &[u8]| {
+        let mut b = bytes.to_vec();
+        for _ in 0..1 + next(4) {
+            if b.is_empty() {
+                break;
+            }
+            let i = next(b.len());
+            match next(3) {
+                0 => b[i] = next(256) as u8,
+                1 => b.truncate(i),
+                _ => b.insert(i, b"0{}:\"\n-9e#"[next(10)]),
+            }
+        }
+        b
+    };
+    for round in 0..300 {
+        let (d, m) = if round % 2 == 0 {
+            (mutate(&deploy), model.clone())
+        } else {
+            (deploy.clone(), mutate(&model))
+        };
+        let mut net = Network::new();
+        let _ = CaffeParser::new().parse_buffers(&d, Some(&m), &mut net, DataType::Float);
+    }
+}

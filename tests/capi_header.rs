@@ -8,7 +8,8 @@ use infer8::types::*;
 
 fn generate() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("read cbindgen.toml");
+    let config =
+        cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("read cbindgen.toml");
     let mut out = Vec::new();
     cbindgen::Builder::new()
         .with_config(config)
@@ -20,7 +21,8 @@ fn generate() -> String {
 }
 
 fn committed() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/infer8.h")).unwrap_or_default()
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/infer8.h"))
+        .unwrap_or_default()
 }
 
 #[test]
@@ -33,7 +35,11 @@ fn header_is_up_to_date() {
     }
     let old = committed();
     if old != fresh {
-        let line = old.lines().zip(fresh.lines()).position(|(a, b)| a != b).unwrap_or(old.lines().count().min(fresh.lines().count()));
+        let line = old
+            .lines()
+            .zip(fresh.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(old.lines().count().min(fresh.lines().count()));
         let show = |s: &str| s.lines().nth(line).unwrap_or("<end of file>").to_string();
         panic!(
             "include/infer8.h is out of date with src/capi (first difference at line {}:\n  committed: {}\n  generated: {})\n\
@@ -62,28 +68,83 @@ fn screaming(name: &str) -> String {
 #[test]
 fn header_enums_match_the_core_types() {
     let header = generate();
-    fn check<E: std::fmt::Debug + Copy>(header: &str, prefix: &str, all: &[E], value: fn(E) -> i32) {
+    fn check<E: std::fmt::Debug + Copy>(
+        header: &str,
+        prefix: &str,
+        all: &[E],
+        value: fn(E) -> i32,
+    ) {
         for &v in all {
             let line = format!("{prefix}_{} = {},", screaming(&format!("{v:?}")), value(v));
             assert!(header.contains(&line), "infer8.h lacks `{line}`");
         }
-        let count = header.lines().filter(|l| l.trim_start().starts_with(&format!("{prefix}_"))).count();
-        assert_eq!(count, all.len(), "{prefix}: the header has {count} values, the core {}", all.len());
+        let count = header
+            .lines()
+            .filter(|l| l.trim_start().starts_with(&format!("{prefix}_")))
+            .count();
+        assert_eq!(
+            count,
+            all.len(),
+            "{prefix}: the header has {count} values, the core {}",
+            all.len()
+        );
     }
     check(&header, "INFER8_DATA_TYPE", DataType::ALL, |v| v as i32);
-    check(&header, "INFER8_ACTIVATION_TYPE", ActivationType::ALL, |v| v as i32);
-    check(&header, "INFER8_POOLING_TYPE", PoolingType::ALL, |v| v as i32);
-    check(&header, "INFER8_PADDING_MODE", PaddingMode::ALL, |v| v as i32);
+    check(
+        &header,
+        "INFER8_ACTIVATION_TYPE",
+        ActivationType::ALL,
+        |v| v as i32,
+    );
+    check(&header, "INFER8_POOLING_TYPE", PoolingType::ALL, |v| {
+        v as i32
+    });
+    check(&header, "INFER8_PADDING_MODE", PaddingMode::ALL, |v| {
+        v as i32
+    });
     check(&header, "INFER8_SCALE_MODE", ScaleMode::ALL, |v| v as i32);
-    check(&header, "INFER8_ELEMENT_WISE_OPERATION", ElementWiseOperation::ALL, |v| v as i32);
-    check(&header, "INFER8_UNARY_OPERATION", UnaryOperation::ALL, |v| v as i32);
-    check(&header, "INFER8_REDUCE_OPERATION", ReduceOperation::ALL, |v| v as i32);
-    check(&header, "INFER8_TOP_K_OPERATION", TopKOperation::ALL, |v| v as i32);
-    check(&header, "INFER8_MATRIX_OPERATION", MatrixOperation::ALL, |v| v as i32);
+    check(
+        &header,
+        "INFER8_ELEMENT_WISE_OPERATION",
+        ElementWiseOperation::ALL,
+        |v| v as i32,
+    );
+    check(
+        &header,
+        "INFER8_UNARY_OPERATION",
+        UnaryOperation::ALL,
+        |v| v as i32,
+    );
+    check(
+        &header,
+        "INFER8_REDUCE_OPERATION",
+        ReduceOperation::ALL,
+        |v| v as i32,
+    );
+    check(&header, "INFER8_TOP_K_OPERATION", TopKOperation::ALL, |v| {
+        v as i32
+    });
+    check(
+        &header,
+        "INFER8_MATRIX_OPERATION",
+        MatrixOperation::ALL,
+        |v| v as i32,
+    );
     check(&header, "INFER8_LAYER_TYPE", LayerType::ALL, |v| v as i32);
-    check(&header, "INFER8_CALIBRATION_ALGO_TYPE", CalibrationAlgoType::ALL, |v| v as i32);
+    check(
+        &header,
+        "INFER8_CALIBRATION_ALGO_TYPE",
+        CalibrationAlgoType::ALL,
+        |v| v as i32,
+    );
     use infer8::logger::Severity;
-    let severities = [Severity::InternalError, Severity::Error, Severity::Warning, Severity::Info, Severity::Verbose];
+    let severities = [
+        Severity::InternalError,
+        Severity::Error,
+        Severity::Warning,
+        Severity::Info,
+        Severity::Verbose,
+    ];
     check(&header, "INFER8_SEVERITY", &severities, |v| v as i32);
 }
 
@@ -96,12 +157,23 @@ fn header_has_only_the_c_api() {
         .lines()
         .filter(|l| l.ends_with(");") && !l.starts_with([' ', '/', '#']))
         .collect();
-    assert!(declarations.len() > 100, "only {} declarations found", declarations.len());
+    assert!(
+        declarations.len() > 100,
+        "only {} declarations found",
+        declarations.len()
+    );
     for line in declarations {
-        let name = line.split('(').next().and_then(|s| s.split_whitespace().last()).unwrap_or("");
-        assert!(name.trim_start_matches('*').starts_with("infer8_"), "infer8.h declares a foreign function: {line}");
+        let name = line
+            .split('(')
+            .next()
+            .and_then(|s| s.split_whitespace().last())
+            .unwrap_or("");
+        assert!(
+            name.trim_start_matches('*').starts_with("infer8_"),
+            "infer8.h declares a foreign function: {line}"
+        );
     }
-    for foreign in ["Vtbl", "_INTERNAL", "getInferLibVersion", "nvinfer1"] {
+    for foreign in ["Vtbl", "createInfer", "getInferLibVersion", "nvinfer1"] {
         assert!(!header.contains(foreign), "infer8.h mentions {foreign}");
     }
 }

@@ -28,10 +28,14 @@ const OUT: usize = 7;
 
 /// Deterministic values in [-1, 1).
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
         })
         .collect()
@@ -46,29 +50,52 @@ struct Weights4 {
 
 fn weights() -> Weights4 {
     // conv: 4 maps, 3x2 kernel, stride (2, 1), padding (1, 0): [4, 5, 7]; avg pool 2x2 stride 1: [4, 4, 6].
-    Weights4 { conv_k: values(4 * 3 * 3 * 2, 1), conv_b: values(4, 2), fc_k: values(OUT * 4 * 4 * 6, 3), fc_b: values(OUT, 4) }
+    Weights4 {
+        conv_k: values(4 * 3 * 3 * 2, 1),
+        conv_b: values(4, 2),
+        fc_k: values(OUT * 4 * 4 * 6, 3),
+        fc_b: values(OUT, 4),
+    }
 }
 
 /// The network through the core API, as a Rust user builds it.
 fn core_network(w: &Weights4) -> Network {
     let mut net = Network::new();
     let x = net.add_input("data", DataType::Float, &IN).unwrap();
-    let mut conv = ConvParams::new(4, [3, 2], infer8::types::Weights::new(w.conv_k.clone()), infer8::types::Weights::new(w.conv_b.clone()));
+    let mut conv = ConvParams::new(
+        4,
+        [3, 2],
+        infer8::types::Weights::new(w.conv_k.clone()),
+        infer8::types::Weights::new(w.conv_b.clone()),
+    );
     conv.stride = [2, 1];
     conv.pre_padding = [1, 0];
     conv.post_padding = [1, 0];
     let c = net.add_layer(LayerKind::Convolution(conv), &[x]).unwrap();
     let mut pool = PoolParams::new(PoolingType::Average, [2, 2]);
     pool.stride = [1, 1];
-    let p = net.add_layer(LayerKind::Pooling(pool), &[net.layers[c].outputs[0]]).unwrap();
+    let p = net
+        .add_layer(LayerKind::Pooling(pool), &[net.layers[c].outputs[0]])
+        .unwrap();
     let fc = LayerKind::FullyConnected {
         nb_outputs: OUT,
         kernel: infer8::types::Weights::new(w.fc_k.clone()),
         bias: infer8::types::Weights::new(w.fc_b.clone()),
     };
     let f = net.add_layer(fc, &[net.layers[p].outputs[0]]).unwrap();
-    let a = net.add_layer(LayerKind::Activation { kind: ActivationType::LeakyRelu, alpha: 0.1, beta: 0.0 }, &[net.layers[f].outputs[0]]).unwrap();
-    let s = net.add_layer(LayerKind::SoftMax { axes: 1 }, &[net.layers[a].outputs[0]]).unwrap();
+    let a = net
+        .add_layer(
+            LayerKind::Activation {
+                kind: ActivationType::LeakyRelu,
+                alpha: 0.1,
+                beta: 0.0,
+            },
+            &[net.layers[f].outputs[0]],
+        )
+        .unwrap();
+    let s = net
+        .add_layer(LayerKind::SoftMax { axes: 1 }, &[net.layers[a].outputs[0]])
+        .unwrap();
     let out = net.layers[s].outputs[0];
     net.tensors[out].name = "prob".into();
     net.mark_output(out).unwrap();
@@ -76,7 +103,10 @@ fn core_network(w: &Weights4) -> Network {
 }
 
 fn run_core(net: &Network, input: &[f32]) -> Vec<f32> {
-    let config = BuilderConfig { max_batch_size: BATCH, ..BuilderConfig::default() };
+    let config = BuilderConfig {
+        max_batch_size: BATCH,
+        ..BuilderConfig::default()
+    };
     let engine = build_engine(net, &config, None, &NullLogger).unwrap();
     let mut ctx = ExecutionContext::new(Arc::new(engine)).unwrap();
     let mut out = vec![0f32; BATCH * OUT];
@@ -87,14 +117,20 @@ fn run_core(net: &Network, input: &[f32]) -> Vec<f32> {
             std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut u8, out.len() * 4),
         )
     };
-    ctx.execute(BATCH, &mut [HostBinding::Input(i), HostBinding::Output(o)]).unwrap();
+    ctx.execute(BATCH, &mut [HostBinding::Input(i), HostBinding::Output(o)])
+        .unwrap();
     out
 }
 
 extern "C" fn collect(user: *mut c_void, severity: i32, msg: *const c_char) {
     // SAFETY: `user` is the test's Vec; `msg` is valid during the call.
     let log = unsafe { &mut *(user as *mut Vec<(i32, String)>) };
-    log.push((severity, unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned()));
+    log.push((
+        severity,
+        unsafe { CStr::from_ptr(msg) }
+            .to_string_lossy()
+            .into_owned(),
+    ));
 }
 
 /// The same network through the C functions; returns the built engine.
@@ -107,7 +143,17 @@ unsafe fn c_engine(builder: *mut infer8_builder, w: &Weights4) -> *mut infer8_en
         let net = infer8_builder_create_network(builder);
         let dims = IN.map(|d| d as i32);
         let x = infer8_network_add_input(net, c"data".as_ptr(), 0, dims.as_ptr(), 3);
-        let conv = infer8_network_add_convolution(net, x, 4, 3, 2, w.conv_k.as_ptr(), w.conv_k.len() as i64, w.conv_b.as_ptr(), 4);
+        let conv = infer8_network_add_convolution(
+            net,
+            x,
+            4,
+            3,
+            2,
+            w.conv_k.as_ptr(),
+            w.conv_k.len() as i64,
+            w.conv_b.as_ptr(),
+            4,
+        );
         assert!(infer8_layer_set_stride(conv, 2, 1));
         assert!(infer8_layer_set_padding(conv, 1, 0));
         let pool = infer8_network_add_pooling(net, infer8_layer_get_output(conv, 0), 1, 2, 2);
@@ -115,16 +161,32 @@ unsafe fn c_engine(builder: *mut infer8_builder, w: &Weights4) -> *mut infer8_en
         let pooled = infer8_layer_get_output(pool, 0);
         let d = infer8_tensor_get_dims(pooled);
         assert_eq!(&d.d[..d.nb_dims as usize], &[4, 4, 6]);
-        let fc = infer8_network_add_fully_connected(net, pooled, OUT as i32, w.fc_k.as_ptr(), w.fc_k.len() as i64, w.fc_b.as_ptr(), OUT as i64);
+        let fc = infer8_network_add_fully_connected(
+            net,
+            pooled,
+            OUT as i32,
+            w.fc_k.as_ptr(),
+            w.fc_k.len() as i64,
+            w.fc_b.as_ptr(),
+            OUT as i64,
+        );
         let act = infer8_network_add_activation(net, infer8_layer_get_output(fc, 0), 3);
         assert!(infer8_layer_set_alpha(act, 0.1));
         let sm = infer8_network_add_softmax(net, infer8_layer_get_output(act, 0));
         let out = infer8_layer_get_output(sm, 0);
         assert!(infer8_tensor_set_name(out, c"prob".as_ptr()));
-        assert_eq!(CStr::from_ptr(infer8_tensor_get_name(out)).to_str().unwrap(), "prob");
+        assert_eq!(
+            CStr::from_ptr(infer8_tensor_get_name(out))
+                .to_str()
+                .unwrap(),
+            "prob"
+        );
         assert!(infer8_network_mark_output(net, out));
         assert_eq!(infer8_network_get_nb_layers(net), 5);
-        assert_eq!(infer8_layer_get_type(infer8_network_get_layer(net, 1)), LayerType::Pooling as i32);
+        assert_eq!(
+            infer8_layer_get_type(infer8_network_get_layer(net, 1)),
+            LayerType::Pooling as i32
+        );
         // Handles are stable: asking again gives the same pointer.
         assert_eq!(infer8_network_get_input(net, 0), x);
         assert!(infer8_builder_set_max_batch_size(builder, BATCH as i32));
@@ -136,7 +198,11 @@ unsafe fn c_engine(builder: *mut infer8_builder, w: &Weights4) -> *mut infer8_en
 
 /// # Safety
 /// `engine` is a live engine with bindings "data" then "prob".
-unsafe fn run_c(engine: *const infer8_engine, input: &[f32], profiler: Option<&infer8_profiler>) -> Vec<f32> {
+unsafe fn run_c(
+    engine: *const infer8_engine,
+    input: &[f32],
+    profiler: Option<&infer8_profiler>,
+) -> Vec<f32> {
     let mut out = vec![0f32; BATCH * OUT];
     // SAFETY: live engine; buffers sized for BATCH items of each binding.
     unsafe {
@@ -144,11 +210,18 @@ unsafe fn run_c(engine: *const infer8_engine, input: &[f32], profiler: Option<&i
         if let Some(p) = profiler {
             assert!(infer8_context_set_profiler(ctx, p));
         }
-        let bindings = [input.as_ptr() as *mut c_void, out.as_mut_ptr() as *mut c_void];
+        let bindings = [
+            input.as_ptr() as *mut c_void,
+            out.as_mut_ptr() as *mut c_void,
+        ];
         assert!(infer8_context_execute(ctx, BATCH as i32, bindings.as_ptr()));
         // Batch above the maximum: refused, outputs untouched.
         let before = out.clone();
-        assert!(!infer8_context_execute(ctx, BATCH as i32 + 1, bindings.as_ptr()));
+        assert!(!infer8_context_execute(
+            ctx,
+            BATCH as i32 + 1,
+            bindings.as_ptr()
+        ));
         assert_eq!(before, out);
         infer8_context_destroy(ctx);
     }
@@ -168,9 +241,15 @@ fn c_and_core_give_the_same_bits_and_serialization_keeps_them() {
     let expected = run_core(&core_network(&w), &input);
 
     let mut log: Vec<(i32, String)> = Vec::new();
-    let logger = infer8_logger { user: &mut log as *mut _ as *mut c_void, log: Some(collect) };
+    let logger = infer8_logger {
+        user: &mut log as *mut _ as *mut c_void,
+        log: Some(collect),
+    };
     let mut layers_timed = 0usize;
-    let profiler = infer8_profiler { user: &mut layers_timed as *mut _ as *mut c_void, report_layer_time: Some(count_layer) };
+    let profiler = infer8_profiler {
+        user: &mut layers_timed as *mut _ as *mut c_void,
+        report_layer_time: Some(count_layer),
+    };
     // SAFETY: live objects made here.
     unsafe {
         let builder = infer8_builder_create(&logger);
@@ -178,13 +257,24 @@ fn c_and_core_give_the_same_bits_and_serialization_keeps_them() {
         assert!(!engine.is_null(), "build failed: {log:?}");
         assert_eq!(infer8_engine_get_nb_bindings(engine), 2);
         assert_eq!(infer8_engine_get_binding_index(engine, c"prob".as_ptr()), 1);
-        assert_eq!(infer8_engine_get_binding_index(engine, c"nope".as_ptr()), -1);
+        assert_eq!(
+            infer8_engine_get_binding_index(engine, c"nope".as_ptr()),
+            -1
+        );
         assert!(infer8_engine_binding_is_input(engine, 0));
         assert!(!infer8_engine_binding_is_input(engine, 1));
-        assert_eq!(CStr::from_ptr(infer8_engine_get_binding_name(engine, 0)).to_str().unwrap(), "data");
+        assert_eq!(
+            CStr::from_ptr(infer8_engine_get_binding_name(engine, 0))
+                .to_str()
+                .unwrap(),
+            "data"
+        );
         let d = infer8_engine_get_binding_dims(engine, 1);
         assert_eq!(&d.d[..d.nb_dims as usize], &[OUT as i32, 1, 1]);
-        assert_eq!(infer8_engine_get_binding_data_type(engine, 1), DataType::Float as i32);
+        assert_eq!(
+            infer8_engine_get_binding_data_type(engine, 1),
+            DataType::Float as i32
+        );
         assert_eq!(infer8_engine_get_max_batch_size(engine), BATCH as i32);
         assert!(infer8_engine_get_binding_name(engine, 2).is_null());
 
@@ -194,15 +284,32 @@ fn c_and_core_give_the_same_bits_and_serialization_keeps_them() {
 
         let plan = infer8_engine_serialize(engine);
         let runtime = infer8_runtime_create(&logger);
-        let loaded = infer8_runtime_deserialize_engine(runtime, infer8_host_memory_data(plan), infer8_host_memory_size(plan));
+        let loaded = infer8_runtime_deserialize_engine(
+            runtime,
+            infer8_host_memory_data(plan),
+            infer8_host_memory_size(plan),
+        );
         assert!(!loaded.is_null(), "deserialize failed: {log:?}");
-        assert_eq!(run_c(loaded, &input, None), expected, "the deserialized engine differs");
+        assert_eq!(
+            run_c(loaded, &input, None),
+            expected,
+            "the deserialized engine differs"
+        );
 
         // A truncated plan is refused with a logger error.
         let before = log.len();
-        let short = infer8_runtime_deserialize_engine(runtime, infer8_host_memory_data(plan), infer8_host_memory_size(plan) - 1);
+        let short = infer8_runtime_deserialize_engine(
+            runtime,
+            infer8_host_memory_data(plan),
+            infer8_host_memory_size(plan) - 1,
+        );
         assert!(short.is_null());
-        assert!(log[before..].iter().any(|(s, m)| *s == 1 && m.starts_with("infer8_runtime_deserialize_engine:")), "{log:?}");
+        assert!(
+            log[before..]
+                .iter()
+                .any(|(s, m)| *s == 1 && m.starts_with("infer8_runtime_deserialize_engine:")),
+            "{log:?}"
+        );
 
         infer8_engine_destroy(loaded);
         infer8_runtime_destroy(runtime);
@@ -222,7 +329,13 @@ struct CalibState {
     serve_cache: bool,
 }
 
-extern "C" fn get_batch(user: *mut c_void, names: *const *const c_char, buffers: *const *mut f32, nb: i32, batch: i32) -> bool {
+extern "C" fn get_batch(
+    user: *mut c_void,
+    names: *const *const c_char,
+    buffers: *const *mut f32,
+    nb: i32,
+    batch: i32,
+) -> bool {
     // SAFETY: `user` is the test's state; arrays of `nb` names and buffers as documented.
     let s = unsafe { &mut *(user as *mut CalibState) };
     s.get_batch_calls += 1;
@@ -233,7 +346,8 @@ extern "C" fn get_batch(user: *mut c_void, names: *const *const c_char, buffers:
     let per_item: usize = IN.iter().product();
     for i in 0..nb as usize {
         unsafe {
-            s.names.push(CStr::from_ptr(*names.add(i)).to_string_lossy().into_owned());
+            s.names
+                .push(CStr::from_ptr(*names.add(i)).to_string_lossy().into_owned());
             let buf = std::slice::from_raw_parts_mut(*buffers.add(i), batch as usize * per_item);
             buf.copy_from_slice(&values(buf.len(), 10 + s.batches_left as u64));
         }
@@ -260,7 +374,10 @@ extern "C" fn write_cache(user: *mut c_void, data: *const c_void, len: usize) {
 #[test]
 fn int8_calibration_through_c_callbacks_and_its_cache() {
     let w = weights();
-    let mut state = CalibState { batches_left: 2, ..CalibState::default() };
+    let mut state = CalibState {
+        batches_left: 2,
+        ..CalibState::default()
+    };
     let calibrator = infer8_calibrator {
         user: &mut state as *mut _ as *mut c_void,
         batch_size: 2,
@@ -272,7 +389,10 @@ fn int8_calibration_through_c_callbacks_and_its_cache() {
         regression_cutoff: 0.0,
     };
     let mut log: Vec<(i32, String)> = Vec::new();
-    let logger = infer8_logger { user: &mut log as *mut _ as *mut c_void, log: Some(collect) };
+    let logger = infer8_logger {
+        user: &mut log as *mut _ as *mut c_void,
+        log: Some(collect),
+    };
     // SAFETY: live objects made here; the calibrator state outlives the builds.
     unsafe {
         let builder = infer8_builder_create(&logger);
@@ -293,7 +413,10 @@ fn int8_calibration_through_c_callbacks_and_its_cache() {
         state.serve_cache = true;
         state.get_batch_calls = 0;
         let cached = c_engine(builder, &w);
-        assert!(!cached.is_null(), "INT8 build from the cache failed: {log:?}");
+        assert!(
+            !cached.is_null(),
+            "INT8 build from the cache failed: {log:?}"
+        );
         assert_eq!(state.get_batch_calls, 0);
 
         let input = values(BATCH * IN.iter().product::<usize>(), 5);

@@ -193,14 +193,22 @@ fn null_arguments_fail_cleanly() {
 extern "C" fn collect(user: *mut c_void, severity: i32, msg: *const c_char) {
     // SAFETY: `user` is the Vec the test passed; `msg` is valid during the call.
     let log = unsafe { &mut *(user as *mut Vec<(i32, String)>) };
-    log.push((severity, unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned()));
+    log.push((
+        severity,
+        unsafe { CStr::from_ptr(msg) }
+            .to_string_lossy()
+            .into_owned(),
+    ));
 }
 
 /// Bad values on live objects: the message names the argument and reaches the logger too.
 #[test]
 fn bad_values_are_reported_to_the_logger() {
     let mut log: Vec<(i32, String)> = Vec::new();
-    let logger = infer8_logger { user: &mut log as *mut _ as *mut c_void, log: Some(collect) };
+    let logger = infer8_logger {
+        user: &mut log as *mut _ as *mut c_void,
+        log: Some(collect),
+    };
     let dims = [1i32, 4, 4];
     // SAFETY: live objects made here, valid pointers, NULL where a test wants it.
     unsafe {
@@ -211,9 +219,11 @@ fn bad_values_are_reported_to_the_logger() {
 
         let e = fails!(infer8_network_add_activation(net, x, 99) => null_mut());
         assert!(e.contains("activation_type = 99"), "{e}");
-        let e = fails!(infer8_network_add_input(net, c"y".as_ptr(), 7, dims.as_ptr(), 3) => null_mut());
+        let e =
+            fails!(infer8_network_add_input(net, c"y".as_ptr(), 7, dims.as_ptr(), 3) => null_mut());
         assert!(e.contains("dtype = 7"), "{e}");
-        let e = fails!(infer8_network_add_input(net, c"y".as_ptr(), 0, dims.as_ptr(), 9) => null_mut());
+        let e =
+            fails!(infer8_network_add_input(net, c"y".as_ptr(), 0, dims.as_ptr(), 9) => null_mut());
         assert!(e.contains("nb_dims = 9"), "{e}");
         let e = fails!(infer8_network_add_input(net, c"y".as_ptr(), 0, null(), 3) => null_mut());
         assert!(e.contains("dims is NULL"), "{e}");
@@ -258,5 +268,9 @@ fn bad_values_are_reported_to_the_logger() {
     }
     let errors = log.iter().filter(|(s, _)| *s == 1).count();
     assert!(errors >= 20, "the logger got {errors} errors: {log:?}");
-    assert!(log.iter().any(|(_, m)| m.contains("infer8_network_add_activation: activation_type = 99")), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|(_, m)| m.contains("infer8_network_add_activation: activation_type = 99")),
+        "{log:?}"
+    );
 }

@@ -12,11 +12,17 @@ use infer8::capi::logger::infer8_logger;
 fn a_panic_becomes_an_internal_error() {
     // SAFETY: set before any library call reads it; this process runs only this test.
     unsafe { std::env::set_var("INFER8_TEST_PANIC", "infer8_builder_create") };
-    let logger = infer8_logger { user: std::ptr::null_mut(), log: None };
+    let logger = infer8_logger {
+        user: std::ptr::null_mut(),
+        log: None,
+    };
     // SAFETY: a valid logger.
     let b = unsafe { infer8_builder_create(&logger) };
     assert!(b.is_null());
     // SAFETY: set by the failed call above.
     let e = unsafe { CStr::from_ptr(infer8_last_error()) }.to_string_lossy();
-    assert!(e.starts_with("infer8_builder_create: internal error"), "{e}");
+    assert!(
+        e.starts_with("infer8_builder_create: internal error"),
+        "{e}"
+    );
 }

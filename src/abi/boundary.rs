@@ -20,7 +20,9 @@ pub trait Object {
 /// prove the boundary of real entry points; read once, it costs one branch per call.
 fn test_panic_target() -> Option<&'static str> {
     static TARGET: OnceLock<Option<String>> = OnceLock::new();
-    TARGET.get_or_init(|| std::env::var("INFER8_TEST_PANIC").ok()).as_deref()
+    TARGET
+        .get_or_init(|| std::env::var("INFER8_TEST_PANIC").ok())
+        .as_deref()
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
@@ -33,7 +35,12 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
 
 /// Runs `body`; an `Err` is logged at kERROR and a panic at kINTERNAL_ERROR, both naming `func`,
 /// and either gives `default`.
-pub fn guard<R>(func: &str, logger: &dyn Logger, default: R, body: impl FnOnce() -> Result<R>) -> R {
+pub fn guard<R>(
+    func: &str,
+    logger: &dyn Logger,
+    default: R,
+    body: impl FnOnce() -> Result<R>,
+) -> R {
     let run = || {
         if test_panic_target() == Some(func) {
             panic!("INFER8_TEST_PANIC requested a panic in {func}");
@@ -49,7 +56,10 @@ pub fn guard<R>(func: &str, logger: &dyn Logger, default: R, body: impl FnOnce()
         Err(payload) => {
             logger.log(
                 Severity::InternalError,
-                &format!("{func}: internal error, the call was abandoned ({})", panic_message(payload.as_ref())),
+                &format!(
+                    "{func}: internal error, the call was abandoned ({})",
+                    panic_message(payload.as_ref())
+                ),
             );
             default
         }
@@ -58,7 +68,12 @@ pub fn guard<R>(func: &str, logger: &dyn Logger, default: R, body: impl FnOnce()
 
 /// The boundary for a method: `this` is checked for null (logged through the process logger, as
 /// the object's own is out of reach), then `body` runs on the object under [`guard`].
-pub fn method<T: Object, R>(func: &str, this: *mut T, default: R, body: impl FnOnce(&mut T) -> Result<R>) -> R {
+pub(crate) fn method<T: Object, R>(
+    func: &str,
+    this: *mut T,
+    default: R,
+    body: impl FnOnce(&mut T) -> Result<R>,
+) -> R {
     // SAFETY: a non-null `this` is an object this library created and handed out (C++ reaches these
     // functions only through the object's own vtable).
     let Some(obj) = (unsafe { this.as_mut() }) else {
@@ -70,7 +85,12 @@ pub fn method<T: Object, R>(func: &str, this: *mut T, default: R, body: impl FnO
 }
 
 /// [`method`] for objects shared by every caller (the plugin registry): only `&T` is handed out.
-pub fn shared_method<T: Object, R>(func: &str, this: *const T, default: R, body: impl FnOnce(&T) -> Result<R>) -> R {
+pub(crate) fn shared_method<T: Object, R>(
+    func: &str,
+    this: *const T,
+    default: R,
+    body: impl FnOnce(&T) -> Result<R>,
+) -> R {
     // SAFETY: as in `method`.
     let Some(obj) = (unsafe { this.as_ref() }) else {
         logger::process_logger().log(Severity::Error, &format!("{func}: `this` is null"));
@@ -123,10 +143,9 @@ pub unsafe fn c_str(p: *const c_char, arg: &str) -> Result<String> {
 
 /// A C++ `int` count or index that must be within `0..len`.
 pub fn index(i: i32, len: usize, what: &str) -> Result<usize> {
-    usize::try_from(i)
-        .ok()
-        .filter(|&i| i < len)
-        .ok_or_else(|| Error::InvalidArgument(format!("{what} {i} is out of range (there are {len})")))
+    usize::try_from(i).ok().filter(|&i| i < len).ok_or_else(|| {
+        Error::InvalidArgument(format!("{what} {i} is out of range (there are {len})"))
+    })
 }
 
 /// A checked enum argument: invalid values are rejected, never transmuted.
@@ -153,5 +172,7 @@ pub fn cache_c_string(slot: &mut std::ffi::CString, value: &str) -> *const c_cha
 
 /// Logged for calls that TensorRT declares but infer8 does not implement: the call does nothing.
 pub fn unsupported<R>(what: &str) -> Result<R> {
-    Err(Error::Unsupported(format!("{what} is not supported by infer8")))
+    Err(Error::Unsupported(format!(
+        "{what} is not supported by infer8"
+    )))
 }

@@ -124,7 +124,10 @@ impl Object for BuilderObj {
 impl BuilderObj {
     fn layer_key(&self, layer: Layer) -> Result<usize> {
         if !LayerObj::is_layer(layer) {
-            crate::bail!(InvalidArgument, "argument `layer` is null or not a layer created by infer8");
+            crate::bail!(
+                InvalidArgument,
+                "argument `layer` is null or not a layer created by infer8"
+            );
         }
         Ok(layer as usize)
     }
@@ -161,7 +164,9 @@ macro_rules! setting {
 }
 
 unsafe extern "C" fn create_network(this: This) -> Network {
-    method("IBuilder::createNetwork", this, std::ptr::null_mut(), |b| Ok(NetworkObj::create(b.logger.clone())))
+    method("IBuilder::createNetwork", this, std::ptr::null_mut(), |b| {
+        Ok(NetworkObj::create(b.logger.clone()))
+    })
 }
 
 unsafe extern "C" fn set_max_batch_size(this: This, v: i32) {
@@ -172,53 +177,127 @@ unsafe extern "C" fn set_max_batch_size(this: This, v: i32) {
 }
 
 unsafe extern "C" fn get_max_batch_size(this: This) -> i32 {
-    method("IBuilder::getMaxBatchSize", this, 0, |b| Ok(b.s.config.max_batch_size as i32))
+    method("IBuilder::getMaxBatchSize", this, 0, |b| {
+        Ok(b.s.config.max_batch_size as i32)
+    })
 }
 
-setting!(set_max_workspace_size, get_max_workspace_size, "IBuilder::setMaxWorkspaceSize", "IBuilder::getMaxWorkspaceSize",
-    usize, |s, v| s.config.max_workspace_size = v, |s| s.config.max_workspace_size);
+setting!(
+    set_max_workspace_size,
+    get_max_workspace_size,
+    "IBuilder::setMaxWorkspaceSize",
+    "IBuilder::getMaxWorkspaceSize",
+    usize,
+    |s, v| s.config.max_workspace_size = v,
+    |s| s.config.max_workspace_size
+);
 // Half2 mode is 5.1's deprecated name for FP16 mode.
-setting!(set_half2_mode, get_half2_mode, "IBuilder::setHalf2Mode", "IBuilder::getHalf2Mode",
-    bool, |s, v| s.config.fp16 = v, |s| s.config.fp16);
-setting!(set_debug_sync, get_debug_sync, "IBuilder::setDebugSync", "IBuilder::getDebugSync",
-    bool, |s, v| s.config.debug_sync = v, |s| s.config.debug_sync);
-setting!(set_min_find_iterations, get_min_find_iterations, "IBuilder::setMinFindIterations", "IBuilder::getMinFindIterations",
-    i32, |s, v| s.config.min_find_iterations = v, |s| s.config.min_find_iterations);
-setting!(set_average_find_iterations, get_average_find_iterations, "IBuilder::setAverageFindIterations",
-    "IBuilder::getAverageFindIterations", i32, |s, v| s.config.avg_find_iterations = v, |s| s.config.avg_find_iterations);
-setting!(set_int8_mode, get_int8_mode, "IBuilder::setInt8Mode", "IBuilder::getInt8Mode",
-    bool, |s, v| s.config.int8 = v, |s| s.config.int8);
-setting!(set_fp16_mode, get_fp16_mode, "IBuilder::setFp16Mode", "IBuilder::getFp16Mode",
-    bool, |s, v| s.config.fp16 = v, |s| s.config.fp16);
-setting!(set_strict_type_constraints, get_strict_type_constraints, "IBuilder::setStrictTypeConstraints",
-    "IBuilder::getStrictTypeConstraints", bool, |s, v| s.config.strict_types = v, |s| s.config.strict_types);
+setting!(
+    set_half2_mode,
+    get_half2_mode,
+    "IBuilder::setHalf2Mode",
+    "IBuilder::getHalf2Mode",
+    bool,
+    |s, v| s.config.fp16 = v,
+    |s| s.config.fp16
+);
+setting!(
+    set_debug_sync,
+    get_debug_sync,
+    "IBuilder::setDebugSync",
+    "IBuilder::getDebugSync",
+    bool,
+    |s, v| s.config.debug_sync = v,
+    |s| s.config.debug_sync
+);
+setting!(
+    set_min_find_iterations,
+    get_min_find_iterations,
+    "IBuilder::setMinFindIterations",
+    "IBuilder::getMinFindIterations",
+    i32,
+    |s, v| s.config.min_find_iterations = v,
+    |s| s.config.min_find_iterations
+);
+setting!(
+    set_average_find_iterations,
+    get_average_find_iterations,
+    "IBuilder::setAverageFindIterations",
+    "IBuilder::getAverageFindIterations",
+    i32,
+    |s, v| s.config.avg_find_iterations = v,
+    |s| s.config.avg_find_iterations
+);
+setting!(
+    set_int8_mode,
+    get_int8_mode,
+    "IBuilder::setInt8Mode",
+    "IBuilder::getInt8Mode",
+    bool,
+    |s, v| s.config.int8 = v,
+    |s| s.config.int8
+);
+setting!(
+    set_fp16_mode,
+    get_fp16_mode,
+    "IBuilder::setFp16Mode",
+    "IBuilder::getFp16Mode",
+    bool,
+    |s, v| s.config.fp16 = v,
+    |s| s.config.fp16
+);
+setting!(
+    set_strict_type_constraints,
+    get_strict_type_constraints,
+    "IBuilder::setStrictTypeConstraints",
+    "IBuilder::getStrictTypeConstraints",
+    bool,
+    |s, v| s.config.strict_types = v,
+    |s| s.config.strict_types
+);
 
 unsafe extern "C" fn build_cuda_engine(this: This, network: Network) -> Engine {
-    method("IBuilder::buildCudaEngine", this, std::ptr::null_mut(), |b| {
-        if !NetworkObj::is_network(network) {
-            crate::bail!(InvalidArgument, "argument `network` is null or not a network created by infer8");
-        }
-        // SAFETY: checked to be one of our network objects.
-        let net = unsafe { &*network };
-        if b.wants_dla() {
-            if !b.s.gpu_fallback {
-                crate::bail!(Unsupported, "layers were assigned to DLA, which this machine does not have (allowGPUFallback is off)");
+    method(
+        "IBuilder::buildCudaEngine",
+        this,
+        std::ptr::null_mut(),
+        |b| {
+            if !NetworkObj::is_network(network) {
+                crate::bail!(
+                    InvalidArgument,
+                    "argument `network` is null or not a network created by infer8"
+                );
             }
-            b.logger.log(Severity::Warning, "no DLA cores: layers assigned to DLA run on the default backend");
-        }
-        let mut calibrator = match (b.s.config.int8, b.s.calibrator.is_null()) {
-            // SAFETY: the application keeps its calibrator alive during the build (TensorRT's rule).
-            (true, false) => Some(unsafe { CppCalibrator::new(b.s.calibrator, b.logger.clone()) }?),
-            _ => None,
-        };
-        let engine = build_engine(
-            &net.core,
-            &b.s.config,
-            calibrator.as_mut().map(|c| c as &mut dyn Calibrator),
-            &*b.logger,
-        )?;
-        Ok(EngineObj::create(Arc::new(engine), b.logger.clone()))
-    })
+            // SAFETY: checked to be one of our network objects.
+            let net = unsafe { &*network };
+            if b.wants_dla() {
+                if !b.s.gpu_fallback {
+                    crate::bail!(
+                        Unsupported,
+                        "layers were assigned to DLA, which this machine does not have (allowGPUFallback is off)"
+                    );
+                }
+                b.logger.log(
+                    Severity::Warning,
+                    "no DLA cores: layers assigned to DLA run on the default backend",
+                );
+            }
+            let mut calibrator = match (b.s.config.int8, b.s.calibrator.is_null()) {
+                // SAFETY: the application keeps its calibrator alive during the build (TensorRT's rule).
+                (true, false) => {
+                    Some(unsafe { CppCalibrator::new(b.s.calibrator, b.logger.clone()) }?)
+                }
+                _ => None,
+            };
+            let engine = build_engine(
+                &net.core,
+                &b.s.config,
+                calibrator.as_mut().map(|c| c as &mut dyn Calibrator),
+                &*b.logger,
+            )?;
+            Ok(EngineObj::create(Arc::new(engine), b.logger.clone()))
+        },
+    )
 }
 
 /// The CPU backend runs FP16 (exactly rounded) and INT8 engines; answering false would make
@@ -254,12 +333,18 @@ unsafe extern "C" fn set_device_type(this: This, layer: Layer, v: i32) {
 unsafe extern "C" fn get_device_type(this: This, layer: Layer) -> i32 {
     method("IBuilder::getDeviceType", this, GPU, |b| {
         let key = b.layer_key(layer)?;
-        Ok(b.s.device_types.get(&key).copied().unwrap_or(b.s.default_device))
+        Ok(b.s
+            .device_types
+            .get(&key)
+            .copied()
+            .unwrap_or(b.s.default_device))
     })
 }
 
 unsafe extern "C" fn is_device_type_set(this: This, layer: Layer) -> bool {
-    method("IBuilder::isDeviceTypeSet", this, false, |b| Ok(b.s.device_types.contains_key(&b.layer_key(layer)?)))
+    method("IBuilder::isDeviceTypeSet", this, false, |b| {
+        Ok(b.s.device_types.contains_key(&b.layer_key(layer)?))
+    })
 }
 
 unsafe extern "C" fn reset_device_type(this: This, layer: Layer) {
@@ -285,7 +370,9 @@ unsafe extern "C" fn set_default_device_type(this: This, v: i32) {
 }
 
 unsafe extern "C" fn get_default_device_type(this: This) -> i32 {
-    method("IBuilder::getDefaultDeviceType", this, GPU, |b| Ok(b.s.default_device))
+    method("IBuilder::getDefaultDeviceType", this, GPU, |b| {
+        Ok(b.s.default_device)
+    })
 }
 
 unsafe extern "C" fn get_max_dla_batch_size(this: This) -> i32 {
@@ -307,7 +394,10 @@ unsafe extern "C" fn set_dla_core(this: This, core: i32) {
     method("IBuilder::setDLACore", this, (), |b| {
         b.s.dla_core = core;
         if core >= 0 {
-            b.logger.log(Severity::Warning, &format!("setDLACore({core}): this machine has no DLA cores"));
+            b.logger.log(
+                Severity::Warning,
+                &format!("setDLACore({core}): this machine has no DLA cores"),
+            );
         }
         Ok(())
     })
@@ -320,7 +410,10 @@ unsafe extern "C" fn get_dla_core(this: This) -> i32 {
 unsafe extern "C" fn reset(this: This, network: Network) {
     method("IBuilder::reset", this, (), |b| {
         if !NetworkObj::is_network(network) {
-            crate::bail!(InvalidArgument, "argument `network` is null or not a network created by infer8");
+            crate::bail!(
+                InvalidArgument,
+                "argument `network` is null or not a network created by infer8"
+            );
         }
         b.s = Settings::default();
         Ok(())
@@ -331,7 +424,10 @@ unsafe extern "C" fn reset(this: This, network: Network) {
 unsafe extern "C" fn set_gpu_allocator(this: This, allocator: *mut c_void) {
     method("IBuilder::setGpuAllocator", this, (), |b| {
         if !allocator.is_null() {
-            b.logger.log(Severity::Verbose, "IGpuAllocator not used: the CPU backend allocates host memory");
+            b.logger.log(
+                Severity::Verbose,
+                "IGpuAllocator not used: the CPU backend allocates host memory",
+            );
         }
         Ok(())
     })
@@ -349,7 +445,9 @@ unsafe extern "C" fn set_refittable(this: This, v: bool) {
 }
 
 unsafe extern "C" fn get_refittable(this: This) -> bool {
-    method("IBuilder::getRefittable", this, false, |b| Ok(b.s.refittable))
+    method("IBuilder::getRefittable", this, false, |b| {
+        Ok(b.s.refittable)
+    })
 }
 
 /// Only `EngineCapability::kDEFAULT` (0): the safety runtimes are NVIDIA's.
@@ -366,38 +464,63 @@ unsafe extern "C" fn get_engine_capability(this: This) -> i32 {
 }
 
 unsafe extern "C" fn create_builder_config(this: This) -> *mut c_void {
-    method("IBuilder::createBuilderConfig", this, std::ptr::null_mut(), |_| unsupported("IBuilderConfig (not supported yet)"))
+    method(
+        "IBuilder::createBuilderConfig",
+        this,
+        std::ptr::null_mut(),
+        |_| unsupported("IBuilderConfig (not supported yet)"),
+    )
 }
 
 unsafe extern "C" fn build_engine_with_config(this: This, _: Network, _: *mut c_void) -> Engine {
-    method("IBuilder::buildEngineWithConfig", this, std::ptr::null_mut(), |_| {
-        unsupported("buildEngineWithConfig (IBuilderConfig is not supported yet)")
-    })
+    method(
+        "IBuilder::buildEngineWithConfig",
+        this,
+        std::ptr::null_mut(),
+        |_| unsupported("buildEngineWithConfig (IBuilderConfig is not supported yet)"),
+    )
 }
 
 /// Flags 0 is an implicit-batch network, what `createNetwork` makes; explicit batch is not
 /// supported yet.
 unsafe extern "C" fn create_network_v2(this: This, flags: u32) -> Network {
-    method("IBuilder::createNetworkV2", this, std::ptr::null_mut(), |b| {
-        if flags != 0 {
-            return unsupported(&format!("createNetworkV2 flags {flags:#x} (explicit batch or precision; not supported yet)"));
-        }
-        Ok(NetworkObj::create(b.logger.clone()))
-    })
+    method(
+        "IBuilder::createNetworkV2",
+        this,
+        std::ptr::null_mut(),
+        |b| {
+            if flags != 0 {
+                return unsupported(&format!(
+                    "createNetworkV2 flags {flags:#x} (explicit batch or precision; not supported yet)"
+                ));
+            }
+            Ok(NetworkObj::create(b.logger.clone()))
+        },
+    )
 }
 
 unsafe extern "C" fn create_optimization_profile(this: This) -> *mut c_void {
-    method("IBuilder::createOptimizationProfile", this, std::ptr::null_mut(), |_| {
-        unsupported("optimization profiles (not supported yet)")
-    })
+    method(
+        "IBuilder::createOptimizationProfile",
+        this,
+        std::ptr::null_mut(),
+        |_| unsupported("optimization profiles (not supported yet)"),
+    )
 }
 
 unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    method("IBuilder::setErrorRecorder", this, (), |_| unsupported("IErrorRecorder (errors go to the ILogger)"))
+    method("IBuilder::setErrorRecorder", this, (), |_| {
+        unsupported("IErrorRecorder (errors go to the ILogger)")
+    })
 }
 
 unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
-    method("IBuilder::getErrorRecorder", this, std::ptr::null_mut(), |_| Ok(std::ptr::null_mut()))
+    method(
+        "IBuilder::getErrorRecorder",
+        this,
+        std::ptr::null_mut(),
+        |_| Ok(std::ptr::null_mut()),
+    )
 }
 
 unsafe extern "C" fn reset2(this: This) {
@@ -465,9 +588,15 @@ static VTABLE: IBuilderVtbl = IBuilderVtbl {
 pub(super) fn user_logger(logger: *mut c_void, version: i32, what: &str) -> Result<SharedLogger> {
     non_null(logger, "logger")?;
     // SAFETY: `logger` is the application's ILogger, which outlives the objects made with it.
-    let logger = Arc::new(unsafe { CppLogger::new(logger) }.ok_or_else(|| crate::error::Error::InvalidArgument("argument `logger` is null".into()))?);
+    let logger =
+        Arc::new(unsafe { CppLogger::new(logger) }.ok_or_else(|| {
+            crate::error::Error::InvalidArgument("argument `logger` is null".into())
+        })?);
     set_process_logger(logger.clone());
-    logger.log(Severity::Verbose, &format!("infer8: {what} created for TensorRT header version {version}"));
+    logger.log(
+        Severity::Verbose,
+        &format!("infer8: {what} created for TensorRT header version {version}"),
+    );
     Ok(logger)
 }
 
@@ -476,10 +605,18 @@ pub(super) fn user_logger(logger: *mut c_void, version: i32, what: &str) -> Resu
 /// # Safety
 /// `logger` must be null or an `nvinfer1::ILogger` that outlives the builder and what it creates.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn createInferBuilder_INTERNAL(logger: *mut c_void, version: i32) -> *mut c_void {
+pub unsafe extern "C" fn createInferBuilder_INTERNAL(
+    logger: *mut c_void,
+    version: i32,
+) -> *mut c_void {
     function("createInferBuilder_INTERNAL", std::ptr::null_mut(), || {
         let logger = user_logger(logger, version, "IBuilder")?;
-        let b = BuilderObj { vtable: &VTABLE, s: Settings::default(), logger, header_version: version };
+        let b = BuilderObj {
+            vtable: &VTABLE,
+            s: Settings::default(),
+            logger,
+            header_version: version,
+        };
         Ok(Box::into_raw(Box::new(b)).cast())
     })
 }

@@ -111,7 +111,10 @@ impl Object for BinaryProtoObj {
 
 fn network_arg<'a>(network: *mut NetworkObj) -> Result<&'a mut NetworkObj> {
     if !NetworkObj::is_network(network) {
-        crate::bail!(InvalidArgument, "argument `network` is null or not a network created by infer8");
+        crate::bail!(
+            InvalidArgument,
+            "argument `network` is null or not a network created by infer8"
+        );
     }
     // SAFETY: checked to be one of our network objects; the application owns it.
     Ok(unsafe { &mut *network })
@@ -123,26 +126,52 @@ fn weight_type(v: i32) -> Result<DataType> {
 
 impl CaffeParserObj {
     /// Gives the parse result its ABI object, or explains a failure plugins might have avoided.
-    fn finish(&mut self, result: Result<BlobNameToTensor>, network: &mut NetworkObj) -> Result<BlobMap> {
+    fn finish(
+        &mut self,
+        result: Result<BlobNameToTensor>,
+        network: &mut NetworkObj,
+    ) -> Result<BlobMap> {
         let map = result.inspect_err(|_| {
             if self.has_plugin_factory {
-                process_logger().log(Severity::Error, "Caffe parser: plugin factories are not consulted yet (no plugin layers)");
+                process_logger().log(
+                    Severity::Error,
+                    "Caffe parser: plugin factories are not consulted yet (no plugin layers)",
+                );
             }
         })?;
         network.sync();
-        let obj = Box::leak(Box::new(BlobMapObj { vtable: &BLOB_MAP_VTABLE, map, network }));
+        let obj = Box::leak(Box::new(BlobMapObj {
+            vtable: &BLOB_MAP_VTABLE,
+            map,
+            network,
+        }));
         self.blob_maps.push(NonNull::from(&mut *obj));
         Ok(obj)
     }
 }
 
-unsafe extern "C" fn parse(this: This, deploy: *const c_char, model: *const c_char, network: *mut NetworkObj, wt: i32) -> BlobMap {
+unsafe extern "C" fn parse(
+    this: This,
+    deploy: *const c_char,
+    model: *const c_char,
+    network: *mut NetworkObj,
+    wt: i32,
+) -> BlobMap {
     method("ICaffeParser::parse", this, std::ptr::null(), |p| {
         // SAFETY: C strings per the interface; the model may be null (weights are then generated).
         let deploy = unsafe { c_str(deploy, "deploy") }?;
-        let model = if model.is_null() { None } else { Some(unsafe { c_str(model, "model") }?) };
+        let model = if model.is_null() {
+            None
+        } else {
+            Some(unsafe { c_str(model, "model") }?)
+        };
         let net = network_arg(network)?;
-        let result = p.parser.parse(Path::new(&deploy), model.as_deref().map(Path::new), &mut net.core, weight_type(wt)?);
+        let result = p.parser.parse(
+            Path::new(&deploy),
+            model.as_deref().map(Path::new),
+            &mut net.core,
+            weight_type(wt)?,
+        );
         p.finish(result, net)
     })
 }
@@ -160,20 +189,31 @@ unsafe extern "C" fn parse_buffers(
         non_null(deploy, "deployBuffer")?;
         // SAFETY: the buffers hold the given lengths per the interface; the model may be null.
         let deploy = unsafe { std::slice::from_raw_parts(deploy.cast::<u8>(), deploy_len) };
-        let model = (!model.is_null()).then(|| unsafe { std::slice::from_raw_parts(model.cast::<u8>(), model_len) });
+        let model = (!model.is_null())
+            .then(|| unsafe { std::slice::from_raw_parts(model.cast::<u8>(), model_len) });
         let net = network_arg(network)?;
-        let result = p.parser.parse_buffers(deploy, model, &mut net.core, weight_type(wt)?);
+        let result = p
+            .parser
+            .parse_buffers(deploy, model, &mut net.core, weight_type(wt)?);
         p.finish(result, net)
     })
 }
 
 unsafe extern "C" fn parse_binary_proto(this: This, file: *const c_char) -> Blob {
-    method("ICaffeParser::parseBinaryProto", this, std::ptr::null_mut(), |p| {
-        // SAFETY: a C string per the interface.
-        let file = unsafe { c_str(file, "fileName") }?;
-        let blob = p.parser.parse_binary_proto(Path::new(&file))?;
-        Ok(Box::into_raw(Box::new(BinaryProtoObj { vtable: &BLOB_VTABLE, blob })))
-    })
+    method(
+        "ICaffeParser::parseBinaryProto",
+        this,
+        std::ptr::null_mut(),
+        |p| {
+            // SAFETY: a C string per the interface.
+            let file = unsafe { c_str(file, "fileName") }?;
+            let blob = p.parser.parse_binary_proto(Path::new(&file))?;
+            Ok(Box::into_raw(Box::new(BinaryProtoObj {
+                vtable: &BLOB_VTABLE,
+                blob,
+            })))
+        },
+    )
 }
 
 unsafe extern "C" fn set_protobuf_buffer_size(this: This, size: usize) {
@@ -187,21 +227,30 @@ unsafe extern "C" fn set_protobuf_buffer_size(this: This, size: usize) {
 fn set_factory(p: &mut CaffeParserObj, factory: *mut c_void) -> Result<()> {
     p.has_plugin_factory = !factory.is_null();
     if p.has_plugin_factory {
-        process_logger().log(Severity::Warning, "Caffe parser: plugin factories are not supported yet and will not be consulted");
+        process_logger().log(
+            Severity::Warning,
+            "Caffe parser: plugin factories are not supported yet and will not be consulted",
+        );
     }
     Ok(())
 }
 
 unsafe extern "C" fn set_plugin_factory(this: This, factory: *mut c_void) {
-    method("ICaffeParser::setPluginFactory", this, (), |p| set_factory(p, factory))
+    method("ICaffeParser::setPluginFactory", this, (), |p| {
+        set_factory(p, factory)
+    })
 }
 
 unsafe extern "C" fn set_plugin_factory_ext(this: This, factory: *mut c_void) {
-    method("ICaffeParser::setPluginFactoryExt", this, (), |p| set_factory(p, factory))
+    method("ICaffeParser::setPluginFactoryExt", this, (), |p| {
+        set_factory(p, factory)
+    })
 }
 
 unsafe extern "C" fn set_plugin_factory_v2(this: This, factory: *mut c_void) {
-    method("ICaffeParser::setPluginFactoryV2", this, (), |p| set_factory(p, factory))
+    method("ICaffeParser::setPluginFactoryV2", this, (), |p| {
+        set_factory(p, factory)
+    })
 }
 
 /// The namespace only selects plugin creators, which the parser does not use yet.
@@ -218,11 +267,18 @@ unsafe extern "C" fn destroy(this: This) {
 }
 
 unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    method("ICaffeParser::setErrorRecorder", this, (), |_| unsupported("IErrorRecorder (errors go to the ILogger)"))
+    method("ICaffeParser::setErrorRecorder", this, (), |_| {
+        unsupported("IErrorRecorder (errors go to the ILogger)")
+    })
 }
 
 unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
-    method("ICaffeParser::getErrorRecorder", this, std::ptr::null_mut(), |_| Ok(std::ptr::null_mut()))
+    method(
+        "ICaffeParser::getErrorRecorder",
+        this,
+        std::ptr::null_mut(),
+        |_| Ok(std::ptr::null_mut()),
+    )
 }
 
 static PARSER_VTABLE: ICaffeParserVtbl = ICaffeParserVtbl {
@@ -258,23 +314,41 @@ unsafe extern "C" fn find(this: BlobMap, name: *const c_char) -> *mut TensorObj 
 /// The parse result belongs to the parser: deleting it does nothing.
 unsafe extern "C" fn blob_map_dtor(this: BlobMap) {
     super::boundary::shared_method("IBlobNameToTensor::~IBlobNameToTensor", this, (), |_| {
-        crate::bail!(InvalidArgument, "IBlobNameToTensor belongs to its parser and cannot be deleted")
+        crate::bail!(
+            InvalidArgument,
+            "IBlobNameToTensor belongs to its parser and cannot be deleted"
+        )
     })
 }
 
-static BLOB_MAP_VTABLE: IBlobNameToTensorVtbl =
-    IBlobNameToTensorVtbl { find, dtor_complete: blob_map_dtor, dtor_deleting: blob_map_dtor };
+static BLOB_MAP_VTABLE: IBlobNameToTensorVtbl = IBlobNameToTensorVtbl {
+    find,
+    dtor_complete: blob_map_dtor,
+    dtor_deleting: blob_map_dtor,
+};
 
 unsafe extern "C" fn get_data(this: Blob) -> *const c_void {
-    method("IBinaryProtoBlob::getData", this, std::ptr::null(), |b| Ok(b.blob.data.as_ptr().cast()))
+    method("IBinaryProtoBlob::getData", this, std::ptr::null(), |b| {
+        Ok(b.blob.data.as_ptr().cast())
+    })
 }
 
 unsafe extern "C" fn get_dimensions(this: Blob) -> Dims {
-    method("IBinaryProtoBlob::getDimensions", this, Dims::default(), |b| Dims::nchw(b.blob.dims))
+    method(
+        "IBinaryProtoBlob::getDimensions",
+        this,
+        Dims::default(),
+        |b| Dims::nchw(b.blob.dims),
+    )
 }
 
 unsafe extern "C" fn get_data_type(this: Blob) -> i32 {
-    method("IBinaryProtoBlob::getDataType", this, DataType::Float as i32, |_| Ok(DataType::Float as i32))
+    method(
+        "IBinaryProtoBlob::getDataType",
+        this,
+        DataType::Float as i32,
+        |_| Ok(DataType::Float as i32),
+    )
 }
 
 unsafe extern "C" fn destroy_blob(this: Blob) {
@@ -292,10 +366,19 @@ static BLOB_VTABLE: IBinaryProtoBlobVtbl = IBinaryProtoBlobVtbl {
 };
 
 fn create() -> *mut c_void {
-    function("nvcaffeparser1::createCaffeParser", std::ptr::null_mut(), || {
-        let obj = CaffeParserObj { vtable: &PARSER_VTABLE, parser: CaffeParser::new(), blob_maps: Vec::new(), has_plugin_factory: false };
-        Ok(Box::into_raw(Box::new(obj)).cast())
-    })
+    function(
+        "nvcaffeparser1::createCaffeParser",
+        std::ptr::null_mut(),
+        || {
+            let obj = CaffeParserObj {
+                vtable: &PARSER_VTABLE,
+                parser: CaffeParser::new(),
+                blob_maps: Vec::new(),
+                has_plugin_factory: false,
+            };
+            Ok(Box::into_raw(Box::new(obj)).cast())
+        },
+    )
 }
 
 /// `nvcaffeparser1::createCaffeParser()` (a C++ function: TensorRT exports it mangled).

@@ -33,11 +33,17 @@ vtable! {
 
 /// The calibrator subclasses only override `getAlgorithm` (inline in the header), at slot 4.
 pub fn override_slots() -> Vec<(&'static str, &'static str, usize)> {
-    let slot = std::mem::offset_of!(IInt8CalibratorVtbl, getAlgorithm) / std::mem::size_of::<usize>();
-    ["IInt8EntropyCalibrator", "IInt8EntropyCalibrator2", "IInt8MinMaxCalibrator", "IInt8LegacyCalibrator"]
-        .into_iter()
-        .map(|iface| (iface, "getAlgorithm", slot))
-        .collect()
+    let slot =
+        std::mem::offset_of!(IInt8CalibratorVtbl, getAlgorithm) / std::mem::size_of::<usize>();
+    [
+        "IInt8EntropyCalibrator",
+        "IInt8EntropyCalibrator2",
+        "IInt8MinMaxCalibrator",
+        "IInt8LegacyCalibrator",
+    ]
+    .into_iter()
+    .map(|iface| (iface, "getAlgorithm", slot))
+    .collect()
 }
 
 #[repr(C)]
@@ -65,15 +71,24 @@ impl CppCalibrator {
     pub unsafe fn new(user: User, logger: SharedLogger) -> crate::error::Result<CppCalibrator> {
         // SAFETY: per the contract; slot 4 is getAlgorithm.
         let v = unsafe { ((*user.cast::<Header>()).vtable.getAlgorithm)(user) };
-        let algorithm = CalibrationAlgoType::from_i32(v)
-            .ok_or_else(|| crate::error::Error::InvalidArgument(format!("the calibrator's getAlgorithm() returned {v}, not a CalibrationAlgoType")))?;
-        Ok(CppCalibrator { user, algorithm, logger })
+        let algorithm = CalibrationAlgoType::from_i32(v).ok_or_else(|| {
+            crate::error::Error::InvalidArgument(format!(
+                "the calibrator's getAlgorithm() returned {v}, not a CalibrationAlgoType"
+            ))
+        })?;
+        Ok(CppCalibrator {
+            user,
+            algorithm,
+            logger,
+        })
     }
 
     fn legacy(&self) -> &'static IInt8LegacyCalibratorVtbl {
         // SAFETY: only called for calibrators whose getAlgorithm is kLEGACY_CALIBRATION, i.e.
         // IInt8LegacyCalibrator subclasses, whose vtable continues with the legacy slots.
-        unsafe { &*(self.vtable() as *const IInt8CalibratorVtbl).cast::<IInt8LegacyCalibratorVtbl>() }
+        unsafe {
+            &*(self.vtable() as *const IInt8CalibratorVtbl).cast::<IInt8LegacyCalibratorVtbl>()
+        }
     }
 }
 
@@ -82,18 +97,26 @@ impl Calibrator for CppCalibrator {
         // SAFETY: see `vtable`.
         let n = unsafe { (self.vtable().getBatchSize)(self.user) };
         usize::try_from(n).unwrap_or_else(|_| {
-            self.logger.log(Severity::Error, &format!("IInt8Calibrator::getBatchSize returned {n}"));
+            self.logger.log(
+                Severity::Error,
+                &format!("IInt8Calibrator::getBatchSize returned {n}"),
+            );
             0
         })
     }
 
     fn get_batch(&mut self, names: &[&str], buffers: &mut [&mut [f32]]) -> bool {
-        let c_names: Vec<CString> = names.iter().map(|n| CString::new(n.replace('\0', "?")).unwrap_or_default()).collect();
+        let c_names: Vec<CString> = names
+            .iter()
+            .map(|n| CString::new(n.replace('\0', "?")).unwrap_or_default())
+            .collect();
         let name_ptrs: Vec<*const c_char> = c_names.iter().map(|n| n.as_ptr()).collect();
         let mut bindings = vec![std::ptr::null_mut::<c_void>(); names.len()];
         let nb = i32::try_from(names.len()).unwrap_or(i32::MAX);
         // SAFETY: see `vtable`; both arrays hold `nb` entries.
-        let more = unsafe { (self.vtable().getBatch)(self.user, bindings.as_mut_ptr(), name_ptrs.as_ptr(), nb) };
+        let more = unsafe {
+            (self.vtable().getBatch)(self.user, bindings.as_mut_ptr(), name_ptrs.as_ptr(), nb)
+        };
         if !more {
             return false;
         }
@@ -117,13 +140,16 @@ impl Calibrator for CppCalibrator {
         // SAFETY: see `vtable`; the result points at `len` bytes owned by the calibrator.
         unsafe {
             let p = (self.vtable().readCalibrationCache)(self.user, &mut len);
-            (!p.is_null() && len > 0).then(|| std::slice::from_raw_parts(p.cast::<u8>(), len).to_vec())
+            (!p.is_null() && len > 0)
+                .then(|| std::slice::from_raw_parts(p.cast::<u8>(), len).to_vec())
         }
     }
 
     fn write_calibration_cache(&mut self, cache: &[u8]) {
         // SAFETY: see `vtable`; the calibrator copies the bytes during the call.
-        unsafe { (self.vtable().writeCalibrationCache)(self.user, cache.as_ptr().cast(), cache.len()) }
+        unsafe {
+            (self.vtable().writeCalibrationCache)(self.user, cache.as_ptr().cast(), cache.len())
+        }
     }
 
     fn algorithm(&mut self) -> CalibrationAlgoType {
@@ -136,6 +162,11 @@ impl Calibrator for CppCalibrator {
         }
         let v = self.legacy();
         // SAFETY: see `legacy`.
-        unsafe { Some(((v.getQuantile)(self.user), (v.getRegressionCutoff)(self.user))) }
+        unsafe {
+            Some((
+                (v.getQuantile)(self.user),
+                (v.getRegressionCutoff)(self.user),
+            ))
+        }
     }
 }

@@ -7,7 +7,9 @@ use std::ffi::{CString, c_char, c_void};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use super::boundary::{Object, cache_c_string, c_str, index, method, non_null, positive, release, unsupported};
+use super::boundary::{
+    Object, c_str, cache_c_string, index, method, non_null, positive, release, unsupported,
+};
 use super::dims::Dims;
 use super::engine::EngineObj;
 use crate::engine::context::{HostBinding, Profiler};
@@ -92,7 +94,11 @@ impl Object for ContextObj {
 }
 
 impl ContextObj {
-    pub(super) fn create(engine_obj: *const EngineObj, engine: Arc<Engine>, logger: SharedLogger) -> Result<This> {
+    pub(super) fn create(
+        engine_obj: *const EngineObj,
+        engine: Arc<Engine>,
+        logger: SharedLogger,
+    ) -> Result<This> {
         let ctx = ExecutionContext::new(engine)?;
         Ok(Box::into_raw(Box::new(ContextObj {
             vtable: &VTABLE,
@@ -109,7 +115,11 @@ impl ContextObj {
         let engine = self.ctx.engine().clone();
         let batch = positive(batch, "batchSize")?;
         if batch > engine.max_batch_size {
-            crate::bail!(InvalidArgument, "batch size {batch} exceeds the engine's maximum batch size {}", engine.max_batch_size);
+            crate::bail!(
+                InvalidArgument,
+                "batch size {batch} exceeds the engine's maximum batch size {}",
+                engine.max_batch_size
+            );
         }
         non_null(bindings, "bindings")?;
         // SAFETY: the array holds one pointer per binding (getNbBindings()), per the interface.
@@ -124,7 +134,10 @@ impl ContextObj {
         }
         // Outputs are written: they must not share memory with any other binding.
         for (i, &(start, end, is_input)) in ranges.iter().enumerate() {
-            let clash = ranges.iter().enumerate().find(|&(j, &(s, e, _))| j != i && !is_input && s < end && start < e);
+            let clash = ranges
+                .iter()
+                .enumerate()
+                .find(|&(j, &(s, e, _))| j != i && !is_input && s < end && start < e);
             if let Some((j, _)) = clash {
                 crate::bail!(InvalidArgument, "output binding {i} overlaps binding {j}");
             }
@@ -139,7 +152,10 @@ impl ContextObj {
                     if is_input {
                         HostBinding::Input(std::slice::from_raw_parts(p.cast::<u8>(), end - start))
                     } else {
-                        HostBinding::Output(std::slice::from_raw_parts_mut(p.cast::<u8>(), end - start))
+                        HostBinding::Output(std::slice::from_raw_parts_mut(
+                            p.cast::<u8>(),
+                            end - start,
+                        ))
                     }
                 }
             })
@@ -150,7 +166,9 @@ impl ContextObj {
 }
 
 unsafe extern "C" fn execute(this: This, batch: i32, bindings: *mut *mut c_void) -> bool {
-    method("IExecutionContext::execute", this, false, |c| c.run(batch, bindings))
+    method("IExecutionContext::execute", this, false, |c| {
+        c.run(batch, bindings)
+    })
 }
 
 /// `cudaEventRecord(event, stream)` from the CUDA runtime loaded in the process.
@@ -159,25 +177,37 @@ fn record_event(event: *mut c_void, stream: *mut c_void) -> Result<()> {
     // SAFETY: dlsym with a NUL-terminated name; RTLD_DEFAULT searches the loaded objects.
     let sym = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"cudaEventRecord".as_ptr()) };
     if sym.is_null() {
-        crate::bail!(Runtime, "inputConsumed was given but no CUDA runtime (cudaEventRecord) is loaded in the process");
+        crate::bail!(
+            Runtime,
+            "inputConsumed was given but no CUDA runtime (cudaEventRecord) is loaded in the process"
+        );
     }
     // SAFETY: `cudaEventRecord(cudaEvent_t, cudaStream_t) -> cudaError_t` has this signature.
     let record = unsafe { std::mem::transmute::<*mut c_void, Record>(sym) };
     // SAFETY: the event and stream are the application's, as it passed them to enqueue.
     match unsafe { record(event, stream) } {
         0 => Ok(()),
-        rc => crate::bail!(Runtime, "cudaEventRecord for inputConsumed failed with CUDA error {rc}"),
+        rc => crate::bail!(
+            Runtime,
+            "cudaEventRecord for inputConsumed failed with CUDA error {rc}"
+        ),
     }
 }
 
-unsafe extern "C" fn enqueue(this: This, batch: i32, bindings: *mut *mut c_void, stream: *mut c_void, consumed: *mut *mut c_void) -> bool {
+unsafe extern "C" fn enqueue(
+    this: This,
+    batch: i32,
+    bindings: *mut *mut c_void,
+    stream: *mut c_void,
+    consumed: *mut *mut c_void,
+) -> bool {
     method("IExecutionContext::enqueue", this, false, |c| {
         c.run(batch, bindings)?;
         // SAFETY: a non-null `inputConsumed` points at a cudaEvent_t, per the interface.
-        if let Some(&event) = unsafe { consumed.as_ref() } {
-            if !event.is_null() {
-                record_event(event, stream)?;
-            }
+        if let Some(&event) = unsafe { consumed.as_ref() }
+            && !event.is_null()
+        {
+            record_event(event, stream)?;
         }
         Ok(true)
     })
@@ -191,24 +221,37 @@ unsafe extern "C" fn set_debug_sync(this: This, v: bool) {
 }
 
 unsafe extern "C" fn get_debug_sync(this: This) -> bool {
-    method("IExecutionContext::getDebugSync", this, false, |c| Ok(c.ctx.debug_sync))
+    method("IExecutionContext::getDebugSync", this, false, |c| {
+        Ok(c.ctx.debug_sync)
+    })
 }
 
 unsafe extern "C" fn set_profiler(this: This, profiler: User) {
     method("IExecutionContext::setProfiler", this, (), |c| {
         c.profiler = profiler;
-        let p = NonNull::new(profiler.cast()).map(|p| Box::new(CppProfiler(p)) as Box<dyn Profiler>);
+        let p =
+            NonNull::new(profiler.cast()).map(|p| Box::new(CppProfiler(p)) as Box<dyn Profiler>);
         c.ctx.set_profiler(p);
         Ok(())
     })
 }
 
 unsafe extern "C" fn get_profiler(this: This) -> User {
-    method("IExecutionContext::getProfiler", this, std::ptr::null_mut(), |c| Ok(c.profiler))
+    method(
+        "IExecutionContext::getProfiler",
+        this,
+        std::ptr::null_mut(),
+        |c| Ok(c.profiler),
+    )
 }
 
 unsafe extern "C" fn get_engine(this: This) -> *const EngineObj {
-    method("IExecutionContext::getEngine", this, std::ptr::null(), |c| Ok(c.engine_obj))
+    method(
+        "IExecutionContext::getEngine",
+        this,
+        std::ptr::null(),
+        |c| Ok(c.engine_obj),
+    )
 }
 
 unsafe extern "C" fn destroy(this: This) {
@@ -225,74 +268,132 @@ unsafe extern "C" fn set_name(this: This, name: *const c_char) {
 }
 
 unsafe extern "C" fn get_name(this: This) -> *const c_char {
-    method("IExecutionContext::getName", this, std::ptr::null(), |c| Ok(cache_c_string(&mut c.name, &c.ctx.name)))
+    method("IExecutionContext::getName", this, std::ptr::null(), |c| {
+        Ok(cache_c_string(&mut c.name, &c.ctx.name))
+    })
 }
 
 /// The CPU backend's activations live in host memory the context owns; device memory handed in
 /// for a context made without it is not needed.
 unsafe extern "C" fn set_device_memory(this: This, memory: *mut c_void) {
-    method("IExecutionContext::setDeviceMemory", this, (), |_| non_null(memory, "memory").map(|_| ()))
+    method("IExecutionContext::setDeviceMemory", this, (), |_| {
+        non_null(memory, "memory").map(|_| ())
+    })
 }
 
 fn binding_shape(c: &ContextObj, i: i32) -> Result<Vec<usize>> {
     let bindings = &c.ctx.engine().bindings;
-    Ok(bindings[index(i, bindings.len(), "binding index")?].shape.clone())
+    Ok(bindings[index(i, bindings.len(), "binding index")?]
+        .shape
+        .clone())
 }
 
 /// Strides in elements of a dense row-major binding (batch excluded).
 unsafe extern "C" fn get_strides(this: This, i: i32) -> Dims {
-    method("IExecutionContext::getStrides", this, Dims::default(), |c| {
-        let shape = binding_shape(c, i)?;
-        let strides: Vec<usize> = (0..shape.len()).map(|d| volume(&shape[d + 1..])).collect();
-        Dims::from_shape(&strides)
-    })
+    method(
+        "IExecutionContext::getStrides",
+        this,
+        Dims::default(),
+        |c| {
+            let shape = binding_shape(c, i)?;
+            let strides: Vec<usize> = (0..shape.len()).map(|d| volume(&shape[d + 1..])).collect();
+            Dims::from_shape(&strides)
+        },
+    )
 }
 
 unsafe extern "C" fn set_optimization_profile(this: This, p: i32) -> bool {
-    method("IExecutionContext::setOptimizationProfile", this, false, |_| index(p, 1, "profile index").map(|_| true))
+    method(
+        "IExecutionContext::setOptimizationProfile",
+        this,
+        false,
+        |_| index(p, 1, "profile index").map(|_| true),
+    )
 }
 
 unsafe extern "C" fn get_optimization_profile(this: This) -> i32 {
-    method("IExecutionContext::getOptimizationProfile", this, -1, |_| Ok(0))
+    method(
+        "IExecutionContext::getOptimizationProfile",
+        this,
+        -1,
+        |_| Ok(0),
+    )
 }
 
 /// Implicit-batch bindings have fixed dimensions: setting them to anything else fails.
 unsafe extern "C" fn set_binding_dimensions(this: This, i: i32, dims: Dims) -> bool {
-    method("IExecutionContext::setBindingDimensions", this, false, |c| {
-        let shape = binding_shape(c, i)?;
-        if dims.sizes("dimensions", 1)? != shape {
-            crate::bail!(InvalidArgument, "binding {i} has fixed dimensions {shape:?} (implicit batch engine)");
-        }
-        Ok(true)
-    })
+    method(
+        "IExecutionContext::setBindingDimensions",
+        this,
+        false,
+        |c| {
+            let shape = binding_shape(c, i)?;
+            if dims.sizes("dimensions", 1)? != shape {
+                crate::bail!(
+                    InvalidArgument,
+                    "binding {i} has fixed dimensions {shape:?} (implicit batch engine)"
+                );
+            }
+            Ok(true)
+        },
+    )
 }
 
 unsafe extern "C" fn get_binding_dimensions(this: This, i: i32) -> Dims {
-    method("IExecutionContext::getBindingDimensions", this, Dims::default(), |c| Dims::from_shape(&binding_shape(c, i)?))
+    method(
+        "IExecutionContext::getBindingDimensions",
+        this,
+        Dims::default(),
+        |c| Dims::from_shape(&binding_shape(c, i)?),
+    )
 }
 
 unsafe extern "C" fn set_input_shape_binding(this: This, _: i32, _: *const i32) -> bool {
-    method("IExecutionContext::setInputShapeBinding", this, false, |_| unsupported("shape bindings (the engine has none)"))
+    method(
+        "IExecutionContext::setInputShapeBinding",
+        this,
+        false,
+        |_| unsupported("shape bindings (the engine has none)"),
+    )
 }
 
 unsafe extern "C" fn get_shape_binding(this: This, _: i32, _: *mut i32) -> bool {
-    method("IExecutionContext::getShapeBinding", this, false, |_| unsupported("shape bindings (the engine has none)"))
+    method("IExecutionContext::getShapeBinding", this, false, |_| {
+        unsupported("shape bindings (the engine has none)")
+    })
 }
 
 unsafe extern "C" fn all_input_dimensions_specified(this: This) -> bool {
-    method("IExecutionContext::allInputDimensionsSpecified", this, false, |_| Ok(true))
+    method(
+        "IExecutionContext::allInputDimensionsSpecified",
+        this,
+        false,
+        |_| Ok(true),
+    )
 }
 
 unsafe extern "C" fn all_input_shapes_specified(this: This) -> bool {
-    method("IExecutionContext::allInputShapesSpecified", this, false, |_| Ok(true))
+    method(
+        "IExecutionContext::allInputShapesSpecified",
+        this,
+        false,
+        |_| Ok(true),
+    )
 }
 
 unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    method("IExecutionContext::setErrorRecorder", this, (), |_| unsupported("IErrorRecorder (errors go to the ILogger)"))
+    method("IExecutionContext::setErrorRecorder", this, (), |_| {
+        unsupported("IErrorRecorder (errors go to the ILogger)")
+    })
 }
 
 unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
-    method("IExecutionContext::getErrorRecorder", this, std::ptr::null_mut(), |_| Ok(std::ptr::null_mut()))
+    method(
+        "IExecutionContext::getErrorRecorder",
+        this,
+        std::ptr::null_mut(),
+        |_| Ok(std::ptr::null_mut()),
+    )
 }
 
 /// The V2 calls are for explicit-batch engines; TensorRT rejects them on implicit-batch ones.
@@ -302,7 +403,12 @@ unsafe extern "C" fn execute_v2(this: This, _: *mut *mut c_void) -> bool {
     })
 }
 
-unsafe extern "C" fn enqueue_v2(this: This, _: *mut *mut c_void, _: *mut c_void, _: *mut *mut c_void) -> bool {
+unsafe extern "C" fn enqueue_v2(
+    this: This,
+    _: *mut *mut c_void,
+    _: *mut c_void,
+    _: *mut *mut c_void,
+) -> bool {
     method("IExecutionContext::enqueueV2", this, false, |_| {
         unsupported("enqueueV2 on an implicit-batch engine (use enqueue)")
     })

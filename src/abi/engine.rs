@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_char, c_void};
 use std::sync::Arc;
 
-use super::boundary::{Object, cache_c_string, c_str, index, method, release, unsupported};
+use super::boundary::{Object, c_str, cache_c_string, index, method, release, unsupported};
 use super::context::ContextObj;
 use super::dims::Dims;
 use super::host_memory::HostMemoryObj;
@@ -79,7 +79,12 @@ impl EngineObj {
         let format_desc = engine
             .bindings
             .iter()
-            .map(|b| c_string(&format!("Row major linear {} format (kLINEAR)", type_name(b.dtype))))
+            .map(|b| {
+                c_string(&format!(
+                    "Row major linear {} format (kLINEAR)",
+                    type_name(b.dtype)
+                ))
+            })
             .collect();
         Box::into_raw(Box::new(EngineObj {
             vtable: &VTABLE,
@@ -111,7 +116,9 @@ fn int(v: usize) -> i32 {
 }
 
 unsafe extern "C" fn get_nb_bindings(this: This) -> i32 {
-    method("ICudaEngine::getNbBindings", this, 0, |e| Ok(int(e.engine.bindings.len())))
+    method("ICudaEngine::getNbBindings", this, 0, |e| {
+        Ok(int(e.engine.bindings.len()))
+    })
 }
 
 /// -1 when no binding has that name (a lookup, not an error).
@@ -130,42 +137,68 @@ unsafe extern "C" fn get_binding_name(this: This, i: i32) -> *const c_char {
 }
 
 unsafe extern "C" fn binding_is_input(this: This, i: i32) -> bool {
-    method("ICudaEngine::bindingIsInput", this, false, |e| Ok(e.binding(i)?.is_input))
+    method("ICudaEngine::bindingIsInput", this, false, |e| {
+        Ok(e.binding(i)?.is_input)
+    })
 }
 
 /// Implicit batch: the dimensions exclude the batch.
 unsafe extern "C" fn get_binding_dimensions(this: This, i: i32) -> Dims {
-    method("ICudaEngine::getBindingDimensions", this, Dims::default(), |e| Dims::from_shape(&e.binding(i)?.shape))
+    method(
+        "ICudaEngine::getBindingDimensions",
+        this,
+        Dims::default(),
+        |e| Dims::from_shape(&e.binding(i)?.shape),
+    )
 }
 
 unsafe extern "C" fn get_binding_data_type(this: This, i: i32) -> i32 {
-    method("ICudaEngine::getBindingDataType", this, DataType::Float as i32, |e| Ok(e.binding(i)?.dtype as i32))
+    method(
+        "ICudaEngine::getBindingDataType",
+        this,
+        DataType::Float as i32,
+        |e| Ok(e.binding(i)?.dtype as i32),
+    )
 }
 
 unsafe extern "C" fn get_max_batch_size(this: This) -> i32 {
-    method("ICudaEngine::getMaxBatchSize", this, 0, |e| Ok(int(e.engine.max_batch_size)))
+    method("ICudaEngine::getMaxBatchSize", this, 0, |e| {
+        Ok(int(e.engine.max_batch_size))
+    })
 }
 
 unsafe extern "C" fn get_nb_layers(this: This) -> i32 {
-    method("ICudaEngine::getNbLayers", this, 0, |e| Ok(int(e.engine.nb_layers())))
+    method("ICudaEngine::getNbLayers", this, 0, |e| {
+        Ok(int(e.engine.nb_layers()))
+    })
 }
 
 /// The activation memory a context uses is what a TensorRT workspace would hold.
 unsafe extern "C" fn get_workspace_size(this: This) -> usize {
-    method("ICudaEngine::getWorkspaceSize", this, 0, |e| Ok(e.engine.device_memory_size()))
+    method("ICudaEngine::getWorkspaceSize", this, 0, |e| {
+        Ok(e.engine.device_memory_size())
+    })
 }
 
 unsafe extern "C" fn serialize(this: This) -> *mut HostMemoryObj {
     method("ICudaEngine::serialize", this, std::ptr::null_mut(), |e| {
-        Ok(HostMemoryObj::create(crate::engine::serialize::to_bytes(&e.engine), e.logger.clone()))
+        Ok(HostMemoryObj::create(
+            crate::engine::serialize::to_bytes(&e.engine),
+            e.logger.clone(),
+        ))
     })
 }
 
 unsafe extern "C" fn create_execution_context(this: This) -> *mut ContextObj {
-    method("ICudaEngine::createExecutionContext", this, std::ptr::null_mut(), |e| {
-        let me: This = e;
-        ContextObj::create(me, e.engine.clone(), e.logger.clone())
-    })
+    method(
+        "ICudaEngine::createExecutionContext",
+        this,
+        std::ptr::null_mut(),
+        |e| {
+            let me: This = e;
+            ContextObj::create(me, e.engine.clone(), e.logger.clone())
+        },
+    )
 }
 
 unsafe extern "C" fn destroy(this: This) {
@@ -183,14 +216,21 @@ unsafe extern "C" fn get_location(this: This, i: i32) -> i32 {
 /// A CPU context keeps its activations in host memory of its own, so memory supplied later with
 /// `setDeviceMemory` is not needed: this is `createExecutionContext`.
 unsafe extern "C" fn create_execution_context_without_device_memory(this: This) -> *mut ContextObj {
-    method("ICudaEngine::createExecutionContextWithoutDeviceMemory", this, std::ptr::null_mut(), |e| {
-        let me: This = e;
-        ContextObj::create(me, e.engine.clone(), e.logger.clone())
-    })
+    method(
+        "ICudaEngine::createExecutionContextWithoutDeviceMemory",
+        this,
+        std::ptr::null_mut(),
+        |e| {
+            let me: This = e;
+            ContextObj::create(me, e.engine.clone(), e.logger.clone())
+        },
+    )
 }
 
 unsafe extern "C" fn get_device_memory_size(this: This) -> usize {
-    method("ICudaEngine::getDeviceMemorySize", this, 0, |e| Ok(e.engine.device_memory_size()))
+    method("ICudaEngine::getDeviceMemorySize", this, 0, |e| {
+        Ok(e.engine.device_memory_size())
+    })
 }
 
 unsafe extern "C" fn is_refittable(this: This) -> bool {
@@ -198,26 +238,40 @@ unsafe extern "C" fn is_refittable(this: This) -> bool {
 }
 
 unsafe extern "C" fn get_binding_bytes_per_component(this: This, i: i32) -> i32 {
-    method("ICudaEngine::getBindingBytesPerComponent", this, -1, |e| Ok(e.binding(i)?.dtype.size() as i32))
+    method("ICudaEngine::getBindingBytesPerComponent", this, -1, |e| {
+        Ok(e.binding(i)?.dtype.size() as i32)
+    })
 }
 
 /// Bindings are linear (kLINEAR): one component per element, no vectorized dimension.
 unsafe extern "C" fn get_binding_components_per_element(this: This, i: i32) -> i32 {
-    method("ICudaEngine::getBindingComponentsPerElement", this, -1, |e| e.binding(i).map(|_| 1))
+    method(
+        "ICudaEngine::getBindingComponentsPerElement",
+        this,
+        -1,
+        |e| e.binding(i).map(|_| 1),
+    )
 }
 
 unsafe extern "C" fn get_binding_format(this: This, i: i32) -> i32 {
-    method("ICudaEngine::getBindingFormat", this, 0, |e| e.binding(i).map(|_| 0))
-}
-
-unsafe extern "C" fn get_binding_format_desc(this: This, i: i32) -> *const c_char {
-    method("ICudaEngine::getBindingFormatDesc", this, std::ptr::null(), |e| {
-        Ok(e.format_desc[index(i, e.format_desc.len(), "binding index")?].as_ptr())
+    method("ICudaEngine::getBindingFormat", this, 0, |e| {
+        e.binding(i).map(|_| 0)
     })
 }
 
+unsafe extern "C" fn get_binding_format_desc(this: This, i: i32) -> *const c_char {
+    method(
+        "ICudaEngine::getBindingFormatDesc",
+        this,
+        std::ptr::null(),
+        |e| Ok(e.format_desc[index(i, e.format_desc.len(), "binding index")?].as_ptr()),
+    )
+}
+
 unsafe extern "C" fn get_binding_vectorized_dim(this: This, i: i32) -> i32 {
-    method("ICudaEngine::getBindingVectorizedDim", this, -1, |e| e.binding(i).map(|_| -1))
+    method("ICudaEngine::getBindingVectorizedDim", this, -1, |e| {
+        e.binding(i).map(|_| -1)
+    })
 }
 
 unsafe extern "C" fn get_name(this: This) -> *const c_char {
@@ -233,27 +287,42 @@ unsafe extern "C" fn get_nb_optimization_profiles(this: This) -> i32 {
 }
 
 unsafe extern "C" fn get_profile_dimensions(this: This, i: i32, profile: i32, select: i32) -> Dims {
-    method("ICudaEngine::getProfileDimensions", this, Dims::default(), |e| {
-        index(profile, 1, "profile index")?;
-        if !(0..=2).contains(&select) {
-            crate::bail!(InvalidArgument, "{select} is not a valid OptProfileSelector");
-        }
-        Dims::from_shape(&e.binding(i)?.shape)
-    })
+    method(
+        "ICudaEngine::getProfileDimensions",
+        this,
+        Dims::default(),
+        |e| {
+            index(profile, 1, "profile index")?;
+            if !(0..=2).contains(&select) {
+                crate::bail!(
+                    InvalidArgument,
+                    "{select} is not a valid OptProfileSelector"
+                );
+            }
+            Dims::from_shape(&e.binding(i)?.shape)
+        },
+    )
 }
 
 unsafe extern "C" fn get_profile_shape_values(this: This, _: i32, _: i32, _: i32) -> *const i32 {
-    method("ICudaEngine::getProfileShapeValues", this, std::ptr::null(), |_| {
-        unsupported("shape bindings (the engine has none)")
-    })
+    method(
+        "ICudaEngine::getProfileShapeValues",
+        this,
+        std::ptr::null(),
+        |_| unsupported("shape bindings (the engine has none)"),
+    )
 }
 
 unsafe extern "C" fn is_shape_binding(this: This, i: i32) -> bool {
-    method("ICudaEngine::isShapeBinding", this, false, |e| e.binding(i).map(|_| false))
+    method("ICudaEngine::isShapeBinding", this, false, |e| {
+        e.binding(i).map(|_| false)
+    })
 }
 
 unsafe extern "C" fn is_execution_binding(this: This, i: i32) -> bool {
-    method("ICudaEngine::isExecutionBinding", this, false, |e| e.binding(i).map(|_| true))
+    method("ICudaEngine::isExecutionBinding", this, false, |e| {
+        e.binding(i).map(|_| true)
+    })
 }
 
 unsafe extern "C" fn get_engine_capability(this: This) -> i32 {
@@ -261,15 +330,24 @@ unsafe extern "C" fn get_engine_capability(this: This) -> i32 {
 }
 
 unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    method("ICudaEngine::setErrorRecorder", this, (), |_| unsupported("IErrorRecorder (errors go to the ILogger)"))
+    method("ICudaEngine::setErrorRecorder", this, (), |_| {
+        unsupported("IErrorRecorder (errors go to the ILogger)")
+    })
 }
 
 unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
-    method("ICudaEngine::getErrorRecorder", this, std::ptr::null_mut(), |_| Ok(std::ptr::null_mut()))
+    method(
+        "ICudaEngine::getErrorRecorder",
+        this,
+        std::ptr::null_mut(),
+        |_| Ok(std::ptr::null_mut()),
+    )
 }
 
 unsafe extern "C" fn has_implicit_batch_dimension(this: This) -> bool {
-    method("ICudaEngine::hasImplicitBatchDimension", this, true, |_| Ok(true))
+    method("ICudaEngine::hasImplicitBatchDimension", this, true, |_| {
+        Ok(true)
+    })
 }
 
 static VTABLE: ICudaEngineVtbl = ICudaEngineVtbl {

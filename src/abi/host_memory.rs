@@ -2,7 +2,7 @@
 
 use std::ffi::c_void;
 
-use super::boundary::{Object, release, method};
+use super::boundary::{Object, method, release};
 use crate::logger::SharedLogger;
 use crate::types::DataType;
 
@@ -34,12 +34,18 @@ impl Object for HostMemoryObj {
 
 impl HostMemoryObj {
     pub(super) fn create(bytes: Vec<u8>, logger: SharedLogger) -> This {
-        Box::into_raw(Box::new(HostMemoryObj { vtable: &VTABLE, bytes, logger }))
+        Box::into_raw(Box::new(HostMemoryObj {
+            vtable: &VTABLE,
+            bytes,
+            logger,
+        }))
     }
 }
 
 unsafe extern "C" fn data(this: This) -> *mut c_void {
-    method("IHostMemory::data", this, std::ptr::null_mut(), |m| Ok(m.bytes.as_mut_ptr().cast()))
+    method("IHostMemory::data", this, std::ptr::null_mut(), |m| {
+        Ok(m.bytes.as_mut_ptr().cast())
+    })
 }
 
 unsafe extern "C" fn size(this: This) -> usize {
@@ -48,7 +54,9 @@ unsafe extern "C" fn size(this: This) -> usize {
 
 /// Serialized engines are plain bytes, which TensorRT types as kINT8.
 unsafe extern "C" fn type_(this: This) -> i32 {
-    method("IHostMemory::type", this, DataType::Int8 as i32, |_| Ok(DataType::Int8 as i32))
+    method("IHostMemory::type", this, DataType::Int8 as i32, |_| {
+        Ok(DataType::Int8 as i32)
+    })
 }
 
 /// `destroy()` and both destructor slots (`delete`) free the memory.
@@ -57,5 +65,11 @@ unsafe extern "C" fn destroy(this: This) {
     unsafe { release("IHostMemory::destroy", this) }
 }
 
-static VTABLE: IHostMemoryVtbl =
-    IHostMemoryVtbl { data, size, type_, destroy, dtor_complete: destroy, dtor_deleting: destroy };
+static VTABLE: IHostMemoryVtbl = IHostMemoryVtbl {
+    data,
+    size,
+    type_,
+    destroy,
+    dtor_complete: destroy,
+    dtor_deleting: destroy,
+};

@@ -63,9 +63,21 @@ impl Object for LayerObj {
 }
 
 impl LayerObj {
-    pub(super) fn new(network: *mut NetworkObj, id: LayerId, kind: &LayerKind, logger: SharedLogger) -> LayerObj {
+    pub(super) fn new(
+        network: *mut NetworkObj,
+        id: LayerId,
+        kind: &LayerKind,
+        logger: SharedLogger,
+    ) -> LayerObj {
         let (vtable, iface) = layers::vtable_of(kind);
-        LayerObj { vtable, network, id, iface, logger, name: CString::default() }
+        LayerObj {
+            vtable,
+            network,
+            id,
+            iface,
+            logger,
+            name: CString::default(),
+        }
     }
 
     /// Whether `p` is a layer object of this library.
@@ -87,7 +99,12 @@ fn func_name(this: This, m: &str) -> String {
     format!("{iface}::{m}")
 }
 
-fn with<R>(m: &str, this: This, default: R, f: impl FnOnce(&mut LayerObj, &mut NetworkObj) -> Result<R>) -> R {
+fn with<R>(
+    m: &str,
+    this: This,
+    default: R,
+    f: impl FnOnce(&mut LayerObj, &mut NetworkObj) -> Result<R>,
+) -> R {
     method(&func_name(this, m), this, default, |l| {
         let net = l.net();
         f(l, net)
@@ -113,10 +130,19 @@ pub fn read_input<R>(m: &str, this: This, default: R, f: impl FnOnce(&[usize]) -
 
 /// Changes the parameters of the layer behind `this` (`f` also sees the first input's shape), then
 /// re-infers the network's shapes. On error nothing changes.
-pub fn edit<R>(m: &str, this: This, default: R, f: impl FnOnce(&mut LayerKind, &[usize]) -> Result<R>) -> R {
+pub fn edit<R>(
+    m: &str,
+    this: This,
+    default: R,
+    f: impl FnOnce(&mut LayerKind, &[usize]) -> Result<R>,
+) -> R {
     with(m, this, default, |l, net| {
         let layer = &net.core.layers[l.id];
-        let input = layer.inputs.first().map(|&t| net.core.tensors[t].shape.clone()).unwrap_or_default();
+        let input = layer
+            .inputs
+            .first()
+            .map(|&t| net.core.tensors[t].shape.clone())
+            .unwrap_or_default();
         let mut kind = layer.kind.clone();
         let r = f(&mut kind, &input)?;
         net.core.layers[l.id].kind = kind;
@@ -149,7 +175,9 @@ fn count(n: usize) -> i32 {
 }
 
 unsafe extern "C" fn get_nb_inputs(this: This) -> i32 {
-    with("getNbInputs", this, 0, |l, net| Ok(count(net.core.layers[l.id].inputs.len())))
+    with("getNbInputs", this, 0, |l, net| {
+        Ok(count(net.core.layers[l.id].inputs.len()))
+    })
 }
 
 unsafe extern "C" fn get_input(this: This, i: i32) -> *mut TensorObj {
@@ -161,7 +189,9 @@ unsafe extern "C" fn get_input(this: This, i: i32) -> *mut TensorObj {
 }
 
 unsafe extern "C" fn get_nb_outputs(this: This) -> i32 {
-    with("getNbOutputs", this, 0, |l, net| Ok(count(net.core.layers[l.id].outputs.len())))
+    with("getNbOutputs", this, 0, |l, net| {
+        Ok(count(net.core.layers[l.id].outputs.len()))
+    })
 }
 
 unsafe extern "C" fn get_output(this: This, i: i32) -> *mut TensorObj {
@@ -200,7 +230,9 @@ unsafe extern "C" fn get_precision(this: This) -> i32 {
 }
 
 unsafe extern "C" fn precision_is_set(this: This) -> bool {
-    with("precisionIsSet", this, false, |l, net| Ok(net.core.layers[l.id].precision.is_some()))
+    with("precisionIsSet", this, false, |l, net| {
+        Ok(net.core.layers[l.id].precision.is_some())
+    })
 }
 
 unsafe extern "C" fn reset_precision(this: This) {
@@ -250,7 +282,9 @@ unsafe extern "C" fn reset_output_type(this: This, i: i32) {
 /// Layers belong to their network: `delete` on one is a caller error that must not free it.
 unsafe extern "C" fn dtor(this: This) {
     with("~ILayer", this, (), |_, _| -> Result<()> {
-        Err(Error::InvalidArgument("layers are owned by their network and cannot be deleted".into()))
+        Err(Error::InvalidArgument(
+            "layers are owned by their network and cannot be deleted".into(),
+        ))
     })
 }
 

@@ -69,14 +69,25 @@ unsafe extern "C" fn stderr_log(_this: *mut c_void, severity: i32, msg: *const c
     };
     // Printing cannot unwind here: `eprintln!` only panics when stderr is gone, and then dropping
     // the message is the right outcome.
-    let _ = std::panic::catch_unwind(|| StderrLogger { max_severity: Severity::Warning }.log(severity, &msg));
+    let _ = std::panic::catch_unwind(|| {
+        StderrLogger {
+            max_severity: Severity::Warning,
+        }
+        .log(severity, &msg)
+    });
 }
 
 /// The library's own logger object is static: deleting it must do nothing.
 unsafe extern "C" fn static_dtor(_this: *mut c_void) {}
 
-static STDERR_VTBL: ILoggerVtbl = ILoggerVtbl { log: stderr_log, dtor_complete: static_dtor, dtor_deleting: static_dtor };
-static STDERR_LOGGER: ILoggerHeader = ILoggerHeader { vtable: &STDERR_VTBL };
+static STDERR_VTBL: ILoggerVtbl = ILoggerVtbl {
+    log: stderr_log,
+    dtor_complete: static_dtor,
+    dtor_deleting: static_dtor,
+};
+static STDERR_LOGGER: ILoggerHeader = ILoggerHeader {
+    vtable: &STDERR_VTBL,
+};
 
 struct Process {
     logger: SharedLogger,
@@ -92,7 +103,9 @@ static PROCESS: RwLock<Option<Process>> = RwLock::new(None);
 
 fn stand_in() -> Process {
     Process {
-        logger: Arc::new(StderrLogger { max_severity: Severity::Warning }),
+        logger: Arc::new(StderrLogger {
+            max_severity: Severity::Warning,
+        }),
         object: (&STDERR_LOGGER as *const ILoggerHeader).cast_mut().cast(),
     }
 }
@@ -106,7 +119,8 @@ pub fn set_process_logger(logger: Arc<CppLogger>) {
 
 pub fn process_logger() -> SharedLogger {
     let p = PROCESS.read().unwrap_or_else(|e| e.into_inner());
-    p.as_ref().map_or_else(|| stand_in().logger, |p| p.logger.clone())
+    p.as_ref()
+        .map_or_else(|| stand_in().logger, |p| p.logger.clone())
 }
 
 /// `extern "C" nvinfer1::ILogger* getLogger()`.

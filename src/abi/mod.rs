@@ -37,7 +37,6 @@ macro_rules! vtable {
     (@name $field:ident $alias:literal) => { $alias };
 }
 
-
 pub mod boundary;
 pub mod builder;
 pub mod caffe;

@@ -6,13 +6,15 @@
 use std::ffi::{CString, c_char, c_void};
 use std::ptr::NonNull;
 
-use super::boundary::{Object, release, c_str, enum_arg, index, method, positive, unsupported};
+use super::boundary::{Object, c_str, enum_arg, index, method, positive, release, unsupported};
 use super::dims::{Dims, RawWeights};
 use super::layer::LayerObj;
 use super::tensor::TensorObj;
 use crate::error::{Error, Result};
 use crate::logger::{Severity, SharedLogger};
-use crate::network::{ConvParams, LayerId, LayerKind, Network, PoolParams, ShuffleParams, TensorId};
+use crate::network::{
+    ConvParams, LayerId, LayerKind, Network, PoolParams, ShuffleParams, TensorId,
+};
 use crate::types::*;
 
 type This = *mut NetworkObj;
@@ -149,7 +151,12 @@ impl NetworkObj {
     pub(super) fn sync(&mut self) {
         let me: This = self;
         for id in self.tensors.len()..self.core.tensors.len() {
-            self.tensors.push(NonNull::from(Box::leak(Box::new(TensorObj::new(me, id, self.logger.clone())))));
+            self.tensors
+                .push(NonNull::from(Box::leak(Box::new(TensorObj::new(
+                    me,
+                    id,
+                    self.logger.clone(),
+                )))));
         }
         for id in self.layers.len()..self.core.layers.len() {
             let obj = LayerObj::new(me, id, &self.core.layers[id].kind, self.logger.clone());
@@ -159,12 +166,16 @@ impl NetworkObj {
 
     pub(super) fn tensor_ptr(&mut self, t: TensorId) -> Tensor {
         self.sync();
-        self.tensors.get(t).map_or(std::ptr::null_mut(), |p| p.as_ptr())
+        self.tensors
+            .get(t)
+            .map_or(std::ptr::null_mut(), |p| p.as_ptr())
     }
 
     pub(super) fn layer_ptr(&mut self, l: LayerId) -> Layer {
         self.sync();
-        self.layers.get(l).map_or(std::ptr::null_mut(), |p| p.as_ptr())
+        self.layers
+            .get(l)
+            .map_or(std::ptr::null_mut(), |p| p.as_ptr())
     }
 
     /// The core id of an `ITensor&` argument, which must be one of this network's tensors.
@@ -173,12 +184,18 @@ impl NetworkObj {
             crate::bail!(InvalidArgument, "argument `{arg}` is null");
         }
         if !TensorObj::is_tensor(p) {
-            crate::bail!(InvalidArgument, "argument `{arg}` is not a tensor created by infer8");
+            crate::bail!(
+                InvalidArgument,
+                "argument `{arg}` is not a tensor created by infer8"
+            );
         }
         // SAFETY: checked to be one of our tensor objects.
         let t = unsafe { &*p };
         if !std::ptr::eq(t.network, self) {
-            crate::bail!(InvalidArgument, "argument `{arg}` belongs to another network");
+            crate::bail!(
+                InvalidArgument,
+                "argument `{arg}` belongs to another network"
+            );
         }
         Ok(t.id)
     }
@@ -193,7 +210,10 @@ impl NetworkObj {
     /// still wrong, so here it is only a warning.
     pub(super) fn reinfer(&mut self) {
         if let Err(e) = self.core.refresh_shapes() {
-            self.logger.log(Severity::Warning, &format!("the network's shapes are not consistent yet: {e}"));
+            self.logger.log(
+                Severity::Warning,
+                &format!("the network's shapes are not consistent yet: {e}"),
+            );
         }
     }
 
@@ -216,70 +236,157 @@ fn null_layer() -> Layer {
 // at `count` elements per the interface contract; `RawWeights::read` checks the rest.
 
 unsafe extern "C" fn add_input(this: This, name: *const c_char, dtype: i32, dims: Dims) -> Tensor {
-    with("INetworkDefinition::addInput", this, std::ptr::null_mut(), |n| {
-        // SAFETY: a C string per the interface.
-        let name = unsafe { c_str(name, "name") }?;
-        let dtype = enum_arg(dtype, DataType::from_i32, "DataType")?;
-        let shape = dims.sizes("dimensions", 1)?;
-        let t = n.core.add_input(&name, dtype, &shape)?;
-        Ok(n.tensor_ptr(t))
-    })
+    with(
+        "INetworkDefinition::addInput",
+        this,
+        std::ptr::null_mut(),
+        |n| {
+            // SAFETY: a C string per the interface.
+            let name = unsafe { c_str(name, "name") }?;
+            let dtype = enum_arg(dtype, DataType::from_i32, "DataType")?;
+            let shape = dims.sizes("dimensions", 1)?;
+            let t = n.core.add_input(&name, dtype, &shape)?;
+            Ok(n.tensor_ptr(t))
+        },
+    )
 }
 
 unsafe extern "C" fn mark_output(this: This, tensor: Tensor) {
-    with("INetworkDefinition::markOutput", this, (), |n| n.core.mark_output(n.tensor_arg(tensor, "tensor")?))
+    with("INetworkDefinition::markOutput", this, (), |n| {
+        n.core.mark_output(n.tensor_arg(tensor, "tensor")?)
+    })
 }
 
-fn conv_params(nb_output_maps: i32, kernel: [usize; 2], w: RawWeights, b: RawWeights) -> Result<ConvParams> {
+fn conv_params(
+    nb_output_maps: i32,
+    kernel: [usize; 2],
+    w: RawWeights,
+    b: RawWeights,
+) -> Result<ConvParams> {
     let k = positive(nb_output_maps, "nbOutputMaps")?;
     // SAFETY: see the note above `add_input`.
-    let (w, b) = unsafe { (w.read("kernelWeights", false)?, b.read("biasWeights", false)?) };
+    let (w, b) = unsafe {
+        (
+            w.read("kernelWeights", false)?,
+            b.read("biasWeights", false)?,
+        )
+    };
     Ok(ConvParams::new(k, kernel, w, b))
 }
 
-unsafe extern "C" fn add_convolution(this: This, input: Tensor, k: i32, kernel: Dims, w: RawWeights, b: RawWeights) -> Layer {
-    with("INetworkDefinition::addConvolution", this, null_layer(), |n| {
-        let x = n.tensor_arg(input, "input")?;
-        let p = conv_params(k, kernel.hw_values("kernelSize", 1)?, w, b)?;
-        n.add(LayerKind::Convolution(p), &[x])
-    })
+unsafe extern "C" fn add_convolution(
+    this: This,
+    input: Tensor,
+    k: i32,
+    kernel: Dims,
+    w: RawWeights,
+    b: RawWeights,
+) -> Layer {
+    with(
+        "INetworkDefinition::addConvolution",
+        this,
+        null_layer(),
+        |n| {
+            let x = n.tensor_arg(input, "input")?;
+            let p = conv_params(k, kernel.hw_values("kernelSize", 1)?, w, b)?;
+            n.add(LayerKind::Convolution(p), &[x])
+        },
+    )
 }
 
-unsafe extern "C" fn add_fully_connected(this: This, input: Tensor, k: i32, w: RawWeights, b: RawWeights) -> Layer {
-    with("INetworkDefinition::addFullyConnected", this, null_layer(), |n| {
-        let x = n.tensor_arg(input, "input")?;
-        let nb_outputs = positive(k, "nbOutputs")?;
-        // SAFETY: see the note above `add_input`.
-        let (kernel, bias) = unsafe { (w.read("kernelWeights", false)?, b.read("biasWeights", false)?) };
-        n.add(LayerKind::FullyConnected { nb_outputs, kernel, bias }, &[x])
-    })
+unsafe extern "C" fn add_fully_connected(
+    this: This,
+    input: Tensor,
+    k: i32,
+    w: RawWeights,
+    b: RawWeights,
+) -> Layer {
+    with(
+        "INetworkDefinition::addFullyConnected",
+        this,
+        null_layer(),
+        |n| {
+            let x = n.tensor_arg(input, "input")?;
+            let nb_outputs = positive(k, "nbOutputs")?;
+            // SAFETY: see the note above `add_input`.
+            let (kernel, bias) = unsafe {
+                (
+                    w.read("kernelWeights", false)?,
+                    b.read("biasWeights", false)?,
+                )
+            };
+            n.add(
+                LayerKind::FullyConnected {
+                    nb_outputs,
+                    kernel,
+                    bias,
+                },
+                &[x],
+            )
+        },
+    )
 }
 
 unsafe extern "C" fn add_activation(this: This, input: Tensor, kind: i32) -> Layer {
-    with("INetworkDefinition::addActivation", this, null_layer(), |n| {
-        let x = n.tensor_arg(input, "input")?;
-        let kind = enum_arg(kind, ActivationType::from_i32, "ActivationType")?;
-        n.add(LayerKind::Activation { kind, alpha: 0.0, beta: 0.0 }, &[x])
-    })
+    with(
+        "INetworkDefinition::addActivation",
+        this,
+        null_layer(),
+        |n| {
+            let x = n.tensor_arg(input, "input")?;
+            let kind = enum_arg(kind, ActivationType::from_i32, "ActivationType")?;
+            n.add(
+                LayerKind::Activation {
+                    kind,
+                    alpha: 0.0,
+                    beta: 0.0,
+                },
+                &[x],
+            )
+        },
+    )
 }
 
 unsafe extern "C" fn add_pooling(this: This, input: Tensor, kind: i32, window: Dims) -> Layer {
     with("INetworkDefinition::addPooling", this, null_layer(), |n| {
         let x = n.tensor_arg(input, "input")?;
         let kind = enum_arg(kind, PoolingType::from_i32, "PoolingType")?;
-        n.add(LayerKind::Pooling(PoolParams::new(kind, window.hw_values("windowSize", 1)?)), &[x])
+        n.add(
+            LayerKind::Pooling(PoolParams::new(kind, window.hw_values("windowSize", 1)?)),
+            &[x],
+        )
     })
 }
 
-unsafe extern "C" fn add_lrn(this: This, input: Tensor, window: i32, alpha: f32, beta: f32, k: f32) -> Layer {
+unsafe extern "C" fn add_lrn(
+    this: This,
+    input: Tensor,
+    window: i32,
+    alpha: f32,
+    beta: f32,
+    k: f32,
+) -> Layer {
     with("INetworkDefinition::addLRN", this, null_layer(), |n| {
         let x = n.tensor_arg(input, "input")?;
         let window = positive(window, "window")?;
-        n.add(LayerKind::Lrn { window, alpha, beta, k }, &[x])
+        n.add(
+            LayerKind::Lrn {
+                window,
+                alpha,
+                beta,
+                k,
+            },
+            &[x],
+        )
     })
 }
 
-fn scale_kind(mode: i32, shift: RawWeights, scale: RawWeights, power: RawWeights) -> Result<LayerKind> {
+fn scale_kind(
+    mode: i32,
+    shift: RawWeights,
+    scale: RawWeights,
+    power: RawWeights,
+) -> Result<LayerKind> {
     let mode = enum_arg(mode, ScaleMode::from_i32, "ScaleMode")?;
     // SAFETY: see the note above `add_input`.
     unsafe {
@@ -292,7 +399,14 @@ fn scale_kind(mode: i32, shift: RawWeights, scale: RawWeights, power: RawWeights
     }
 }
 
-unsafe extern "C" fn add_scale(this: This, input: Tensor, mode: i32, shift: RawWeights, scale: RawWeights, power: RawWeights) -> Layer {
+unsafe extern "C" fn add_scale(
+    this: This,
+    input: Tensor,
+    mode: i32,
+    shift: RawWeights,
+    scale: RawWeights,
+    power: RawWeights,
+) -> Layer {
     with("INetworkDefinition::addScale", this, null_layer(), |n| {
         let x = n.tensor_arg(input, "input")?;
         n.add(scale_kind(mode, shift, scale, power)?, &[x])
@@ -323,27 +437,49 @@ fn tensor_array(n: &NetworkObj, inputs: *const Tensor, count: i32) -> Result<Vec
 }
 
 unsafe extern "C" fn add_concatenation(this: This, inputs: *const Tensor, count: i32) -> Layer {
-    with("INetworkDefinition::addConcatenation", this, null_layer(), |n| {
-        let ids = tensor_array(n, inputs, count)?;
-        let axis = n.default_axis(ids[0]);
-        n.add(LayerKind::Concatenation { axis }, &ids)
-    })
+    with(
+        "INetworkDefinition::addConcatenation",
+        this,
+        null_layer(),
+        |n| {
+            let ids = tensor_array(n, inputs, count)?;
+            let axis = n.default_axis(ids[0]);
+            n.add(LayerKind::Concatenation { axis }, &ids)
+        },
+    )
 }
 
-unsafe extern "C" fn add_deconvolution(this: This, input: Tensor, k: i32, kernel: Dims, w: RawWeights, b: RawWeights) -> Layer {
-    with("INetworkDefinition::addDeconvolution", this, null_layer(), |n| {
-        let x = n.tensor_arg(input, "input")?;
-        let p = conv_params(k, kernel.hw_values("kernelSize", 1)?, w, b)?;
-        n.add(LayerKind::Deconvolution(p), &[x])
-    })
+unsafe extern "C" fn add_deconvolution(
+    this: This,
+    input: Tensor,
+    k: i32,
+    kernel: Dims,
+    w: RawWeights,
+    b: RawWeights,
+) -> Layer {
+    with(
+        "INetworkDefinition::addDeconvolution",
+        this,
+        null_layer(),
+        |n| {
+            let x = n.tensor_arg(input, "input")?;
+            let p = conv_params(k, kernel.hw_values("kernelSize", 1)?, w, b)?;
+            n.add(LayerKind::Deconvolution(p), &[x])
+        },
+    )
 }
 
 unsafe extern "C" fn add_element_wise(this: This, a: Tensor, b: Tensor, op: i32) -> Layer {
-    with("INetworkDefinition::addElementWise", this, null_layer(), |n| {
-        let (a, b) = (n.tensor_arg(a, "input1")?, n.tensor_arg(b, "input2")?);
-        let op = enum_arg(op, ElementWiseOperation::from_i32, "ElementWiseOperation")?;
-        n.add(LayerKind::ElementWise { op }, &[a, b])
-    })
+    with(
+        "INetworkDefinition::addElementWise",
+        this,
+        null_layer(),
+        |n| {
+            let (a, b) = (n.tensor_arg(a, "input1")?, n.tensor_arg(b, "input2")?);
+            let op = enum_arg(op, ElementWiseOperation::from_i32, "ElementWiseOperation")?;
+            n.add(LayerKind::ElementWise { op }, &[a, b])
+        },
+    )
 }
 
 unsafe extern "C" fn add_rnn(
@@ -358,11 +494,15 @@ unsafe extern "C" fn add_rnn(
     _: RawWeights,
     _: RawWeights,
 ) -> Layer {
-    with("INetworkDefinition::addRNN", this, null_layer(), |_| unsupported("the RNN layer"))
+    with("INetworkDefinition::addRNN", this, null_layer(), |_| {
+        unsupported("the RNN layer")
+    })
 }
 
 unsafe extern "C" fn add_plugin(this: This, _: *const Tensor, _: i32, _: *mut c_void) -> Layer {
-    with("INetworkDefinition::addPlugin", this, null_layer(), |_| unsupported("the IPlugin layer"))
+    with("INetworkDefinition::addPlugin", this, null_layer(), |_| {
+        unsupported("the IPlugin layer")
+    })
 }
 
 unsafe extern "C" fn add_unary(this: This, input: Tensor, op: i32) -> Layer {
@@ -376,14 +516,21 @@ unsafe extern "C" fn add_unary(this: This, input: Tensor, op: i32) -> Layer {
 fn signed_hw(d: &Dims, what: &str) -> Result<[i64; 2]> {
     match d.signed_values(what)?[..] {
         [h, w] => Ok([h, w]),
-        _ => crate::bail!(InvalidArgument, "{what} must have 2 dimensions (height, width), got {}", d.nb_dims),
+        _ => crate::bail!(
+            InvalidArgument,
+            "{what} must have 2 dimensions (height, width), got {}",
+            d.nb_dims
+        ),
     }
 }
 
 unsafe extern "C" fn add_padding(this: This, input: Tensor, pre: Dims, post: Dims) -> Layer {
     with("INetworkDefinition::addPadding", this, null_layer(), |n| {
         let x = n.tensor_arg(input, "input")?;
-        let (pre, post) = (signed_hw(&pre, "prePadding")?, signed_hw(&post, "postPadding")?);
+        let (pre, post) = (
+            signed_hw(&pre, "prePadding")?,
+            signed_hw(&post, "postPadding")?,
+        );
         n.add(LayerKind::Padding { pre, post }, &[x])
     })
 }
@@ -391,7 +538,11 @@ unsafe extern "C" fn add_padding(this: This, input: Tensor, pre: Dims, post: Dim
 unsafe extern "C" fn add_shuffle(this: This, input: Tensor) -> Layer {
     with("INetworkDefinition::addShuffle", this, null_layer(), |n| {
         let x = n.tensor_arg(input, "input")?;
-        let identity = ShuffleParams { first_transpose: Vec::new(), reshape: None, second_transpose: Vec::new() };
+        let identity = ShuffleParams {
+            first_transpose: Vec::new(),
+            reshape: None,
+            second_transpose: Vec::new(),
+        };
         n.add(LayerKind::Shuffle(identity), &[x])
     })
 }
@@ -415,8 +566,14 @@ unsafe extern "C" fn formula_compute(
     // SAFETY: `this` is one of the two static formulas when non-null.
     let deconvolution = unsafe { this.as_ref() }.is_some_and(|f| f.deconvolution);
     super::boundary::function("IOutputDimensionsFormula::compute", Dims::default(), || {
-        let [i, k, s, p, d] = [(input, "inputDims"), (kernel, "kernelSize"), (stride, "stride"), (padding, "padding"), (dilation, "dilation")]
-            .map(|(v, what)| v.hw_values(what, 0).map(|hw| hw.map(|x| x as i64)));
+        let [i, k, s, p, d] = [
+            (input, "inputDims"),
+            (kernel, "kernelSize"),
+            (stride, "stride"),
+            (padding, "padding"),
+            (dilation, "dilation"),
+        ]
+        .map(|(v, what)| v.hw_values(what, 0).map(|hw| hw.map(|x| x as i64)));
         let (i, k, s, p, d) = (i?, k?, s?, p?, d?);
         let mut out = [0i64; 2];
         for a in 0..2 {
@@ -436,10 +593,19 @@ unsafe extern "C" fn formula_compute(
 /// The formulas are static: deleting one does nothing.
 unsafe extern "C" fn formula_dtor(_: *const FormulaObj) {}
 
-static FORMULA_VTABLE: IOutputDimensionsFormulaVtbl =
-    IOutputDimensionsFormulaVtbl { compute: formula_compute, dtor_complete: formula_dtor, dtor_deleting: formula_dtor };
-static WINDOW_FORMULA: FormulaObj = FormulaObj { vtable: &FORMULA_VTABLE, deconvolution: false };
-static DECONV_FORMULA: FormulaObj = FormulaObj { vtable: &FORMULA_VTABLE, deconvolution: true };
+static FORMULA_VTABLE: IOutputDimensionsFormulaVtbl = IOutputDimensionsFormulaVtbl {
+    compute: formula_compute,
+    dtor_complete: formula_dtor,
+    dtor_deleting: formula_dtor,
+};
+static WINDOW_FORMULA: FormulaObj = FormulaObj {
+    vtable: &FORMULA_VTABLE,
+    deconvolution: false,
+};
+static DECONV_FORMULA: FormulaObj = FormulaObj {
+    vtable: &FORMULA_VTABLE,
+    deconvolution: true,
+};
 
 /// Custom formulas would have to be called during shape inference; infer8 offers `PaddingMode`
 /// (which superseded them in 5.1) instead. Null or the default formula restore the default.
@@ -452,27 +618,57 @@ fn set_formula(f: *const FormulaObj) -> Result<()> {
 }
 
 unsafe extern "C" fn set_pooling_formula(this: This, f: *const FormulaObj) {
-    with("INetworkDefinition::setPoolingOutputDimensionsFormula", this, (), |_| set_formula(f))
+    with(
+        "INetworkDefinition::setPoolingOutputDimensionsFormula",
+        this,
+        (),
+        |_| set_formula(f),
+    )
 }
 
 unsafe extern "C" fn get_pooling_formula(this: This) -> *const FormulaObj {
-    with("INetworkDefinition::getPoolingOutputDimensionsFormula", this, &WINDOW_FORMULA, |_| Ok(&WINDOW_FORMULA))
+    with(
+        "INetworkDefinition::getPoolingOutputDimensionsFormula",
+        this,
+        &WINDOW_FORMULA,
+        |_| Ok(&WINDOW_FORMULA),
+    )
 }
 
 unsafe extern "C" fn set_convolution_formula(this: This, f: *const FormulaObj) {
-    with("INetworkDefinition::setConvolutionOutputDimensionsFormula", this, (), |_| set_formula(f))
+    with(
+        "INetworkDefinition::setConvolutionOutputDimensionsFormula",
+        this,
+        (),
+        |_| set_formula(f),
+    )
 }
 
 unsafe extern "C" fn get_convolution_formula(this: This) -> *const FormulaObj {
-    with("INetworkDefinition::getConvolutionOutputDimensionsFormula", this, &WINDOW_FORMULA, |_| Ok(&WINDOW_FORMULA))
+    with(
+        "INetworkDefinition::getConvolutionOutputDimensionsFormula",
+        this,
+        &WINDOW_FORMULA,
+        |_| Ok(&WINDOW_FORMULA),
+    )
 }
 
 unsafe extern "C" fn set_deconvolution_formula(this: This, f: *const FormulaObj) {
-    with("INetworkDefinition::setDeconvolutionOutputDimensionsFormula", this, (), |_| set_formula(f))
+    with(
+        "INetworkDefinition::setDeconvolutionOutputDimensionsFormula",
+        this,
+        (),
+        |_| set_formula(f),
+    )
 }
 
 unsafe extern "C" fn get_deconvolution_formula(this: This) -> *const FormulaObj {
-    with("INetworkDefinition::getDeconvolutionOutputDimensionsFormula", this, &DECONV_FORMULA, |_| Ok(&DECONV_FORMULA))
+    with(
+        "INetworkDefinition::getDeconvolutionOutputDimensionsFormula",
+        this,
+        &DECONV_FORMULA,
+        |_| Ok(&DECONV_FORMULA),
+    )
 }
 
 fn count(n: usize) -> i32 {
@@ -480,7 +676,9 @@ fn count(n: usize) -> i32 {
 }
 
 unsafe extern "C" fn get_nb_layers(this: This) -> i32 {
-    with("INetworkDefinition::getNbLayers", this, 0, |n| Ok(count(n.core.layers.len())))
+    with("INetworkDefinition::getNbLayers", this, 0, |n| {
+        Ok(count(n.core.layers.len()))
+    })
 }
 
 unsafe extern "C" fn get_layer(this: This, i: i32) -> Layer {
@@ -491,25 +689,39 @@ unsafe extern "C" fn get_layer(this: This, i: i32) -> Layer {
 }
 
 unsafe extern "C" fn get_nb_inputs(this: This) -> i32 {
-    with("INetworkDefinition::getNbInputs", this, 0, |n| Ok(count(n.core.inputs.len())))
+    with("INetworkDefinition::getNbInputs", this, 0, |n| {
+        Ok(count(n.core.inputs.len()))
+    })
 }
 
 unsafe extern "C" fn get_input(this: This, i: i32) -> Tensor {
-    with("INetworkDefinition::getInput", this, std::ptr::null_mut(), |n| {
-        let t = n.core.inputs[index(i, n.core.inputs.len(), "input index")?];
-        Ok(n.tensor_ptr(t))
-    })
+    with(
+        "INetworkDefinition::getInput",
+        this,
+        std::ptr::null_mut(),
+        |n| {
+            let t = n.core.inputs[index(i, n.core.inputs.len(), "input index")?];
+            Ok(n.tensor_ptr(t))
+        },
+    )
 }
 
 unsafe extern "C" fn get_nb_outputs(this: This) -> i32 {
-    with("INetworkDefinition::getNbOutputs", this, 0, |n| Ok(count(n.core.outputs.len())))
+    with("INetworkDefinition::getNbOutputs", this, 0, |n| {
+        Ok(count(n.core.outputs.len()))
+    })
 }
 
 unsafe extern "C" fn get_output(this: This, i: i32) -> Tensor {
-    with("INetworkDefinition::getOutput", this, std::ptr::null_mut(), |n| {
-        let t = n.core.outputs[index(i, n.core.outputs.len(), "output index")?];
-        Ok(n.tensor_ptr(t))
-    })
+    with(
+        "INetworkDefinition::getOutput",
+        this,
+        std::ptr::null_mut(),
+        |n| {
+            let t = n.core.outputs[index(i, n.core.outputs.len(), "output index")?];
+            Ok(n.tensor_ptr(t))
+        },
+    )
 }
 
 /// `destroy()` and both destructor slots (C++ `delete`) release the network with its tensors and
@@ -519,11 +731,24 @@ unsafe extern "C" fn destroy(this: This) {
     unsafe { release("INetworkDefinition::destroy", this) }
 }
 
-unsafe extern "C" fn add_reduce(this: This, input: Tensor, op: i32, axes: u32, keep_dims: bool) -> Layer {
+unsafe extern "C" fn add_reduce(
+    this: This,
+    input: Tensor,
+    op: i32,
+    axes: u32,
+    keep_dims: bool,
+) -> Layer {
     with("INetworkDefinition::addReduce", this, null_layer(), |n| {
         let x = n.tensor_arg(input, "input")?;
         let op = enum_arg(op, ReduceOperation::from_i32, "ReduceOperation")?;
-        n.add(LayerKind::Reduce { op, axes, keep_dims }, &[x])
+        n.add(
+            LayerKind::Reduce {
+                op,
+                axes,
+                keep_dims,
+            },
+            &[x],
+        )
     })
 }
 
@@ -531,41 +756,89 @@ unsafe extern "C" fn add_top_k(this: This, input: Tensor, op: i32, k: i32, axes:
     with("INetworkDefinition::addTopK", this, null_layer(), |n| {
         let x = n.tensor_arg(input, "input")?;
         let op = enum_arg(op, TopKOperation::from_i32, "TopKOperation")?;
-        n.add(LayerKind::TopK { op, k: positive(k, "k")?, axes }, &[x])
+        n.add(
+            LayerKind::TopK {
+                op,
+                k: positive(k, "k")?,
+                axes,
+            },
+            &[x],
+        )
     })
 }
 
 unsafe extern "C" fn add_gather(this: This, data: Tensor, indices: Tensor, axis: i32) -> Layer {
     with("INetworkDefinition::addGather", this, null_layer(), |n| {
-        let (d, i) = (n.tensor_arg(data, "data")?, n.tensor_arg(indices, "indices")?);
-        let axis = usize::try_from(axis).map_err(|_| Error::InvalidArgument(format!("axis {axis} is negative")))?;
+        let (d, i) = (
+            n.tensor_arg(data, "data")?,
+            n.tensor_arg(indices, "indices")?,
+        );
+        let axis = usize::try_from(axis)
+            .map_err(|_| Error::InvalidArgument(format!("axis {axis} is negative")))?;
         n.add(LayerKind::Gather { axis }, &[d, i])
     })
 }
 
 unsafe extern "C" fn add_ragged_softmax(this: This, _: Tensor, _: Tensor) -> Layer {
-    with("INetworkDefinition::addRaggedSoftMax", this, null_layer(), |_| unsupported("the ragged softmax layer"))
+    with(
+        "INetworkDefinition::addRaggedSoftMax",
+        this,
+        null_layer(),
+        |_| unsupported("the ragged softmax layer"),
+    )
 }
 
-fn matrix_multiply(n: &mut NetworkObj, a: Tensor, op0: MatrixOperation, b: Tensor, op1: MatrixOperation) -> Result<Layer> {
+fn matrix_multiply(
+    n: &mut NetworkObj,
+    a: Tensor,
+    op0: MatrixOperation,
+    b: Tensor,
+    op1: MatrixOperation,
+) -> Result<Layer> {
     let (a, b) = (n.tensor_arg(a, "input0")?, n.tensor_arg(b, "input1")?);
     n.add(LayerKind::MatrixMultiply { op0, op1 }, &[a, b])
 }
 
-unsafe extern "C" fn add_matrix_multiply(this: This, a: Tensor, op0: i32, b: Tensor, op1: i32) -> Layer {
-    with("INetworkDefinition::addMatrixMultiply", this, null_layer(), |n| {
-        let op0 = enum_arg(op0, MatrixOperation::from_i32, "MatrixOperation")?;
-        let op1 = enum_arg(op1, MatrixOperation::from_i32, "MatrixOperation")?;
-        matrix_multiply(n, a, op0, b, op1)
-    })
+unsafe extern "C" fn add_matrix_multiply(
+    this: This,
+    a: Tensor,
+    op0: i32,
+    b: Tensor,
+    op1: i32,
+) -> Layer {
+    with(
+        "INetworkDefinition::addMatrixMultiply",
+        this,
+        null_layer(),
+        |n| {
+            let op0 = enum_arg(op0, MatrixOperation::from_i32, "MatrixOperation")?;
+            let op1 = enum_arg(op1, MatrixOperation::from_i32, "MatrixOperation")?;
+            matrix_multiply(n, a, op0, b, op1)
+        },
+    )
 }
 
 fn transpose(t: bool) -> MatrixOperation {
-    if t { MatrixOperation::Transpose } else { MatrixOperation::None }
+    if t {
+        MatrixOperation::Transpose
+    } else {
+        MatrixOperation::None
+    }
 }
 
-unsafe extern "C" fn add_matrix_multiply2(this: This, a: Tensor, t0: bool, b: Tensor, t1: bool) -> Layer {
-    with("INetworkDefinition::addMatrixMultiply", this, null_layer(), |n| matrix_multiply(n, a, transpose(t0), b, transpose(t1)))
+unsafe extern "C" fn add_matrix_multiply2(
+    this: This,
+    a: Tensor,
+    t0: bool,
+    b: Tensor,
+    t1: bool,
+) -> Layer {
+    with(
+        "INetworkDefinition::addMatrixMultiply",
+        this,
+        null_layer(),
+        |n| matrix_multiply(n, a, transpose(t0), b, transpose(t1)),
+    )
 }
 
 unsafe extern "C" fn add_constant(this: This, dims: Dims, weights: RawWeights) -> Layer {
@@ -578,11 +851,18 @@ unsafe extern "C" fn add_constant(this: This, dims: Dims, weights: RawWeights) -
 }
 
 unsafe extern "C" fn add_rnn_v2(this: This, _: Tensor, _: i32, _: i32, _: i32, _: i32) -> Layer {
-    with("INetworkDefinition::addRNNv2", this, null_layer(), |_| unsupported("the RNNv2 layer"))
+    with("INetworkDefinition::addRNNv2", this, null_layer(), |_| {
+        unsupported("the RNNv2 layer")
+    })
 }
 
 unsafe extern "C" fn add_plugin_ext(this: This, _: *const Tensor, _: i32, _: *mut c_void) -> Layer {
-    with("INetworkDefinition::addPluginExt", this, null_layer(), |_| unsupported("the IPluginExt layer"))
+    with(
+        "INetworkDefinition::addPluginExt",
+        this,
+        null_layer(),
+        |_| unsupported("the IPluginExt layer"),
+    )
 }
 
 unsafe extern "C" fn add_identity(this: This, input: Tensor) -> Layer {
@@ -602,14 +882,27 @@ unsafe extern "C" fn remove_tensor(this: This, tensor: Tensor) {
 }
 
 unsafe extern "C" fn unmark_output(this: This, tensor: Tensor) {
-    with("INetworkDefinition::unmarkOutput", this, (), |n| n.core.unmark_output(n.tensor_arg(tensor, "tensor")?))
+    with("INetworkDefinition::unmarkOutput", this, (), |n| {
+        n.core.unmark_output(n.tensor_arg(tensor, "tensor")?)
+    })
 }
 
 unsafe extern "C" fn add_plugin_v2(this: This, _: *const Tensor, _: i32, _: *mut c_void) -> Layer {
-    with("INetworkDefinition::addPluginV2", this, null_layer(), |_| unsupported("the IPluginV2 layer"))
+    with(
+        "INetworkDefinition::addPluginV2",
+        this,
+        null_layer(),
+        |_| unsupported("the IPluginV2 layer"),
+    )
 }
 
-unsafe extern "C" fn add_slice(this: This, input: Tensor, start: Dims, size: Dims, stride: Dims) -> Layer {
+unsafe extern "C" fn add_slice(
+    this: This,
+    input: Tensor,
+    start: Dims,
+    size: Dims,
+    stride: Dims,
+) -> Layer {
     with("INetworkDefinition::addSlice", this, null_layer(), |n| {
         let x = n.tensor_arg(input, "input")?;
         let kind = LayerKind::Slice {
@@ -630,63 +923,122 @@ unsafe extern "C" fn set_name(this: This, name: *const c_char) {
 }
 
 unsafe extern "C" fn get_name(this: This) -> *const c_char {
-    with("INetworkDefinition::getName", this, std::ptr::null(), |n| Ok(super::boundary::cache_c_string(&mut n.name, &n.core.name)))
+    with("INetworkDefinition::getName", this, std::ptr::null(), |n| {
+        Ok(super::boundary::cache_c_string(&mut n.name, &n.core.name))
+    })
 }
 
 unsafe extern "C" fn add_shape(this: This, _: Tensor) -> Layer {
-    with("INetworkDefinition::addShape", this, null_layer(), |_| unsupported("the shape layer (explicit batch networks)"))
+    with("INetworkDefinition::addShape", this, null_layer(), |_| {
+        unsupported("the shape layer (explicit batch networks)")
+    })
 }
 
 unsafe extern "C" fn has_implicit_batch_dimension(this: This) -> bool {
-    with("INetworkDefinition::hasImplicitBatchDimension", this, true, |_| Ok(true))
+    with(
+        "INetworkDefinition::hasImplicitBatchDimension",
+        this,
+        true,
+        |_| Ok(true),
+    )
 }
 
 unsafe extern "C" fn mark_output_for_shapes(this: This, _: Tensor) -> bool {
-    with("INetworkDefinition::markOutputForShapes", this, false, |_| unsupported("shape tensor outputs"))
+    with(
+        "INetworkDefinition::markOutputForShapes",
+        this,
+        false,
+        |_| unsupported("shape tensor outputs"),
+    )
 }
 
 unsafe extern "C" fn unmark_output_for_shapes(this: This, _: Tensor) -> bool {
-    with("INetworkDefinition::unmarkOutputForShapes", this, false, |_| unsupported("shape tensor outputs"))
+    with(
+        "INetworkDefinition::unmarkOutputForShapes",
+        this,
+        false,
+        |_| unsupported("shape tensor outputs"),
+    )
 }
 
 unsafe extern "C" fn add_parametric_relu(this: This, input: Tensor, slope: Tensor) -> Layer {
-    with("INetworkDefinition::addParametricReLU", this, null_layer(), |n| {
-        let (x, s) = (n.tensor_arg(input, "input")?, n.tensor_arg(slope, "slope")?);
-        n.add(LayerKind::ParametricRelu, &[x, s])
-    })
+    with(
+        "INetworkDefinition::addParametricReLU",
+        this,
+        null_layer(),
+        |n| {
+            let (x, s) = (n.tensor_arg(input, "input")?, n.tensor_arg(slope, "slope")?);
+            n.add(LayerKind::ParametricRelu, &[x, s])
+        },
+    )
 }
 
 /// The Nd variants of 6.0/7.0 with two spatial dimensions are the 5.1 layers; 3D ones are not
 /// implemented.
 fn nd_hw(d: &Dims, what: &str) -> Result<[usize; 2]> {
     if d.nb_dims != 2 {
-        return unsupported(&format!("{what} with {} spatial dimensions (only 2)", d.nb_dims));
+        return unsupported(&format!(
+            "{what} with {} spatial dimensions (only 2)",
+            d.nb_dims
+        ));
     }
     d.hw_values(what, 1)
 }
 
-unsafe extern "C" fn add_convolution_nd(this: This, input: Tensor, k: i32, kernel: Dims, w: RawWeights, b: RawWeights) -> Layer {
-    with("INetworkDefinition::addConvolutionNd", this, null_layer(), |n| {
-        let x = n.tensor_arg(input, "input")?;
-        let p = conv_params(k, nd_hw(&kernel, "kernelSize")?, w, b)?;
-        n.add(LayerKind::Convolution(p), &[x])
-    })
+unsafe extern "C" fn add_convolution_nd(
+    this: This,
+    input: Tensor,
+    k: i32,
+    kernel: Dims,
+    w: RawWeights,
+    b: RawWeights,
+) -> Layer {
+    with(
+        "INetworkDefinition::addConvolutionNd",
+        this,
+        null_layer(),
+        |n| {
+            let x = n.tensor_arg(input, "input")?;
+            let p = conv_params(k, nd_hw(&kernel, "kernelSize")?, w, b)?;
+            n.add(LayerKind::Convolution(p), &[x])
+        },
+    )
 }
 
 unsafe extern "C" fn add_pooling_nd(this: This, input: Tensor, kind: i32, window: Dims) -> Layer {
-    with("INetworkDefinition::addPoolingNd", this, null_layer(), |n| {
-        let x = n.tensor_arg(input, "input")?;
-        let kind = enum_arg(kind, PoolingType::from_i32, "PoolingType")?;
-        n.add(LayerKind::Pooling(PoolParams::new(kind, nd_hw(&window, "windowSize")?)), &[x])
-    })
+    with(
+        "INetworkDefinition::addPoolingNd",
+        this,
+        null_layer(),
+        |n| {
+            let x = n.tensor_arg(input, "input")?;
+            let kind = enum_arg(kind, PoolingType::from_i32, "PoolingType")?;
+            n.add(
+                LayerKind::Pooling(PoolParams::new(kind, nd_hw(&window, "windowSize")?)),
+                &[x],
+            )
+        },
+    )
 }
 
-unsafe extern "C" fn add_deconvolution_nd(this: This, input: Tensor, k: i32, kernel: Dims, w: RawWeights, b: RawWeights) -> Layer {
-    with("INetworkDefinition::addDeconvolutionNd", this, null_layer(), |n| {
-        let x = n.tensor_arg(input, "input")?;
-        let p = conv_params(k, nd_hw(&kernel, "kernelSize")?, w, b)?;
-        n.add(LayerKind::Deconvolution(p), &[x])
-    })
+unsafe extern "C" fn add_deconvolution_nd(
+    this: This,
+    input: Tensor,
+    k: i32,
+    kernel: Dims,
+    w: RawWeights,
+    b: RawWeights,
+) -> Layer {
+    with(
+        "INetworkDefinition::addDeconvolutionNd",
+        this,
+        null_layer(),
+        |n| {
+            let x = n.tensor_arg(input, "input")?;
+            let p = conv_params(k, nd_hw(&kernel, "kernelSize")?, w, b)?;
+            n.add(LayerKind::Deconvolution(p), &[x])
+        },
+    )
 }
 
 /// `addScaleNd` with the channel axis of `addScale` (third from last) is `addScale`.
@@ -703,38 +1055,64 @@ unsafe extern "C" fn add_scale_nd(
         let x = n.tensor_arg(input, "input")?;
         let axis = n.default_axis(x);
         if usize::try_from(channel_axis).ok() != Some(axis) {
-            return unsupported(&format!("channelAxis {channel_axis} (only {axis}, the third dimension from the end)"));
+            return unsupported(&format!(
+                "channelAxis {channel_axis} (only {axis}, the third dimension from the end)"
+            ));
         }
         n.add(scale_kind(mode, shift, scale, power)?, &[x])
     })
 }
 
 unsafe extern "C" fn add_resize(this: This, _: Tensor) -> Layer {
-    with("INetworkDefinition::addResize", this, null_layer(), |_| unsupported("the resize layer"))
+    with("INetworkDefinition::addResize", this, null_layer(), |_| {
+        unsupported("the resize layer")
+    })
 }
 
 unsafe extern "C" fn has_explicit_precision(this: This) -> bool {
-    with("INetworkDefinition::hasExplicitPrecision", this, false, |_| Ok(false))
+    with(
+        "INetworkDefinition::hasExplicitPrecision",
+        this,
+        false,
+        |_| Ok(false),
+    )
 }
 
 unsafe extern "C" fn add_loop(this: This) -> *mut c_void {
-    with("INetworkDefinition::addLoop", this, std::ptr::null_mut(), |_| unsupported("loops"))
+    with(
+        "INetworkDefinition::addLoop",
+        this,
+        std::ptr::null_mut(),
+        |_| unsupported("loops"),
+    )
 }
 
 unsafe extern "C" fn add_select(this: This, _: Tensor, _: Tensor, _: Tensor) -> Layer {
-    with("INetworkDefinition::addSelect", this, null_layer(), |_| unsupported("the select layer"))
+    with("INetworkDefinition::addSelect", this, null_layer(), |_| {
+        unsupported("the select layer")
+    })
 }
 
 unsafe extern "C" fn add_fill(this: This, _: Dims, _: i32) -> Layer {
-    with("INetworkDefinition::addFill", this, null_layer(), |_| unsupported("the fill layer"))
+    with("INetworkDefinition::addFill", this, null_layer(), |_| {
+        unsupported("the fill layer")
+    })
 }
 
 unsafe extern "C" fn add_padding_nd(this: This, input: Tensor, pre: Dims, post: Dims) -> Layer {
-    with("INetworkDefinition::addPaddingNd", this, null_layer(), |n| {
-        let x = n.tensor_arg(input, "input")?;
-        let (pre, post) = (signed_hw(&pre, "prePadding")?, signed_hw(&post, "postPadding")?);
-        n.add(LayerKind::Padding { pre, post }, &[x])
-    })
+    with(
+        "INetworkDefinition::addPaddingNd",
+        this,
+        null_layer(),
+        |n| {
+            let x = n.tensor_arg(input, "input")?;
+            let (pre, post) = (
+                signed_hw(&pre, "prePadding")?,
+                signed_hw(&post, "postPadding")?,
+            );
+            n.add(LayerKind::Padding { pre, post }, &[x])
+        },
+    )
 }
 
 static VTABLE: INetworkDefinitionVtbl = INetworkDefinitionVtbl {

@@ -71,7 +71,10 @@ impl Object for RegistryObj {
     }
 }
 
-fn creator_string(creator: Creator, slot: fn(&IPluginCreatorVtbl) -> unsafe extern "C" fn(Creator) -> *const c_char) -> Result<String> {
+fn creator_string(
+    creator: Creator,
+    slot: fn(&IPluginCreatorVtbl) -> unsafe extern "C" fn(Creator) -> *const c_char,
+) -> Result<String> {
     // SAFETY: `creator` is an IPluginCreator (registerCreator's argument); slots 1 and 2 return
     // C strings owned by it.
     let p = unsafe { slot(*creator.cast::<&IPluginCreatorVtbl>())(creator) };
@@ -80,7 +83,11 @@ fn creator_string(creator: Creator, slot: fn(&IPluginCreatorVtbl) -> unsafe exte
     Ok(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
 }
 
-unsafe extern "C" fn register_creator(this: This, creator: Creator, namespace: *const c_char) -> bool {
+unsafe extern "C" fn register_creator(
+    this: This,
+    creator: Creator,
+    namespace: *const c_char,
+) -> bool {
     shared_method("IPluginRegistry::registerCreator", this, false, |r| {
         non_null(creator, "creator")?;
         // SAFETY: a C string per the interface.
@@ -88,52 +95,94 @@ unsafe extern "C" fn register_creator(this: This, creator: Creator, namespace: *
         let name = creator_string(creator, |v| v.getPluginName)?;
         let version = creator_string(creator, |v| v.getPluginVersion)?;
         let mut c = r.creators.lock().unwrap_or_else(|e| e.into_inner());
-        if c.entries.iter().any(|e| e.name == name && e.version == version && e.namespace == namespace) {
+        if c.entries
+            .iter()
+            .any(|e| e.name == name && e.version == version && e.namespace == namespace)
+        {
             r.logger().log(Severity::Warning, &format!("plugin creator {name} version {version} is already registered in namespace '{namespace}'"));
             return Ok(false);
         }
-        c.entries.push(Entry { creator, name, version, namespace });
+        c.entries.push(Entry {
+            creator,
+            name,
+            version,
+            namespace,
+        });
         c.list = c.entries.iter().map(|e| e.creator).collect();
         Ok(true)
     })
 }
 
 unsafe extern "C" fn get_plugin_creator_list(this: This, count: *mut i32) -> *const Creator {
-    shared_method("IPluginRegistry::getPluginCreatorList", this, std::ptr::null(), |r| {
-        non_null(count, "numCreators")?;
-        let c = r.creators.lock().unwrap_or_else(|e| e.into_inner());
-        // SAFETY: checked non-null; an int out-parameter per the interface.
-        unsafe { *count = i32::try_from(c.list.len()).unwrap_or(i32::MAX) };
-        Ok(if c.list.is_empty() { std::ptr::null() } else { c.list.as_ptr() })
-    })
+    shared_method(
+        "IPluginRegistry::getPluginCreatorList",
+        this,
+        std::ptr::null(),
+        |r| {
+            non_null(count, "numCreators")?;
+            let c = r.creators.lock().unwrap_or_else(|e| e.into_inner());
+            // SAFETY: checked non-null; an int out-parameter per the interface.
+            unsafe { *count = i32::try_from(c.list.len()).unwrap_or(i32::MAX) };
+            Ok(if c.list.is_empty() {
+                std::ptr::null()
+            } else {
+                c.list.as_ptr()
+            })
+        },
+    )
 }
 
-unsafe extern "C" fn get_plugin_creator(this: This, name: *const c_char, version: *const c_char, namespace: *const c_char) -> Creator {
-    shared_method("IPluginRegistry::getPluginCreator", this, std::ptr::null_mut(), |r| {
-        // SAFETY: C strings per the interface; the namespace defaults to "" in the header.
-        let (name, version) = unsafe { (c_str(name, "pluginType")?, c_str(version, "pluginVersion")?) };
-        let namespace = if namespace.is_null() { String::new() } else { unsafe { c_str(namespace, "pluginNamespace") }? };
-        let c = r.creators.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(c.entries
-            .iter()
-            .find(|e| e.name == name && e.version == version && e.namespace == namespace)
-            .map_or(std::ptr::null_mut(), |e| e.creator))
-    })
+unsafe extern "C" fn get_plugin_creator(
+    this: This,
+    name: *const c_char,
+    version: *const c_char,
+    namespace: *const c_char,
+) -> Creator {
+    shared_method(
+        "IPluginRegistry::getPluginCreator",
+        this,
+        std::ptr::null_mut(),
+        |r| {
+            // SAFETY: C strings per the interface; the namespace defaults to "" in the header.
+            let (name, version) =
+                unsafe { (c_str(name, "pluginType")?, c_str(version, "pluginVersion")?) };
+            let namespace = if namespace.is_null() {
+                String::new()
+            } else {
+                unsafe { c_str(namespace, "pluginNamespace") }?
+            };
+            let c = r.creators.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(c.entries
+                .iter()
+                .find(|e| e.name == name && e.version == version && e.namespace == namespace)
+                .map_or(std::ptr::null_mut(), |e| e.creator))
+        },
+    )
 }
 
 /// The registry is a process singleton: deleting it does nothing.
 unsafe extern "C" fn dtor(this: This) {
     shared_method("IPluginRegistry::~IPluginRegistry", this, (), |_| {
-        crate::bail!(InvalidArgument, "the plugin registry belongs to the library and cannot be deleted")
+        crate::bail!(
+            InvalidArgument,
+            "the plugin registry belongs to the library and cannot be deleted"
+        )
     })
 }
 
 unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    shared_method("IPluginRegistry::setErrorRecorder", this, (), |_| unsupported("IErrorRecorder (errors go to the ILogger)"))
+    shared_method("IPluginRegistry::setErrorRecorder", this, (), |_| {
+        unsupported("IErrorRecorder (errors go to the ILogger)")
+    })
 }
 
 unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
-    shared_method("IPluginRegistry::getErrorRecorder", this, std::ptr::null_mut(), |_| Ok(std::ptr::null_mut()))
+    shared_method(
+        "IPluginRegistry::getErrorRecorder",
+        this,
+        std::ptr::null_mut(),
+        |_| Ok(std::ptr::null_mut()),
+    )
 }
 
 static VTABLE: IPluginRegistryVtbl = IPluginRegistryVtbl {
@@ -148,13 +197,18 @@ static VTABLE: IPluginRegistryVtbl = IPluginRegistryVtbl {
 
 static REGISTRY: RegistryObj = RegistryObj {
     vtable: &VTABLE,
-    creators: Mutex::new(Creators { entries: Vec::new(), list: Vec::new() }),
+    creators: Mutex::new(Creators {
+        entries: Vec::new(),
+        list: Vec::new(),
+    }),
 };
 
 /// `extern "C" nvinfer1::IPluginRegistry* getPluginRegistry()`.
 #[unsafe(no_mangle)]
 pub extern "C" fn getPluginRegistry() -> *mut c_void {
-    function("getPluginRegistry", std::ptr::null_mut(), || Ok((&REGISTRY as This).cast_mut().cast()))
+    function("getPluginRegistry", std::ptr::null_mut(), || {
+        Ok((&REGISTRY as This).cast_mut().cast())
+    })
 }
 
 /// `extern "C" bool initLibNvInferPlugins(void* logger, const char* libNamespace)`: infer8 has no
@@ -163,10 +217,17 @@ pub extern "C" fn getPluginRegistry() -> *mut c_void {
 /// # Safety
 /// `logger` must be null or a live `nvinfer1::ILogger`; `libNamespace` null or a C string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn initLibNvInferPlugins(logger: *mut c_void, namespace: *const c_char) -> bool {
+pub unsafe extern "C" fn initLibNvInferPlugins(
+    logger: *mut c_void,
+    namespace: *const c_char,
+) -> bool {
     function("initLibNvInferPlugins", false, || {
         // SAFETY: per the contract above.
-        let namespace = if namespace.is_null() { String::new() } else { unsafe { c_str(namespace, "libNamespace") }? };
+        let namespace = if namespace.is_null() {
+            String::new()
+        } else {
+            unsafe { c_str(namespace, "libNamespace") }?
+        };
         let log: SharedLogger = match unsafe { CppLogger::new(logger) } {
             Some(l) => Arc::new(l),
             None => process_logger(),

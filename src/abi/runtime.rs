@@ -52,24 +52,40 @@ impl RuntimeObj {
 }
 
 /// infer8 engine files hold no plugin layers, so a plugin factory is never consulted.
-unsafe extern "C" fn deserialize_cuda_engine(this: This, blob: *const c_void, size: usize, factory: *mut c_void) -> *mut EngineObj {
-    method("IRuntime::deserializeCudaEngine", this, std::ptr::null_mut(), |r| {
-        non_null(blob, "blob")?;
-        if !factory.is_null() {
-            r.logger.log(Severity::Verbose, "deserializeCudaEngine: the plugin factory is not needed (no plugin layers)");
-        }
-        // SAFETY: `blob` points at `size` bytes per the interface.
-        let bytes = unsafe { std::slice::from_raw_parts(blob.cast::<u8>(), size) };
-        let engine = crate::engine::serialize::from_bytes(bytes)?;
-        Ok(EngineObj::create(Arc::new(engine), r.logger.clone()))
-    })
+unsafe extern "C" fn deserialize_cuda_engine(
+    this: This,
+    blob: *const c_void,
+    size: usize,
+    factory: *mut c_void,
+) -> *mut EngineObj {
+    method(
+        "IRuntime::deserializeCudaEngine",
+        this,
+        std::ptr::null_mut(),
+        |r| {
+            non_null(blob, "blob")?;
+            if !factory.is_null() {
+                r.logger.log(
+                    Severity::Verbose,
+                    "deserializeCudaEngine: the plugin factory is not needed (no plugin layers)",
+                );
+            }
+            // SAFETY: `blob` points at `size` bytes per the interface.
+            let bytes = unsafe { std::slice::from_raw_parts(blob.cast::<u8>(), size) };
+            let engine = crate::engine::serialize::from_bytes(bytes)?;
+            Ok(EngineObj::create(Arc::new(engine), r.logger.clone()))
+        },
+    )
 }
 
 unsafe extern "C" fn set_dla_core(this: This, core: i32) {
     method("IRuntime::setDLACore", this, (), |r| {
         r.dla_core = core;
         if core >= 0 {
-            r.logger.log(Severity::Warning, &format!("setDLACore({core}): this machine has no DLA cores"));
+            r.logger.log(
+                Severity::Warning,
+                &format!("setDLACore({core}): this machine has no DLA cores"),
+            );
         }
         Ok(())
     })
@@ -92,18 +108,28 @@ unsafe extern "C" fn destroy(this: This) {
 unsafe extern "C" fn set_gpu_allocator(this: This, allocator: *mut c_void) {
     method("IRuntime::setGpuAllocator", this, (), |r| {
         if !allocator.is_null() {
-            r.logger.log(Severity::Verbose, "IGpuAllocator not used: the CPU backend allocates host memory");
+            r.logger.log(
+                Severity::Verbose,
+                "IGpuAllocator not used: the CPU backend allocates host memory",
+            );
         }
         Ok(())
     })
 }
 
 unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    method("IRuntime::setErrorRecorder", this, (), |_| unsupported("IErrorRecorder (errors go to the ILogger)"))
+    method("IRuntime::setErrorRecorder", this, (), |_| {
+        unsupported("IErrorRecorder (errors go to the ILogger)")
+    })
 }
 
 unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
-    method("IRuntime::getErrorRecorder", this, std::ptr::null_mut(), |_| Ok(std::ptr::null_mut()))
+    method(
+        "IRuntime::getErrorRecorder",
+        this,
+        std::ptr::null_mut(),
+        |_| Ok(std::ptr::null_mut()),
+    )
 }
 
 static VTABLE: IRuntimeVtbl = IRuntimeVtbl {
@@ -124,10 +150,18 @@ static VTABLE: IRuntimeVtbl = IRuntimeVtbl {
 /// # Safety
 /// `logger` must be null or an `nvinfer1::ILogger` that outlives the runtime and its engines.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn createInferRuntime_INTERNAL(logger: *mut c_void, version: i32) -> *mut c_void {
+pub unsafe extern "C" fn createInferRuntime_INTERNAL(
+    logger: *mut c_void,
+    version: i32,
+) -> *mut c_void {
     function("createInferRuntime_INTERNAL", std::ptr::null_mut(), || {
         let logger = user_logger(logger, version, "IRuntime")?;
-        let r = RuntimeObj { vtable: &VTABLE, logger, dla_core: -1, header_version: version };
+        let r = RuntimeObj {
+            vtable: &VTABLE,
+            logger,
+            dla_core: -1,
+            header_version: version,
+        };
         Ok(Box::into_raw(Box::new(r)).cast())
     })
 }
@@ -141,6 +175,12 @@ pub extern "C" fn getInferLibVersion() -> i32 {
 /// `extern "C" void* createInferRefitter_INTERNAL(void* engine, void* logger, int version)`:
 /// declared by the headers, so programs that mention refitting link; engines are not refittable.
 #[unsafe(no_mangle)]
-pub extern "C" fn createInferRefitter_INTERNAL(_engine: *mut c_void, _logger: *mut c_void, _version: i32) -> *mut c_void {
-    function("createInferRefitter_INTERNAL", std::ptr::null_mut(), || unsupported("IRefitter (engines are not refittable)"))
+pub extern "C" fn createInferRefitter_INTERNAL(
+    _engine: *mut c_void,
+    _logger: *mut c_void,
+    _version: i32,
+) -> *mut c_void {
+    function("createInferRefitter_INTERNAL", std::ptr::null_mut(), || {
+        unsupported("IRefitter (engines are not refittable)")
+    })
 }

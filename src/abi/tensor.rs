@@ -61,7 +61,13 @@ impl Object for TensorObj {
 
 impl TensorObj {
     pub(super) fn new(network: *mut NetworkObj, id: TensorId, logger: SharedLogger) -> TensorObj {
-        TensorObj { vtable: &VTABLE, network, id, logger, name: CString::default() }
+        TensorObj {
+            vtable: &VTABLE,
+            network,
+            id,
+            logger,
+            name: CString::default(),
+        }
     }
 
     pub(super) fn is_tensor(p: *const TensorObj) -> bool {
@@ -77,7 +83,12 @@ impl TensorObj {
 }
 
 /// Runs `f` on the core tensor behind `this`.
-fn with<R>(func: &str, this: This, default: R, f: impl FnOnce(&mut TensorObj, &mut NetworkObj) -> Result<R>) -> R {
+fn with<R>(
+    func: &str,
+    this: This,
+    default: R,
+    f: impl FnOnce(&mut TensorObj, &mut NetworkObj) -> Result<R>,
+) -> R {
     method(func, this, default, |t| {
         let net = t.net();
         f(t, net)
@@ -107,7 +118,11 @@ unsafe extern "C" fn get_name(this: This) -> *const c_char {
 unsafe extern "C" fn set_dimensions(this: This, dims: Dims) {
     with("ITensor::setDimensions", this, (), |t, net| {
         if !net.core.is_input(t.id) {
-            crate::bail!(InvalidArgument, "only network inputs can be given dimensions ('{}' is a layer output)", net.core.tensors[t.id].name);
+            crate::bail!(
+                InvalidArgument,
+                "only network inputs can be given dimensions ('{}' is a layer output)",
+                net.core.tensors[t.id].name
+            );
         }
         let shape = dims.sizes("dimensions", 1)?;
         if shape.is_empty() {
@@ -120,7 +135,9 @@ unsafe extern "C" fn set_dimensions(this: This, dims: Dims) {
 }
 
 unsafe extern "C" fn get_dimensions(this: This) -> Dims {
-    with("ITensor::getDimensions", this, Dims::default(), |t, net| Dims::from_shape(&net.core.tensors[t.id].shape))
+    with("ITensor::getDimensions", this, Dims::default(), |t, net| {
+        Dims::from_shape(&net.core.tensors[t.id].shape)
+    })
 }
 
 unsafe extern "C" fn set_type(this: This, dtype: i32) {
@@ -131,13 +148,21 @@ unsafe extern "C" fn set_type(this: This, dtype: i32) {
 }
 
 unsafe extern "C" fn get_type(this: This) -> i32 {
-    with("ITensor::getType", this, DataType::Float as i32, |t, net| Ok(net.core.tensors[t.id].dtype as i32))
+    with(
+        "ITensor::getType",
+        this,
+        DataType::Float as i32,
+        |t, net| Ok(net.core.tensors[t.id].dtype as i32),
+    )
 }
 
 unsafe extern "C" fn set_dynamic_range(this: This, min: f32, max: f32) -> bool {
     with("ITensor::setDynamicRange", this, false, |t, net| {
         if !(min.is_finite() && max.is_finite() && min <= max) {
-            crate::bail!(InvalidArgument, "dynamic range [{min}, {max}] is not a finite interval");
+            crate::bail!(
+                InvalidArgument,
+                "dynamic range [{min}, {max}] is not a finite interval"
+            );
         }
         tensor(t, net).dynamic_range = Some((min, max));
         Ok(true)
@@ -147,22 +172,31 @@ unsafe extern "C" fn set_dynamic_range(this: This, min: f32, max: f32) -> bool {
 /// 5.0's single-number range: the largest magnitude of `[min, max]`.
 unsafe extern "C" fn get_dynamic_range(this: This) -> f32 {
     with("ITensor::getDynamicRange", this, 0.0, |t, net| {
-        Ok(net.core.tensors[t.id].dynamic_range.map_or(0.0, |(lo, hi)| lo.abs().max(hi.abs())))
+        Ok(net.core.tensors[t.id]
+            .dynamic_range
+            .map_or(0.0, |(lo, hi)| lo.abs().max(hi.abs())))
     })
 }
 
 unsafe extern "C" fn is_network_input(this: This) -> bool {
-    with("ITensor::isNetworkInput", this, false, |t, net| Ok(net.core.is_input(t.id)))
+    with("ITensor::isNetworkInput", this, false, |t, net| {
+        Ok(net.core.is_input(t.id))
+    })
 }
 
 unsafe extern "C" fn is_network_output(this: This) -> bool {
-    with("ITensor::isNetworkOutput", this, false, |t, net| Ok(net.core.is_output(t.id)))
+    with("ITensor::isNetworkOutput", this, false, |t, net| {
+        Ok(net.core.is_output(t.id))
+    })
 }
 
 /// Tensors belong to their network: `delete` on one is a caller error that must not free it.
 unsafe extern "C" fn dtor(this: This) {
     with("ITensor::~ITensor", this, (), |_, _| {
-        crate::bail!(InvalidArgument, "tensors are owned by their network and cannot be deleted")
+        crate::bail!(
+            InvalidArgument,
+            "tensors are owned by their network and cannot be deleted"
+        )
     })
 }
 
@@ -174,11 +208,18 @@ unsafe extern "C" fn set_broadcast_across_batch(this: This, v: bool) {
 }
 
 unsafe extern "C" fn get_broadcast_across_batch(this: This) -> bool {
-    with("ITensor::getBroadcastAcrossBatch", this, false, |t, net| Ok(net.core.tensors[t.id].broadcast_across_batch))
+    with("ITensor::getBroadcastAcrossBatch", this, false, |t, net| {
+        Ok(net.core.tensors[t.id].broadcast_across_batch)
+    })
 }
 
 unsafe extern "C" fn get_location(this: This) -> i32 {
-    with("ITensor::getLocation", this, TensorLocation::Device as i32, |t, net| Ok(net.core.tensors[t.id].location as i32))
+    with(
+        "ITensor::getLocation",
+        this,
+        TensorLocation::Device as i32,
+        |t, net| Ok(net.core.tensors[t.id].location as i32),
+    )
 }
 
 unsafe extern "C" fn set_location(this: This, v: i32) {
@@ -189,7 +230,9 @@ unsafe extern "C" fn set_location(this: This, v: i32) {
 }
 
 unsafe extern "C" fn dynamic_range_is_set(this: This) -> bool {
-    with("ITensor::dynamicRangeIsSet", this, false, |t, net| Ok(net.core.tensors[t.id].dynamic_range.is_some()))
+    with("ITensor::dynamicRangeIsSet", this, false, |t, net| {
+        Ok(net.core.tensors[t.id].dynamic_range.is_some())
+    })
 }
 
 unsafe extern "C" fn reset_dynamic_range(this: This) {
@@ -200,11 +243,15 @@ unsafe extern "C" fn reset_dynamic_range(this: This) {
 }
 
 unsafe extern "C" fn get_dynamic_range_min(this: This) -> f32 {
-    with("ITensor::getDynamicRangeMin", this, 0.0, |t, net| Ok(net.core.tensors[t.id].dynamic_range.map_or(0.0, |r| r.0)))
+    with("ITensor::getDynamicRangeMin", this, 0.0, |t, net| {
+        Ok(net.core.tensors[t.id].dynamic_range.map_or(0.0, |r| r.0))
+    })
 }
 
 unsafe extern "C" fn get_dynamic_range_max(this: This) -> f32 {
-    with("ITensor::getDynamicRangeMax", this, 0.0, |t, net| Ok(net.core.tensors[t.id].dynamic_range.map_or(0.0, |r| r.1)))
+    with("ITensor::getDynamicRangeMax", this, 0.0, |t, net| {
+        Ok(net.core.tensors[t.id].dynamic_range.map_or(0.0, |r| r.1))
+    })
 }
 
 unsafe extern "C" fn set_allowed_formats(this: This, formats: u32) {
@@ -217,7 +264,9 @@ unsafe extern "C" fn set_allowed_formats(this: This, formats: u32) {
 }
 
 unsafe extern "C" fn get_allowed_formats(this: This) -> u32 {
-    with("ITensor::getAllowedFormats", this, LINEAR, |_, _| Ok(LINEAR))
+    with("ITensor::getAllowedFormats", this, LINEAR, |_, _| {
+        Ok(LINEAR)
+    })
 }
 
 unsafe extern "C" fn is_shape_tensor(this: This) -> bool {

@@ -20,7 +20,16 @@ use crate::types::{CalibrationAlgoType, volume};
 pub const CACHE_VERSION: i32 = 5105;
 
 fn algorithm(c: &mut dyn Calibrator) -> Result<Algorithm> {
-    let alg = match c.algorithm() {
+    let alg = match c.percentile() {
+        Some(p) => Algorithm::Percentile(p),
+        None => algorithm_of(c),
+    };
+    alg.validate().map_err(Error::InvalidArgument)?;
+    Ok(alg)
+}
+
+fn algorithm_of(c: &mut dyn Calibrator) -> Algorithm {
+    match c.algorithm() {
         CalibrationAlgoType::Legacy => {
             let (quantile, regression_cutoff) = c.legacy_parameters().unwrap_or((1.0, 1.0));
             Algorithm::Legacy { quantile, regression_cutoff }
@@ -28,9 +37,7 @@ fn algorithm(c: &mut dyn Calibrator) -> Result<Algorithm> {
         CalibrationAlgoType::Entropy => Algorithm::Entropy,
         CalibrationAlgoType::Entropy2 => Algorithm::Entropy2,
         CalibrationAlgoType::MinMax => Algorithm::MinMax,
-    };
-    alg.validate().map_err(Error::InvalidArgument)?;
-    Ok(alg)
+    }
 }
 
 /// The FP32 engine that calibration runs: the same network, every layer in FP32, no output

@@ -25,6 +25,11 @@ pub trait Calibrator {
     fn legacy_parameters(&mut self) -> Option<(f64, f64)> {
         None
     }
+    /// infer8's percentile method (no TensorRT `CalibrationAlgoType`): when `Some(p)`, the range of
+    /// each tensor covers `p` percent of its values, and `algorithm()` is not consulted.
+    fn percentile(&mut self) -> Option<f64> {
+        None
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -60,10 +65,10 @@ fn prune(net: &Network) -> Result<Network> {
     let mut needed = vec![false; net.layers.len()];
     let mut want: Vec<usize> = net.outputs.clone();
     while let Some(t) = want.pop() {
-        if let Some((l, _)) = net.tensors[t].producer {
-            if !std::mem::replace(&mut needed[l], true) {
-                want.extend(&net.layers[l].inputs);
-            }
+        if let Some((l, _)) = net.tensors[t].producer
+            && !std::mem::replace(&mut needed[l], true)
+        {
+            want.extend(&net.layers[l].inputs);
         }
     }
     let mut out = Network { name: net.name.clone(), ..Network::default() };

@@ -94,7 +94,7 @@ pub fn drop_unscaled_int8(
 
 /// Symmetric per-output-channel INT8 weights (as TensorRT), held as the f32 values they represent.
 fn quantize_per_channel(w: &mut [f32], channels: usize) {
-    if channels == 0 || w.len() % channels != 0 {
+    if channels == 0 || !w.len().is_multiple_of(channels) {
         return;
     }
     for chunk in w.chunks_mut(w.len() / channels) {

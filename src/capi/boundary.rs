@@ -45,7 +45,9 @@ impl Reporter {
 /// ABI's boundary), so tests can prove the boundary of a real entry point; read once per process.
 fn test_panic_target() -> Option<&'static str> {
     static TARGET: OnceLock<Option<String>> = OnceLock::new();
-    TARGET.get_or_init(|| std::env::var("INFER8_TEST_PANIC").ok()).as_deref()
+    TARGET
+        .get_or_init(|| std::env::var("INFER8_TEST_PANIC").ok())
+        .as_deref()
 }
 
 /// Runs one exported function's body: `Ok(v)` returns `v`; an error or a panic is reported as
@@ -70,7 +72,10 @@ pub fn run<T>(func: &'static str, default: T, body: impl FnOnce(&mut Reporter) -
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            reporter.fail(Severity::InternalError, format!("{func}: internal error: {what}"));
+            reporter.fail(
+                Severity::InternalError,
+                format!("{func}: internal error: {what}"),
+            );
             default
         }
     }
@@ -79,7 +84,11 @@ pub fn run<T>(func: &'static str, default: T, body: impl FnOnce(&mut Reporter) -
 /// `ffi_boundary!("infer8_x_y", default, |reporter| { ...; Ok(value) })`.
 macro_rules! ffi_boundary {
     ($func:literal, $default:expr, |$rep:ident| $body:block) => {
-        $crate::capi::boundary::run($func, $default, |$rep: &mut $crate::capi::boundary::Reporter| $body)
+        $crate::capi::boundary::run(
+            $func,
+            $default,
+            |$rep: &mut $crate::capi::boundary::Reporter| $body,
+        )
     };
 }
 pub(crate) use ffi_boundary;
@@ -133,12 +142,15 @@ pub unsafe fn str_arg<'a>(p: *const c_char, what: &str) -> Result<&'a str> {
 /// # Safety
 /// `p` is null or points to `count` readable values of `T`.
 pub unsafe fn slice_arg<'a, T>(p: *const T, count: i64, what: &str) -> Result<&'a [T]> {
-    let n = usize::try_from(count).map_err(|_| Error::InvalidArgument(format!("{what}: count {count} is negative")))?;
+    let n = usize::try_from(count)
+        .map_err(|_| Error::InvalidArgument(format!("{what}: count {count} is negative")))?;
     if n == 0 {
         return Ok(&[]);
     }
     if p.is_null() {
-        return Err(Error::InvalidArgument(format!("{what} is NULL but its count is {count}")));
+        return Err(Error::InvalidArgument(format!(
+            "{what} is NULL but its count is {count}"
+        )));
     }
     // SAFETY: non-null, `n` values readable by the caller's contract.
     Ok(unsafe { std::slice::from_raw_parts(p, n) })
@@ -153,7 +165,9 @@ pub fn size_arg(v: i32, what: &str) -> Result<usize> {
 pub fn positive_arg(v: i32, what: &str) -> Result<usize> {
     match usize::try_from(v) {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(Error::InvalidArgument(format!("{what} = {v} must be positive"))),
+        _ => Err(Error::InvalidArgument(format!(
+            "{what} = {v} must be positive"
+        ))),
     }
 }
 
@@ -171,9 +185,13 @@ pub struct NameCache(RefCell<HashMap<usize, CString>>);
 impl NameCache {
     pub fn get(&self, key: usize, current: &str) -> Result<*const c_char> {
         let mut map = self.0.borrow_mut();
-        if map.get(&key).is_none_or(|c| c.as_bytes() != current.as_bytes()) {
-            let c = CString::new(current)
-                .map_err(|_| Error::InvalidArgument(format!("name '{current}' contains a NUL character")))?;
+        if map
+            .get(&key)
+            .is_none_or(|c| c.as_bytes() != current.as_bytes())
+        {
+            let c = CString::new(current).map_err(|_| {
+                Error::InvalidArgument(format!("name '{current}' contains a NUL character"))
+            })?;
             map.insert(key, c);
         }
         Ok(map[&key].as_ptr())

@@ -19,7 +19,10 @@ pub struct infer8_builder {
 
 /// # Safety
 /// `b` is null or a live builder that nothing else accesses during the call.
-unsafe fn builder<'a>(rep: &mut Reporter, b: *mut infer8_builder) -> Result<&'a mut infer8_builder> {
+unsafe fn builder<'a>(
+    rep: &mut Reporter,
+    b: *mut infer8_builder,
+) -> Result<&'a mut infer8_builder> {
     // SAFETY: the caller's contract.
     let b = unsafe { get_mut(b, "builder") }?;
     rep.set_logger(&b.logger);
@@ -29,11 +32,17 @@ unsafe fn builder<'a>(rep: &mut Reporter, b: *mut infer8_builder) -> Result<&'a 
 /// A builder whose messages, and those of the networks and engines it makes, go to `logger` (copied;
 /// its `user` must outlive them). NULL on error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_builder_create(logger: *const infer8_logger) -> *mut infer8_builder {
+pub unsafe extern "C" fn infer8_builder_create(
+    logger: *const infer8_logger,
+) -> *mut infer8_builder {
     ffi_boundary!("infer8_builder_create", std::ptr::null_mut(), |_rep| {
         // SAFETY (all pointer arguments in this file): the header's contract: null or valid.
         let logger = unsafe { logger_arg(logger) }?;
-        Ok(Box::into_raw(Box::new(infer8_builder { config: BuilderConfig::default(), calibrator: None, logger })))
+        Ok(Box::into_raw(Box::new(infer8_builder {
+            config: BuilderConfig::default(),
+            calibrator: None,
+            logger,
+        })))
     })
 }
 
@@ -51,16 +60,27 @@ pub unsafe extern "C" fn infer8_builder_destroy(builder: *mut infer8_builder) {
 
 /// An empty network (implicit batch), freed with `infer8_network_destroy`. NULL on error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_builder_create_network(builder: *mut infer8_builder) -> *mut infer8_network {
-    ffi_boundary!("infer8_builder_create_network", std::ptr::null_mut(), |rep| {
-        let b = unsafe { self::builder(rep, builder) }?;
-        Ok(Box::into_raw(Box::new(infer8_network::new(b.logger.clone()))))
-    })
+pub unsafe extern "C" fn infer8_builder_create_network(
+    builder: *mut infer8_builder,
+) -> *mut infer8_network {
+    ffi_boundary!(
+        "infer8_builder_create_network",
+        std::ptr::null_mut(),
+        |rep| {
+            let b = unsafe { self::builder(rep, builder) }?;
+            Ok(Box::into_raw(Box::new(infer8_network::new(
+                b.logger.clone(),
+            ))))
+        }
+    )
 }
 
 /// The largest batch the engine will run (positive; default 1).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_builder_set_max_batch_size(builder: *mut infer8_builder, batch_size: i32) -> bool {
+pub unsafe extern "C" fn infer8_builder_set_max_batch_size(
+    builder: *mut infer8_builder,
+    batch_size: i32,
+) -> bool {
     ffi_boundary!("infer8_builder_set_max_batch_size", false, |rep| {
         let b = unsafe { self::builder(rep, builder) }?;
         b.config.max_batch_size = positive_arg(batch_size, "batch_size")?;
@@ -79,16 +99,24 @@ pub unsafe extern "C" fn infer8_builder_get_max_batch_size(builder: *mut infer8_
 
 /// Scratch memory layers may use, in bytes (TensorRT's workspace; kept for compatibility).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_builder_set_max_workspace_size(builder: *mut infer8_builder, size: usize) -> bool {
+pub unsafe extern "C" fn infer8_builder_set_max_workspace_size(
+    builder: *mut infer8_builder,
+    size: usize,
+) -> bool {
     ffi_boundary!("infer8_builder_set_max_workspace_size", false, |rep| {
-        unsafe { self::builder(rep, builder) }?.config.max_workspace_size = size;
+        unsafe { self::builder(rep, builder) }?
+            .config
+            .max_workspace_size = size;
         Ok(true)
     })
 }
 
 /// Allows FP16 layers.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_builder_set_fp16_mode(builder: *mut infer8_builder, enabled: bool) -> bool {
+pub unsafe extern "C" fn infer8_builder_set_fp16_mode(
+    builder: *mut infer8_builder,
+    enabled: bool,
+) -> bool {
     ffi_boundary!("infer8_builder_set_fp16_mode", false, |rep| {
         unsafe { self::builder(rep, builder) }?.config.fp16 = enabled;
         Ok(true)
@@ -97,7 +125,10 @@ pub unsafe extern "C" fn infer8_builder_set_fp16_mode(builder: *mut infer8_build
 
 /// Allows INT8 layers; tensors need a dynamic range or a calibrator.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_builder_set_int8_mode(builder: *mut infer8_builder, enabled: bool) -> bool {
+pub unsafe extern "C" fn infer8_builder_set_int8_mode(
+    builder: *mut infer8_builder,
+    enabled: bool,
+) -> bool {
     ffi_boundary!("infer8_builder_set_int8_mode", false, |rep| {
         unsafe { self::builder(rep, builder) }?.config.int8 = enabled;
         Ok(true)
@@ -106,7 +137,10 @@ pub unsafe extern "C" fn infer8_builder_set_int8_mode(builder: *mut infer8_build
 
 /// Makes layer precisions and output types set on layers binding, not hints.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_builder_set_strict_type_constraints(builder: *mut infer8_builder, enabled: bool) -> bool {
+pub unsafe extern "C" fn infer8_builder_set_strict_type_constraints(
+    builder: *mut infer8_builder,
+    enabled: bool,
+) -> bool {
     ffi_boundary!("infer8_builder_set_strict_type_constraints", false, |rep| {
         unsafe { self::builder(rep, builder) }?.config.strict_types = enabled;
         Ok(true)
@@ -115,7 +149,10 @@ pub unsafe extern "C" fn infer8_builder_set_strict_type_constraints(builder: *mu
 
 /// Synchronizes after every layer while building (for debugging).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_builder_set_debug_sync(builder: *mut infer8_builder, enabled: bool) -> bool {
+pub unsafe extern "C" fn infer8_builder_set_debug_sync(
+    builder: *mut infer8_builder,
+    enabled: bool,
+) -> bool {
     ffi_boundary!("infer8_builder_set_debug_sync", false, |rep| {
         unsafe { self::builder(rep, builder) }?.config.debug_sync = enabled;
         Ok(true)
@@ -124,7 +161,10 @@ pub unsafe extern "C" fn infer8_builder_set_debug_sync(builder: *mut infer8_buil
 
 /// Timing iterations when choosing kernels (positive).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_builder_set_min_find_iterations(builder: *mut infer8_builder, iterations: i32) -> bool {
+pub unsafe extern "C" fn infer8_builder_set_min_find_iterations(
+    builder: *mut infer8_builder,
+    iterations: i32,
+) -> bool {
     ffi_boundary!("infer8_builder_set_min_find_iterations", false, |rep| {
         let b = unsafe { self::builder(rep, builder) }?;
         b.config.min_find_iterations = positive_arg(iterations, "iterations")? as i32;
@@ -134,7 +174,10 @@ pub unsafe extern "C" fn infer8_builder_set_min_find_iterations(builder: *mut in
 
 /// Iterations averaged per timing when choosing kernels (positive).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_builder_set_average_find_iterations(builder: *mut infer8_builder, iterations: i32) -> bool {
+pub unsafe extern "C" fn infer8_builder_set_average_find_iterations(
+    builder: *mut infer8_builder,
+    iterations: i32,
+) -> bool {
     ffi_boundary!("infer8_builder_set_average_find_iterations", false, |rep| {
         let b = unsafe { self::builder(rep, builder) }?;
         b.config.avg_find_iterations = positive_arg(iterations, "iterations")? as i32;
@@ -150,7 +193,11 @@ pub unsafe extern "C" fn infer8_builder_set_int8_calibrator(
 ) -> bool {
     ffi_boundary!("infer8_builder_set_int8_calibrator", false, |rep| {
         let b = unsafe { self::builder(rep, builder) }?;
-        b.calibrator = if calibrator.is_null() { None } else { Some(unsafe { CCalibrator::from_arg(calibrator) }?) };
+        b.calibrator = if calibrator.is_null() {
+            None
+        } else {
+            Some(unsafe { CCalibrator::from_arg(calibrator) }?)
+        };
         Ok(true)
     })
 }
@@ -158,12 +205,18 @@ pub unsafe extern "C" fn infer8_builder_set_int8_calibrator(
 /// Builds an engine from the network with the builder's settings, freed with
 /// `infer8_engine_destroy`. NULL on error (the logger says why).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_builder_build_engine(builder: *mut infer8_builder, network: *mut infer8_network) -> *mut infer8_engine {
+pub unsafe extern "C" fn infer8_builder_build_engine(
+    builder: *mut infer8_builder,
+    network: *mut infer8_network,
+) -> *mut infer8_engine {
     ffi_boundary!("infer8_builder_build_engine", std::ptr::null_mut(), |rep| {
         let b = unsafe { self::builder(rep, builder) }?;
         let n = unsafe { get_mut(network, "network") }?;
         let calibrator = b.calibrator.as_mut().map(|c| c as &mut dyn Calibrator);
         let engine = build_engine(&n.net, &b.config, calibrator, &*b.logger)?;
-        Ok(Box::into_raw(Box::new(infer8_engine::new(engine, b.logger.clone())?)))
+        Ok(Box::into_raw(Box::new(infer8_engine::new(
+            engine,
+            b.logger.clone(),
+        )?)))
     })
 }

@@ -26,7 +26,10 @@ pub struct infer8_caffe_parser {
 #[unsafe(no_mangle)]
 pub extern "C" fn infer8_caffe_parser_create() -> *mut infer8_caffe_parser {
     ffi_boundary!("infer8_caffe_parser_create", std::ptr::null_mut(), |_rep| {
-        Ok(Box::into_raw(Box::new(infer8_caffe_parser { parser: CaffeParser::new(), blobs: None })))
+        Ok(Box::into_raw(Box::new(infer8_caffe_parser {
+            parser: CaffeParser::new(),
+            blobs: None,
+        })))
     })
 }
 
@@ -58,9 +61,19 @@ pub unsafe extern "C" fn infer8_caffe_parser_parse(
         let n = unsafe { get_mut(network, "network") }?;
         rep.set_logger(&n.logger);
         let deploy = unsafe { str_arg(deploy, "deploy") }?;
-        let model = if model.is_null() { None } else { Some(unsafe { str_arg(model, "model") }?) };
-        let weight_type = super::boundary::enum_arg(weight_type, DataType::from_i32, "weight_type")?;
-        let blobs = p.parser.parse(Path::new(deploy), model.map(Path::new), &mut n.net, weight_type)?;
+        let model = if model.is_null() {
+            None
+        } else {
+            Some(unsafe { str_arg(model, "model") }?)
+        };
+        let weight_type =
+            super::boundary::enum_arg(weight_type, DataType::from_i32, "weight_type")?;
+        let blobs = p.parser.parse(
+            Path::new(deploy),
+            model.map(Path::new),
+            &mut n.net,
+            weight_type,
+        )?;
         p.blobs = Some((blobs, network));
         Ok(true)
     })
@@ -80,9 +93,14 @@ pub unsafe extern "C" fn infer8_caffe_parser_find(
         let name = unsafe { str_arg(name, "name") }?;
         let blobs = match &p.blobs {
             Some((blobs, parsed)) if std::ptr::eq(*parsed, network) => blobs,
-            _ => crate::bail!(InvalidArgument, "the parser has not parsed a model into this network"),
+            _ => crate::bail!(
+                InvalidArgument,
+                "the parser has not parsed a model into this network"
+            ),
         };
-        let t = blobs.find(name).ok_or_else(|| Error::InvalidArgument(format!("no blob named '{name}'")))?;
+        let t = blobs
+            .find(name)
+            .ok_or_else(|| Error::InvalidArgument(format!("no blob named '{name}'")))?;
         Ok(n.tensor_handle(t))
     })
 }
@@ -106,7 +124,12 @@ pub unsafe extern "C" fn infer8_caffe_export_wts(
         let model = unsafe { str_arg(model, "model") }?;
         let out_path = unsafe { str_arg(out_path, "out_path") }?;
         let mut net = Network::new();
-        CaffeParser::new().parse(Path::new(deploy), Some(Path::new(model)), &mut net, DataType::Float)?;
+        CaffeParser::new().parse(
+            Path::new(deploy),
+            Some(Path::new(model)),
+            &mut net,
+            DataType::Float,
+        )?;
         let text = wts_text(&net)?;
         std::fs::write(out_path, text).map_err(|e| Error::Io(format!("{out_path}: {e}")))?;
         Ok(true)
@@ -117,16 +140,34 @@ fn wts_text(net: &Network) -> Result<String> {
     let mut blobs: Vec<(String, &Weights)> = Vec::new();
     for layer in &net.layers {
         let named: Vec<(&str, &Weights)> = match &layer.kind {
-            LayerKind::Convolution(p) | LayerKind::Deconvolution(p) => vec![("filter", &p.kernel_weights), ("bias", &p.bias)],
-            LayerKind::FullyConnected { kernel, bias, .. } => vec![("filter", kernel), ("bias", bias)],
-            LayerKind::Scale { shift, scale, power, .. } => vec![("shift", shift), ("scale", scale), ("power", power)],
+            LayerKind::Convolution(p) | LayerKind::Deconvolution(p) => {
+                vec![("filter", &p.kernel_weights), ("bias", &p.bias)]
+            }
+            LayerKind::FullyConnected { kernel, bias, .. } => {
+                vec![("filter", kernel), ("bias", bias)]
+            }
+            LayerKind::Scale {
+                shift,
+                scale,
+                power,
+                ..
+            } => vec![("shift", shift), ("scale", scale), ("power", power)],
             LayerKind::Constant { weights, .. } => vec![("weights", weights)],
             _ => continue,
         };
         if layer.name.is_empty() || layer.name.contains(char::is_whitespace) {
-            crate::bail!(Unsupported, "layer name '{}' cannot be a .wts blob name (it has white space)", layer.name);
+            crate::bail!(
+                Unsupported,
+                "layer name '{}' cannot be a .wts blob name (it has white space)",
+                layer.name
+            );
         }
-        blobs.extend(named.into_iter().filter(|(_, w)| !w.is_empty()).map(|(s, w)| (format!("{}{s}", layer.name), w)));
+        blobs.extend(
+            named
+                .into_iter()
+                .filter(|(_, w)| !w.is_empty())
+                .map(|(s, w)| (format!("{}{s}", layer.name), w)),
+        );
     }
     let mut out = format!("{}\n", blobs.len());
     for (name, w) in blobs {

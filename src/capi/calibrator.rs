@@ -26,10 +26,18 @@ pub struct infer8_calibrator {
     pub user: *mut c_void,
     pub batch_size: i32,
     pub get_batch: Option<
-        unsafe extern "C" fn(user: *mut c_void, names: *const *const c_char, buffers: *const *mut f32, nb: i32, batch: i32) -> bool,
+        unsafe extern "C" fn(
+            user: *mut c_void,
+            names: *const *const c_char,
+            buffers: *const *mut f32,
+            nb: i32,
+            batch: i32,
+        ) -> bool,
     >,
-    pub read_cache: Option<unsafe extern "C" fn(user: *mut c_void, len: *mut usize) -> *const c_void>,
-    pub write_cache: Option<unsafe extern "C" fn(user: *mut c_void, data: *const c_void, len: usize)>,
+    pub read_cache:
+        Option<unsafe extern "C" fn(user: *mut c_void, len: *mut usize) -> *const c_void>,
+    pub write_cache:
+        Option<unsafe extern "C" fn(user: *mut c_void, data: *const c_void, len: usize)>,
     pub algorithm: i32,
     pub quantile: f64,
     pub regression_cutoff: f64,
@@ -49,8 +57,16 @@ impl CCalibrator {
         // SAFETY: the caller's contract.
         let c = *unsafe { get(c, "calibrator") }?;
         let batch_size = super::boundary::positive_arg(c.batch_size, "calibrator batch_size")?;
-        let algorithm = super::boundary::enum_arg(c.algorithm, CalibrationAlgoType::from_i32, "calibrator algorithm")?;
-        Ok(CCalibrator { c, batch_size, algorithm })
+        let algorithm = super::boundary::enum_arg(
+            c.algorithm,
+            CalibrationAlgoType::from_i32,
+            "calibrator algorithm",
+        )?;
+        Ok(CCalibrator {
+            c,
+            batch_size,
+            algorithm,
+        })
     }
 }
 
@@ -60,14 +76,28 @@ impl Calibrator for CCalibrator {
     }
 
     fn get_batch(&mut self, names: &[&str], buffers: &mut [&mut [f32]]) -> bool {
-        let Some(f) = self.c.get_batch else { return false };
-        let Ok(names) = names.iter().map(|n| CString::new(*n)).collect::<Result<Vec<_>, _>>() else {
+        let Some(f) = self.c.get_batch else {
+            return false;
+        };
+        let Ok(names) = names
+            .iter()
+            .map(|n| CString::new(*n))
+            .collect::<Result<Vec<_>, _>>()
+        else {
             return false;
         };
         let name_ptrs: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
         let buf_ptrs: Vec<*mut f32> = buffers.iter_mut().map(|b| b.as_mut_ptr()).collect();
         // SAFETY: the caller's function, with arrays of `nb` valid names and buffers of the documented size.
-        unsafe { f(self.c.user, name_ptrs.as_ptr(), buf_ptrs.as_ptr(), names.len() as i32, self.batch_size as i32) }
+        unsafe {
+            f(
+                self.c.user,
+                name_ptrs.as_ptr(),
+                buf_ptrs.as_ptr(),
+                names.len() as i32,
+                self.batch_size as i32,
+            )
+        }
     }
 
     fn read_calibration_cache(&mut self) -> Option<Vec<u8>> {
@@ -97,4 +127,3 @@ impl Calibrator for CCalibrator {
         Some((self.c.quantile, self.c.regression_cutoff))
     }
 }
-

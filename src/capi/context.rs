@@ -23,7 +23,8 @@ pub struct infer8_context {
 #[derive(Clone, Copy)]
 pub struct infer8_profiler {
     pub user: *mut c_void,
-    pub report_layer_time: Option<unsafe extern "C" fn(user: *mut c_void, layer_name: *const c_char, ms: f32)>,
+    pub report_layer_time:
+        Option<unsafe extern "C" fn(user: *mut c_void, layer_name: *const c_char, ms: f32)>,
 }
 
 struct CProfiler(infer8_profiler);
@@ -44,7 +45,10 @@ impl Profiler for CProfiler {
 
 /// # Safety
 /// `c` is null or a live context that nothing else accesses during the call.
-unsafe fn context<'a>(rep: &mut Reporter, c: *mut infer8_context) -> Result<&'a mut infer8_context> {
+unsafe fn context<'a>(
+    rep: &mut Reporter,
+    c: *mut infer8_context,
+) -> Result<&'a mut infer8_context> {
     // SAFETY: the caller's contract.
     let c = unsafe { get_mut(c, "context") }?;
     rep.set_logger(&c.logger);
@@ -68,7 +72,11 @@ pub unsafe extern "C" fn infer8_context_destroy(context: *mut infer8_context) {
 /// `batch * volume(binding dims)` elements of the binding's type. Outputs are not touched on failure
 /// of the argument checks.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_context_execute(context: *mut infer8_context, batch: i32, bindings: *const *mut c_void) -> bool {
+pub unsafe extern "C" fn infer8_context_execute(
+    context: *mut infer8_context,
+    batch: i32,
+    bindings: *const *mut c_void,
+) -> bool {
     ffi_boundary!("infer8_context_execute", false, |rep| {
         // SAFETY (pointer arguments): the header's contract: null or valid, bindings as documented.
         let c = unsafe { self::context(rep, context) }?;
@@ -96,7 +104,10 @@ pub unsafe extern "C" fn infer8_context_execute(context: *mut infer8_context, ba
 
 /// Sets the profiler told each layer's time after every run (copied; NULL removes it).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_context_set_profiler(context: *mut infer8_context, profiler: *const infer8_profiler) -> bool {
+pub unsafe extern "C" fn infer8_context_set_profiler(
+    context: *mut infer8_context,
+    profiler: *const infer8_profiler,
+) -> bool {
     ffi_boundary!("infer8_context_set_profiler", false, |rep| {
         let c = unsafe { self::context(rep, context) }?;
         // SAFETY: null or a valid profiler struct.

@@ -27,14 +27,26 @@ impl infer8_engine {
             .iter()
             .map(|b| CString::new(b.name.as_str()))
             .collect::<Result<_, _>>()
-            .map_err(|_| Error::InvalidArgument("a binding name contains a NUL character".into()))?;
-        Ok(infer8_engine { engine: Arc::new(engine), logger, names })
+            .map_err(|_| {
+                Error::InvalidArgument("a binding name contains a NUL character".into())
+            })?;
+        Ok(infer8_engine {
+            engine: Arc::new(engine),
+            logger,
+            names,
+        })
     }
 
     fn binding(&self, index: i32) -> Result<&Binding> {
-        usize::try_from(index).ok().and_then(|i| self.engine.bindings.get(i)).ok_or_else(|| {
-            Error::InvalidArgument(format!("binding index {index} is out of range (the engine has {})", self.engine.bindings.len()))
-        })
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.engine.bindings.get(i))
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "binding index {index} is out of range (the engine has {})",
+                    self.engine.bindings.len()
+                ))
+            })
     }
 }
 
@@ -70,7 +82,10 @@ pub unsafe extern "C" fn infer8_engine_get_nb_bindings(engine: *const infer8_eng
 
 /// The index of the binding named `name`, or -1 (no such binding, or an error).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_engine_get_binding_index(engine: *const infer8_engine, name: *const c_char) -> i32 {
+pub unsafe extern "C" fn infer8_engine_get_binding_index(
+    engine: *const infer8_engine,
+    name: *const c_char,
+) -> i32 {
     ffi_boundary!("infer8_engine_get_binding_index", -1, |rep| {
         let e = unsafe { self::engine(rep, engine) }?;
         let name = unsafe { str_arg(name, "name") }?;
@@ -80,7 +95,10 @@ pub unsafe extern "C" fn infer8_engine_get_binding_index(engine: *const infer8_e
 
 /// The name of binding `index`, valid while the engine lives; NULL on error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_engine_get_binding_name(engine: *const infer8_engine, index: i32) -> *const c_char {
+pub unsafe extern "C" fn infer8_engine_get_binding_name(
+    engine: *const infer8_engine,
+    index: i32,
+) -> *const c_char {
     ffi_boundary!("infer8_engine_get_binding_name", std::ptr::null(), |rep| {
         let e = unsafe { self::engine(rep, engine) }?;
         e.binding(index)?;
@@ -90,23 +108,38 @@ pub unsafe extern "C" fn infer8_engine_get_binding_name(engine: *const infer8_en
 
 /// Whether binding `index` is an input (false on error too).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_engine_binding_is_input(engine: *const infer8_engine, index: i32) -> bool {
+pub unsafe extern "C" fn infer8_engine_binding_is_input(
+    engine: *const infer8_engine,
+    index: i32,
+) -> bool {
     ffi_boundary!("infer8_engine_binding_is_input", false, |rep| {
-        Ok(unsafe { self::engine(rep, engine) }?.binding(index)?.is_input)
+        Ok(unsafe { self::engine(rep, engine) }?
+            .binding(index)?
+            .is_input)
     })
 }
 
 /// The dimensions of binding `index` without the batch; `nb_dims` is -1 on error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_engine_get_binding_dims(engine: *const infer8_engine, index: i32) -> infer8_dims {
-    ffi_boundary!("infer8_engine_get_binding_dims", infer8_dims::INVALID, |rep| {
-        infer8_dims::from_shape(&unsafe { self::engine(rep, engine) }?.binding(index)?.shape)
-    })
+pub unsafe extern "C" fn infer8_engine_get_binding_dims(
+    engine: *const infer8_engine,
+    index: i32,
+) -> infer8_dims {
+    ffi_boundary!(
+        "infer8_engine_get_binding_dims",
+        infer8_dims::INVALID,
+        |rep| {
+            infer8_dims::from_shape(&unsafe { self::engine(rep, engine) }?.binding(index)?.shape)
+        }
+    )
 }
 
 /// The data type of binding `index` (`infer8_data_type`), or -1 on error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_engine_get_binding_data_type(engine: *const infer8_engine, index: i32) -> i32 {
+pub unsafe extern "C" fn infer8_engine_get_binding_data_type(
+    engine: *const infer8_engine,
+    index: i32,
+) -> i32 {
     ffi_boundary!("infer8_engine_get_binding_data_type", -1, |rep| {
         Ok(unsafe { self::engine(rep, engine) }?.binding(index)?.dtype as i32)
     })
@@ -131,19 +164,32 @@ pub unsafe extern "C" fn infer8_engine_get_nb_layers(engine: *const infer8_engin
 /// The engine as bytes for `infer8_runtime_deserialize_engine`, freed with
 /// `infer8_host_memory_destroy`. NULL on error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_engine_serialize(engine: *const infer8_engine) -> *mut infer8_host_memory {
+pub unsafe extern "C" fn infer8_engine_serialize(
+    engine: *const infer8_engine,
+) -> *mut infer8_host_memory {
     ffi_boundary!("infer8_engine_serialize", std::ptr::null_mut(), |rep| {
         let e = unsafe { self::engine(rep, engine) }?;
-        Ok(Box::into_raw(Box::new(infer8_host_memory { bytes: serialize::to_bytes(&e.engine) })))
+        Ok(Box::into_raw(Box::new(infer8_host_memory {
+            bytes: serialize::to_bytes(&e.engine),
+        })))
     })
 }
 
 /// A context to run the engine, freed with `infer8_context_destroy`. NULL on error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_engine_create_execution_context(engine: *const infer8_engine) -> *mut infer8_context {
-    ffi_boundary!("infer8_engine_create_execution_context", std::ptr::null_mut(), |rep| {
-        let e = unsafe { self::engine(rep, engine) }?;
-        let ctx = ExecutionContext::new(e.engine.clone())?;
-        Ok(Box::into_raw(Box::new(infer8_context { ctx, logger: e.logger.clone() })))
-    })
+pub unsafe extern "C" fn infer8_engine_create_execution_context(
+    engine: *const infer8_engine,
+) -> *mut infer8_context {
+    ffi_boundary!(
+        "infer8_engine_create_execution_context",
+        std::ptr::null_mut(),
+        |rep| {
+            let e = unsafe { self::engine(rep, engine) }?;
+            let ctx = ExecutionContext::new(e.engine.clone())?;
+            Ok(Box::into_raw(Box::new(infer8_context {
+                ctx,
+                logger: e.logger.clone(),
+            })))
+        }
+    )
 }

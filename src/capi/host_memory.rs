@@ -11,7 +11,9 @@ pub struct infer8_host_memory {
 
 /// The bytes, valid until the object is destroyed; NULL on error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_host_memory_data(memory: *const infer8_host_memory) -> *const c_void {
+pub unsafe extern "C" fn infer8_host_memory_data(
+    memory: *const infer8_host_memory,
+) -> *const c_void {
     ffi_boundary!("infer8_host_memory_data", std::ptr::null(), |_rep| {
         // SAFETY: the header's contract: null or valid.
         Ok(unsafe { get(memory, "memory") }?.bytes.as_ptr() as *const c_void)

@@ -6,7 +6,9 @@
 
 use std::ffi::c_char;
 
-use super::boundary::{Reporter, enum_arg, ffi_boundary, get, positive_arg, size_arg, slice_arg, str_arg};
+use super::boundary::{
+    Reporter, enum_arg, ffi_boundary, get, positive_arg, size_arg, slice_arg, str_arg,
+};
 use super::network::infer8_network;
 use super::tensor::infer8_tensor;
 use super::types::shape_arg;
@@ -25,7 +27,10 @@ pub struct infer8_layer {
 ///
 /// # Safety
 /// `l` is null or a handle of a live network that nothing else accesses during the call.
-unsafe fn resolve<'a>(rep: &mut Reporter, l: *const infer8_layer) -> Result<(&'a mut infer8_network, LayerId)> {
+unsafe fn resolve<'a>(
+    rep: &mut Reporter,
+    l: *const infer8_layer,
+) -> Result<(&'a mut infer8_network, LayerId)> {
     // SAFETY: the caller's contract.
     let (network, id) = unsafe { get(l, "layer") }.map(|h| (h.network, h.id))?;
     // SAFETY: a handle points to the network that owns it, alive as long as the handle.
@@ -49,11 +54,19 @@ unsafe fn edit(
     let (n, l) = unsafe { resolve(rep, layer) }?;
     let layer = &mut n.net.layers[l];
     if !set(&mut layer.kind)? {
-        crate::bail!(InvalidArgument, "layer '{}' ({}) has no {what}", layer.name, layer.kind.type_name());
+        crate::bail!(
+            InvalidArgument,
+            "layer '{}' ({}) has no {what}",
+            layer.name,
+            layer.kind.type_name()
+        );
     }
     if let Err(e) = n.net.refresh_shapes() {
         let name = &n.net.layers[l].name;
-        n.logger.log(Severity::Warning, &format!("after setting the {what} of layer '{name}': {e}"));
+        n.logger.log(
+            Severity::Warning,
+            &format!("after setting the {what} of layer '{name}': {e}"),
+        );
     }
     Ok(true)
 }
@@ -67,7 +80,11 @@ fn size_hw(h: i32, w: i32, what: &str) -> Result<Hw> {
 }
 
 fn weights(values: &[f32]) -> Weights {
-    if values.is_empty() { Weights::empty() } else { Weights::new(values.to_vec()) }
+    if values.is_empty() {
+        Weights::empty()
+    } else {
+        Weights::new(values.to_vec())
+    }
 }
 
 /// A permutation or dimension list from C.
@@ -80,10 +97,11 @@ unsafe fn list(p: *const i32, n: i32, what: &str) -> Result<Vec<i32>> {
 }
 
 fn index(i: i32, len: usize, what: &str) -> Result<usize> {
-    usize::try_from(i)
-        .ok()
-        .filter(|&i| i < len)
-        .ok_or_else(|| Error::InvalidArgument(format!("{what} index {i} is out of range (the layer has {len})")))
+    usize::try_from(i).ok().filter(|&i| i < len).ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "{what} index {i} is out of range (the layer has {len})"
+        ))
+    })
 }
 
 /// The layer's type (`infer8_layer_type`), or -1 on error.
@@ -97,7 +115,10 @@ pub unsafe extern "C" fn infer8_layer_get_type(layer: *const infer8_layer) -> i3
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_name(layer: *mut infer8_layer, name: *const c_char) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_name(
+    layer: *mut infer8_layer,
+    name: *const c_char,
+) -> bool {
     ffi_boundary!("infer8_layer_set_name", false, |rep| {
         let (n, l) = unsafe { resolve(rep, layer) }?;
         n.net.layers[l].name = unsafe { str_arg(name, "name") }?.to_string();
@@ -125,7 +146,10 @@ pub unsafe extern "C" fn infer8_layer_get_nb_inputs(layer: *const infer8_layer) 
 
 /// Input `index`, or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_get_input(layer: *const infer8_layer, index: i32) -> *mut infer8_tensor {
+pub unsafe extern "C" fn infer8_layer_get_input(
+    layer: *const infer8_layer,
+    index: i32,
+) -> *mut infer8_tensor {
     ffi_boundary!("infer8_layer_get_input", std::ptr::null_mut(), |rep| {
         let (n, l) = unsafe { resolve(rep, layer) }?;
         let inputs = &n.net.layers[l].inputs;
@@ -136,14 +160,24 @@ pub unsafe extern "C" fn infer8_layer_get_input(layer: *const infer8_layer, inde
 
 /// Replaces input `index` with `tensor` (of the same network); shapes are inferred again.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_input(layer: *mut infer8_layer, index: i32, tensor: *mut infer8_tensor) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_input(
+    layer: *mut infer8_layer,
+    index: i32,
+    tensor: *mut infer8_tensor,
+) -> bool {
     ffi_boundary!("infer8_layer_set_input", false, |rep| {
         let (n, l) = unsafe { resolve(rep, layer) }?;
         let t = unsafe { n.tensor_id(tensor, "tensor") }?;
         let i = self::index(index, n.net.layers[l].inputs.len(), "input")?;
         n.net.set_layer_input(l, i, t)?;
         if let Err(e) = n.net.refresh_shapes() {
-            n.logger.log(Severity::Warning, &format!("after setting input {i} of layer '{}': {e}", n.net.layers[l].name));
+            n.logger.log(
+                Severity::Warning,
+                &format!(
+                    "after setting input {i} of layer '{}': {e}",
+                    n.net.layers[l].name
+                ),
+            );
         }
         Ok(true)
     })
@@ -160,7 +194,10 @@ pub unsafe extern "C" fn infer8_layer_get_nb_outputs(layer: *const infer8_layer)
 
 /// Output `index`, or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_get_output(layer: *const infer8_layer, index: i32) -> *mut infer8_tensor {
+pub unsafe extern "C" fn infer8_layer_get_output(
+    layer: *const infer8_layer,
+    index: i32,
+) -> *mut infer8_tensor {
     ffi_boundary!("infer8_layer_get_output", std::ptr::null_mut(), |rep| {
         let (n, l) = unsafe { resolve(rep, layer) }?;
         let outputs = &n.net.layers[l].outputs;
@@ -190,7 +227,11 @@ pub unsafe extern "C" fn infer8_layer_get_precision(layer: *const infer8_layer) 
 
 /// The type output `index` must have under strict types (`infer8_data_type`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_output_type(layer: *mut infer8_layer, index: i32, dtype: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_output_type(
+    layer: *mut infer8_layer,
+    index: i32,
+    dtype: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_output_type", false, |rep| {
         let (n, l) = unsafe { resolve(rep, layer) }?;
         let dtype = enum_arg(dtype, DataType::from_i32, "dtype")?;
@@ -203,14 +244,16 @@ pub unsafe extern "C" fn infer8_layer_set_output_type(layer: *mut infer8_layer, 
 
 /// The type set for output `index`, FLOAT if none was set, -1 on error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_get_output_type(layer: *const infer8_layer, index: i32) -> i32 {
+pub unsafe extern "C" fn infer8_layer_get_output_type(
+    layer: *const infer8_layer,
+    index: i32,
+) -> i32 {
     ffi_boundary!("infer8_layer_get_output_type", -1, |rep| {
         let (n, l) = unsafe { resolve(rep, layer) }?;
         let types = &n.net.layers[l].output_types;
         Ok(types[self::index(index, types.len(), "output")?].unwrap_or(DataType::Float) as i32)
     })
 }
-
 
 /// Convolution, deconvolution, pooling: the stride (positive).
 #[unsafe(no_mangle)]
@@ -231,12 +274,18 @@ pub unsafe extern "C" fn infer8_layer_set_stride(layer: *mut infer8_layer, h: i3
 
 /// Convolution, deconvolution, pooling: the same padding before and after (non-negative).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_padding(layer: *mut infer8_layer, h: i32, w: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_padding(
+    layer: *mut infer8_layer,
+    h: i32,
+    w: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_padding", false, |rep| {
         let set = |k: &mut LayerKind| {
             let s = size_hw(h, w, "padding")?;
             match k {
-                LayerKind::Convolution(p) | LayerKind::Deconvolution(p) => (p.pre_padding, p.post_padding) = (s, s),
+                LayerKind::Convolution(p) | LayerKind::Deconvolution(p) => {
+                    (p.pre_padding, p.post_padding) = (s, s)
+                }
                 LayerKind::Pooling(p) => (p.pre_padding, p.post_padding) = (s, s),
                 _ => return Ok(false),
             }
@@ -249,11 +298,17 @@ pub unsafe extern "C" fn infer8_layer_set_padding(layer: *mut infer8_layer, h: i
 /// Convolution, deconvolution, pooling: the padding before (non-negative); padding layer: the
 /// padding before (negative crops).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_pre_padding(layer: *mut infer8_layer, h: i32, w: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_pre_padding(
+    layer: *mut infer8_layer,
+    h: i32,
+    w: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_pre_padding", false, |rep| {
         let set = |k: &mut LayerKind| {
             match k {
-                LayerKind::Convolution(p) | LayerKind::Deconvolution(p) => p.pre_padding = size_hw(h, w, "pre-padding")?,
+                LayerKind::Convolution(p) | LayerKind::Deconvolution(p) => {
+                    p.pre_padding = size_hw(h, w, "pre-padding")?
+                }
                 LayerKind::Pooling(p) => p.pre_padding = size_hw(h, w, "pre-padding")?,
                 LayerKind::Padding { pre, .. } => *pre = [h.into(), w.into()],
                 _ => return Ok(false),
@@ -266,11 +321,17 @@ pub unsafe extern "C" fn infer8_layer_set_pre_padding(layer: *mut infer8_layer, 
 
 /// As `infer8_layer_set_pre_padding`, for the padding after.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_post_padding(layer: *mut infer8_layer, h: i32, w: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_post_padding(
+    layer: *mut infer8_layer,
+    h: i32,
+    w: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_post_padding", false, |rep| {
         let set = |k: &mut LayerKind| {
             match k {
-                LayerKind::Convolution(p) | LayerKind::Deconvolution(p) => p.post_padding = size_hw(h, w, "post-padding")?,
+                LayerKind::Convolution(p) | LayerKind::Deconvolution(p) => {
+                    p.post_padding = size_hw(h, w, "post-padding")?
+                }
                 LayerKind::Pooling(p) => p.post_padding = size_hw(h, w, "post-padding")?,
                 LayerKind::Padding { post, .. } => *post = [h.into(), w.into()],
                 _ => return Ok(false),
@@ -283,7 +344,10 @@ pub unsafe extern "C" fn infer8_layer_set_post_padding(layer: *mut infer8_layer,
 
 /// Convolution, deconvolution, pooling: how output sizes round (`infer8_padding_mode`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_padding_mode(layer: *mut infer8_layer, mode: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_padding_mode(
+    layer: *mut infer8_layer,
+    mode: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_padding_mode", false, |rep| {
         let set = |k: &mut LayerKind| {
             let m = enum_arg(mode, PaddingMode::from_i32, "mode")?;
@@ -300,7 +364,11 @@ pub unsafe extern "C" fn infer8_layer_set_padding_mode(layer: *mut infer8_layer,
 
 /// Convolution, deconvolution: the dilation (positive).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_dilation(layer: *mut infer8_layer, h: i32, w: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_dilation(
+    layer: *mut infer8_layer,
+    h: i32,
+    w: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_dilation", false, |rep| {
         let set = |k: &mut LayerKind| {
             let s = positive_hw(h, w, "dilation")?;
@@ -332,7 +400,11 @@ pub unsafe extern "C" fn infer8_layer_set_groups(layer: *mut infer8_layer, group
 
 /// Convolution, deconvolution: the kernel size (positive).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_kernel_size(layer: *mut infer8_layer, h: i32, w: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_kernel_size(
+    layer: *mut infer8_layer,
+    h: i32,
+    w: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_kernel_size", false, |rep| {
         let set = |k: &mut LayerKind| {
             let s = positive_hw(h, w, "kernel size")?;
@@ -348,7 +420,10 @@ pub unsafe extern "C" fn infer8_layer_set_kernel_size(layer: *mut infer8_layer, 
 
 /// Convolution, deconvolution: the number of output maps; fully connected: of outputs.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_nb_outputs(layer: *mut infer8_layer, nb_outputs: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_nb_outputs(
+    layer: *mut infer8_layer,
+    nb_outputs: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_nb_outputs", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = positive_arg(nb_outputs, "nb_outputs")?;
@@ -365,7 +440,11 @@ pub unsafe extern "C" fn infer8_layer_set_nb_outputs(layer: *mut infer8_layer, n
 
 /// Convolution, deconvolution, fully connected: the kernel weights (copied).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_kernel_weights(layer: *mut infer8_layer, values: *const f32, count: i64) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_kernel_weights(
+    layer: *mut infer8_layer,
+    values: *const f32,
+    count: i64,
+) -> bool {
     ffi_boundary!("infer8_layer_set_kernel_weights", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = weights(unsafe { slice_arg(values, count, "values") }?);
@@ -382,7 +461,11 @@ pub unsafe extern "C" fn infer8_layer_set_kernel_weights(layer: *mut infer8_laye
 
 /// Convolution, deconvolution, fully connected: the bias (copied; count 0: no bias).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_bias_weights(layer: *mut infer8_layer, values: *const f32, count: i64) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_bias_weights(
+    layer: *mut infer8_layer,
+    values: *const f32,
+    count: i64,
+) -> bool {
     ffi_boundary!("infer8_layer_set_bias_weights", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = weights(unsafe { slice_arg(values, count, "values") }?);
@@ -399,7 +482,10 @@ pub unsafe extern "C" fn infer8_layer_set_bias_weights(layer: *mut infer8_layer,
 
 /// Pooling: the kind of pooling (`infer8_pooling_type`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_pooling_type(layer: *mut infer8_layer, pooling_type: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_pooling_type(
+    layer: *mut infer8_layer,
+    pooling_type: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_pooling_type", false, |rep| {
         let set = |k: &mut LayerKind| {
             let t = enum_arg(pooling_type, PoolingType::from_i32, "pooling_type")?;
@@ -415,7 +501,11 @@ pub unsafe extern "C" fn infer8_layer_set_pooling_type(layer: *mut infer8_layer,
 
 /// Pooling: the window size (positive).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_window_size(layer: *mut infer8_layer, h: i32, w: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_window_size(
+    layer: *mut infer8_layer,
+    h: i32,
+    w: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_window_size", false, |rep| {
         let set = |k: &mut LayerKind| {
             let s = positive_hw(h, w, "window size")?;
@@ -431,11 +521,17 @@ pub unsafe extern "C" fn infer8_layer_set_window_size(layer: *mut infer8_layer, 
 
 /// Pooling (max-average blend): the weight of max, in [0, 1].
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_blend_factor(layer: *mut infer8_layer, blend_factor: f32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_blend_factor(
+    layer: *mut infer8_layer,
+    blend_factor: f32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_blend_factor", false, |rep| {
         let set = |k: &mut LayerKind| {
             if !(0.0..=1.0).contains(&blend_factor) {
-                crate::bail!(InvalidArgument, "blend_factor = {blend_factor} is outside [0, 1]");
+                crate::bail!(
+                    InvalidArgument,
+                    "blend_factor = {blend_factor} is outside [0, 1]"
+                );
             }
             match k {
                 LayerKind::Pooling(p) => p.blend_factor = blend_factor,
@@ -449,22 +545,32 @@ pub unsafe extern "C" fn infer8_layer_set_blend_factor(layer: *mut infer8_layer,
 
 /// Pooling (average): whether padded elements are left out of the count.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_average_count_excludes_padding(layer: *mut infer8_layer, exclusive: bool) -> bool {
-    ffi_boundary!("infer8_layer_set_average_count_excludes_padding", false, |rep| {
-        let set = |k: &mut LayerKind| {
-            match k {
-                LayerKind::Pooling(p) => p.average_count_excludes_padding = exclusive,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        };
-        unsafe { edit(rep, layer, "average count mode", set) }
-    })
+pub unsafe extern "C" fn infer8_layer_set_average_count_excludes_padding(
+    layer: *mut infer8_layer,
+    exclusive: bool,
+) -> bool {
+    ffi_boundary!(
+        "infer8_layer_set_average_count_excludes_padding",
+        false,
+        |rep| {
+            let set = |k: &mut LayerKind| {
+                match k {
+                    LayerKind::Pooling(p) => p.average_count_excludes_padding = exclusive,
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            };
+            unsafe { edit(rep, layer, "average count mode", set) }
+        }
+    )
 }
 
 /// Activation: the function (`infer8_activation_type`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_activation_type(layer: *mut infer8_layer, activation_type: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_activation_type(
+    layer: *mut infer8_layer,
+    activation_type: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_activation_type", false, |rep| {
         let set = |k: &mut LayerKind| {
             let t = enum_arg(activation_type, ActivationType::from_i32, "activation_type")?;
@@ -484,7 +590,9 @@ pub unsafe extern "C" fn infer8_layer_set_alpha(layer: *mut infer8_layer, alpha:
     ffi_boundary!("infer8_layer_set_alpha", false, |rep| {
         let set = |k: &mut LayerKind| {
             match k {
-                LayerKind::Activation { alpha: a, .. } | LayerKind::Lrn { alpha: a, .. } => *a = alpha,
+                LayerKind::Activation { alpha: a, .. } | LayerKind::Lrn { alpha: a, .. } => {
+                    *a = alpha
+                }
                 _ => return Ok(false),
             }
             Ok(true)
@@ -510,7 +618,10 @@ pub unsafe extern "C" fn infer8_layer_set_beta(layer: *mut infer8_layer, beta: f
 
 /// LRN: the window size across channels (positive).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_lrn_window(layer: *mut infer8_layer, window: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_lrn_window(
+    layer: *mut infer8_layer,
+    window: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_lrn_window", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = positive_arg(window, "window")?;
@@ -557,7 +668,11 @@ pub unsafe extern "C" fn infer8_layer_set_scale_mode(layer: *mut infer8_layer, m
 
 /// Scale: the shift weights (copied; count 0: shift 0).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_shift(layer: *mut infer8_layer, values: *const f32, count: i64) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_shift(
+    layer: *mut infer8_layer,
+    values: *const f32,
+    count: i64,
+) -> bool {
     ffi_boundary!("infer8_layer_set_shift", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = weights(unsafe { slice_arg(values, count, "values") }?);
@@ -573,7 +688,11 @@ pub unsafe extern "C" fn infer8_layer_set_shift(layer: *mut infer8_layer, values
 
 /// Scale: the scale weights (copied; count 0: scale 1).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_scale(layer: *mut infer8_layer, values: *const f32, count: i64) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_scale(
+    layer: *mut infer8_layer,
+    values: *const f32,
+    count: i64,
+) -> bool {
     ffi_boundary!("infer8_layer_set_scale", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = weights(unsafe { slice_arg(values, count, "values") }?);
@@ -589,7 +708,11 @@ pub unsafe extern "C" fn infer8_layer_set_scale(layer: *mut infer8_layer, values
 
 /// Scale: the power weights (copied; count 0: power 1).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_power(layer: *mut infer8_layer, values: *const f32, count: i64) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_power(
+    layer: *mut infer8_layer,
+    values: *const f32,
+    count: i64,
+) -> bool {
     ffi_boundary!("infer8_layer_set_power", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = weights(unsafe { slice_arg(values, count, "values") }?);
@@ -609,7 +732,9 @@ pub unsafe extern "C" fn infer8_layer_set_axes(layer: *mut infer8_layer, axes: u
     ffi_boundary!("infer8_layer_set_axes", false, |rep| {
         let set = |k: &mut LayerKind| {
             match k {
-                LayerKind::SoftMax { axes: a } | LayerKind::Reduce { axes: a, .. } | LayerKind::TopK { axes: a, .. } => *a = axes,
+                LayerKind::SoftMax { axes: a }
+                | LayerKind::Reduce { axes: a, .. }
+                | LayerKind::TopK { axes: a, .. } => *a = axes,
                 _ => return Ok(false),
             }
             Ok(true)
@@ -636,7 +761,10 @@ pub unsafe extern "C" fn infer8_layer_set_axis(layer: *mut infer8_layer, axis: i
 
 /// Element-wise: the operation (`infer8_element_wise_operation`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_elementwise_operation(layer: *mut infer8_layer, op: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_elementwise_operation(
+    layer: *mut infer8_layer,
+    op: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_elementwise_operation", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = enum_arg(op, ElementWiseOperation::from_i32, "op")?;
@@ -652,7 +780,10 @@ pub unsafe extern "C" fn infer8_layer_set_elementwise_operation(layer: *mut infe
 
 /// Unary: the operation (`infer8_unary_operation`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_unary_operation(layer: *mut infer8_layer, op: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_unary_operation(
+    layer: *mut infer8_layer,
+    op: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_unary_operation", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = enum_arg(op, UnaryOperation::from_i32, "op")?;
@@ -668,7 +799,10 @@ pub unsafe extern "C" fn infer8_layer_set_unary_operation(layer: *mut infer8_lay
 
 /// Reduce: the operation (`infer8_reduce_operation`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_reduce_operation(layer: *mut infer8_layer, op: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_reduce_operation(
+    layer: *mut infer8_layer,
+    op: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_reduce_operation", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = enum_arg(op, ReduceOperation::from_i32, "op")?;
@@ -684,7 +818,10 @@ pub unsafe extern "C" fn infer8_layer_set_reduce_operation(layer: *mut infer8_la
 
 /// Reduce: whether reduced axes stay as size 1.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_keep_dimensions(layer: *mut infer8_layer, keep_dims: bool) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_keep_dimensions(
+    layer: *mut infer8_layer,
+    keep_dims: bool,
+) -> bool {
     ffi_boundary!("infer8_layer_set_keep_dimensions", false, |rep| {
         let set = |k: &mut LayerKind| {
             match k {
@@ -699,7 +836,10 @@ pub unsafe extern "C" fn infer8_layer_set_keep_dimensions(layer: *mut infer8_lay
 
 /// Top-k: largest or smallest (`infer8_top_k_operation`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_topk_operation(layer: *mut infer8_layer, op: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_topk_operation(
+    layer: *mut infer8_layer,
+    op: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_topk_operation", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = enum_arg(op, TopKOperation::from_i32, "op")?;
@@ -731,7 +871,11 @@ pub unsafe extern "C" fn infer8_layer_set_k(layer: *mut infer8_layer, k_value: i
 
 /// Matrix multiply: the operation on input `index` (0 or 1; `infer8_matrix_operation`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_matrix_operation(layer: *mut infer8_layer, index: i32, op: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_matrix_operation(
+    layer: *mut infer8_layer,
+    index: i32,
+    op: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_matrix_operation", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = enum_arg(op, MatrixOperation::from_i32, "op")?;
@@ -748,7 +892,11 @@ pub unsafe extern "C" fn infer8_layer_set_matrix_operation(layer: *mut infer8_la
 
 /// Shuffle: the permutation applied first (`nb` 0: none).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_first_transpose(layer: *mut infer8_layer, perm: *const i32, nb: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_first_transpose(
+    layer: *mut infer8_layer,
+    perm: *const i32,
+    nb: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_first_transpose", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = perm_arg(unsafe { list(perm, nb, "perm") }?)?;
@@ -765,7 +913,11 @@ pub unsafe extern "C" fn infer8_layer_set_first_transpose(layer: *mut infer8_lay
 /// Shuffle: the reshape after the first transpose (0 copies an input dimension,
 /// -1 is inferred).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_reshape_dimensions(layer: *mut infer8_layer, dims: *const i32, nb: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_reshape_dimensions(
+    layer: *mut infer8_layer,
+    dims: *const i32,
+    nb: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_reshape_dimensions", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = unsafe { list(dims, nb, "dims") }?;
@@ -781,7 +933,11 @@ pub unsafe extern "C" fn infer8_layer_set_reshape_dimensions(layer: *mut infer8_
 
 /// Shuffle: the permutation applied last (`nb` 0: none).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_second_transpose(layer: *mut infer8_layer, perm: *const i32, nb: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_second_transpose(
+    layer: *mut infer8_layer,
+    perm: *const i32,
+    nb: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_second_transpose", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = perm_arg(unsafe { list(perm, nb, "perm") }?)?;
@@ -797,7 +953,11 @@ pub unsafe extern "C" fn infer8_layer_set_second_transpose(layer: *mut infer8_la
 
 /// Constant: the values (copied).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_weights(layer: *mut infer8_layer, values: *const f32, count: i64) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_weights(
+    layer: *mut infer8_layer,
+    values: *const f32,
+    count: i64,
+) -> bool {
     ffi_boundary!("infer8_layer_set_weights", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = weights(unsafe { slice_arg(values, count, "values") }?);
@@ -813,7 +973,11 @@ pub unsafe extern "C" fn infer8_layer_set_weights(layer: *mut infer8_layer, valu
 
 /// Constant: the dimensions.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_dimensions(layer: *mut infer8_layer, dims: *const i32, nb_dims: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_dimensions(
+    layer: *mut infer8_layer,
+    dims: *const i32,
+    nb_dims: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_dimensions", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = unsafe { shape_arg(dims, nb_dims, "dims") }?;
@@ -829,7 +993,11 @@ pub unsafe extern "C" fn infer8_layer_set_dimensions(layer: *mut infer8_layer, d
 
 /// Slice: the start per non-batch dimension.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_slice_start(layer: *mut infer8_layer, start: *const i32, nb_dims: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_slice_start(
+    layer: *mut infer8_layer,
+    start: *const i32,
+    nb_dims: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_slice_start", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = unsafe { list(start, nb_dims, "start") }?;
@@ -845,7 +1013,11 @@ pub unsafe extern "C" fn infer8_layer_set_slice_start(layer: *mut infer8_layer, 
 
 /// Slice: the size per non-batch dimension (positive).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_slice_size(layer: *mut infer8_layer, size: *const i32, nb_dims: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_slice_size(
+    layer: *mut infer8_layer,
+    size: *const i32,
+    nb_dims: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_slice_size", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = unsafe { shape_arg(size, nb_dims, "size") }?;
@@ -861,7 +1033,11 @@ pub unsafe extern "C" fn infer8_layer_set_slice_size(layer: *mut infer8_layer, s
 
 /// Slice: the stride per non-batch dimension.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_layer_set_slice_stride(layer: *mut infer8_layer, stride: *const i32, nb_dims: i32) -> bool {
+pub unsafe extern "C" fn infer8_layer_set_slice_stride(
+    layer: *mut infer8_layer,
+    stride: *const i32,
+    nb_dims: i32,
+) -> bool {
     ffi_boundary!("infer8_layer_set_slice_stride", false, |rep| {
         let set = |k: &mut LayerKind| {
             let v = unsafe { list(stride, nb_dims, "stride") }?;
@@ -877,5 +1053,8 @@ pub unsafe extern "C" fn infer8_layer_set_slice_stride(layer: *mut infer8_layer,
 
 /// A permutation's entries from C (checked against the rank when shapes are inferred).
 fn perm_arg(values: Vec<i32>) -> Result<Vec<usize>> {
-    values.into_iter().map(|v| size_arg(v, "permutation entry")).collect()
+    values
+        .into_iter()
+        .map(|v| size_arg(v, "permutation entry"))
+        .collect()
 }

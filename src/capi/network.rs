@@ -4,13 +4,17 @@
 
 use std::ffi::c_char;
 
-use super::boundary::{NameCache, ffi_boundary, get, get_mut, positive_arg, slice_arg, str_arg, enum_arg};
+use super::boundary::{
+    NameCache, enum_arg, ffi_boundary, get, get_mut, positive_arg, slice_arg, str_arg,
+};
 use super::layer::infer8_layer;
 use super::tensor::infer8_tensor;
 use super::types::shape_arg;
 use crate::error::{Error, Result};
 use crate::logger::SharedLogger;
-use crate::network::{ConvParams, LayerId, LayerKind, Network, PoolParams, ShuffleParams, TensorId};
+use crate::network::{
+    ConvParams, LayerId, LayerKind, Network, PoolParams, ShuffleParams, TensorId,
+};
 use crate::types::*;
 
 /// A network under construction. Made by `infer8_builder_create_network`, freed by
@@ -18,8 +22,11 @@ use crate::types::*;
 pub struct infer8_network {
     pub(crate) net: Network,
     pub(crate) logger: SharedLogger,
-    /// One handle per tensor/layer id, made when C first asks for it.
+    /// One handle per tensor/layer id, made when C first asks for it. Boxed: C keeps the pointers,
+    /// which must survive the Vec growing.
+    #[allow(clippy::vec_box)]
     tensors: Vec<Box<infer8_tensor>>,
+    #[allow(clippy::vec_box)]
     layers: Vec<Box<infer8_layer>>,
     pub(crate) tensor_names: NameCache,
     pub(crate) layer_names: NameCache,
@@ -41,7 +48,10 @@ impl infer8_network {
         let me: *mut infer8_network = self;
         while self.tensors.len() <= id {
             let next = self.tensors.len();
-            self.tensors.push(Box::new(infer8_tensor { network: me, id: next }));
+            self.tensors.push(Box::new(infer8_tensor {
+                network: me,
+                id: next,
+            }));
         }
         &mut *self.tensors[id]
     }
@@ -50,7 +60,10 @@ impl infer8_network {
         let me: *mut infer8_network = self;
         while self.layers.len() <= id {
             let next = self.layers.len();
-            self.layers.push(Box::new(infer8_layer { network: me, id: next }));
+            self.layers.push(Box::new(infer8_layer {
+                network: me,
+                id: next,
+            }));
         }
         &mut *self.layers[id]
     }
@@ -89,7 +102,11 @@ unsafe fn network<'a>(
 }
 
 fn weights(values: &[f32]) -> Weights {
-    if values.is_empty() { Weights::empty() } else { Weights::new(values.to_vec()) }
+    if values.is_empty() {
+        Weights::empty()
+    } else {
+        Weights::new(values.to_vec())
+    }
 }
 
 /// Frees a network and all its tensor and layer handles. NULL is ignored.
@@ -126,7 +143,10 @@ pub unsafe extern "C" fn infer8_network_add_input(
 
 /// Marks a tensor as a network output (an engine binding after the inputs, in marking order).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_network_mark_output(net: *mut infer8_network, tensor: *mut infer8_tensor) -> bool {
+pub unsafe extern "C" fn infer8_network_mark_output(
+    net: *mut infer8_network,
+    tensor: *mut infer8_tensor,
+) -> bool {
     ffi_boundary!("infer8_network_mark_output", false, |rep| {
         let n = unsafe { network(rep, net) }?;
         let t = unsafe { n.tensor_id(tensor, "tensor") }?;
@@ -137,7 +157,10 @@ pub unsafe extern "C" fn infer8_network_mark_output(net: *mut infer8_network, te
 
 /// Undoes `infer8_network_mark_output`; fails if the tensor is not an output.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_network_unmark_output(net: *mut infer8_network, tensor: *mut infer8_tensor) -> bool {
+pub unsafe extern "C" fn infer8_network_unmark_output(
+    net: *mut infer8_network,
+    tensor: *mut infer8_tensor,
+) -> bool {
     ffi_boundary!("infer8_network_unmark_output", false, |rep| {
         let n = unsafe { network(rep, net) }?;
         let t = unsafe { n.tensor_id(tensor, "tensor") }?;
@@ -174,15 +197,19 @@ pub unsafe extern "C" fn infer8_network_get_nb_outputs(net: *mut infer8_network)
 }
 
 fn index(i: i32, len: usize, what: &str) -> Result<usize> {
-    usize::try_from(i)
-        .ok()
-        .filter(|&i| i < len)
-        .ok_or_else(|| Error::InvalidArgument(format!("{what} index {i} is out of range (there are {len})")))
+    usize::try_from(i).ok().filter(|&i| i < len).ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "{what} index {i} is out of range (there are {len})"
+        ))
+    })
 }
 
 /// The layer at `index` (in the order added), or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_network_get_layer(net: *mut infer8_network, index: i32) -> *mut infer8_layer {
+pub unsafe extern "C" fn infer8_network_get_layer(
+    net: *mut infer8_network,
+    index: i32,
+) -> *mut infer8_layer {
     ffi_boundary!("infer8_network_get_layer", std::ptr::null_mut(), |rep| {
         let n = unsafe { network(rep, net) }?;
         let l = self::index(index, n.net.layers.len(), "layer")?;
@@ -192,7 +219,10 @@ pub unsafe extern "C" fn infer8_network_get_layer(net: *mut infer8_network, inde
 
 /// The input at `index` (in the order added), or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_network_get_input(net: *mut infer8_network, index: i32) -> *mut infer8_tensor {
+pub unsafe extern "C" fn infer8_network_get_input(
+    net: *mut infer8_network,
+    index: i32,
+) -> *mut infer8_tensor {
     ffi_boundary!("infer8_network_get_input", std::ptr::null_mut(), |rep| {
         let n = unsafe { network(rep, net) }?;
         let t = n.net.inputs[self::index(index, n.net.inputs.len(), "input")?];
@@ -202,7 +232,10 @@ pub unsafe extern "C" fn infer8_network_get_input(net: *mut infer8_network, inde
 
 /// The output at `index` (in marking order), or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_network_get_output(net: *mut infer8_network, index: i32) -> *mut infer8_tensor {
+pub unsafe extern "C" fn infer8_network_get_output(
+    net: *mut infer8_network,
+    index: i32,
+) -> *mut infer8_tensor {
     ffi_boundary!("infer8_network_get_output", std::ptr::null_mut(), |rep| {
         let n = unsafe { network(rep, net) }?;
         let t = n.net.outputs[self::index(index, n.net.outputs.len(), "output")?];
@@ -212,11 +245,17 @@ pub unsafe extern "C" fn infer8_network_get_output(net: *mut infer8_network, ind
 
 /// The tensor named `name` (the first one, if several share it), or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_network_find_tensor(net: *mut infer8_network, name: *const c_char) -> *mut infer8_tensor {
+pub unsafe extern "C" fn infer8_network_find_tensor(
+    net: *mut infer8_network,
+    name: *const c_char,
+) -> *mut infer8_tensor {
     ffi_boundary!("infer8_network_find_tensor", std::ptr::null_mut(), |rep| {
         let n = unsafe { network(rep, net) }?;
         let name = unsafe { str_arg(name, "name") }?;
-        let t = n.net.find_tensor(name).ok_or_else(|| Error::InvalidArgument(format!("no tensor named '{name}'")))?;
+        let t = n
+            .net
+            .find_tensor(name)
+            .ok_or_else(|| Error::InvalidArgument(format!("no tensor named '{name}'")))?;
         Ok(n.tensor_handle(t))
     })
 }
@@ -236,14 +275,22 @@ pub unsafe extern "C" fn infer8_network_add_convolution(
     bias: *const f32,
     bias_count: i64,
 ) -> *mut infer8_layer {
-    ffi_boundary!("infer8_network_add_convolution", std::ptr::null_mut(), |rep| {
-        let n = unsafe { network(rep, net) }?;
-        let x = unsafe { n.tensor_id(input, "input") }?;
-        let p = conv_params(nb_outputs, kh, kw, unsafe { slice_arg(kernel, kernel_count, "kernel") }?, unsafe {
-            slice_arg(bias, bias_count, "bias")
-        }?)?;
-        n.add(LayerKind::Convolution(p), &[x])
-    })
+    ffi_boundary!(
+        "infer8_network_add_convolution",
+        std::ptr::null_mut(),
+        |rep| {
+            let n = unsafe { network(rep, net) }?;
+            let x = unsafe { n.tensor_id(input, "input") }?;
+            let p = conv_params(
+                nb_outputs,
+                kh,
+                kw,
+                unsafe { slice_arg(kernel, kernel_count, "kernel") }?,
+                unsafe { slice_arg(bias, bias_count, "bias") }?,
+            )?;
+            n.add(LayerKind::Convolution(p), &[x])
+        }
+    )
 }
 
 /// Deconvolution (transposed convolution): arguments as `infer8_network_add_convolution`, the kernel
@@ -260,17 +307,31 @@ pub unsafe extern "C" fn infer8_network_add_deconvolution(
     bias: *const f32,
     bias_count: i64,
 ) -> *mut infer8_layer {
-    ffi_boundary!("infer8_network_add_deconvolution", std::ptr::null_mut(), |rep| {
-        let n = unsafe { network(rep, net) }?;
-        let x = unsafe { n.tensor_id(input, "input") }?;
-        let p = conv_params(nb_outputs, kh, kw, unsafe { slice_arg(kernel, kernel_count, "kernel") }?, unsafe {
-            slice_arg(bias, bias_count, "bias")
-        }?)?;
-        n.add(LayerKind::Deconvolution(p), &[x])
-    })
+    ffi_boundary!(
+        "infer8_network_add_deconvolution",
+        std::ptr::null_mut(),
+        |rep| {
+            let n = unsafe { network(rep, net) }?;
+            let x = unsafe { n.tensor_id(input, "input") }?;
+            let p = conv_params(
+                nb_outputs,
+                kh,
+                kw,
+                unsafe { slice_arg(kernel, kernel_count, "kernel") }?,
+                unsafe { slice_arg(bias, bias_count, "bias") }?,
+            )?;
+            n.add(LayerKind::Deconvolution(p), &[x])
+        }
+    )
 }
 
-fn conv_params(nb_outputs: i32, kh: i32, kw: i32, kernel: &[f32], bias: &[f32]) -> Result<ConvParams> {
+fn conv_params(
+    nb_outputs: i32,
+    kh: i32,
+    kw: i32,
+    kernel: &[f32],
+    bias: &[f32],
+) -> Result<ConvParams> {
     Ok(ConvParams::new(
         positive_arg(nb_outputs, "nb_outputs")?,
         [positive_arg(kh, "kh")?, positive_arg(kw, "kw")?],
@@ -309,16 +370,20 @@ pub unsafe extern "C" fn infer8_network_add_fully_connected(
     bias: *const f32,
     bias_count: i64,
 ) -> *mut infer8_layer {
-    ffi_boundary!("infer8_network_add_fully_connected", std::ptr::null_mut(), |rep| {
-        let n = unsafe { network(rep, net) }?;
-        let x = unsafe { n.tensor_id(input, "input") }?;
-        let kind = LayerKind::FullyConnected {
-            nb_outputs: positive_arg(nb_outputs, "nb_outputs")?,
-            kernel: weights(unsafe { slice_arg(kernel, kernel_count, "kernel") }?),
-            bias: weights(unsafe { slice_arg(bias, bias_count, "bias") }?),
-        };
-        n.add(kind, &[x])
-    })
+    ffi_boundary!(
+        "infer8_network_add_fully_connected",
+        std::ptr::null_mut(),
+        |rep| {
+            let n = unsafe { network(rep, net) }?;
+            let x = unsafe { n.tensor_id(input, "input") }?;
+            let kind = LayerKind::FullyConnected {
+                nb_outputs: positive_arg(nb_outputs, "nb_outputs")?,
+                kernel: weights(unsafe { slice_arg(kernel, kernel_count, "kernel") }?),
+                bias: weights(unsafe { slice_arg(bias, bias_count, "bias") }?),
+            };
+            n.add(kind, &[x])
+        }
+    )
 }
 
 /// Activation of `type` (`infer8_activation_type`); alpha and beta start at 0.
@@ -328,12 +393,23 @@ pub unsafe extern "C" fn infer8_network_add_activation(
     input: *mut infer8_tensor,
     activation_type: i32,
 ) -> *mut infer8_layer {
-    ffi_boundary!("infer8_network_add_activation", std::ptr::null_mut(), |rep| {
-        let n = unsafe { network(rep, net) }?;
-        let x = unsafe { n.tensor_id(input, "input") }?;
-        let kind = enum_arg(activation_type, ActivationType::from_i32, "activation_type")?;
-        n.add(LayerKind::Activation { kind, alpha: 0.0, beta: 0.0 }, &[x])
-    })
+    ffi_boundary!(
+        "infer8_network_add_activation",
+        std::ptr::null_mut(),
+        |rep| {
+            let n = unsafe { network(rep, net) }?;
+            let x = unsafe { n.tensor_id(input, "input") }?;
+            let kind = enum_arg(activation_type, ActivationType::from_i32, "activation_type")?;
+            n.add(
+                LayerKind::Activation {
+                    kind,
+                    alpha: 0.0,
+                    beta: 0.0,
+                },
+                &[x],
+            )
+        }
+    )
 }
 
 /// Parametric ReLU: `x < 0 ? slopes * x : x`, `slopes` broadcast like an element-wise product.
@@ -343,12 +419,16 @@ pub unsafe extern "C" fn infer8_network_add_parametric_relu(
     input: *mut infer8_tensor,
     slopes: *mut infer8_tensor,
 ) -> *mut infer8_layer {
-    ffi_boundary!("infer8_network_add_parametric_relu", std::ptr::null_mut(), |rep| {
-        let n = unsafe { network(rep, net) }?;
-        let x = unsafe { n.tensor_id(input, "input") }?;
-        let s = unsafe { n.tensor_id(slopes, "slopes") }?;
-        n.add(LayerKind::ParametricRelu, &[x, s])
-    })
+    ffi_boundary!(
+        "infer8_network_add_parametric_relu",
+        std::ptr::null_mut(),
+        |rep| {
+            let n = unsafe { network(rep, net) }?;
+            let x = unsafe { n.tensor_id(input, "input") }?;
+            let s = unsafe { n.tensor_id(slopes, "slopes") }?;
+            n.add(LayerKind::ParametricRelu, &[x, s])
+        }
+    )
 }
 
 /// Local response normalization across channels.
@@ -364,7 +444,15 @@ pub unsafe extern "C" fn infer8_network_add_lrn(
     ffi_boundary!("infer8_network_add_lrn", std::ptr::null_mut(), |rep| {
         let n = unsafe { network(rep, net) }?;
         let x = unsafe { n.tensor_id(input, "input") }?;
-        n.add(LayerKind::Lrn { window: positive_arg(window, "window")?, alpha, beta, k }, &[x])
+        n.add(
+            LayerKind::Lrn {
+                window: positive_arg(window, "window")?,
+                alpha,
+                beta,
+                k,
+            },
+            &[x],
+        )
     })
 }
 
@@ -403,7 +491,10 @@ fn default_axis(n: &infer8_network, t: TensorId) -> usize {
 
 /// Softmax over the default axis (channels for CHW); change it with `infer8_layer_set_axes`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_network_add_softmax(net: *mut infer8_network, input: *mut infer8_tensor) -> *mut infer8_layer {
+pub unsafe extern "C" fn infer8_network_add_softmax(
+    net: *mut infer8_network,
+    input: *mut infer8_tensor,
+) -> *mut infer8_layer {
     ffi_boundary!("infer8_network_add_softmax", std::ptr::null_mut(), |rep| {
         let n = unsafe { network(rep, net) }?;
         let x = unsafe { n.tensor_id(input, "input") }?;
@@ -419,17 +510,27 @@ pub unsafe extern "C" fn infer8_network_add_concatenation(
     inputs: *const *mut infer8_tensor,
     nb_inputs: i32,
 ) -> *mut infer8_layer {
-    ffi_boundary!("infer8_network_add_concatenation", std::ptr::null_mut(), |rep| {
-        let n = unsafe { network(rep, net) }?;
-        let handles = unsafe { slice_arg(inputs, positive_arg(nb_inputs, "nb_inputs")? as i64, "inputs") }?;
-        let ids = handles
-            .iter()
-            .enumerate()
-            .map(|(i, &h)| unsafe { n.tensor_id(h, &format!("inputs[{i}]")) })
-            .collect::<Result<Vec<_>>>()?;
-        let axis = default_axis(n, ids[0]);
-        n.add(LayerKind::Concatenation { axis }, &ids)
-    })
+    ffi_boundary!(
+        "infer8_network_add_concatenation",
+        std::ptr::null_mut(),
+        |rep| {
+            let n = unsafe { network(rep, net) }?;
+            let handles = unsafe {
+                slice_arg(
+                    inputs,
+                    positive_arg(nb_inputs, "nb_inputs")? as i64,
+                    "inputs",
+                )
+            }?;
+            let ids = handles
+                .iter()
+                .enumerate()
+                .map(|(i, &h)| unsafe { n.tensor_id(h, &format!("inputs[{i}]")) })
+                .collect::<Result<Vec<_>>>()?;
+            let axis = default_axis(n, ids[0]);
+            n.add(LayerKind::Concatenation { axis }, &ids)
+        }
+    )
 }
 
 /// Element-wise `op` (`infer8_element_wise_operation`) with TensorRT's broadcast rules.
@@ -440,18 +541,26 @@ pub unsafe extern "C" fn infer8_network_add_elementwise(
     b: *mut infer8_tensor,
     op: i32,
 ) -> *mut infer8_layer {
-    ffi_boundary!("infer8_network_add_elementwise", std::ptr::null_mut(), |rep| {
-        let n = unsafe { network(rep, net) }?;
-        let a = unsafe { n.tensor_id(a, "a") }?;
-        let b = unsafe { n.tensor_id(b, "b") }?;
-        let op = enum_arg(op, ElementWiseOperation::from_i32, "op")?;
-        n.add(LayerKind::ElementWise { op }, &[a, b])
-    })
+    ffi_boundary!(
+        "infer8_network_add_elementwise",
+        std::ptr::null_mut(),
+        |rep| {
+            let n = unsafe { network(rep, net) }?;
+            let a = unsafe { n.tensor_id(a, "a") }?;
+            let b = unsafe { n.tensor_id(b, "b") }?;
+            let op = enum_arg(op, ElementWiseOperation::from_i32, "op")?;
+            n.add(LayerKind::ElementWise { op }, &[a, b])
+        }
+    )
 }
 
 /// Unary `op` (`infer8_unary_operation`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_network_add_unary(net: *mut infer8_network, input: *mut infer8_tensor, op: i32) -> *mut infer8_layer {
+pub unsafe extern "C" fn infer8_network_add_unary(
+    net: *mut infer8_network,
+    input: *mut infer8_tensor,
+    op: i32,
+) -> *mut infer8_layer {
     ffi_boundary!("infer8_network_add_unary", std::ptr::null_mut(), |rep| {
         let n = unsafe { network(rep, net) }?;
         let x = unsafe { n.tensor_id(input, "input") }?;
@@ -473,7 +582,10 @@ pub unsafe extern "C" fn infer8_network_add_padding(
     ffi_boundary!("infer8_network_add_padding", std::ptr::null_mut(), |rep| {
         let n = unsafe { network(rep, net) }?;
         let x = unsafe { n.tensor_id(input, "input") }?;
-        let kind = LayerKind::Padding { pre: [pre_h.into(), pre_w.into()], post: [post_h.into(), post_w.into()] };
+        let kind = LayerKind::Padding {
+            pre: [pre_h.into(), pre_w.into()],
+            post: [post_h.into(), post_w.into()],
+        };
         n.add(kind, &[x])
     })
 }
@@ -481,11 +593,18 @@ pub unsafe extern "C" fn infer8_network_add_padding(
 /// Shuffle, the identity until `infer8_layer_set_first_transpose`, `_set_reshape_dimensions` or
 /// `_set_second_transpose` say otherwise.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_network_add_shuffle(net: *mut infer8_network, input: *mut infer8_tensor) -> *mut infer8_layer {
+pub unsafe extern "C" fn infer8_network_add_shuffle(
+    net: *mut infer8_network,
+    input: *mut infer8_tensor,
+) -> *mut infer8_layer {
     ffi_boundary!("infer8_network_add_shuffle", std::ptr::null_mut(), |rep| {
         let n = unsafe { network(rep, net) }?;
         let x = unsafe { n.tensor_id(input, "input") }?;
-        let p = ShuffleParams { first_transpose: Vec::new(), reshape: None, second_transpose: Vec::new() };
+        let p = ShuffleParams {
+            first_transpose: Vec::new(),
+            reshape: None,
+            second_transpose: Vec::new(),
+        };
         n.add(LayerKind::Shuffle(p), &[x])
     })
 }
@@ -509,7 +628,10 @@ pub unsafe extern "C" fn infer8_network_add_constant(
 
 /// Identity (a copy; with `infer8_layer_set_output_type`, a type conversion).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_network_add_identity(net: *mut infer8_network, input: *mut infer8_tensor) -> *mut infer8_layer {
+pub unsafe extern "C" fn infer8_network_add_identity(
+    net: *mut infer8_network,
+    input: *mut infer8_tensor,
+) -> *mut infer8_layer {
     ffi_boundary!("infer8_network_add_identity", std::ptr::null_mut(), |rep| {
         let n = unsafe { network(rep, net) }?;
         let x = unsafe { n.tensor_id(input, "input") }?;
@@ -556,7 +678,14 @@ pub unsafe extern "C" fn infer8_network_add_reduce(
         let n = unsafe { network(rep, net) }?;
         let x = unsafe { n.tensor_id(input, "input") }?;
         let op = enum_arg(op, ReduceOperation::from_i32, "op")?;
-        n.add(LayerKind::Reduce { op, axes, keep_dims }, &[x])
+        n.add(
+            LayerKind::Reduce {
+                op,
+                axes,
+                keep_dims,
+            },
+            &[x],
+        )
     })
 }
 
@@ -574,7 +703,14 @@ pub unsafe extern "C" fn infer8_network_add_topk(
         let n = unsafe { network(rep, net) }?;
         let x = unsafe { n.tensor_id(input, "input") }?;
         let op = enum_arg(op, TopKOperation::from_i32, "op")?;
-        n.add(LayerKind::TopK { op, k: positive_arg(k, "k")?, axes }, &[x])
+        n.add(
+            LayerKind::TopK {
+                op,
+                k: positive_arg(k, "k")?,
+                axes,
+            },
+            &[x],
+        )
     })
 }
 
@@ -588,14 +724,18 @@ pub unsafe extern "C" fn infer8_network_add_matrix_multiply(
     b: *mut infer8_tensor,
     op1: i32,
 ) -> *mut infer8_layer {
-    ffi_boundary!("infer8_network_add_matrix_multiply", std::ptr::null_mut(), |rep| {
-        let n = unsafe { network(rep, net) }?;
-        let a = unsafe { n.tensor_id(a, "a") }?;
-        let b = unsafe { n.tensor_id(b, "b") }?;
-        let op0 = enum_arg(op0, MatrixOperation::from_i32, "op0")?;
-        let op1 = enum_arg(op1, MatrixOperation::from_i32, "op1")?;
-        n.add(LayerKind::MatrixMultiply { op0, op1 }, &[a, b])
-    })
+    ffi_boundary!(
+        "infer8_network_add_matrix_multiply",
+        std::ptr::null_mut(),
+        |rep| {
+            let n = unsafe { network(rep, net) }?;
+            let a = unsafe { n.tensor_id(a, "a") }?;
+            let b = unsafe { n.tensor_id(b, "b") }?;
+            let op0 = enum_arg(op0, MatrixOperation::from_i32, "op0")?;
+            let op1 = enum_arg(op1, MatrixOperation::from_i32, "op1")?;
+            n.add(LayerKind::MatrixMultiply { op0, op1 }, &[a, b])
+        }
+    )
 }
 
 /// Gathers slices of `data` along `axis` at the INT32 `indices`.
@@ -610,6 +750,11 @@ pub unsafe extern "C" fn infer8_network_add_gather(
         let n = unsafe { network(rep, net) }?;
         let d = unsafe { n.tensor_id(data, "data") }?;
         let i = unsafe { n.tensor_id(indices, "indices") }?;
-        n.add(LayerKind::Gather { axis: super::boundary::size_arg(axis, "axis")? }, &[d, i])
+        n.add(
+            LayerKind::Gather {
+                axis: super::boundary::size_arg(axis, "axis")?,
+            },
+            &[d, i],
+        )
     })
 }

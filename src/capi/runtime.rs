@@ -16,7 +16,9 @@ pub struct infer8_runtime {
 /// A runtime whose messages, and those of the engines it makes, go to `logger` (copied; its `user`
 /// must outlive them). NULL on error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_runtime_create(logger: *const infer8_logger) -> *mut infer8_runtime {
+pub unsafe extern "C" fn infer8_runtime_create(
+    logger: *const infer8_logger,
+) -> *mut infer8_runtime {
     ffi_boundary!("infer8_runtime_create", std::ptr::null_mut(), |_rep| {
         // SAFETY: the header's contract: null or valid.
         let logger = unsafe { logger_arg(logger) }?;
@@ -44,15 +46,22 @@ pub unsafe extern "C" fn infer8_runtime_deserialize_engine(
     data: *const c_void,
     size: usize,
 ) -> *mut infer8_engine {
-    ffi_boundary!("infer8_runtime_deserialize_engine", std::ptr::null_mut(), |rep| {
-        // SAFETY (pointer arguments): the header's contract: null or valid for `size` bytes.
-        let r = unsafe { get(runtime, "runtime") }?;
-        rep.set_logger(&r.logger);
-        if data.is_null() {
-            crate::bail!(InvalidArgument, "data is NULL");
+    ffi_boundary!(
+        "infer8_runtime_deserialize_engine",
+        std::ptr::null_mut(),
+        |rep| {
+            // SAFETY (pointer arguments): the header's contract: null or valid for `size` bytes.
+            let r = unsafe { get(runtime, "runtime") }?;
+            rep.set_logger(&r.logger);
+            if data.is_null() {
+                crate::bail!(InvalidArgument, "data is NULL");
+            }
+            let bytes = unsafe { slice_arg(data as *const u8, size as i64, "data") }?;
+            let engine = serialize::from_bytes(bytes)?;
+            Ok(Box::into_raw(Box::new(infer8_engine::new(
+                engine,
+                r.logger.clone(),
+            )?)))
         }
-        let bytes = unsafe { slice_arg(data as *const u8, size as i64, "data") }?;
-        let engine = serialize::from_bytes(bytes)?;
-        Ok(Box::into_raw(Box::new(infer8_engine::new(engine, r.logger.clone())?)))
-    })
+    )
 }

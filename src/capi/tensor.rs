@@ -20,7 +20,10 @@ pub struct infer8_tensor {
 ///
 /// # Safety
 /// `t` is null or a handle of a live network that nothing else accesses during the call.
-pub(crate) unsafe fn resolve<'a>(rep: &mut Reporter, t: *const infer8_tensor) -> Result<(&'a mut infer8_network, TensorId)> {
+pub(crate) unsafe fn resolve<'a>(
+    rep: &mut Reporter,
+    t: *const infer8_tensor,
+) -> Result<(&'a mut infer8_network, TensorId)> {
     // SAFETY: the caller's contract.
     let (network, id) = unsafe { get(t, "tensor") }.map(|h| (h.network, h.id))?;
     // SAFETY: a handle points to the network that owns it, alive as long as the handle.
@@ -31,7 +34,10 @@ pub(crate) unsafe fn resolve<'a>(rep: &mut Reporter, t: *const infer8_tensor) ->
 
 /// Renames the tensor (an engine binding keeps the name it had at build time).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_tensor_set_name(tensor: *mut infer8_tensor, name: *const c_char) -> bool {
+pub unsafe extern "C" fn infer8_tensor_set_name(
+    tensor: *mut infer8_tensor,
+    name: *const c_char,
+) -> bool {
     ffi_boundary!("infer8_tensor_set_name", false, |rep| {
         // SAFETY (all pointer arguments in this file): the header's contract: null or valid.
         let (n, t) = unsafe { resolve(rep, tensor) }?;
@@ -60,12 +66,20 @@ pub unsafe extern "C" fn infer8_tensor_get_dims(tensor: *const infer8_tensor) ->
 
 /// Changes a network input's dimensions; shapes downstream are inferred again.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_tensor_set_dims(tensor: *mut infer8_tensor, dims: *const i32, nb_dims: i32) -> bool {
+pub unsafe extern "C" fn infer8_tensor_set_dims(
+    tensor: *mut infer8_tensor,
+    dims: *const i32,
+    nb_dims: i32,
+) -> bool {
     ffi_boundary!("infer8_tensor_set_dims", false, |rep| {
         let (n, t) = unsafe { resolve(rep, tensor) }?;
         let shape = unsafe { shape_arg(dims, nb_dims, "dims") }?;
         if !n.net.is_input(t) {
-            crate::bail!(InvalidArgument, "tensor '{}' is not a network input", n.net.tensors[t].name);
+            crate::bail!(
+                InvalidArgument,
+                "tensor '{}' is not a network input",
+                n.net.tensors[t].name
+            );
         }
         let old = std::mem::replace(&mut n.net.tensors[t].shape, shape);
         if let Err(e) = n.net.refresh_shapes() {
@@ -94,7 +108,11 @@ pub unsafe extern "C" fn infer8_tensor_set_type(tensor: *mut infer8_tensor, dtyp
         let (n, t) = unsafe { resolve(rep, tensor) }?;
         let dtype = enum_arg(dtype, DataType::from_i32, "dtype")?;
         if !n.net.is_input(t) && !n.net.is_output(t) {
-            crate::bail!(InvalidArgument, "tensor '{}' is neither a network input nor an output", n.net.tensors[t].name);
+            crate::bail!(
+                InvalidArgument,
+                "tensor '{}' is neither a network input nor an output",
+                n.net.tensors[t].name
+            );
         }
         n.net.tensors[t].dtype = dtype;
         Ok(true)
@@ -103,11 +121,18 @@ pub unsafe extern "C" fn infer8_tensor_set_type(tensor: *mut infer8_tensor, dtyp
 
 /// Sets the range INT8 mode uses for this tensor instead of calibrating it; needs `min <= max`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_tensor_set_dynamic_range(tensor: *mut infer8_tensor, min: f32, max: f32) -> bool {
+pub unsafe extern "C" fn infer8_tensor_set_dynamic_range(
+    tensor: *mut infer8_tensor,
+    min: f32,
+    max: f32,
+) -> bool {
     ffi_boundary!("infer8_tensor_set_dynamic_range", false, |rep| {
         let (n, t) = unsafe { resolve(rep, tensor) }?;
-        if !(min <= max) {
-            crate::bail!(InvalidArgument, "dynamic range [{min}, {max}] is empty or not a number");
+        if min.is_nan() || max.is_nan() || min > max {
+            crate::bail!(
+                InvalidArgument,
+                "dynamic range [{min}, {max}] is empty or not a number"
+            );
         }
         n.net.tensors[t].dynamic_range = Some((min, max));
         Ok(true)
@@ -117,10 +142,19 @@ pub unsafe extern "C" fn infer8_tensor_set_dynamic_range(tensor: *mut infer8_ten
 /// Writes the dynamic range to `min` and `max` and returns true if one was set; false (writing
 /// nothing) if none was set or on error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn infer8_tensor_get_dynamic_range(tensor: *const infer8_tensor, min: *mut f32, max: *mut f32) -> bool {
+pub unsafe extern "C" fn infer8_tensor_get_dynamic_range(
+    tensor: *const infer8_tensor,
+    min: *mut f32,
+    max: *mut f32,
+) -> bool {
     ffi_boundary!("infer8_tensor_get_dynamic_range", false, |rep| {
         let (n, t) = unsafe { resolve(rep, tensor) }?;
-        let (min, max) = unsafe { (super::boundary::get_mut(min, "min")?, super::boundary::get_mut(max, "max")?) };
+        let (min, max) = unsafe {
+            (
+                super::boundary::get_mut(min, "min")?,
+                super::boundary::get_mut(max, "max")?,
+            )
+        };
         Ok(match n.net.tensors[t].dynamic_range {
             Some((lo, hi)) => {
                 *min = lo;

@@ -17,15 +17,26 @@ pub struct infer8_dims {
 }
 
 impl infer8_dims {
-    pub const INVALID: infer8_dims = infer8_dims { nb_dims: -1, d: [0; INFER8_MAX_DIMS] };
+    pub const INVALID: infer8_dims = infer8_dims {
+        nb_dims: -1,
+        d: [0; INFER8_MAX_DIMS],
+    };
 
     pub fn from_shape(shape: &[usize]) -> Result<infer8_dims> {
         if shape.len() > INFER8_MAX_DIMS {
-            crate::bail!(Unsupported, "{} dimensions do not fit infer8_dims", shape.len());
+            crate::bail!(
+                Unsupported,
+                "{} dimensions do not fit infer8_dims",
+                shape.len()
+            );
         }
-        let mut dims = infer8_dims { nb_dims: shape.len() as i32, d: [0; INFER8_MAX_DIMS] };
+        let mut dims = infer8_dims {
+            nb_dims: shape.len() as i32,
+            d: [0; INFER8_MAX_DIMS],
+        };
         for (o, &s) in dims.d.iter_mut().zip(shape) {
-            *o = i32::try_from(s).map_err(|_| Error::Unsupported(format!("dimension {s} does not fit int32_t")))?;
+            *o = i32::try_from(s)
+                .map_err(|_| Error::Unsupported(format!("dimension {s} does not fit int32_t")))?;
         }
         Ok(dims)
     }
@@ -37,11 +48,17 @@ impl infer8_dims {
 /// `dims` is null or points to `nb_dims` readable values.
 pub unsafe fn shape_arg(dims: *const i32, nb_dims: i32, what: &str) -> Result<Vec<usize>> {
     if !(1..=INFER8_MAX_DIMS as i32).contains(&nb_dims) {
-        crate::bail!(InvalidArgument, "{what}: nb_dims = {nb_dims} must be 1 to {INFER8_MAX_DIMS}");
+        crate::bail!(
+            InvalidArgument,
+            "{what}: nb_dims = {nb_dims} must be 1 to {INFER8_MAX_DIMS}"
+        );
     }
     // SAFETY: the caller's contract.
     let values = unsafe { super::boundary::slice_arg(dims, nb_dims.into(), what) }?;
-    values.iter().map(|&d| super::boundary::positive_arg(d, what)).collect()
+    values
+        .iter()
+        .map(|&d| super::boundary::positive_arg(d, what))
+        .collect()
 }
 
 #[repr(i32)]

@@ -292,11 +292,12 @@ impl ExecutionContext {
             let per_item = volume(&binding.shape);
             let need = batch * per_item * binding.dtype.size();
             let dst = &mut dst[..need];
-            if binding.dtype == DataType::Float && len == batch * per_item {
-                if let Some(d) = as_f32_mut(dst) {
-                    d.copy_from_slice(src);
-                    continue;
-                }
+            if binding.dtype == DataType::Float
+                && len == batch * per_item
+                && let Some(d) = as_f32_mut(dst)
+            {
+                d.copy_from_slice(src);
+                continue;
             }
             // Batch-invariant outputs are replicated for every item.
             let item_bytes = per_item * binding.dtype.size();

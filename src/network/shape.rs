@@ -208,7 +208,7 @@ pub fn resolve_reshape(input: &[usize], spec: &[i64]) -> Result<Shape, String> {
     let vin = volume(input);
     let vout = volume(&out);
     if let Some(i) = infer {
-        if vout == 0 || vin % vout != 0 {
+        if vout == 0 || !vin.is_multiple_of(vout) {
             return Err(format!("cannot infer dimension {i} of reshape {spec:?} from {input:?}"));
         }
         out[i] = vin / vout;

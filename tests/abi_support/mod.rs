@@ -16,18 +16,27 @@ pub struct TestLogger {
 
 unsafe extern "C" fn log(this: *mut c_void, severity: i32, msg: *const c_char) {
     let logger = unsafe { &*(this as *const TestLogger) };
-    let msg = unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned();
+    let msg = unsafe { CStr::from_ptr(msg) }
+        .to_string_lossy()
+        .into_owned();
     logger.messages.lock().unwrap().push((severity, msg));
 }
 
 unsafe extern "C" fn dtor(_: *mut c_void) {}
 
-static LOGGER_VTABLE: ILoggerVtbl = ILoggerVtbl { log, dtor_complete: dtor, dtor_deleting: dtor };
+static LOGGER_VTABLE: ILoggerVtbl = ILoggerVtbl {
+    log,
+    dtor_complete: dtor,
+    dtor_deleting: dtor,
+};
 
 impl TestLogger {
     /// Leaked: the library may keep it as the process logger after the test.
     pub fn new() -> &'static TestLogger {
-        Box::leak(Box::new(TestLogger { vtable: &LOGGER_VTABLE, messages: Mutex::new(Vec::new()) }))
+        Box::leak(Box::new(TestLogger {
+            vtable: &LOGGER_VTABLE,
+            messages: Mutex::new(Vec::new()),
+        }))
     }
 
     pub fn ptr(&'static self) -> *mut c_void {
@@ -37,7 +46,11 @@ impl TestLogger {
     /// Messages of severity kERROR or worse logged since the last call, cleared.
     pub fn take_errors(&self) -> Vec<String> {
         let mut m = self.messages.lock().unwrap();
-        let errors = m.iter().filter(|(s, _)| *s <= 1).map(|(_, t)| t.clone()).collect();
+        let errors = m
+            .iter()
+            .filter(|(s, _)| *s <= 1)
+            .map(|(_, t)| t.clone())
+            .collect();
         m.clear();
         errors
     }
@@ -45,7 +58,10 @@ impl TestLogger {
     /// Asserts that exactly the last calls logged one error mentioning `needle`.
     pub fn expect_error(&self, needle: &str) {
         let errors = self.take_errors();
-        assert!(errors.iter().any(|e| e.contains(needle)), "expected an error mentioning '{needle}', got {errors:?}");
+        assert!(
+            errors.iter().any(|e| e.contains(needle)),
+            "expected an error mentioning '{needle}', got {errors:?}"
+        );
     }
 
     pub fn expect_no_error(&self) {

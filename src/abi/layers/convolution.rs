@@ -123,7 +123,9 @@ unsafe extern "C" fn set_nb_output_maps(this: This, v: i32) {
 }
 
 unsafe extern "C" fn get_nb_output_maps(this: This) -> i32 {
-    read("getNbOutputMaps", this, 0, |k| Ok(conv_ref(k)?.nb_output_maps as i32))
+    read("getNbOutputMaps", this, 0, |k| {
+        Ok(conv_ref(k)?.nb_output_maps as i32)
+    })
 }
 
 unsafe extern "C" fn set_nb_groups(this: This, v: i32) {
@@ -146,7 +148,9 @@ unsafe extern "C" fn set_kernel_weights(this: This, w: RawWeights) {
 }
 
 unsafe extern "C" fn get_kernel_weights(this: This) -> RawWeights {
-    read("getKernelWeights", this, RawWeights::EMPTY, |k| Ok(RawWeights::of(&conv_ref(k)?.kernel_weights)))
+    read("getKernelWeights", this, RawWeights::EMPTY, |k| {
+        Ok(RawWeights::of(&conv_ref(k)?.kernel_weights))
+    })
 }
 
 unsafe extern "C" fn set_bias_weights(this: This, w: RawWeights) {
@@ -158,7 +162,9 @@ unsafe extern "C" fn set_bias_weights(this: This, w: RawWeights) {
 }
 
 unsafe extern "C" fn get_bias_weights(this: This) -> RawWeights {
-    read("getBiasWeights", this, RawWeights::EMPTY, |k| Ok(RawWeights::of(&conv_ref(k)?.bias)))
+    read("getBiasWeights", this, RawWeights::EMPTY, |k| {
+        Ok(RawWeights::of(&conv_ref(k)?.bias))
+    })
 }
 
 unsafe extern "C" fn set_padding_mode(this: This, v: i32) {
@@ -169,7 +175,9 @@ unsafe extern "C" fn set_padding_mode(this: This, v: i32) {
 }
 
 unsafe extern "C" fn get_padding_mode(this: This) -> i32 {
-    read("getPaddingMode", this, 0, |k| Ok(conv_ref(k)?.padding_mode as i32))
+    read("getPaddingMode", this, 0, |k| {
+        Ok(conv_ref(k)?.padding_mode as i32)
+    })
 }
 
 pub static CONVOLUTION: IConvolutionLayerVtbl = IConvolutionLayerVtbl {

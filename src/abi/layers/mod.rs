@@ -12,7 +12,9 @@ macro_rules! params {
     ($k:expr, $pat:pat => $out:expr) => {
         match $k {
             $pat => Ok($out),
-            _ => Err($crate::error::Error::Runtime("the layer object does not match its layer kind".into())),
+            _ => Err($crate::error::Error::Runtime(
+                "the layer object does not match its layer kind".into(),
+            )),
         }
     };
 }
@@ -32,7 +34,9 @@ pub fn vtable_of(kind: &LayerKind) -> (*const c_void, &'static str) {
         LayerKind::Convolution(_) => (ptr(&convolution::CONVOLUTION), "IConvolutionLayer"),
         LayerKind::Deconvolution(_) => (ptr(&convolution::DECONVOLUTION), "IDeconvolutionLayer"),
         LayerKind::Pooling(_) => (ptr(&pooling::POOLING), "IPoolingLayer"),
-        LayerKind::FullyConnected { .. } => (ptr(&pointwise::FULLY_CONNECTED), "IFullyConnectedLayer"),
+        LayerKind::FullyConnected { .. } => {
+            (ptr(&pointwise::FULLY_CONNECTED), "IFullyConnectedLayer")
+        }
         LayerKind::Activation { .. } => (ptr(&pointwise::ACTIVATION), "IActivationLayer"),
         LayerKind::Lrn { .. } => (ptr(&pointwise::LRN), "ILRNLayer"),
         LayerKind::Scale { .. } => (ptr(&pointwise::SCALE), "IScaleLayer"),

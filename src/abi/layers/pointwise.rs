@@ -96,24 +96,32 @@ fn weights(w: RawWeights, what: &str) -> Result<Weights> {
 
 unsafe extern "C" fn fc_set_nb_output_channels(this: This, v: i32) {
     edit("setNbOutputChannels", this, (), |k, _| {
-        *params!(k, LayerKind::FullyConnected { nb_outputs, .. } => nb_outputs)? = positive(v, "nbOutputs")?;
+        *params!(k, LayerKind::FullyConnected { nb_outputs, .. } => nb_outputs)? =
+            positive(v, "nbOutputs")?;
         Ok(())
     })
 }
 
 unsafe extern "C" fn fc_get_nb_output_channels(this: This) -> i32 {
-    read("getNbOutputChannels", this, 0, |k| Ok(*params!(k, LayerKind::FullyConnected { nb_outputs, .. } => nb_outputs)? as i32))
+    read("getNbOutputChannels", this, 0, |k| {
+        Ok(*params!(k, LayerKind::FullyConnected { nb_outputs, .. } => nb_outputs)? as i32)
+    })
 }
 
 unsafe extern "C" fn fc_set_kernel_weights(this: This, w: RawWeights) {
     edit("setKernelWeights", this, (), |k, _| {
-        *params!(k, LayerKind::FullyConnected { kernel, .. } => kernel)? = weights(w, "kernelWeights")?;
+        *params!(k, LayerKind::FullyConnected { kernel, .. } => kernel)? =
+            weights(w, "kernelWeights")?;
         Ok(())
     })
 }
 
 unsafe extern "C" fn fc_get_kernel_weights(this: This) -> RawWeights {
-    read("getKernelWeights", this, RawWeights::EMPTY, |k| Ok(RawWeights::of(params!(k, LayerKind::FullyConnected { kernel, .. } => kernel)?)))
+    read("getKernelWeights", this, RawWeights::EMPTY, |k| {
+        Ok(RawWeights::of(
+            params!(k, LayerKind::FullyConnected { kernel, .. } => kernel)?,
+        ))
+    })
 }
 
 unsafe extern "C" fn fc_set_bias_weights(this: This, w: RawWeights) {
@@ -124,7 +132,11 @@ unsafe extern "C" fn fc_set_bias_weights(this: This, w: RawWeights) {
 }
 
 unsafe extern "C" fn fc_get_bias_weights(this: This) -> RawWeights {
-    read("getBiasWeights", this, RawWeights::EMPTY, |k| Ok(RawWeights::of(params!(k, LayerKind::FullyConnected { bias, .. } => bias)?)))
+    read("getBiasWeights", this, RawWeights::EMPTY, |k| {
+        Ok(RawWeights::of(
+            params!(k, LayerKind::FullyConnected { bias, .. } => bias)?,
+        ))
+    })
 }
 
 pub static FULLY_CONNECTED: IFullyConnectedLayerVtbl = IFullyConnectedLayerVtbl {
@@ -141,13 +153,16 @@ pub static FULLY_CONNECTED: IFullyConnectedLayerVtbl = IFullyConnectedLayerVtbl 
 
 unsafe extern "C" fn act_set_type(this: This, v: i32) {
     edit("setActivationType", this, (), |k, _| {
-        *params!(k, LayerKind::Activation { kind, .. } => kind)? = enum_arg(v, ActivationType::from_i32, "ActivationType")?;
+        *params!(k, LayerKind::Activation { kind, .. } => kind)? =
+            enum_arg(v, ActivationType::from_i32, "ActivationType")?;
         Ok(())
     })
 }
 
 unsafe extern "C" fn act_get_type(this: This) -> i32 {
-    read("getActivationType", this, 0, |k| Ok(*params!(k, LayerKind::Activation { kind, .. } => kind)? as i32))
+    read("getActivationType", this, 0, |k| {
+        Ok(*params!(k, LayerKind::Activation { kind, .. } => kind)? as i32)
+    })
 }
 
 /// Setter and getter of one f32 field of a layer kind.
@@ -165,8 +180,22 @@ macro_rules! f32_field {
     };
 }
 
-f32_field!(act_set_alpha, act_get_alpha, "setAlpha", "getAlpha", Activation, alpha);
-f32_field!(act_set_beta, act_get_beta, "setBeta", "getBeta", Activation, beta);
+f32_field!(
+    act_set_alpha,
+    act_get_alpha,
+    "setAlpha",
+    "getAlpha",
+    Activation,
+    alpha
+);
+f32_field!(
+    act_set_beta,
+    act_get_beta,
+    "setBeta",
+    "getBeta",
+    Activation,
+    beta
+);
 
 pub static ACTIVATION: IActivationLayerVtbl = IActivationLayerVtbl {
     base: BASE,
@@ -188,10 +217,19 @@ unsafe extern "C" fn lrn_set_window_size(this: This, v: i32) {
 }
 
 unsafe extern "C" fn lrn_get_window_size(this: This) -> i32 {
-    read("getWindowSize", this, 0, |k| Ok(*params!(k, LayerKind::Lrn { window, .. } => window)? as i32))
+    read("getWindowSize", this, 0, |k| {
+        Ok(*params!(k, LayerKind::Lrn { window, .. } => window)? as i32)
+    })
 }
 
-f32_field!(lrn_set_alpha, lrn_get_alpha, "setAlpha", "getAlpha", Lrn, alpha);
+f32_field!(
+    lrn_set_alpha,
+    lrn_get_alpha,
+    "setAlpha",
+    "getAlpha",
+    Lrn,
+    alpha
+);
 f32_field!(lrn_set_beta, lrn_get_beta, "setBeta", "getBeta", Lrn, beta);
 f32_field!(lrn_set_k, lrn_get_k, "setK", "getK", Lrn, k);
 
@@ -211,13 +249,16 @@ pub static LRN: ILRNLayerVtbl = ILRNLayerVtbl {
 
 unsafe extern "C" fn scale_set_mode(this: This, v: i32) {
     edit("setMode", this, (), |k, _| {
-        *params!(k, LayerKind::Scale { mode, .. } => mode)? = enum_arg(v, ScaleMode::from_i32, "ScaleMode")?;
+        *params!(k, LayerKind::Scale { mode, .. } => mode)? =
+            enum_arg(v, ScaleMode::from_i32, "ScaleMode")?;
         Ok(())
     })
 }
 
 unsafe extern "C" fn scale_get_mode(this: This) -> i32 {
-    read("getMode", this, 0, |k| Ok(*params!(k, LayerKind::Scale { mode, .. } => mode)? as i32))
+    read("getMode", this, 0, |k| {
+        Ok(*params!(k, LayerKind::Scale { mode, .. } => mode)? as i32)
+    })
 }
 
 /// Setter and getter of one weights field of the scale layer.
@@ -235,13 +276,33 @@ macro_rules! scale_weights {
     };
 }
 
-scale_weights!(scale_set_shift, scale_get_shift, "setShift", "getShift", shift);
-scale_weights!(scale_set_scale, scale_get_scale, "setScale", "getScale", scale);
-scale_weights!(scale_set_power, scale_get_power, "setPower", "getPower", power);
+scale_weights!(
+    scale_set_shift,
+    scale_get_shift,
+    "setShift",
+    "getShift",
+    shift
+);
+scale_weights!(
+    scale_set_scale,
+    scale_get_scale,
+    "setScale",
+    "getScale",
+    scale
+);
+scale_weights!(
+    scale_set_power,
+    scale_get_power,
+    "setPower",
+    "getPower",
+    power
+);
 
 /// kCHANNEL scales "the third to last dimension": axis 0 of a CHW input.
 unsafe extern "C" fn scale_get_channel_axis(this: This) -> i32 {
-    read_input("getChannelAxis", this, 0, |input| Ok(input.len().saturating_sub(3) as i32))
+    read_input("getChannelAxis", this, 0, |input| {
+        Ok(input.len().saturating_sub(3) as i32)
+    })
 }
 
 pub static SCALE: IScaleLayerVtbl = IScaleLayerVtbl {
@@ -267,53 +328,77 @@ unsafe extern "C" fn softmax_set_axes(this: This, v: u32) {
 }
 
 unsafe extern "C" fn softmax_get_axes(this: This) -> u32 {
-    read("getAxes", this, 0, |k| Ok(*params!(k, LayerKind::SoftMax { axes } => axes)?))
+    read("getAxes", this, 0, |k| {
+        Ok(*params!(k, LayerKind::SoftMax { axes } => axes)?)
+    })
 }
 
-pub static SOFTMAX: ISoftMaxLayerVtbl = ISoftMaxLayerVtbl { base: BASE, setAxes: softmax_set_axes, getAxes: softmax_get_axes };
+pub static SOFTMAX: ISoftMaxLayerVtbl = ISoftMaxLayerVtbl {
+    base: BASE,
+    setAxes: softmax_set_axes,
+    getAxes: softmax_get_axes,
+};
 
 // ---- IConcatenationLayer
 
 unsafe extern "C" fn concat_set_axis(this: This, v: i32) {
     edit("setAxis", this, (), |k, _| {
-        *params!(k, LayerKind::Concatenation { axis } => axis)? =
-            usize::try_from(v).map_err(|_| Error::InvalidArgument(format!("axis {v} is negative")))?;
+        *params!(k, LayerKind::Concatenation { axis } => axis)? = usize::try_from(v)
+            .map_err(|_| Error::InvalidArgument(format!("axis {v} is negative")))?;
         Ok(())
     })
 }
 
 unsafe extern "C" fn concat_get_axis(this: This) -> i32 {
-    read("getAxis", this, 0, |k| Ok(*params!(k, LayerKind::Concatenation { axis } => axis)? as i32))
+    read("getAxis", this, 0, |k| {
+        Ok(*params!(k, LayerKind::Concatenation { axis } => axis)? as i32)
+    })
 }
 
-pub static CONCATENATION: IConcatenationLayerVtbl =
-    IConcatenationLayerVtbl { base: BASE, setAxis: concat_set_axis, getAxis: concat_get_axis };
+pub static CONCATENATION: IConcatenationLayerVtbl = IConcatenationLayerVtbl {
+    base: BASE,
+    setAxis: concat_set_axis,
+    getAxis: concat_get_axis,
+};
 
 // ---- IElementWiseLayer, IUnaryLayer
 
 unsafe extern "C" fn ew_set_operation(this: This, v: i32) {
     edit("setOperation", this, (), |k, _| {
-        *params!(k, LayerKind::ElementWise { op } => op)? = enum_arg(v, ElementWiseOperation::from_i32, "ElementWiseOperation")?;
+        *params!(k, LayerKind::ElementWise { op } => op)? =
+            enum_arg(v, ElementWiseOperation::from_i32, "ElementWiseOperation")?;
         Ok(())
     })
 }
 
 unsafe extern "C" fn ew_get_operation(this: This) -> i32 {
-    read("getOperation", this, 0, |k| Ok(*params!(k, LayerKind::ElementWise { op } => op)? as i32))
+    read("getOperation", this, 0, |k| {
+        Ok(*params!(k, LayerKind::ElementWise { op } => op)? as i32)
+    })
 }
 
-pub static ELEMENT_WISE: IElementWiseLayerVtbl =
-    IElementWiseLayerVtbl { base: BASE, setOperation: ew_set_operation, getOperation: ew_get_operation };
+pub static ELEMENT_WISE: IElementWiseLayerVtbl = IElementWiseLayerVtbl {
+    base: BASE,
+    setOperation: ew_set_operation,
+    getOperation: ew_get_operation,
+};
 
 unsafe extern "C" fn unary_set_operation(this: This, v: i32) {
     edit("setOperation", this, (), |k, _| {
-        *params!(k, LayerKind::Unary { op } => op)? = enum_arg(v, UnaryOperation::from_i32, "UnaryOperation")?;
+        *params!(k, LayerKind::Unary { op } => op)? =
+            enum_arg(v, UnaryOperation::from_i32, "UnaryOperation")?;
         Ok(())
     })
 }
 
 unsafe extern "C" fn unary_get_operation(this: This) -> i32 {
-    read("getOperation", this, 0, |k| Ok(*params!(k, LayerKind::Unary { op } => op)? as i32))
+    read("getOperation", this, 0, |k| {
+        Ok(*params!(k, LayerKind::Unary { op } => op)? as i32)
+    })
 }
 
-pub static UNARY: IUnaryLayerVtbl = IUnaryLayerVtbl { base: BASE, setOperation: unary_set_operation, getOperation: unary_get_operation };
+pub static UNARY: IUnaryLayerVtbl = IUnaryLayerVtbl {
+    base: BASE,
+    setOperation: unary_set_operation,
+    getOperation: unary_get_operation,
+};

@@ -93,7 +93,9 @@ unsafe extern "C" fn set_blend_factor(this: This, v: f32) {
 }
 
 unsafe extern "C" fn get_blend_factor(this: This) -> f32 {
-    read("getBlendFactor", this, 0.0, |k| Ok(pool_ref(k)?.blend_factor))
+    read("getBlendFactor", this, 0.0, |k| {
+        Ok(pool_ref(k)?.blend_factor)
+    })
 }
 
 unsafe extern "C" fn set_average_count_excludes_padding(this: This, v: bool) {
@@ -104,7 +106,9 @@ unsafe extern "C" fn set_average_count_excludes_padding(this: This, v: bool) {
 }
 
 unsafe extern "C" fn get_average_count_excludes_padding(this: This) -> bool {
-    read("getAverageCountExcludesPadding", this, true, |k| Ok(pool_ref(k)?.average_count_excludes_padding))
+    read("getAverageCountExcludesPadding", this, true, |k| {
+        Ok(pool_ref(k)?.average_count_excludes_padding)
+    })
 }
 
 unsafe extern "C" fn set_padding_mode(this: This, v: i32) {
@@ -115,7 +119,9 @@ unsafe extern "C" fn set_padding_mode(this: This, v: i32) {
 }
 
 unsafe extern "C" fn get_padding_mode(this: This) -> i32 {
-    read("getPaddingMode", this, 0, |k| Ok(pool_ref(k)?.padding_mode as i32))
+    read("getPaddingMode", this, 0, |k| {
+        Ok(pool_ref(k)?.padding_mode as i32)
+    })
 }
 
 pub static POOLING: IPoolingLayerVtbl = IPoolingLayerVtbl {

@@ -103,7 +103,11 @@ fn dims_of_i64(v: &[i64]) -> Dims {
 fn hw_signed(d: &Dims, what: &str) -> Result<[i64; 2]> {
     match d.signed_values(what)?[..] {
         [h, w] => Ok([h, w]),
-        _ => crate::bail!(InvalidArgument, "{what} must have 2 dimensions (height, width), got {}", d.nb_dims),
+        _ => crate::bail!(
+            InvalidArgument,
+            "{what} must have 2 dimensions (height, width), got {}",
+            d.nb_dims
+        ),
     }
 }
 
@@ -123,10 +127,34 @@ macro_rules! padding_field {
     };
 }
 
-padding_field!(pad_set_pre, pad_get_pre, "setPrePadding", "getPrePadding", pre);
-padding_field!(pad_set_post, pad_get_post, "setPostPadding", "getPostPadding", post);
-padding_field!(pad_set_pre_nd, pad_get_pre_nd, "setPrePaddingNd", "getPrePaddingNd", pre);
-padding_field!(pad_set_post_nd, pad_get_post_nd, "setPostPaddingNd", "getPostPaddingNd", post);
+padding_field!(
+    pad_set_pre,
+    pad_get_pre,
+    "setPrePadding",
+    "getPrePadding",
+    pre
+);
+padding_field!(
+    pad_set_post,
+    pad_get_post,
+    "setPostPadding",
+    "getPostPadding",
+    post
+);
+padding_field!(
+    pad_set_pre_nd,
+    pad_get_pre_nd,
+    "setPrePaddingNd",
+    "getPrePaddingNd",
+    pre
+);
+padding_field!(
+    pad_set_post_nd,
+    pad_get_post_nd,
+    "setPostPaddingNd",
+    "getPostPaddingNd",
+    post
+);
 
 pub static PADDING: IPaddingLayerVtbl = IPaddingLayerVtbl {
     base: BASE,
@@ -158,7 +186,9 @@ unsafe extern "C" fn shuffle_set_first(this: This, p: Permutation) {
 }
 
 unsafe extern "C" fn shuffle_get_first(this: This) -> Permutation {
-    read("getFirstTranspose", this, Permutation::default(), |k| Ok(Permutation::of(&shuffle_ref(k)?.first_transpose)))
+    read("getFirstTranspose", this, Permutation::default(), |k| {
+        Ok(Permutation::of(&shuffle_ref(k)?.first_transpose))
+    })
 }
 
 unsafe extern "C" fn shuffle_set_reshape(this: This, d: Dims) {
@@ -171,7 +201,13 @@ unsafe extern "C" fn shuffle_set_reshape(this: This, d: Dims) {
 /// Without a reshape, TensorRT answers `nbDims == -1`.
 unsafe extern "C" fn shuffle_get_reshape(this: This) -> Dims {
     read("getReshapeDimensions", this, Dims::default(), |k| {
-        Ok(shuffle_ref(k)?.reshape.as_deref().map_or(Dims { nb_dims: -1, ..Dims::default() }, dims_of_i64))
+        Ok(shuffle_ref(k)?.reshape.as_deref().map_or(
+            Dims {
+                nb_dims: -1,
+                ..Dims::default()
+            },
+            dims_of_i64,
+        ))
     })
 }
 
@@ -186,12 +222,20 @@ unsafe extern "C" fn shuffle_set_second(this: This, p: Permutation) {
 }
 
 unsafe extern "C" fn shuffle_get_second(this: This) -> Permutation {
-    read("getSecondTranspose", this, Permutation::default(), |k| Ok(Permutation::of(&shuffle_ref(k)?.second_transpose)))
+    read("getSecondTranspose", this, Permutation::default(), |k| {
+        Ok(Permutation::of(&shuffle_ref(k)?.second_transpose))
+    })
 }
 
 /// A 0 in the reshape dimensions always copies the input dimension (TensorRT's default).
 unsafe extern "C" fn shuffle_set_zero_is_placeholder(this: This, v: bool) {
-    edit("setZeroIsPlaceholder", this, (), |_, _| if v { Ok(()) } else { unsupported("setZeroIsPlaceholder(false)") })
+    edit("setZeroIsPlaceholder", this, (), |_, _| {
+        if v {
+            Ok(())
+        } else {
+            unsupported("setZeroIsPlaceholder(false)")
+        }
+    })
 }
 
 unsafe extern "C" fn shuffle_get_zero_is_placeholder(this: This) -> bool {
@@ -215,13 +259,18 @@ pub static SHUFFLE: IShuffleLayerVtbl = IShuffleLayerVtbl {
 unsafe extern "C" fn constant_set_weights(this: This, w: RawWeights) {
     edit("setWeights", this, (), |k, _| {
         // SAFETY: C++ weights point at `count` values per the interface.
-        *params!(k, LayerKind::Constant { weights, .. } => weights)? = unsafe { w.read("weights", true) }?;
+        *params!(k, LayerKind::Constant { weights, .. } => weights)? =
+            unsafe { w.read("weights", true) }?;
         Ok(())
     })
 }
 
 unsafe extern "C" fn constant_get_weights(this: This) -> RawWeights {
-    read("getWeights", this, RawWeights::EMPTY, |k| Ok(RawWeights::of(params!(k, LayerKind::Constant { weights, .. } => weights)?)))
+    read("getWeights", this, RawWeights::EMPTY, |k| {
+        Ok(RawWeights::of(
+            params!(k, LayerKind::Constant { weights, .. } => weights)?,
+        ))
+    })
 }
 
 unsafe extern "C" fn constant_set_dimensions(this: This, d: Dims) {
@@ -232,7 +281,9 @@ unsafe extern "C" fn constant_set_dimensions(this: This, d: Dims) {
 }
 
 unsafe extern "C" fn constant_get_dimensions(this: This) -> Dims {
-    read("getDimensions", this, Dims::default(), |k| Dims::from_shape(params!(k, LayerKind::Constant { dims, .. } => dims)?))
+    read("getDimensions", this, Dims::default(), |k| {
+        Dims::from_shape(params!(k, LayerKind::Constant { dims, .. } => dims)?)
+    })
 }
 
 pub static CONSTANT: IConstantLayerVtbl = IConstantLayerVtbl {
@@ -253,7 +304,11 @@ unsafe extern "C" fn slice_set_start(this: This, d: Dims) {
 }
 
 unsafe extern "C" fn slice_get_start(this: This) -> Dims {
-    read("getStart", this, Dims::default(), |k| Ok(dims_of_i64(params!(k, LayerKind::Slice { start, .. } => start)?)))
+    read("getStart", this, Dims::default(), |k| {
+        Ok(dims_of_i64(
+            params!(k, LayerKind::Slice { start, .. } => start)?,
+        ))
+    })
 }
 
 unsafe extern "C" fn slice_set_size(this: This, d: Dims) {
@@ -264,7 +319,9 @@ unsafe extern "C" fn slice_set_size(this: This, d: Dims) {
 }
 
 unsafe extern "C" fn slice_get_size(this: This) -> Dims {
-    read("getSize", this, Dims::default(), |k| Dims::from_shape(params!(k, LayerKind::Slice { size, .. } => size)?))
+    read("getSize", this, Dims::default(), |k| {
+        Dims::from_shape(params!(k, LayerKind::Slice { size, .. } => size)?)
+    })
 }
 
 unsafe extern "C" fn slice_set_stride(this: This, d: Dims) {
@@ -275,7 +332,11 @@ unsafe extern "C" fn slice_set_stride(this: This, d: Dims) {
 }
 
 unsafe extern "C" fn slice_get_stride(this: This) -> Dims {
-    read("getStride", this, Dims::default(), |k| Ok(dims_of_i64(params!(k, LayerKind::Slice { stride, .. } => stride)?)))
+    read("getStride", this, Dims::default(), |k| {
+        Ok(dims_of_i64(
+            params!(k, LayerKind::Slice { stride, .. } => stride)?,
+        ))
+    })
 }
 
 /// `SliceMode::kDEFAULT` (0) is the only mode: out-of-bounds slices are errors.
@@ -307,13 +368,16 @@ pub static SLICE: ISliceLayerVtbl = ISliceLayerVtbl {
 
 unsafe extern "C" fn reduce_set_operation(this: This, v: i32) {
     edit("setOperation", this, (), |k, _| {
-        *params!(k, LayerKind::Reduce { op, .. } => op)? = enum_arg(v, ReduceOperation::from_i32, "ReduceOperation")?;
+        *params!(k, LayerKind::Reduce { op, .. } => op)? =
+            enum_arg(v, ReduceOperation::from_i32, "ReduceOperation")?;
         Ok(())
     })
 }
 
 unsafe extern "C" fn reduce_get_operation(this: This) -> i32 {
-    read("getOperation", this, 0, |k| Ok(*params!(k, LayerKind::Reduce { op, .. } => op)? as i32))
+    read("getOperation", this, 0, |k| {
+        Ok(*params!(k, LayerKind::Reduce { op, .. } => op)? as i32)
+    })
 }
 
 unsafe extern "C" fn reduce_set_axes(this: This, v: u32) {
@@ -324,7 +388,9 @@ unsafe extern "C" fn reduce_set_axes(this: This, v: u32) {
 }
 
 unsafe extern "C" fn reduce_get_axes(this: This) -> u32 {
-    read("getReduceAxes", this, 0, |k| Ok(*params!(k, LayerKind::Reduce { axes, .. } => axes)?))
+    read("getReduceAxes", this, 0, |k| {
+        Ok(*params!(k, LayerKind::Reduce { axes, .. } => axes)?)
+    })
 }
 
 unsafe extern "C" fn reduce_set_keep(this: This, v: bool) {
@@ -335,7 +401,9 @@ unsafe extern "C" fn reduce_set_keep(this: This, v: bool) {
 }
 
 unsafe extern "C" fn reduce_get_keep(this: This) -> bool {
-    read("getKeepDimensions", this, false, |k| Ok(*params!(k, LayerKind::Reduce { keep_dims, .. } => keep_dims)?))
+    read("getKeepDimensions", this, false, |k| {
+        Ok(*params!(k, LayerKind::Reduce { keep_dims, .. } => keep_dims)?)
+    })
 }
 
 pub static REDUCE: IReduceLayerVtbl = IReduceLayerVtbl {
@@ -352,13 +420,16 @@ pub static REDUCE: IReduceLayerVtbl = IReduceLayerVtbl {
 
 unsafe extern "C" fn topk_set_operation(this: This, v: i32) {
     edit("setOperation", this, (), |k, _| {
-        *params!(k, LayerKind::TopK { op, .. } => op)? = enum_arg(v, TopKOperation::from_i32, "TopKOperation")?;
+        *params!(k, LayerKind::TopK { op, .. } => op)? =
+            enum_arg(v, TopKOperation::from_i32, "TopKOperation")?;
         Ok(())
     })
 }
 
 unsafe extern "C" fn topk_get_operation(this: This) -> i32 {
-    read("getOperation", this, 0, |k| Ok(*params!(k, LayerKind::TopK { op, .. } => op)? as i32))
+    read("getOperation", this, 0, |k| {
+        Ok(*params!(k, LayerKind::TopK { op, .. } => op)? as i32)
+    })
 }
 
 unsafe extern "C" fn topk_set_k(this: This, v: i32) {
@@ -369,7 +440,9 @@ unsafe extern "C" fn topk_set_k(this: This, v: i32) {
 }
 
 unsafe extern "C" fn topk_get_k(this: This) -> i32 {
-    read("getK", this, 0, |kind| Ok(*params!(kind, LayerKind::TopK { k, .. } => k)? as i32))
+    read("getK", this, 0, |kind| {
+        Ok(*params!(kind, LayerKind::TopK { k, .. } => k)? as i32)
+    })
 }
 
 unsafe extern "C" fn topk_set_axes(this: This, v: u32) {
@@ -380,7 +453,9 @@ unsafe extern "C" fn topk_set_axes(this: This, v: u32) {
 }
 
 unsafe extern "C" fn topk_get_axes(this: This) -> u32 {
-    read("getReduceAxes", this, 0, |k| Ok(*params!(k, LayerKind::TopK { axes, .. } => axes)?))
+    read("getReduceAxes", this, 0, |k| {
+        Ok(*params!(k, LayerKind::TopK { axes, .. } => axes)?)
+    })
 }
 
 pub static TOP_K: ITopKLayerVtbl = ITopKLayerVtbl {
@@ -397,12 +472,20 @@ pub static TOP_K: ITopKLayerVtbl = ITopKLayerVtbl {
 
 fn operand(k: &mut LayerKind, i: i32) -> Result<&mut MatrixOperation> {
     let (op0, op1) = params!(k, LayerKind::MatrixMultiply { op0, op1 } => (op0, op1))?;
-    Ok(if index(i, 2, "operand index")? == 0 { op0 } else { op1 })
+    Ok(if index(i, 2, "operand index")? == 0 {
+        op0
+    } else {
+        op1
+    })
 }
 
 fn operand_ref(k: &LayerKind, i: i32) -> Result<MatrixOperation> {
     let (op0, op1) = params!(k, LayerKind::MatrixMultiply { op0, op1 } => (*op0, *op1))?;
-    Ok(if index(i, 2, "operand index")? == 0 { op0 } else { op1 })
+    Ok(if index(i, 2, "operand index")? == 0 {
+        op0
+    } else {
+        op1
+    })
 }
 
 unsafe extern "C" fn mm_set_operation(this: This, i: i32, v: i32) {
@@ -418,13 +501,19 @@ unsafe extern "C" fn mm_get_operation(this: This, i: i32) -> i32 {
 
 unsafe extern "C" fn mm_set_transpose(this: This, i: i32, v: bool) {
     edit("setTranspose", this, (), |k, _| {
-        *operand(k, i)? = if v { MatrixOperation::Transpose } else { MatrixOperation::None };
+        *operand(k, i)? = if v {
+            MatrixOperation::Transpose
+        } else {
+            MatrixOperation::None
+        };
         Ok(())
     })
 }
 
 unsafe extern "C" fn mm_get_transpose(this: This, i: i32) -> bool {
-    read("getTranspose", this, false, |k| Ok(operand_ref(k, i)? == MatrixOperation::Transpose))
+    read("getTranspose", this, false, |k| {
+        Ok(operand_ref(k, i)? == MatrixOperation::Transpose)
+    })
 }
 
 pub static MATRIX_MULTIPLY: IMatrixMultiplyLayerVtbl = IMatrixMultiplyLayerVtbl {
@@ -439,19 +528,27 @@ pub static MATRIX_MULTIPLY: IMatrixMultiplyLayerVtbl = IMatrixMultiplyLayerVtbl 
 
 unsafe extern "C" fn gather_set_axis(this: This, v: i32) {
     edit("setGatherAxis", this, (), |k, _| {
-        *params!(k, LayerKind::Gather { axis } => axis)? =
-            usize::try_from(v).map_err(|_| Error::InvalidArgument(format!("axis {v} is negative")))?;
+        *params!(k, LayerKind::Gather { axis } => axis)? = usize::try_from(v)
+            .map_err(|_| Error::InvalidArgument(format!("axis {v} is negative")))?;
         Ok(())
     })
 }
 
 unsafe extern "C" fn gather_get_axis(this: This) -> i32 {
-    read("getGatherAxis", this, 0, |k| Ok(*params!(k, LayerKind::Gather { axis } => axis)? as i32))
+    read("getGatherAxis", this, 0, |k| {
+        Ok(*params!(k, LayerKind::Gather { axis } => axis)? as i32)
+    })
 }
 
 /// Only the default (no element-wise dimensions) gather exists in infer8.
 unsafe extern "C" fn gather_set_nb_element_wise_dims(this: This, v: i32) {
-    edit("setNbElementWiseDims", this, (), |_, _| if v == 0 { Ok(()) } else { unsupported("element-wise gather dimensions") })
+    edit("setNbElementWiseDims", this, (), |_, _| {
+        if v == 0 {
+            Ok(())
+        } else {
+            unsupported("element-wise gather dimensions")
+        }
+    })
 }
 
 unsafe extern "C" fn gather_get_nb_element_wise_dims(this: This) -> i32 {

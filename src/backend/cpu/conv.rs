@@ -18,8 +18,6 @@ pub struct Conv {
     k: usize,
     out: [usize; 2],
     kernel: [usize; 2],
-    stride: [usize; 2],
-    pre: [usize; 2],
     dilation: [usize; 2],
     groups: usize,
     /// Rows of one group's im2col matrix: `C/groups · kh · kw`.
@@ -27,6 +25,10 @@ pub struct Conv {
     /// Each group's weights packed as GEMM A operands, one after the other.
     weights: Vec<f32>,
     bias: Vec<f32>,
+    /// Input position of each output position's window origin, `(y, x)`, in wrapping
+    /// arithmetic (a window starting in the padding wraps to a huge value and reads as zero);
+    /// padded up to whole GEMM panels with positions that are always outside.
+    origins: Vec<(usize, usize)>,
 }
 
 impl Conv {
@@ -69,20 +71,29 @@ impl Conv {
                 1,
             );
         }
+        let (pre, out) = ([g[0].pre, g[1].pre], [g[0].out, g[1].out]);
+        let outside = (usize::MAX / 2, usize::MAX / 2);
+        let mut origins = vec![outside; (out[0] * out[1]).div_ceil(NR) * NR];
+        for (i, o) in origins.iter_mut().take(out[0] * out[1]).enumerate() {
+            let (oy, ox) = (i / out[1], i % out[1]);
+            *o = (
+                (oy * p.stride[0]).wrapping_sub(pre[0]),
+                (ox * p.stride[1]).wrapping_sub(pre[1]),
+            );
+        }
         Ok(Conv {
             outer: input[..n - 3].iter().product(),
             c,
             hw,
             k,
-            out: [g[0].out, g[1].out],
+            out,
             kernel: p.kernel,
-            stride: p.stride,
-            pre: [g[0].pre, g[1].pre],
             dilation: p.dilation,
             groups,
             kdim,
             weights,
             bias: bias_or_zero(&p.bias.values, k),
+            origins,
         })
     }
 
@@ -142,52 +153,31 @@ impl Conv {
         }
     }
 
-    /// Writes group `g`'s im2col matrix (`kdim x P`) into `col` in packed-B layout.
+    /// Writes group `g`'s im2col matrix (`kdim x P`) into `col` in packed-B layout, one panel
+    /// of `NR` output positions at a time so that the writes are sequential.
     fn im2col(&self, x: &[f32], g: usize, col: &mut [f32]) {
-        let ([h, w], [oh, ow]) = (self.hw, self.out);
+        let [h, w] = self.hw;
         let [kh, kw] = self.kernel;
-        let [sh, sw] = self.stride;
         let [dh, dw] = self.dilation;
-        let [ph, pw] = self.pre;
         let cg = self.c / self.groups;
-        let panel = NR * self.kdim;
-        let p_total = oh * ow;
-        for ci in 0..cg {
-            let plane = &x[(g * cg + ci) * h * w..][..h * w];
-            for ky in 0..kh {
-                for kx in 0..kw {
-                    let row = (ci * kh + ky) * kw + kx;
-                    // Output columns whose input column lies inside the image.
-                    let off = kx * dw;
-                    let lo = pw.saturating_sub(off).div_ceil(sw).min(ow);
-                    let hi = (w + pw).saturating_sub(off).div_ceil(sw).clamp(lo, ow);
-                    let mut p = 0;
-                    let mut put = |v: f32, p: usize| col[(p / NR) * panel + row * NR + p % NR] = v;
-                    for oy in 0..oh {
-                        let iy = (oy * sh + ky * dh).wrapping_sub(ph);
-                        if iy >= h {
-                            for _ in 0..ow {
-                                put(0.0, p);
-                                p += 1;
-                            }
-                            continue;
+        for (panel, pos) in col[..self.col_len()]
+            .chunks_exact_mut(NR * self.kdim)
+            .zip(self.origins.chunks_exact(NR))
+        {
+            let mut rows = panel.chunks_exact_mut(NR);
+            for ci in 0..cg {
+                let plane = &x[(g * cg + ci) * h * w..][..h * w];
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let Some(row) = rows.next() else { return };
+                        for (o, &(y0, x0)) in row.iter_mut().zip(pos) {
+                            let (iy, ix) = (y0.wrapping_add(ky * dh), x0.wrapping_add(kx * dw));
+                            *o = if iy < h && ix < w {
+                                plane[iy * w + ix]
+                            } else {
+                                0.0
+                            };
                         }
-                        let src = &plane[iy * w..][..w];
-                        for _ in 0..lo {
-                            put(0.0, p);
-                            p += 1;
-                        }
-                        for ox in lo..hi {
-                            put(src[ox * sw + off - pw], p);
-                            p += 1;
-                        }
-                        for _ in hi..ow {
-                            put(0.0, p);
-                            p += 1;
-                        }
-                    }
-                    for p in p_total..p_total.div_ceil(NR) * NR {
-                        put(0.0, p);
                     }
                 }
             }

@@ -34,6 +34,13 @@ pub struct ConvArgs {
     pub ys: f32,
     pub qs: f32,
     pub raw: i32,
+    pub pool_h: i32,
+    pub pool_w: i32,
+    pub pool_sh: i32,
+    pub pool_sw: i32,
+    pub poh: i32,
+    pub pow_: i32,
+    pub kb: i32,
 }
 
 #[repr(C)]
@@ -56,6 +63,7 @@ pub struct FcArgs {
     pub ys: f32,
     pub qs: f32,
     pub raw: i32,
+    pub softmax: i32,
 }
 
 #[repr(C)]

@@ -122,20 +122,33 @@ pub fn build(engine: &Engine) -> Result<Plan> {
     }
     let is_output = |t: TensorId| net.outputs.contains(&t);
 
-    // Activation layers absorbed by the convolution or FC layer before them.
-    let mut fused: Vec<Option<LayerId>> = vec![None; net.layers.len()];
+    // Layers absorbed by the convolution or FC layer before them: an activation, then (after a
+    // convolution) a max pooling, each the only consumer of what precedes it.
+    let mut fused = vec![Fused::default(); net.layers.len()];
     let mut absorbed = vec![false; net.layers.len()];
+    let sole = |t: TensorId| match consumers[t][..] {
+        [c] if !is_output(t) => Some(c),
+        _ => None,
+    };
     for &l in &engine.order {
         let layer = &net.layers[l];
-        if !matches!(layer.kind, LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }) {
+        let is_conv = matches!(layer.kind, LayerKind::Convolution(_));
+        if !is_conv && !matches!(layer.kind, LayerKind::FullyConnected { .. }) {
             continue;
         }
-        let t = layer.outputs[0];
-        if let [c] = consumers[t][..] {
-            if matches!(net.layers[c].kind, LayerKind::Activation { .. }) && !is_output(t) {
-                fused[l] = Some(c);
-                absorbed[c] = true;
-            }
+        let mut t = layer.outputs[0];
+        if let Some(c) = sole(t).filter(|&c| matches!(net.layers[c].kind, LayerKind::Activation { .. })) {
+            fused[l].act = Some(c);
+            absorbed[c] = true;
+            t = net.layers[c].outputs[0];
+        }
+        if let Some(c) = sole(t).filter(|&c| is_conv && poolable(net, c)) {
+            fused[l].pool = Some(c);
+            absorbed[c] = true;
+        }
+        if let Some(c) = sole(t).filter(|&c| !is_conv && row_softmax(net, c, &layer.kind)) {
+            fused[l].softmax = Some(c);
+            absorbed[c] = true;
         }
     }
     // The layer whose kernel writes each tensor (a fused activation's output: the conv/FC).
@@ -144,7 +157,7 @@ pub fn build(engine: &Engine) -> Result<Plan> {
         if absorbed[l] {
             continue;
         }
-        let outs = match fused[l] {
+        let outs = match fused[l].last() {
             Some(a) => &net.layers[a].outputs,
             None => &net.layers[l].outputs,
         };
@@ -258,6 +271,63 @@ pub fn build(engine: &Engine) -> Result<Plan> {
     Ok(Plan { steps: b.steps, buffers: b.buffers })
 }
 
+/// Layers fused into a convolution or FC kernel.
+#[derive(Clone, Copy, Default)]
+struct Fused {
+    act: Option<LayerId>,
+    pool: Option<LayerId>,
+    softmax: Option<LayerId>,
+}
+
+impl Fused {
+    /// The layer whose output the fused kernel writes.
+    fn last(&self) -> Option<LayerId> {
+        self.pool.or(self.softmax).or(self.act)
+    }
+}
+
+/// A softmax over exactly the outputs of each row of an FC layer with at most 64 outputs (one
+/// fc.cu tile holds a whole row).
+fn row_softmax(net: &Network, l: LayerId, fc: &LayerKind) -> bool {
+    let (LayerKind::SoftMax { axes }, LayerKind::FullyConnected { nb_outputs, .. }) = (&net.layers[l].kind, fc) else {
+        return false;
+    };
+    let s = &net.tensors[net.layers[l].inputs[0]].shape;
+    let axis = (axes.trailing_zeros() as usize).min(s.len().saturating_sub(1));
+    let inner: usize = s[(axis + 1).min(s.len())..].iter().product();
+    *nb_outputs <= 64 && s.get(axis) == Some(nb_outputs) && inner == 1
+}
+
+/// Max pooling whose windows all lie inside the input (no padding): conv.cu can fuse it.
+fn poolable(net: &Network, l: LayerId) -> bool {
+    let LayerKind::Pooling(p) = &net.layers[l].kind else { return false };
+    let s = &net.tensors[net.layers[l].inputs[0]].shape;
+    if p.kind != crate::types::PoolingType::Max || s.len() < 3 {
+        return false;
+    }
+    let hw = [s[s.len() - 2], s[s.len() - 1]];
+    pool_geometry(p, hw).is_ok_and(|g| {
+        (0..2).all(|d| g[d].pre == 0 && g[d].post == 0 && (g[d].out - 1) * p.stride[d] + p.window[d] <= hw[d])
+    })
+}
+
+/// Output channels per block of conv.cu's shared-memory kernel, or None where it does not apply
+/// (grouped convolution, or an input too large for 48 KiB of shared memory). About 1024 outputs
+/// per block, split evenly; `INFER8_CUDA_CONV=direct` turns it off.
+fn shared_chunk(p: &crate::network::ConvParams, xlen: usize, k: usize, plane: usize) -> Option<usize> {
+    const SMEM_FLOATS: usize = 48 * 1024 / 4;
+    if p.groups != 1 || std::env::var("INFER8_CUDA_CONV").is_ok_and(|v| v == "direct") {
+        return None;
+    }
+    let wlen = p.kernel_weights.len() / k.max(1);
+    let fit = SMEM_FLOATS.checked_sub(xlen)? / wlen.max(1);
+    let want = 1024usize.div_ceil(plane.max(1)).clamp(1, k).min(fit);
+    if want == 0 {
+        return None;
+    }
+    Some(k.div_ceil(k.div_ceil(want)))
+}
+
 /// Activation code and parameters for a fused epilogue; -1 is none.
 fn act_of(kind: Option<&LayerKind>) -> (i32, f32, f32) {
     match kind {
@@ -301,10 +371,10 @@ impl Builder<'_> {
         if self.net.tensors[t].broadcast_across_batch { per_item as i64 } else { 0 }
     }
 
-    fn layer(&mut self, l: LayerId, fused: Option<LayerId>) -> Result<()> {
+    fn layer(&mut self, l: LayerId, fused: Fused) -> Result<()> {
         let net = self.net;
         let layer = &net.layers[l];
-        let out = fused.map_or(layer.outputs[0], |a| net.layers[a].outputs[0]);
+        let out = fused.last().map_or(layer.outputs[0], |a| net.layers[a].outputs[0]);
         let invariant = layer.outputs.iter().all(|&t| net.tensors[t].broadcast_across_batch);
         let x_t = layer.inputs.first().copied();
         let shape = |t: TensorId| net.tensors[t].shape.as_slice();
@@ -320,7 +390,7 @@ impl Builder<'_> {
                 let outer: usize = s[..r - 3].iter().product();
                 let g = conv_geometry(p, [h, w], false).map_err(named)?;
                 let k = p.nb_output_maps;
-                let (act, alpha, beta) = act_of(fused.map(|a| &net.layers[a].kind));
+                let (act, alpha, beta) = act_of(fused.act.map(|a| &net.layers[a].kind));
                 let mut args = ConvArgs {
                     x_wrap: self.wrap(x, outer),
                     c: c as i32,
@@ -345,10 +415,29 @@ impl Builder<'_> {
                     ys: ys.scale(),
                     ..Default::default()
                 };
+                let mut plane = g[0].out * g[1].out;
+                if let Some(LayerKind::Pooling(pp)) = fused.pool.map(|l| &net.layers[l].kind) {
+                    let pg = pool_geometry(pp, [g[0].out, g[1].out]).map_err(named)?;
+                    args.pool_h = pp.window[0] as i32;
+                    args.pool_w = pp.window[1] as i32;
+                    args.pool_sh = pp.stride[0] as i32;
+                    args.pool_sw = pp.stride[1] as i32;
+                    args.poh = pg[0].out as i32;
+                    args.pow_ = pg[1].out as i32;
+                    plane = pg[0].out * pg[1].out;
+                }
                 let weights = self.weights(&p.kernel_weights.values, &p.bias.values, k, q, x, &mut args.qs, &mut args.raw)?;
-                let name = self.typed_name("conv", q, x, out)?;
-                let per_item = (outer * k * g[0].out * g[1].out) as u64;
-                let st = Step::new(&name, &args, Grid::Flat { per_item }, invariant)?
+                let mut name = self.typed_name("conv", q, x, out)?;
+                let mut grid = Grid::Flat { per_item: (outer * k * plane) as u64 };
+                let mut smem = 0;
+                if let Some(kb) = shared_chunk(p, c * h * w, k, plane) {
+                    args.kb = kb as i32;
+                    name.push_str("_s");
+                    grid = Grid::Blocks { per_item: (outer * k.div_ceil(kb)) as u64 };
+                    smem = ((c * h * w + kb * c * p.kernel[0] * p.kernel[1]) * 4) as u32;
+                }
+                let st = Step::new(&name, &args, grid, invariant)?
+                    .shared(smem)
                     .count(offset_of!(ConvArgs, items), outer as i64)
                     .ptr(offset_of!(ConvArgs, x), self.loc(x)?)
                     .ptr(offset_of!(ConvArgs, y), self.loc(out)?);
@@ -360,7 +449,7 @@ impl Builder<'_> {
                 let keep = s.len().saturating_sub(3);
                 let kdim: usize = s[keep..].iter().product();
                 let outer: usize = s[..keep].iter().product();
-                let (act, alpha, beta) = act_of(fused.map(|a| &net.layers[a].kind));
+                let (act, alpha, beta) = act_of(fused.act.map(|a| &net.layers[a].kind));
                 let mut args = FcArgs {
                     x_wrap: self.wrap(x, outer),
                     kdim: kdim as i32,
@@ -372,6 +461,7 @@ impl Builder<'_> {
                     ys: ys.scale(),
                     ..Default::default()
                 };
+                args.softmax = fused.softmax.is_some() as i32;
                 let weights = self.weights(&kernel.values, &bias.values, *nb_outputs, q, x, &mut args.qs, &mut args.raw)?;
                 let name = self.typed_name("fc", q, x, out)?;
                 let grid = Grid::Tiles { rows_per_item: outer as u64, col_tiles: nb_outputs.div_ceil(64) as u32 };

@@ -39,6 +39,8 @@ pub enum Grid {
     Flat { per_item: u64 },
     /// 64-row by 64-column tiles (fc.cu): rows in x (up to 2^31 - 1 blocks), columns in y.
     Tiles { rows_per_item: u64, col_tiles: u32 },
+    /// One block per batch item × `per_item` pieces, block-stride (conv.cu's shared-memory kernel).
+    Blocks { per_item: u64 },
 }
 
 pub struct Step {
@@ -47,6 +49,8 @@ pub struct Step {
     args: Vec<u64>,
     patches: Vec<Patch>,
     grid: Grid,
+    /// Dynamic shared memory per block, bytes.
+    smem: u32,
     /// Runs one item whatever the batch (every output is batch-invariant).
     invariant: bool,
 }
@@ -57,7 +61,7 @@ impl Step {
         let mut words = vec![0u64; size.div_ceil(8)];
         // SAFETY: `T` is a plain `#[repr(C)]` block of integers and floats; the words cover it.
         unsafe { std::ptr::copy_nonoverlapping(args as *const T as *const u8, words.as_mut_ptr() as *mut u8, size) };
-        Ok(Step { func: func(kernel)?, args: words, patches: Vec::new(), grid, invariant })
+        Ok(Step { func: func(kernel)?, args: words, patches: Vec::new(), grid, smem: 0, invariant })
     }
 
     /// The u64 pointer field at `offset` points at `loc`.
@@ -69,6 +73,12 @@ impl Step {
     /// The i64 field at `offset` holds the run's batch times `per_item`.
     pub fn count(mut self, offset: usize, per_item: i64) -> Step {
         self.patches.push(Patch::Count(offset, per_item));
+        self
+    }
+
+    /// Dynamic shared memory of each block (at most 48 KiB, the default limit).
+    pub fn shared(mut self, bytes: u32) -> Step {
+        self.smem = bytes;
         self
     }
 
@@ -102,6 +112,7 @@ impl Step {
                 let blocks = (batch * per_item).div_ceil(BLOCK as u64);
                 (blocks.clamp(1, sms as u64 * 32) as u32, 1, 1)
             }
+            Grid::Blocks { per_item } => ((batch * per_item).clamp(1, sms as u64 * 32) as u32, 1, 1),
             Grid::Tiles { rows_per_item, col_tiles } => {
                 let tiles = (batch * rows_per_item).div_ceil(64).clamp(1, i32::MAX as u64);
                 (tiles as u32, col_tiles.max(1), 1)
@@ -110,7 +121,7 @@ impl Step {
         let mut params = [bytes as *mut c_void];
         // SAFETY: the function takes one parameter, the block `params` points at; the caller
         // vouches for the addresses inside it.
-        unsafe { drv::launch_kernel(self.func.0, grid, (BLOCK, 1, 1), 0, stream, &mut params) }
+        unsafe { drv::launch_kernel(self.func.0, grid, (BLOCK, 1, 1), self.smem, stream, &mut params) }
             .map_err(cuda_err("kernel launch"))
     }
 }

@@ -50,7 +50,6 @@ pub(super) fn clip(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     let p = cx
         .layer
         .clip_param
-        .clone()
         .ok_or_else(|| cx.error("clip_param (min, max) is missing"))?;
     activation(cx, ActivationType::Clip, p.min, p.max)
 }
@@ -74,7 +73,10 @@ pub(super) fn prelu(cx: &mut Ctx) -> Result<Vec<TensorId>> {
         .prelu_param
         .as_ref()
         .is_some_and(|p| p.channel_shared());
-    let n = if shared { 1 } else { shape[0] };
+    let channels = *shape
+        .first()
+        .ok_or_else(|| cx.error("needs an input with channels"))?;
+    let n = if shared { 1 } else { channels };
     let slopes = cx.blob(0, "slopes", n, Fill::Uniform(0.0, 1.0))?;
     let mut dims = vec![1; shape.len()];
     dims[0] = n;
@@ -92,7 +94,7 @@ pub(super) fn prelu(cx: &mut Ctx) -> Result<Vec<TensorId>> {
 /// `(shift + scale * x) ^ power` as one uniform Scale, as TensorRT's `parsePower`.
 pub(super) fn power(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    let p = cx.layer.power_param.clone().unwrap_or_default();
+    let p = cx.layer.power_param.unwrap_or_default();
     let kind = uniform_scale(cx, p.shift(), p.scale(), p.power());
     Ok(vec![cx.add(kind, &[cx.input(0)])?])
 }
@@ -118,7 +120,7 @@ fn ln_base(cx: &Ctx, base: f32) -> Result<f32> {
 /// `base ^ (shift + scale * x)` = `exp(ln(base) * shift + ln(base) * scale * x)`.
 pub(super) fn exp(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    let p = cx.layer.exp_param.clone().unwrap_or_default();
+    let p = cx.layer.exp_param.unwrap_or_default();
     let ln_b = ln_base(cx, p.base())?;
     let (shift, scale) = (ln_b * p.shift(), ln_b * p.scale());
     let mut x = cx.input(0);
@@ -136,7 +138,7 @@ pub(super) fn exp(cx: &mut Ctx) -> Result<Vec<TensorId>> {
 /// `log_base(shift + scale * x)` = `ln(shift + scale * x) / ln(base)`.
 pub(super) fn log(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    let p = cx.layer.log_param.clone().unwrap_or_default();
+    let p = cx.layer.log_param.unwrap_or_default();
     let ln_b = ln_base(cx, p.base())?;
     let mut x = cx.input(0);
     if p.shift() != 0.0 || p.scale() != 1.0 {

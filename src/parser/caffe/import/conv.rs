@@ -62,7 +62,7 @@ fn conv_like(cx: &mut Ctx, deconv: bool) -> Result<Vec<TensorId>> {
     let dilation = conv_hw(cx, "dilation", None, None, &p.dilation, Some(1))?;
     let [c, _, _] = cx.chw(0)?;
     let g = p.group() as usize;
-    if k == 0 || g == 0 || c % g != 0 || k % g != 0 {
+    if k == 0 || g == 0 || !c.is_multiple_of(g) || !k.is_multiple_of(g) {
         return Err(cx.error(format!(
             "num_output {k} and {c} input channels must be positive multiples of group {g}"
         )));
@@ -93,7 +93,7 @@ fn conv_like(cx: &mut Ctx, deconv: bool) -> Result<Vec<TensorId>> {
 
 pub(super) fn pooling(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    let p = cx.layer.pooling_param.clone().unwrap_or_default();
+    let p = cx.layer.pooling_param.unwrap_or_default();
     let kind = match p.pool() {
         PoolMethod::Max => PoolingType::Max,
         PoolMethod::Ave => PoolingType::Average,

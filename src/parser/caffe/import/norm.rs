@@ -19,7 +19,7 @@ pub(super) fn softmax(cx: &mut Ctx) -> Result<Vec<TensorId>> {
 
 pub(super) fn lrn(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    let p = cx.layer.lrn_param.clone().unwrap_or_default();
+    let p = cx.layer.lrn_param.unwrap_or_default();
     let (n, alpha, beta) = (p.local_size() as usize, p.alpha(), p.beta());
     match p.norm_region() {
         NormRegion::AcrossChannels => Ok(vec![cx.add(
@@ -39,7 +39,7 @@ pub(super) fn lrn(cx: &mut Ctx) -> Result<Vec<TensorId>> {
 /// `x * (1 + alpha * avgpool_n(x^2)) ^ -beta`, the n x n average pool padded by (n-1)/2 with stride 1
 /// and the padding counted in the divisor (`k` plays no part).
 fn within_channel_lrn(cx: &mut Ctx, n: usize, alpha: f32, beta: f32) -> Result<Vec<TensorId>> {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         return Err(cx.error(format!("local_size {n} must be odd")));
     }
     let x = cx.input(0);

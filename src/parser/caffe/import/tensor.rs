@@ -60,7 +60,7 @@ pub(super) fn eltwise(cx: &mut Ctx) -> Result<Vec<TensorId>> {
 
 pub(super) fn concat(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, usize::MAX, 1)?;
-    let p = cx.layer.concat_param.clone().unwrap_or_default();
+    let p = cx.layer.concat_param.unwrap_or_default();
     // The legacy concat_dim is used only when axis is absent, as in Caffe.
     let axis = p.axis.unwrap_or(p.concat_dim() as i32);
     let axis = cx.axis(axis, 0)?;
@@ -77,7 +77,7 @@ pub(super) fn slice(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     let shape = cx.shape(0);
     let dim = shape[axis];
     let points: Vec<usize> = if p.slice_point.is_empty() {
-        if dim % tops != 0 {
+        if !dim.is_multiple_of(tops) {
             return Err(cx.error(format!(
                 "dimension {dim} does not split evenly into {tops} tops"
             )));
@@ -124,7 +124,7 @@ fn reshape_to(cx: &mut Ctx, dims: Vec<usize>) -> Result<Vec<TensorId>> {
 /// is wrong for anything but a following InnerProduct).
 pub(super) fn flatten(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    let p = cx.layer.flatten_param.clone().unwrap_or_default();
+    let p = cx.layer.flatten_param.unwrap_or_default();
     let (a, e) = (cx.axis(p.axis(), 0)?, cx.axis(p.end_axis(), 0)?);
     if e < a {
         return Err(cx.error(format!(
@@ -268,7 +268,7 @@ pub(super) fn crop(cx: &mut Ctx) -> Result<Vec<TensorId>> {
 /// ASUM takes |x| first, SUMSQ x*x, and a coefficient scales the result.
 pub(super) fn reduction(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    let p = cx.layer.reduction_param.clone().unwrap_or_default();
+    let p = cx.layer.reduction_param.unwrap_or_default();
     let first = cx.axis(p.axis(), 0)?;
     let rank = cx.shape(0).len();
     let axes = ((1u32 << rank) - 1) & !((1u32 << first) - 1);
@@ -321,7 +321,7 @@ pub(super) fn reduction(cx: &mut Ctx) -> Result<Vec<TensorId>> {
 /// values. Without an axis Caffe ranks all non-batch values, so the input is flattened to [1, V].
 pub(super) fn argmax(cx: &mut Ctx) -> Result<Vec<TensorId>> {
     cx.expect(1, 1, 1)?;
-    let p = cx.layer.argmax_param.clone().unwrap_or_default();
+    let p = cx.layer.argmax_param.unwrap_or_default();
     let k = p.top_k() as usize;
     let (x, axis) = match p.axis {
         Some(a) => (cx.input(0), cx.axis(a, 0)?),

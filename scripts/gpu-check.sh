@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The GPU check (issue 5), run on the GPU machine from the repository root: the CUDA operator suite
+# against the CPU backend, LeNet top-1 and timings in FP32/FP16/INT8 at batch 1, 100 and 65536,
+# and the PyTorch baseline on the same weights, then a short table.
+#
+# The GPU machine has no Rust toolchain, so the binaries are built here first and carried:
+#   scripts/gpu-check.sh prepare   # release build; stripped binaries into .devbin/, data into .devdata/
+# then, through the device tool, with carry [".devbin", ".devdata"]:
+#   scripts/gpu-check.sh
+# Where cargo exists on the GPU machine and .devbin/ does not, it builds there instead.
+set -uo pipefail
+
+BIN=.devbin
+DATA=${INFER8_DATA_DIR:-.devdata}
+TARGET=${CARGO_TARGET_DIR:-target}
+
+prepare() {
+    set -e
+    cargo build --release --bin infer8-bench-gpu
+    local test_bin
+    test_bin=$(cargo test --release --test ops_cuda --no-run --message-format=json 2>/dev/null |
+        python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "ops_cuda" and m.get("executable"):
+        print(m["executable"])')
+    mkdir -p "$BIN" "$DATA/models" "$DATA/mnist"
+    cp "$TARGET/release/infer8-bench-gpu" "$BIN/"
+    cp "$test_bin" "$BIN/ops_cuda"
+    strip "$BIN"/*
+    local src=${INFER8_SOURCE_DATA:-../shared/data}
+    cp -r "$src/models/lenet" "$DATA/models/"
+    cp "$src"/mnist/t10k-* "$DATA/mnist/"
+    local exclude
+    exclude="$(git rev-parse --git-dir)/info/exclude"
+    mkdir -p "$(dirname "$exclude")"
+    for d in /.devbin/ /.devdata/; do
+        grep -qxF "$d" "$exclude" 2>/dev/null || echo "$d" >>"$exclude"
+    done
+    du -sh "$BIN" "$DATA"
+}
+
+if [ "${1:-}" = prepare ]; then
+    prepare
+    exit
+fi
+
+if [ ! -x "$BIN/ops_cuda" ] && command -v cargo >/dev/null; then
+    DATA=${INFER8_DATA_DIR:-../shared/data} INFER8_SOURCE_DATA=${INFER8_DATA_DIR:-../shared/data} prepare || exit 1
+fi
+[ -x "$BIN/ops_cuda" ] || { echo "gpu-check: no $BIN/ (run 'scripts/gpu-check.sh prepare' where cargo is)"; exit 1; }
+
+# NVRTC is loaded at run time; the toolkit's folder may not be on the loader's path.
+for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+    [ -d "$d" ] && export LD_LIBRARY_PATH="$d:${LD_LIBRARY_PATH:-}"
+done
+export INFER8_DATA_DIR=$DATA
+export INFER8_KERNEL_CACHE=${INFER8_KERNEL_CACHE:-/tmp/infer8-kernels}
+OUTDIR=${OUT:-/tmp/infer8-gpu-check}
+mkdir -p "$OUTDIR"
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,noheader
+status=0
+for conv in shared direct; do
+    echo "== CUDA operator suite vs the CPU backend (convolution kernel: $conv)"
+    INFER8_CUDA_CONV=$conv "$BIN/ops_cuda" --test-threads=1 2>&1 | tee "$OUTDIR/ops_cuda_$conv.log" |
+        grep -E "^test |worst|skipped|panicked|error|test result"
+    grep -q "test result: ok" "$OUTDIR/ops_cuda_$conv.log" || status=1
+done
+
+echo "== PyTorch baseline"
+"$BIN/infer8-bench-gpu" --export-weights "$OUTDIR/lenet.bin" || status=1
+PYTHONUNBUFFERED=1 python3 scripts/bench_pytorch.py "$OUTDIR/lenet.bin" >"$OUTDIR/pytorch.csv" 2>"$OUTDIR/pytorch.log" || { cat "$OUTDIR/pytorch.log"; status=1; }
+cat "$OUTDIR/pytorch.log"
+
+echo "== infer8 LeNet benchmark"
+"$BIN/infer8-bench-gpu" --pytorch "$OUTDIR/pytorch.csv" 2>&1 | tee "$OUTDIR/bench.log" || status=1
+exit $status

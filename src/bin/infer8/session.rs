@@ -1,0 +1,69 @@
+//! Running an engine over many items, in chunks of its maximum batch size.
+
+use std::sync::Arc;
+
+use infer8::engine::context::HostBinding;
+use infer8::engine::{Engine, ExecutionContext};
+use infer8::error::Result;
+use infer8::network::TensorId;
+use infer8::types::{DataType, volume};
+
+pub struct Runner {
+    pub engine: Arc<Engine>,
+    pub ctx: ExecutionContext,
+}
+
+pub fn as_bytes(v: &[f32]) -> &[u8] {
+    // SAFETY: f32 has no padding or invalid bytes; same memory, same length in bytes.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}
+
+impl Runner {
+    pub fn new(engine: Arc<Engine>) -> Result<Runner> {
+        let inputs: Vec<_> = engine.bindings.iter().filter(|b| b.is_input).collect();
+        if inputs.len() != 1 || inputs[0].dtype != DataType::Float {
+            infer8::bail!(Unsupported, "the command line feeds engines with exactly one FP32 input ({} here)", inputs.len());
+        }
+        let ctx = ExecutionContext::new(Arc::clone(&engine))?;
+        Ok(Runner { engine, ctx })
+    }
+
+    pub fn input_volume(&self) -> usize {
+        self.engine.bindings.iter().find(|b| b.is_input).map_or(0, |b| volume(&b.shape))
+    }
+
+    /// Outputs (one vector per output binding) of `count` items; `observe` sees every tensor of every
+    /// chunk with the chunk's first item index.
+    pub fn infer(
+        &mut self,
+        data: &[f32],
+        count: usize,
+        observe: &mut dyn FnMut(usize, TensorId, &[f32]),
+    ) -> Result<Vec<Vec<f32>>> {
+        let item = self.input_volume();
+        let outs: Vec<usize> = self.engine.bindings.iter().filter(|b| !b.is_input).map(|b| volume(&b.shape)).collect();
+        let mut results: Vec<Vec<f32>> = outs.iter().map(|&v| Vec::with_capacity(v * count)).collect();
+        let max = self.engine.max_batch_size;
+        let mut first = 0;
+        while first < count {
+            let n = max.min(count - first);
+            let input = as_bytes(&data[first * item..(first + n) * item]);
+            let mut buffers: Vec<Vec<u8>> = outs.iter().map(|&v| vec![0u8; v * n * 4]).collect();
+            let mut bindings = Vec::with_capacity(self.engine.bindings.len());
+            let mut out_iter = buffers.iter_mut();
+            for b in &self.engine.bindings {
+                if b.is_input {
+                    bindings.push(HostBinding::Input(input));
+                } else if let Some(buf) = out_iter.next() {
+                    bindings.push(HostBinding::Output(buf));
+                }
+            }
+            self.ctx.run(n, &mut bindings, &mut |t, v| observe(first, t, v))?;
+            for (r, buf) in results.iter_mut().zip(&buffers) {
+                r.extend(buf.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])));
+            }
+            first += n;
+        }
+        Ok(results)
+    }
+}
