@@ -163,12 +163,9 @@ const CONV: ConvCase = ConvCase {
     bias: true,
 };
 
-fn conv_params(rng: &mut Rng, c: &ConvCase, deconv: bool) -> ConvParams {
-    let per = if deconv {
-        c.c * c.k / c.groups
-    } else {
-        c.k * c.c / c.groups
-    };
+/// Convolution (`[K, C/g, kh, kw]`) and deconvolution (`[C, K/g, kh, kw]`) weights have the same count.
+fn conv_params(rng: &mut Rng, c: &ConvCase) -> ConvParams {
+    let per = c.k * c.c / c.groups;
     let w = weights(rng, per * c.kernel[0] * c.kernel[1]);
     let b = if c.bias {
         weights(rng, c.k)
@@ -333,9 +330,13 @@ fn conv_cases() -> Vec<(&'static str, ConvCase)> {
 fn convolution() {
     let mut rng = Rng::new(1);
     for (name, c) in conv_cases() {
-        let p = conv_params(&mut rng, &c, false);
+        let p = conv_params(&mut rng, &c);
         let x = input(&mut rng, 3, &[c.c, c.hw[0], c.hw[1]]);
-        let got = run(LayerKind::Convolution(p.clone()), &[x.clone()], 3);
+        let got = run(
+            LayerKind::Convolution(p.clone()),
+            std::slice::from_ref(&x),
+            3,
+        );
         check(
             &format!("convolution {name}"),
             &got[0],
@@ -354,14 +355,21 @@ fn convolution_leading_dims_and_batch_broadcast() {
             post: [1, 1],
             ..CONV
         },
-        false,
     );
     let x = input(&mut rng, 2, &[2, 3, 5, 6]);
-    let got = run(LayerKind::Convolution(p.clone()), &[x.clone()], 2);
+    let got = run(
+        LayerKind::Convolution(p.clone()),
+        std::slice::from_ref(&x),
+        2,
+    );
     check("convolution 4-d", &got[0], &r::conv(&x.t(), &p));
     // A batch-invariant input serves every batch item.
     let x = input(&mut rng, 1, &[3, 5, 6]);
-    let got = run(LayerKind::Convolution(p.clone()), &[x.clone()], 3);
+    let got = run(
+        LayerKind::Convolution(p.clone()),
+        std::slice::from_ref(&x),
+        3,
+    );
     let want = r::conv(&x.t(), &p);
     let mut rep = T::zeros(&got[0].shape);
     for b in 0..3 {
@@ -458,7 +466,7 @@ fn pooling() {
             p.average_count_excludes_padding = exclude;
             p.blend_factor = 0.3;
             let x = input(&mut rng, 3, &shape);
-            let got = run(LayerKind::Pooling(p.clone()), &[x.clone()], 3);
+            let got = run(LayerKind::Pooling(p.clone()), std::slice::from_ref(&x), 3);
             check(
                 &format!("pooling {name} exclude={exclude}"),
                 &got[0],
@@ -493,7 +501,7 @@ fn fully_connected() {
             kernel: w.clone(),
             bias: b.clone(),
         };
-        let got = run(kind, &[x.clone()], batch);
+        let got = run(kind, std::slice::from_ref(&x), batch);
         check(
             &format!("fully connected {shape:?} -> {nout}"),
             &got[0],
@@ -511,7 +519,11 @@ fn activation() {
         for (alpha, beta) in [(0.2, 0.7), (-0.4, 1.6)] {
             let mut x = input(&mut rng, 3, &[3, 5, 7]);
             x.data.iter_mut().for_each(|v| *v *= 4.0);
-            let got = run(LayerKind::Activation { kind, alpha, beta }, &[x.clone()], 3);
+            let got = run(
+                LayerKind::Activation { kind, alpha, beta },
+                std::slice::from_ref(&x),
+                3,
+            );
             check(
                 &format!("activation {kind:?} {alpha} {beta}"),
                 &got[0],
@@ -533,7 +545,11 @@ fn softmax() {
     ] {
         let mut x = input(&mut rng, 3, &shape);
         x.data.iter_mut().for_each(|v| *v *= 20.0);
-        let got = run(LayerKind::SoftMax { axes: 1 << axis }, &[x.clone()], 3);
+        let got = run(
+            LayerKind::SoftMax { axes: 1 << axis },
+            std::slice::from_ref(&x),
+            3,
+        );
         check(
             &format!("softmax {shape:?} axis {axis}"),
             &got[0],
@@ -609,9 +625,13 @@ fn deconvolution() {
         ),
     ];
     for (name, c) in cases {
-        let p = conv_params(&mut rng, &c, true);
+        let p = conv_params(&mut rng, &c);
         let x = input(&mut rng, 3, &[c.c, c.hw[0], c.hw[1]]);
-        let got = run(LayerKind::Deconvolution(p.clone()), &[x.clone()], 3);
+        let got = run(
+            LayerKind::Deconvolution(p.clone()),
+            std::slice::from_ref(&x),
+            3,
+        );
         check(
             &format!("deconvolution {name}"),
             &got[0],
@@ -652,7 +672,7 @@ fn lrn() {
                 beta,
                 k,
             },
-            &[x.clone()],
+            std::slice::from_ref(&x),
             3,
         );
         check(
@@ -703,7 +723,7 @@ fn scale() {
                 scale: sc.clone(),
                 power: power.clone(),
             };
-            let got = run(kind, &[x.clone()], 3);
+            let got = run(kind, std::slice::from_ref(&x), 3);
             let want = r::scale(&x.t(), mode, &shift.values, &sc.values, &power.values);
             check(
                 &format!("scale {mode:?} shift={with_shift} scale={with_scale} power={with_power}"),
@@ -801,7 +821,7 @@ fn unary() {
         };
         let mut x = input(&mut rng, 3, &[3, 2, 7]);
         x.data = rng.vec(x.data.len(), lo, hi);
-        let got = run(LayerKind::Unary { op }, &[x.clone()], 3);
+        let got = run(LayerKind::Unary { op }, std::slice::from_ref(&x), 3);
         check(&format!("unary {op:?}"), &got[0], &r::unary(&x.t(), op));
     }
 }
@@ -810,7 +830,7 @@ fn unary() {
 fn identity_and_batch_broadcast() {
     let mut rng = Rng::new(14);
     let x = input(&mut rng, 3, &[2, 3, 4]);
-    let got = run(LayerKind::Identity, &[x.clone()], 3);
+    let got = run(LayerKind::Identity, std::slice::from_ref(&x), 3);
     check("identity", &got[0], &x.t());
     let x = input(&mut rng, 1, &[2, 3, 4]);
     let got = run(
@@ -819,7 +839,7 @@ fn identity_and_batch_broadcast() {
             alpha: 0.0,
             beta: 0.0,
         },
-        &[x.clone()],
+        std::slice::from_ref(&x),
         3,
     );
     check(
@@ -842,7 +862,11 @@ fn padding() {
     ] {
         for shape in [vec![3, 6, 7], vec![2, 2, 5, 6]] {
             let x = input(&mut rng, 3, &shape);
-            let got = run(LayerKind::Padding { pre, post }, &[x.clone()], 3);
+            let got = run(
+                LayerKind::Padding { pre, post },
+                std::slice::from_ref(&x),
+                3,
+            );
             check(
                 &format!("padding {pre:?} {post:?} {shape:?}"),
                 &got[0],
@@ -852,10 +876,13 @@ fn padding() {
     }
 }
 
+/// First transpose, reshape, second transpose.
+type ShuffleCase = (Vec<usize>, Option<Vec<i64>>, Vec<usize>);
+
 #[test]
 fn shuffle() {
     let mut rng = Rng::new(16);
-    let cases: Vec<(Vec<usize>, Option<Vec<i64>>, Vec<usize>)> = vec![
+    let cases: Vec<ShuffleCase> = vec![
         (vec![], None, vec![]),
         (vec![2, 0, 1], None, vec![]),
         (vec![], Some(vec![6, -1]), vec![]),
@@ -871,7 +898,7 @@ fn shuffle() {
             second_transpose: second,
         };
         let x = input(&mut rng, 3, &[3, 4, 5]);
-        let got = run(LayerKind::Shuffle(p.clone()), &[x.clone()], 3);
+        let got = run(LayerKind::Shuffle(p.clone()), std::slice::from_ref(&x), 3);
         check(&format!("shuffle {p:?}"), &got[0], &r::shuffle(&x.t(), &p));
     }
 }
@@ -908,7 +935,7 @@ fn slice() {
             size: size.clone(),
             stride: stride.clone(),
         };
-        let got = run(kind, &[x.clone()], 3);
+        let got = run(kind, std::slice::from_ref(&x), 3);
         check(
             &format!("slice {start:?} {size:?} {stride:?}"),
             &got[0],
@@ -933,7 +960,7 @@ fn reduce() {
                         axes,
                         keep_dims,
                     },
-                    &[x.clone()],
+                    std::slice::from_ref(&x),
                     3,
                 );
                 check(
@@ -960,7 +987,7 @@ fn top_k() {
                     k,
                     axes: 1 << axis,
                 },
-                &[x.clone()],
+                std::slice::from_ref(&x),
                 3,
             );
             let (v, i) = r::topk(&x.t(), op == TopKOperation::Max, k, axis + 1);
@@ -978,18 +1005,21 @@ fn top_k() {
     }
 }
 
+/// Shape, batch and operation of each operand.
+type MatCase = (
+    &'static [usize],
+    usize,
+    MatrixOperation,
+    &'static [usize],
+    usize,
+    MatrixOperation,
+);
+
 #[test]
 fn matrix_multiply() {
     use MatrixOperation::*;
     let mut rng = Rng::new(21);
-    let cases: [(
-        &[usize],
-        usize,
-        MatrixOperation,
-        &[usize],
-        usize,
-        MatrixOperation,
-    ); 8] = [
+    let cases: [MatCase; 8] = [
         (&[5, 7], 3, None, &[7, 9], 3, None),
         (&[7, 5], 3, Transpose, &[7, 9], 1, None),
         (&[5, 7], 3, None, &[9, 7], 3, Transpose),
@@ -1088,7 +1118,7 @@ fn gather_rejects_out_of_range_indices() {
 #[test]
 fn bad_buffers_are_errors() {
     let mut rng = Rng::new(23);
-    let p = conv_params(&mut rng, &CONV, false);
+    let p = conv_params(&mut rng, &CONV);
     let layer =
         CpuLayer::new(&LayerKind::Convolution(p), &[&[3, 7, 9]], &[&[4, 5, 8]]).expect("new");
     let x = vec![0.0; 2 * 189];
@@ -1317,7 +1347,6 @@ fn lenet_timing() {
                 kernel: [5, 5],
                 ..CONV
             },
-            false,
         );
         LayerKind::Convolution(p)
     };
