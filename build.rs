@@ -5,6 +5,13 @@ use std::path::{Path, PathBuf};
 fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     caffe_schema(&out);
+    soname();
+}
+
+/// Programs linked with `-lnvinfer` (through the libnvinfer.so symlink) record this name, so they
+/// find the library again at run time under TensorRT 5's file name.
+fn soname() {
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libnvinfer.so.5");
 }
 
 /// Compiles the Caffe schema (BVLC `caffe.proto` plus the SSD fields of `ssd.proto`) with protox (no
