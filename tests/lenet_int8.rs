@@ -29,7 +29,10 @@ fn mnist(data: &Path) -> Mnist {
     let m = data.join("mnist");
     let images = mnist::read_images(&m.join("t10k-images-idx3-ubyte.gz")).unwrap();
     let labels = mnist::read_labels(&m.join("t10k-labels-idx1-ubyte.gz")).unwrap();
-    Mnist { images: images.normalized(0, images.count), labels }
+    Mnist {
+        images: images.normalized(0, images.count),
+        labels,
+    }
 }
 
 /// Feeds fixed batches; records the cache it is given.
@@ -44,8 +47,17 @@ struct TestCalibrator {
 impl TestCalibrator {
     fn new(m: &Mnist, algorithm: CalibrationAlgoType, order: &[usize]) -> Self {
         let size = CAL_BATCH * 784;
-        let batches = order.iter().map(|&b| m.images[b * size..(b + 1) * size].to_vec()).collect();
-        TestCalibrator { batches, next: 0, algorithm, cache_in: None, cache_out: None }
+        let batches = order
+            .iter()
+            .map(|&b| m.images[b * size..(b + 1) * size].to_vec())
+            .collect();
+        TestCalibrator {
+            batches,
+            next: 0,
+            algorithm,
+            cache_in: None,
+            cache_out: None,
+        }
     }
 }
 
@@ -55,7 +67,9 @@ impl Calibrator for TestCalibrator {
     }
     fn get_batch(&mut self, names: &[&str], buffers: &mut [&mut [f32]]) -> bool {
         assert_eq!(names, ["data"]);
-        let Some(b) = self.batches.get(self.next) else { return false };
+        let Some(b) = self.batches.get(self.next) else {
+            return false;
+        };
         buffers[0].copy_from_slice(b);
         self.next += 1;
         true
@@ -78,15 +92,37 @@ fn lenet(data: &Path, weights: DataType) -> Network {
     let mut net = Network::new();
     let models = data.join("models/lenet");
     let blobs = CaffeParser::new()
-        .parse(&models.join("lenet.prototxt"), Some(&models.join("lenet_iter_10000.caffemodel")), &mut net, weights)
+        .parse(
+            &models.join("lenet.prototxt"),
+            Some(&models.join("lenet_iter_10000.caffemodel")),
+            &mut net,
+            weights,
+        )
         .unwrap();
     net.mark_output(blobs.find("prob").unwrap()).unwrap();
     net
 }
 
-fn build(data: &Path, fp16: bool, int8: bool, calibrator: Option<&mut dyn Calibrator>) -> Arc<Engine> {
-    let net = lenet(data, if fp16 { DataType::Half } else { DataType::Float });
-    let config = BuilderConfig { max_batch_size: SCORE_BATCH, fp16, int8, ..Default::default() };
+fn build(
+    data: &Path,
+    fp16: bool,
+    int8: bool,
+    calibrator: Option<&mut dyn Calibrator>,
+) -> Arc<Engine> {
+    let net = lenet(
+        data,
+        if fp16 {
+            DataType::Half
+        } else {
+            DataType::Float
+        },
+    );
+    let config = BuilderConfig {
+        max_batch_size: SCORE_BATCH,
+        fp16,
+        int8,
+        ..Default::default()
+    };
     Arc::new(build_engine(&net, &config, calibrator, &NullLogger).unwrap())
 }
 
@@ -99,7 +135,14 @@ fn run(engine: &Arc<Engine>, m: &Mnist, first: usize, count: usize) -> Vec<f32> 
         let input = &m.images[start..start + SCORE_BATCH * 784];
         let mut out_bytes = vec![0u8; out.len() * 4];
         let in_bytes: Vec<u8> = input.iter().flat_map(|v| v.to_ne_bytes()).collect();
-        ctx.execute(SCORE_BATCH, &mut [HostBinding::Input(&in_bytes), HostBinding::Output(&mut out_bytes)]).unwrap();
+        ctx.execute(
+            SCORE_BATCH,
+            &mut [
+                HostBinding::Input(&in_bytes),
+                HostBinding::Output(&mut out_bytes),
+            ],
+        )
+        .unwrap();
         for (o, c) in out.iter_mut().zip(out_bytes.chunks_exact(4)) {
             *o = f32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
         }
@@ -121,11 +164,19 @@ const COUNT: usize = 9500;
 
 #[test]
 fn precisions_and_algorithms_keep_lenet_accuracy() {
-    let Some(data) = caffe_support::data_dir() else { return };
+    let Some(data) = caffe_support::data_dir() else {
+        return;
+    };
     let m = mnist(&data);
     let labels = &m.labels[FIRST..FIRST + COUNT];
-    let fp32 = top1(&run(&build(&data, false, false, None), &m, FIRST, COUNT), labels);
-    let fp16 = top1(&run(&build(&data, true, false, None), &m, FIRST, COUNT), labels);
+    let fp32 = top1(
+        &run(&build(&data, false, false, None), &m, FIRST, COUNT),
+        labels,
+    );
+    let fp16 = top1(
+        &run(&build(&data, true, false, None), &m, FIRST, COUNT),
+        labels,
+    );
     println!("FP32 top-1 {fp32:.2}%, FP16 {fp16:.2}%");
     assert!(fp32 >= 99.0, "FP32 top-1 {fp32}");
     assert!((fp16 - fp32).abs() <= 0.05, "FP16 {fp16} vs FP32 {fp32}");
@@ -137,15 +188,23 @@ fn precisions_and_algorithms_keep_lenet_accuracy() {
         (CalibrationAlgoType::Legacy, 0.3),
     ] {
         let mut cal = TestCalibrator::new(&m, alg, &order);
-        let int8 = top1(&run(&build(&data, false, true, Some(&mut cal)), &m, FIRST, COUNT), labels);
+        let int8 = top1(
+            &run(&build(&data, false, true, Some(&mut cal)), &m, FIRST, COUNT),
+            labels,
+        );
         println!("INT8 {alg:?} top-1 {int8:.2}%");
-        assert!((int8 - fp32).abs() <= bound, "INT8 {alg:?} {int8} vs FP32 {fp32} (bound {bound} points)");
+        assert!(
+            (int8 - fp32).abs() <= bound,
+            "INT8 {alg:?} {int8} vs FP32 {fp32} (bound {bound} points)"
+        );
     }
 }
 
 #[test]
 fn calibration_cache_is_deterministic_and_round_trips() {
-    let Some(data) = caffe_support::data_dir() else { return };
+    let Some(data) = caffe_support::data_dir() else {
+        return;
+    };
     let m = mnist(&data);
     let order: Vec<usize> = (0..CAL_IMAGES / CAL_BATCH).collect();
     let shuffled = [7, 2, 9, 0, 4, 1, 8, 3, 6, 5];
@@ -160,14 +219,24 @@ fn calibration_cache_is_deterministic_and_round_trips() {
     assert_eq!(caches[0], caches[2], "shuffled batches, different cache");
     let text = String::from_utf8(caches[0].clone()).unwrap();
     assert!(text.starts_with("TRT-5105-EntropyCalibration2\n"), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("data: ")) && text.lines().any(|l| l.starts_with("prob: ")), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("data: "))
+            && text.lines().any(|l| l.starts_with("prob: ")),
+        "{text}"
+    );
 
     // From the cache alone: no batches at all.
     let mut from_cache = TestCalibrator::new(&m, CalibrationAlgoType::Entropy2, &[]);
     from_cache.cache_in = Some(caches[0].clone());
     let cached = build(&data, false, true, Some(&mut from_cache));
-    assert!(from_cache.cache_out.is_none(), "calibrated again despite a valid cache");
+    assert!(
+        from_cache.cache_out.is_none(),
+        "calibrated again despite a valid cache"
+    );
     let a = run(&engines[0], &m, FIRST, 1000);
     let b = run(&cached, &m, FIRST, 1000);
-    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "INT8 outputs differ after the cache round trip");
+    assert!(
+        a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+        "INT8 outputs differ after the cache round trip"
+    );
 }

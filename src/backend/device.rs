@@ -14,11 +14,17 @@ pub enum Device {
 pub fn selected() -> Device {
     static SELECTED: OnceLock<Device> = OnceLock::new();
     *SELECTED.get_or_init(|| {
-        let forced = std::env::var("INFER8_DEVICE").map(|v| v.to_ascii_lowercase()).unwrap_or_default();
+        let forced = std::env::var("INFER8_DEVICE")
+            .map(|v| v.to_ascii_lowercase())
+            .unwrap_or_default();
         if forced == "cpu" {
             return Device::Cpu;
         }
-        if cuda_available() { Device::Cuda } else { Device::Cpu }
+        if cuda_available() {
+            Device::Cuda
+        } else {
+            Device::Cpu
+        }
     })
 }
 

@@ -32,7 +32,10 @@ fn algorithm_of(c: &mut dyn Calibrator) -> Algorithm {
     match c.algorithm() {
         CalibrationAlgoType::Legacy => {
             let (quantile, regression_cutoff) = c.legacy_parameters().unwrap_or((1.0, 1.0));
-            Algorithm::Legacy { quantile, regression_cutoff }
+            Algorithm::Legacy {
+                quantile,
+                regression_cutoff,
+            }
         }
         CalibrationAlgoType::Entropy => Algorithm::Entropy,
         CalibrationAlgoType::Entropy2 => Algorithm::Entropy2,
@@ -47,7 +50,12 @@ fn fp32_engine(net: &Network, batch: usize) -> Result<Engine> {
     net.outputs.clear();
     let layers = net.layers.len();
     let tensors = net.tensors.len();
-    Engine::assemble(net, batch, vec![Precision::Float; layers], vec![None; tensors])
+    Engine::assemble(
+        net,
+        batch,
+        vec![Precision::Float; layers],
+        vec![None; tensors],
+    )
 }
 
 /// Returns each tensor's `amax` (None where a cache lacks the tensor).
@@ -57,23 +65,37 @@ pub fn calibrate(
     logger: &dyn Logger,
 ) -> Result<Vec<Option<f32>>> {
     let alg = algorithm(calibrator)?;
-    if let Some(bytes) = calibrator.read_calibration_cache().filter(|b| !b.is_empty()) {
+    if let Some(bytes) = calibrator
+        .read_calibration_cache()
+        .filter(|b| !b.is_empty())
+    {
         match calib::read_cache(&bytes, &alg) {
             Ok(cache) => {
-                let by_name: HashMap<&str, f32> = cache.scales.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+                let by_name: HashMap<&str, f32> =
+                    cache.scales.iter().map(|(n, s)| (n.as_str(), *s)).collect();
                 let amax: Vec<Option<f32>> = net
                     .tensors
                     .iter()
-                    .map(|t| by_name.get(t.name.as_str()).map(|&s| calib::amax_from_scale(s)))
+                    .map(|t| {
+                        by_name
+                            .get(t.name.as_str())
+                            .map(|&s| calib::amax_from_scale(s))
+                    })
                     .collect();
                 let missing = amax.iter().filter(|a| a.is_none()).count();
                 logger.log(
                     Severity::Info,
-                    &format!("Using the calibration cache ({} tensors, {missing} without a scale).", cache.scales.len()),
+                    &format!(
+                        "Using the calibration cache ({} tensors, {missing} without a scale).",
+                        cache.scales.len()
+                    ),
                 );
                 return Ok(amax);
             }
-            Err(e) => logger.log(Severity::Warning, &format!("calibration cache ignored: {e}; calibrating again")),
+            Err(e) => logger.log(
+                Severity::Warning,
+                &format!("calibration cache ignored: {e}; calibrating again"),
+            ),
         }
     }
 
@@ -82,9 +104,20 @@ pub fn calibrate(
         crate::bail!(InvalidArgument, "calibrator getBatchSize() returned 0");
     }
     let start = Instant::now();
-    logger.log(Severity::Info, &format!("Starting Calibration with batch size {batch}."));
-    let names: Vec<&str> = net.inputs.iter().map(|&t| net.tensors[t].name.as_str()).collect();
-    let sizes: Vec<usize> = net.inputs.iter().map(|&t| batch * volume(&net.tensors[t].shape)).collect();
+    logger.log(
+        Severity::Info,
+        &format!("Starting Calibration with batch size {batch}."),
+    );
+    let names: Vec<&str> = net
+        .inputs
+        .iter()
+        .map(|&t| net.tensors[t].name.as_str())
+        .collect();
+    let sizes: Vec<usize> = net
+        .inputs
+        .iter()
+        .map(|&t| batch * volume(&net.tensors[t].shape))
+        .collect();
     let mut batches: Vec<Vec<Vec<f32>>> = Vec::new();
     loop {
         let mut bufs: Vec<Vec<f32>> = sizes.iter().map(|&n| vec![0.0; n]).collect();
@@ -95,12 +128,19 @@ pub fn calibrate(
         }
         logger.log(
             Severity::Info,
-            &format!("  Calibrated batch {} in {} seconds.", batches.len(), t0.elapsed().as_secs_f64()),
+            &format!(
+                "  Calibrated batch {} in {} seconds.",
+                batches.len(),
+                t0.elapsed().as_secs_f64()
+            ),
         );
         batches.push(bufs);
     }
     if batches.is_empty() {
-        crate::bail!(InvalidArgument, "the calibrator returned no batch (getBatch was false on the first call)");
+        crate::bail!(
+            InvalidArgument,
+            "the calibrator returned no batch (getBatch was false on the first call)"
+        );
     }
 
     let engine = Arc::new(fp32_engine(net, batch)?);
@@ -117,7 +157,11 @@ pub fn calibrate(
         for b in &batches {
             let mut err = None;
             let mut observe = |t: usize, data: &[f32]| {
-                let r = if pass == 0 { collector.observe_absmax(t, data) } else { collector.observe_histogram(t, data) };
+                let r = if pass == 0 {
+                    collector.observe_absmax(t, data)
+                } else {
+                    collector.observe_histogram(t, data)
+                };
                 if let Err(e) = r {
                     err.get_or_insert(e);
                 }
@@ -125,7 +169,8 @@ pub fn calibrate(
             for (&t, data) in net.inputs.iter().zip(b) {
                 observe(t, data);
             }
-            let mut bindings: Vec<HostBinding> = b.iter().map(|d| HostBinding::Input(as_bytes(d))).collect();
+            let mut bindings: Vec<HostBinding> =
+                b.iter().map(|d| HostBinding::Input(as_bytes(d))).collect();
             ctx.run(batch, &mut bindings, &mut observe)?;
             if let Some(e) = err {
                 return Err(Error::Runtime(format!("calibration: {e}")));
@@ -136,7 +181,10 @@ pub fn calibrate(
     let amax: Vec<f32> = hists.iter().map(|h| calib::compute_amax(&alg, h)).collect();
     logger.log(
         Severity::Info,
-        &format!("  Post Processing Calibration data in {} seconds.", post.elapsed().as_secs_f64()),
+        &format!(
+            "  Post Processing Calibration data in {} seconds.",
+            post.elapsed().as_secs_f64()
+        ),
     );
 
     let entries: Vec<(String, f32)> = net
@@ -146,10 +194,19 @@ pub fn calibrate(
         .filter(|(_, a)| **a > 0.0)
         .map(|(t, &a)| (t.name.clone(), calib::scale_from_amax(a)))
         .collect();
-    logger.log(Severity::Info, &format!("Calibration completed in {} seconds.", start.elapsed().as_secs_f64()));
     logger.log(
         Severity::Info,
-        &format!("Writing Calibration Cache for calibrator: TRT-{CACHE_VERSION}-{}", alg.trt_name()),
+        &format!(
+            "Calibration completed in {} seconds.",
+            start.elapsed().as_secs_f64()
+        ),
+    );
+    logger.log(
+        Severity::Info,
+        &format!(
+            "Writing Calibration Cache for calibrator: TRT-{CACHE_VERSION}-{}",
+            alg.trt_name()
+        ),
     );
     calibrator.write_calibration_cache(&calib::write_cache(CACHE_VERSION, &alg, &entries));
     // Round-trip through the cached f32 scale, so an engine built from the cache is bit-identical.

@@ -71,7 +71,10 @@ fn prune(net: &Network) -> Result<Network> {
             want.extend(&net.layers[l].inputs);
         }
     }
-    let mut out = Network { name: net.name.clone(), ..Network::default() };
+    let mut out = Network {
+        name: net.name.clone(),
+        ..Network::default()
+    };
     let mut tensor_map = vec![usize::MAX; net.tensors.len()];
     for &t in &net.inputs {
         tensor_map[t] = out.tensors.len();
@@ -108,17 +111,28 @@ pub fn build_engine(
     let mut net = network.clone();
     net.refresh_shapes()?;
     if net.outputs.is_empty() {
-        crate::bail!(Network, "the network has no outputs (markOutput was never called)");
+        crate::bail!(
+            Network,
+            "the network has no outputs (markOutput was never called)"
+        );
     }
     for (i, &t) in net.outputs.iter().enumerate() {
         if net.is_input(t) {
-            crate::bail!(Network, "output {i} '{}' is also a network input", net.tensors[t].name);
+            crate::bail!(
+                Network,
+                "output {i} '{}' is also a network input",
+                net.tensors[t].name
+            );
         }
     }
     let mut net = prune(&net)?;
     logger.log(
         Severity::Info,
-        &format!("Detected {} inputs and {} output network tensors.", net.inputs.len(), net.outputs.len()),
+        &format!(
+            "Detected {} inputs and {} output network tensors.",
+            net.inputs.len(),
+            net.outputs.len()
+        ),
     );
 
     let mut precisions = precision::assign(&net, config, logger);
@@ -132,12 +146,19 @@ pub fn build_engine(
     precision::convert_weights(&mut net, &precisions);
 
     for (layer, p) in net.layers.iter().zip(&precisions) {
-        logger.log(Severity::Verbose, &format!("Layer '{}' runs in {p:?}", layer.name));
+        logger.log(
+            Severity::Verbose,
+            &format!("Layer '{}' runs in {p:?}", layer.name),
+        );
     }
     Engine::assemble(net, config.max_batch_size, precisions, scales)
 }
 
 /// Convenience for Rust users and tests: build and wrap in an `Arc` for contexts.
-pub fn build_shared(network: &Network, config: &BuilderConfig, logger: &dyn Logger) -> Result<Arc<Engine>> {
+pub fn build_shared(
+    network: &Network,
+    config: &BuilderConfig,
+    logger: &dyn Logger,
+) -> Result<Arc<Engine>> {
     build_engine(network, config, None, logger).map(Arc::new)
 }

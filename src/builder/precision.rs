@@ -10,7 +10,10 @@ use crate::types::DataType;
 
 /// Layers with an INT8 kernel (INT8 inputs, INT8 weights per output channel, INT32 accumulation).
 fn has_int8_kernel(kind: &LayerKind) -> bool {
-    matches!(kind, LayerKind::Convolution(_) | LayerKind::FullyConnected { .. })
+    matches!(
+        kind,
+        LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }
+    )
 }
 
 /// Builder flags first, then the user's `setPrecision` where types are strict; layers without a
@@ -25,13 +28,22 @@ pub fn assign(net: &Network, config: &BuilderConfig, logger: &dyn Logger) -> Vec
                 Some(DataType::Float) => Some(Precision::Float),
                 _ => None,
             };
-            let fallback = if config.fp16 { Precision::Half } else { Precision::Float };
+            let fallback = if config.fp16 {
+                Precision::Half
+            } else {
+                Precision::Float
+            };
             match requested {
-                Some(Precision::Int8) | None if config.int8 && has_int8_kernel(&layer.kind) => Precision::Int8,
+                Some(Precision::Int8) | None if config.int8 && has_int8_kernel(&layer.kind) => {
+                    Precision::Int8
+                }
                 Some(Precision::Int8) => {
                     logger.log(
                         Severity::Warning,
-                        &format!("layer '{}' has no INT8 kernel; it runs in {fallback:?}", layer.name),
+                        &format!(
+                            "layer '{}' has no INT8 kernel; it runs in {fallback:?}",
+                            layer.name
+                        ),
                     );
                     fallback
                 }
@@ -69,7 +81,10 @@ pub fn int8_scales(
         ),
         _ => {}
     }
-    Ok(amax.into_iter().map(|a| a.filter(|&a| a > 0.0 && a.is_finite()).map(|a| a / 127.0)).collect())
+    Ok(amax
+        .into_iter()
+        .map(|a| a.filter(|&a| a > 0.0 && a.is_finite()).map(|a| a / 127.0))
+        .collect())
 }
 
 /// An INT8 layer needs the scales of its input and output tensors.
@@ -82,11 +97,24 @@ pub fn drop_unscaled_int8(
 ) {
     for (l, p) in precisions.iter_mut().enumerate() {
         let layer = &net.layers[l];
-        if *p == Precision::Int8 && layer.inputs.iter().chain(&layer.outputs).any(|&t| scales[t].is_none()) {
-            *p = if config.fp16 { Precision::Half } else { Precision::Float };
+        if *p == Precision::Int8
+            && layer
+                .inputs
+                .iter()
+                .chain(&layer.outputs)
+                .any(|&t| scales[t].is_none())
+        {
+            *p = if config.fp16 {
+                Precision::Half
+            } else {
+                Precision::Float
+            };
             logger.log(
                 Severity::Warning,
-                &format!("layer '{}': no INT8 scale for an input or output tensor; it runs in {p:?}", layer.name),
+                &format!(
+                    "layer '{}': no INT8 scale for an input or output tensor; it runs in {p:?}",
+                    layer.name
+                ),
             );
         }
     }
@@ -114,8 +142,14 @@ pub fn convert_weights(net: &mut Network, precisions: &[Precision]) {
     for (layer, &p) in net.layers.iter_mut().zip(precisions) {
         let (kernel, bias, channels) = match &mut layer.kind {
             LayerKind::Convolution(c) => (&mut c.kernel_weights, &mut c.bias, c.nb_output_maps),
-            LayerKind::FullyConnected { kernel, bias, nb_outputs } => (kernel, bias, *nb_outputs),
-            LayerKind::Deconvolution(c) if p == Precision::Half => (&mut c.kernel_weights, &mut c.bias, 0),
+            LayerKind::FullyConnected {
+                kernel,
+                bias,
+                nb_outputs,
+            } => (kernel, bias, *nb_outputs),
+            LayerKind::Deconvolution(c) if p == Precision::Half => {
+                (&mut c.kernel_weights, &mut c.bias, 0)
+            }
             _ => continue,
         };
         match p {

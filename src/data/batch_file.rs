@@ -16,7 +16,9 @@ pub fn write(path: &Path, dims: [usize; 4], data: &[f32], labels: &[f32]) -> Res
     for d in dims {
         out.extend_from_slice(&(d as i32).to_ne_bytes());
     }
-    data.iter().chain(labels).for_each(|v| out.extend_from_slice(&v.to_ne_bytes()));
+    data.iter()
+        .chain(labels)
+        .for_each(|v| out.extend_from_slice(&v.to_ne_bytes()));
     std::fs::write(path, out).map_err(|e| Error::Io(format!("{}: {e}", path.display())))
 }
 
@@ -25,17 +27,31 @@ pub fn read(path: &Path) -> Result<BatchFile> {
     let word = |i: usize| raw.get(4 * i..4 * i + 4).map(|b| [b[0], b[1], b[2], b[3]]);
     let mut dims = [0usize; 4];
     for (i, d) in dims.iter_mut().enumerate() {
-        let v = word(i).map(i32::from_ne_bytes).ok_or_else(|| Error::Format(format!("{}: truncated header", path.display())))?;
-        *d = usize::try_from(v).map_err(|_| Error::Format(format!("{}: negative dimension {v}", path.display())))?;
+        let v = word(i)
+            .map(i32::from_ne_bytes)
+            .ok_or_else(|| Error::Format(format!("{}: truncated header", path.display())))?;
+        *d = usize::try_from(v)
+            .map_err(|_| Error::Format(format!("{}: negative dimension {v}", path.display())))?;
     }
     let values = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     let floats = (raw.len() - 16) / 4;
     let labels = match values {
         Some(v) if raw.len() % 4 == 0 && floats == v => 0,
         Some(v) if raw.len() % 4 == 0 && floats == v + dims[0] => dims[0],
-        _ => crate::bail!(Format, "{}: {dims:?} does not match the file size of {} bytes", path.display(), raw.len()),
+        _ => crate::bail!(
+            Format,
+            "{}: {dims:?} does not match the file size of {} bytes",
+            path.display(),
+            raw.len()
+        ),
     };
-    let all: Vec<f32> = (4..4 + floats).filter_map(|i| word(i).map(f32::from_ne_bytes)).collect();
+    let all: Vec<f32> = (4..4 + floats)
+        .filter_map(|i| word(i).map(f32::from_ne_bytes))
+        .collect();
     let (data, l) = all.split_at(floats - labels);
-    Ok(BatchFile { dims, data: data.to_vec(), labels: l.to_vec() })
+    Ok(BatchFile {
+        dims,
+        data: data.to_vec(),
+        labels: l.to_vec(),
+    })
 }

@@ -67,9 +67,21 @@ fn as_f32_mut(bytes: &mut [u8]) -> Option<&mut [f32]> {
 fn decode(bytes: &[u8], dtype: DataType, out: &mut Vec<f32>) {
     out.clear();
     match dtype {
-        DataType::Float => out.extend(bytes.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]]))),
-        DataType::Half => out.extend(bytes.chunks_exact(2).map(|c| half::f16::from_ne_bytes([c[0], c[1]]).to_f32())),
-        DataType::Int32 => out.extend(bytes.chunks_exact(4).map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]) as f32)),
+        DataType::Float => out.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])),
+        ),
+        DataType::Half => out.extend(
+            bytes
+                .chunks_exact(2)
+                .map(|c| half::f16::from_ne_bytes([c[0], c[1]]).to_f32()),
+        ),
+        DataType::Int32 => out.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]) as f32),
+        ),
         DataType::Int8 | DataType::Bool => out.extend(bytes.iter().map(|&b| b as i8 as f32)),
     }
 }
@@ -104,7 +116,10 @@ fn encode(values: &[f32], dtype: DataType, out: &mut [u8]) {
 /// times `scale_in * scale_w`, which is what an INT32-accumulating kernel computes.
 fn quantize_into(x: &[f32], scale: f32, out: &mut Vec<f32>) {
     out.clear();
-    out.extend(x.iter().map(|&v| (v / scale).round().clamp(-127.0, 127.0) * scale));
+    out.extend(
+        x.iter()
+            .map(|&v| (v / scale).round().clamp(-127.0, 127.0) * scale),
+    );
 }
 
 /// FP16 storage: values take the nearest half-precision value (round to nearest even).
@@ -122,14 +137,26 @@ impl ExecutionContext {
 
     /// A context whose `enqueue_device` runs on `device` (tests compare both in one process).
     pub fn with_device(engine: Arc<Engine>, device: Device) -> Result<ExecutionContext> {
-        let device = if cfg!(feature = "cuda") { device } else { Device::Cpu };
+        let device = if cfg!(feature = "cuda") {
+            device
+        } else {
+            Device::Cpu
+        };
         let net = &engine.network;
         let mut kernels = Vec::with_capacity(engine.order.len());
         let mut scratch_len = 0;
         for &l in &engine.order {
             let layer = &net.layers[l];
-            let ins: Vec<&[usize]> = layer.inputs.iter().map(|&t| net.tensors[t].shape.as_slice()).collect();
-            let outs: Vec<&[usize]> = layer.outputs.iter().map(|&t| net.tensors[t].shape.as_slice()).collect();
+            let ins: Vec<&[usize]> = layer
+                .inputs
+                .iter()
+                .map(|&t| net.tensors[t].shape.as_slice())
+                .collect();
+            let outs: Vec<&[usize]> = layer
+                .outputs
+                .iter()
+                .map(|&t| net.tensors[t].shape.as_slice())
+                .collect();
             let k = CpuLayer::new(&layer.kind, &ins, &outs)
                 .map_err(|e| Error::Runtime(format!("layer '{}': {e}", layer.name)))?;
             scratch_len = scratch_len.max(k.scratch_len(engine.max_batch_size));
@@ -139,7 +166,11 @@ impl ExecutionContext {
         Ok(ExecutionContext {
             quantized: vec![Vec::new(); max_inputs],
             // A CUDA context needs host activations only if the CPU must stand in: allocated then.
-            arena: if device == Device::Cpu { vec![0.0; engine.plan.arena_len * engine.max_batch_size] } else { Vec::new() },
+            arena: if device == Device::Cpu {
+                vec![0.0; engine.plan.arena_len * engine.max_batch_size]
+            } else {
+                Vec::new()
+            },
             scratch: vec![0.0; scratch_len],
             staging: vec![Vec::new(); net.inputs.len()],
             kernels,
@@ -191,15 +222,26 @@ impl ExecutionContext {
             );
         }
         if bindings.len() != engine.bindings.len() {
-            crate::bail!(InvalidArgument, "{} bindings given, the engine has {}", bindings.len(), engine.bindings.len());
+            crate::bail!(
+                InvalidArgument,
+                "{} bindings given, the engine has {}",
+                bindings.len(),
+                engine.bindings.len()
+            );
         }
         let fp16_inputs = engine.precisions.contains(&Precision::Half);
         for (binding, b) in engine.bindings.iter().zip(bindings.iter()) {
             let need = batch * volume(&binding.shape) * binding.dtype.size();
             match (binding.is_input, b) {
                 (true, HostBinding::Input(data)) if data.len() >= need => {
-                    let slot = net.inputs.iter().position(|&t| t == binding.tensor).unwrap_or(0);
-                    let direct = binding.dtype == DataType::Float && !fp16_inputs && as_f32(&data[..need]).is_some();
+                    let slot = net
+                        .inputs
+                        .iter()
+                        .position(|&t| t == binding.tensor)
+                        .unwrap_or(0);
+                    let direct = binding.dtype == DataType::Float
+                        && !fp16_inputs
+                        && as_f32(&data[..need]).is_some();
                     if direct {
                         self.staging[slot].clear();
                     } else {
@@ -240,32 +282,63 @@ impl ExecutionContext {
             for &t in &layer.inputs {
                 let data: &[f32] = if let Some(slot) = net.inputs.iter().position(|&i| i == t) {
                     if self.staging[slot].is_empty() {
-                        let b = engine.bindings.iter().position(|b| b.tensor == t).unwrap_or(0);
-                        let HostBinding::Input(bytes) = &bindings[b] else { unreachable!("checked above") };
+                        let b = engine
+                            .bindings
+                            .iter()
+                            .position(|b| b.tensor == t)
+                            .unwrap_or(0);
+                        let HostBinding::Input(bytes) = &bindings[b] else {
+                            unreachable!("checked above")
+                        };
                         as_f32(&bytes[..batch * volume(&net.tensors[t].shape) * 4]).unwrap_or(&[])
                     } else {
                         &self.staging[slot]
                     }
                 } else {
-                    let (p, len) = region(t, items(t)).ok_or_else(|| Error::Runtime(format!("tensor '{}' has no memory", net.tensors[t].name)))?;
+                    let (p, len) = region(t, items(t)).ok_or_else(|| {
+                        Error::Runtime(format!("tensor '{}' has no memory", net.tensors[t].name))
+                    })?;
                     // SAFETY: in bounds (checked by `region`), disjoint from this layer's outputs.
                     unsafe { std::slice::from_raw_parts(p, len) }
                 };
-                ins.push(In { data, batch: items(t), shape: &net.tensors[t].shape });
+                ins.push(In {
+                    data,
+                    batch: items(t),
+                    shape: &net.tensors[t].shape,
+                });
             }
             if engine.precisions[l] == Precision::Int8 {
-                for ((input, &t), q) in ins.iter_mut().zip(&layer.inputs).zip(self.quantized.iter_mut()) {
-                    let scale = engine.scales[t].ok_or_else(|| Error::Runtime(format!("INT8 layer '{}' has no input scale", layer.name)))?;
+                for ((input, &t), q) in ins
+                    .iter_mut()
+                    .zip(&layer.inputs)
+                    .zip(self.quantized.iter_mut())
+                {
+                    let scale = engine.scales[t].ok_or_else(|| {
+                        Error::Runtime(format!("INT8 layer '{}' has no input scale", layer.name))
+                    })?;
                     quantize_into(input.data, scale, q);
                     input.data = q;
                 }
             }
-            let run_batch = if layer.outputs.iter().all(|&t| net.tensors[t].broadcast_across_batch) { 1 } else { batch };
+            let run_batch = if layer
+                .outputs
+                .iter()
+                .all(|&t| net.tensors[t].broadcast_across_batch)
+            {
+                1
+            } else {
+                batch
+            };
             let mut outs = Vec::with_capacity(layer.outputs.len());
             for &t in &layer.outputs {
-                let (p, len) = region(t, run_batch).ok_or_else(|| Error::Runtime(format!("tensor '{}' has no memory", net.tensors[t].name)))?;
+                let (p, len) = region(t, run_batch).ok_or_else(|| {
+                    Error::Runtime(format!("tensor '{}' has no memory", net.tensors[t].name))
+                })?;
                 // SAFETY: in bounds, disjoint from every other live region.
-                outs.push(Out { data: unsafe { std::slice::from_raw_parts_mut(p, len) }, shape: &net.tensors[t].shape });
+                outs.push(Out {
+                    data: unsafe { std::slice::from_raw_parts_mut(p, len) },
+                    shape: &net.tensors[t].shape,
+                });
             }
             self.kernels[step]
                 .run(run_batch, &ins, &mut outs, &mut self.scratch)
@@ -284,9 +357,13 @@ impl ExecutionContext {
         }
 
         for (binding, b) in engine.bindings.iter().zip(bindings.iter_mut()) {
-            let HostBinding::Output(dst) = b else { continue };
+            let HostBinding::Output(dst) = b else {
+                continue;
+            };
             let t = binding.tensor;
-            let (p, len) = region(t, items_of(net, t, batch)).ok_or_else(|| Error::Runtime(format!("output '{}' has no memory", binding.name)))?;
+            let (p, len) = region(t, items_of(net, t, batch)).ok_or_else(|| {
+                Error::Runtime(format!("output '{}' has no memory", binding.name))
+            })?;
             // SAFETY: in bounds; the arena is not written any more in this run.
             let src = unsafe { std::slice::from_raw_parts(p as *const f32, len) };
             let per_item = volume(&binding.shape);
@@ -303,7 +380,11 @@ impl ExecutionContext {
             let item_bytes = per_item * binding.dtype.size();
             for i in 0..batch {
                 let from = if len == per_item { 0 } else { i * per_item };
-                encode(&src[from..from + per_item], binding.dtype, &mut dst[i * item_bytes..(i + 1) * item_bytes]);
+                encode(
+                    &src[from..from + per_item],
+                    binding.dtype,
+                    &mut dst[i * item_bytes..(i + 1) * item_bytes],
+                );
             }
         }
         Ok(())
@@ -311,7 +392,11 @@ impl ExecutionContext {
 }
 
 fn items_of(net: &crate::network::Network, t: TensorId, batch: usize) -> usize {
-    if net.tensors[t].broadcast_across_batch { 1 } else { batch }
+    if net.tensors[t].broadcast_across_batch {
+        1
+    } else {
+        batch
+    }
 }
 
 /// Device execution: the entry points of TensorRT's `enqueue` and `execute`, whose bindings are
@@ -367,9 +452,20 @@ impl ExecutionContext {
             );
         }
         if bindings.len() != self.engine.bindings.len() {
-            crate::bail!(InvalidArgument, "{} bindings given, the engine has {}", bindings.len(), self.engine.bindings.len());
+            crate::bail!(
+                InvalidArgument,
+                "{} bindings given, the engine has {}",
+                bindings.len(),
+                self.engine.bindings.len()
+            );
         }
-        if let Some(b) = self.engine.bindings.iter().zip(bindings).find(|(_, p)| **p == 0) {
+        if let Some(b) = self
+            .engine
+            .bindings
+            .iter()
+            .zip(bindings)
+            .find(|(_, p)| **p == 0)
+        {
             crate::bail!(InvalidArgument, "binding '{}' is a null pointer", b.0.name);
         }
         Ok(())
@@ -402,7 +498,13 @@ impl ExecutionContext {
     }
 
     #[cfg(feature = "cuda")]
-    unsafe fn enqueue_cuda(&mut self, batch: usize, bindings: &[u64], stream: u64, input_consumed: Option<u64>) -> Result<()> {
+    unsafe fn enqueue_cuda(
+        &mut self,
+        batch: usize,
+        bindings: &[u64],
+        stream: u64,
+        input_consumed: Option<u64>,
+    ) -> Result<()> {
         use crate::backend::cuda;
         if matches!(self.cuda, CudaState::Unprepared) {
             self.cuda = match cuda::unsupported(&self.engine) {
@@ -434,7 +536,12 @@ impl ExecutionContext {
     /// # Safety
     /// Device pointers valid for `batch` items of each binding.
     #[cfg(feature = "cuda")]
-    unsafe fn run_through_host(&mut self, batch: usize, bindings: &[u64], stream: u64) -> Result<()> {
+    unsafe fn run_through_host(
+        &mut self,
+        batch: usize,
+        bindings: &[u64],
+        stream: u64,
+    ) -> Result<()> {
         use crate::backend::cuda;
         // SAFETY: the caller's stream: earlier work writing the inputs must finish first.
         unsafe { cuda::synchronize(stream) }?;
@@ -452,7 +559,13 @@ impl ExecutionContext {
             .bindings
             .iter()
             .zip(host.iter_mut())
-            .map(|(b, buf)| if b.is_input { HostBinding::Input(buf) } else { HostBinding::Output(buf) })
+            .map(|(b, buf)| {
+                if b.is_input {
+                    HostBinding::Input(buf)
+                } else {
+                    HostBinding::Output(buf)
+                }
+            })
             .collect();
         self.execute(batch, &mut views)?;
         for ((b, &p), buf) in engine.bindings.iter().zip(bindings).zip(&host) {

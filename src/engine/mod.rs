@@ -58,7 +58,10 @@ impl Engine {
             crate::bail!(InvalidArgument, "the maximum batch size must be at least 1");
         }
         if precisions.len() != network.layers.len() || scales.len() != network.tensors.len() {
-            crate::bail!(Format, "precisions or scales do not match the network's layers and tensors");
+            crate::bail!(
+                Format,
+                "precisions or scales do not match the network's layers and tensors"
+            );
         }
         for (l, layer) in network.layers.iter().enumerate() {
             for &t in &layer.inputs {
@@ -68,7 +71,11 @@ impl Engine {
                     None => false,
                 };
                 if !ready {
-                    crate::bail!(Network, "layer '{}' reads tensor {t} before it is computed", layer.name);
+                    crate::bail!(
+                        Network,
+                        "layer '{}' reads tensor {t} before it is computed",
+                        layer.name
+                    );
                 }
             }
         }
@@ -88,7 +95,15 @@ impl Engine {
                 });
             }
         }
-        Ok(Engine { max_batch_size, network, order, precisions, scales, bindings, plan })
+        Ok(Engine {
+            max_batch_size,
+            network,
+            order,
+            precisions,
+            scales,
+            bindings,
+            plan,
+        })
     }
 
     pub fn binding_index(&self, name: &str) -> Option<usize> {

@@ -13,7 +13,9 @@ const FORMAT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 fn fnv1a(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[derive(Default)]
@@ -72,7 +74,11 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if self.data.len() - self.pos < n {
-            crate::bail!(Format, "engine file is truncated at payload byte {}", self.pos);
+            crate::bail!(
+                Format,
+                "engine file is truncated at payload byte {}",
+                self.pos
+            );
         }
         self.pos += n;
         Ok(&self.data[self.pos - n..self.pos])
@@ -81,13 +87,17 @@ impl<'a> Reader<'a> {
         Ok(self.take(1)?[0])
     }
     fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().map_err(|_| fmt_err("u64"))?))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().map_err(|_| fmt_err("u64"))?,
+        ))
     }
     fn i64(&mut self) -> Result<i64> {
         Ok(self.u64()? as i64)
     }
     fn i32(&mut self) -> Result<i32> {
-        Ok(i32::from_le_bytes(self.take(4)?.try_into().map_err(|_| fmt_err("i32"))?))
+        Ok(i32::from_le_bytes(
+            self.take(4)?.try_into().map_err(|_| fmt_err("i32"))?,
+        ))
     }
     fn f32(&mut self) -> Result<f32> {
         Ok(f32::from_bits(self.i32()? as u32))
@@ -96,7 +106,11 @@ impl<'a> Reader<'a> {
         match self.u8()? {
             0 => Ok(false),
             1 => Ok(true),
-            v => crate::bail!(Format, "engine file has an invalid flag value {v} at byte {}", self.pos),
+            v => crate::bail!(
+                Format,
+                "engine file has an invalid flag value {v} at byte {}",
+                self.pos
+            ),
         }
     }
     fn usize(&mut self) -> Result<usize> {
@@ -105,8 +119,14 @@ impl<'a> Reader<'a> {
     /// A count of elements of `elem` bytes each, checked against the bytes left before allocating.
     fn count(&mut self, elem: usize) -> Result<usize> {
         let n = self.usize()?;
-        if n.checked_mul(elem).is_none_or(|b| b > self.data.len() - self.pos) {
-            crate::bail!(Format, "engine file declares {n} elements at byte {}, more than the file holds", self.pos);
+        if n.checked_mul(elem)
+            .is_none_or(|b| b > self.data.len() - self.pos)
+        {
+            crate::bail!(
+                Format,
+                "engine file declares {n} elements at byte {}, more than the file holds",
+                self.pos
+            );
         }
         Ok(n)
     }
@@ -132,7 +152,9 @@ impl<'a> Reader<'a> {
     fn opt_dtype(&mut self) -> Result<Option<DataType>> {
         match self.i32()? {
             -1 => Ok(None),
-            v => DataType::from_i32(v).map(Some).ok_or_else(|| fmt_err("data type")),
+            v => DataType::from_i32(v)
+                .map(Some)
+                .ok_or_else(|| fmt_err("data type")),
         }
     }
     fn weights(&mut self) -> Result<Weights> {
@@ -149,7 +171,13 @@ fn fmt_err(what: &str) -> Error {
 
 fn write_conv(w: &mut Writer, c: &ConvParams) {
     w.usize(c.nb_output_maps);
-    for v in [c.kernel, c.stride, c.pre_padding, c.post_padding, c.dilation] {
+    for v in [
+        c.kernel,
+        c.stride,
+        c.pre_padding,
+        c.post_padding,
+        c.dilation,
+    ] {
         w.hw(v);
     }
     w.usize(c.groups);
@@ -186,7 +214,11 @@ fn write_kind(w: &mut Writer, k: &LayerKind) {
             w.f32(p.blend_factor);
             w.u8(p.average_count_excludes_padding as u8);
         }
-        LayerKind::FullyConnected { nb_outputs, kernel, bias } => {
+        LayerKind::FullyConnected {
+            nb_outputs,
+            kernel,
+            bias,
+        } => {
             w.usize(*nb_outputs);
             w.weights(kernel);
             w.weights(bias);
@@ -197,13 +229,23 @@ fn write_kind(w: &mut Writer, k: &LayerKind) {
             w.f32(*beta);
         }
         LayerKind::ParametricRelu | LayerKind::Identity => {}
-        LayerKind::Lrn { window, alpha, beta, k } => {
+        LayerKind::Lrn {
+            window,
+            alpha,
+            beta,
+            k,
+        } => {
             w.usize(*window);
             w.f32(*alpha);
             w.f32(*beta);
             w.f32(*k);
         }
-        LayerKind::Scale { mode, shift, scale, power } => {
+        LayerKind::Scale {
+            mode,
+            shift,
+            scale,
+            power,
+        } => {
             w.i32(*mode as i32);
             w.weights(shift);
             w.weights(scale);
@@ -224,12 +266,20 @@ fn write_kind(w: &mut Writer, k: &LayerKind) {
             w.usizes(dims);
             w.weights(weights);
         }
-        LayerKind::Slice { start, size, stride } => {
+        LayerKind::Slice {
+            start,
+            size,
+            stride,
+        } => {
             w.i64s(start);
             w.usizes(size);
             w.i64s(stride);
         }
-        LayerKind::Reduce { op, axes, keep_dims } => {
+        LayerKind::Reduce {
+            op,
+            axes,
+            keep_dims,
+        } => {
             w.i32(*op as i32);
             w.u64(*axes as u64);
             w.u8(*keep_dims as u8);
@@ -262,7 +312,11 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
             blend_factor: r.f32()?,
             average_count_excludes_padding: r.bool()?,
         }),
-        LayerType::FullyConnected => LayerKind::FullyConnected { nb_outputs: r.usize()?, kernel: r.weights()?, bias: r.weights()? },
+        LayerType::FullyConnected => LayerKind::FullyConnected {
+            nb_outputs: r.usize()?,
+            kernel: r.weights()?,
+            bias: r.weights()?,
+        },
         LayerType::Activation => LayerKind::Activation {
             kind: r.enum_("activation type", ActivationType::from_i32)?,
             alpha: r.f32()?,
@@ -270,7 +324,12 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
         },
         LayerType::ParametricRelu => LayerKind::ParametricRelu,
         LayerType::Identity => LayerKind::Identity,
-        LayerType::Lrn => LayerKind::Lrn { window: r.usize()?, alpha: r.f32()?, beta: r.f32()?, k: r.f32()? },
+        LayerType::Lrn => LayerKind::Lrn {
+            window: r.usize()?,
+            alpha: r.f32()?,
+            beta: r.f32()?,
+            k: r.f32()?,
+        },
         LayerType::Scale => LayerKind::Scale {
             mode: r.enum_("scale mode", ScaleMode::from_i32)?,
             shift: r.weights()?,
@@ -279,12 +338,21 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
         },
         LayerType::SoftMax => LayerKind::SoftMax { axes: axes(r)? },
         LayerType::Concatenation => LayerKind::Concatenation { axis: r.usize()? },
-        LayerType::ElementWise => LayerKind::ElementWise { op: r.enum_("element-wise operation", ElementWiseOperation::from_i32)? },
-        LayerType::Unary => LayerKind::Unary { op: r.enum_("unary operation", UnaryOperation::from_i32)? },
+        LayerType::ElementWise => LayerKind::ElementWise {
+            op: r.enum_("element-wise operation", ElementWiseOperation::from_i32)?,
+        },
+        LayerType::Unary => LayerKind::Unary {
+            op: r.enum_("unary operation", UnaryOperation::from_i32)?,
+        },
         LayerType::Padding => {
             let v = r.i64s()?;
-            let [a, b, c, d] = v[..] else { return Err(fmt_err("padding")) };
-            LayerKind::Padding { pre: [a, b], post: [c, d] }
+            let [a, b, c, d] = v[..] else {
+                return Err(fmt_err("padding"));
+            };
+            LayerKind::Padding {
+                pre: [a, b],
+                post: [c, d],
+            }
         }
         LayerType::Shuffle => {
             let first_transpose = r.usizes()?;
@@ -296,20 +364,34 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
                 second_transpose: r.usizes()?,
             })
         }
-        LayerType::Constant => LayerKind::Constant { dims: r.usizes()?, weights: r.weights()? },
-        LayerType::Slice => LayerKind::Slice { start: r.i64s()?, size: r.usizes()?, stride: r.i64s()? },
+        LayerType::Constant => LayerKind::Constant {
+            dims: r.usizes()?,
+            weights: r.weights()?,
+        },
+        LayerType::Slice => LayerKind::Slice {
+            start: r.i64s()?,
+            size: r.usizes()?,
+            stride: r.i64s()?,
+        },
         LayerType::Reduce => LayerKind::Reduce {
             op: r.enum_("reduce operation", ReduceOperation::from_i32)?,
             axes: axes(r)?,
             keep_dims: r.bool()?,
         },
-        LayerType::TopK => LayerKind::TopK { op: r.enum_("top-k operation", TopKOperation::from_i32)?, k: r.usize()?, axes: axes(r)? },
+        LayerType::TopK => LayerKind::TopK {
+            op: r.enum_("top-k operation", TopKOperation::from_i32)?,
+            k: r.usize()?,
+            axes: axes(r)?,
+        },
         LayerType::MatrixMultiply => LayerKind::MatrixMultiply {
             op0: r.enum_("matrix operation", MatrixOperation::from_i32)?,
             op1: r.enum_("matrix operation", MatrixOperation::from_i32)?,
         },
         LayerType::Gather => LayerKind::Gather { axis: r.usize()? },
-        other => crate::bail!(Format, "engine file holds a {other:?} layer, which this version cannot run"),
+        other => crate::bail!(
+            Format,
+            "engine file holds a {other:?} layer, which this version cannot run"
+        ),
     })
 }
 
@@ -351,24 +433,41 @@ pub fn to_bytes(engine: &Engine) -> Vec<u8> {
 
 pub fn from_bytes(data: &[u8]) -> Result<Engine> {
     if data.len() < HEADER_LEN || &data[..8] != MAGIC {
-        crate::bail!(Format, "not an infer8 engine file (bad magic or shorter than the {HEADER_LEN}-byte header)");
+        crate::bail!(
+            Format,
+            "not an infer8 engine file (bad magic or shorter than the {HEADER_LEN}-byte header)"
+        );
     }
     let version = u32::from_le_bytes([data[8], data[9], data[10], data[11]]);
     if version != FORMAT_VERSION {
-        crate::bail!(Format, "engine file format version {version} is not supported (this library reads {FORMAT_VERSION})");
+        crate::bail!(
+            Format,
+            "engine file format version {version} is not supported (this library reads {FORMAT_VERSION})"
+        );
     }
     let len = u64::from_le_bytes(data[12..20].try_into().map_err(|_| fmt_err("header"))?);
     let sum = u64::from_le_bytes(data[20..28].try_into().map_err(|_| fmt_err("header"))?);
     let payload = &data[HEADER_LEN..];
     if payload.len() as u64 != len {
-        crate::bail!(Format, "engine file is {} bytes, its header says {}", data.len(), len as usize + HEADER_LEN);
+        crate::bail!(
+            Format,
+            "engine file is {} bytes, its header says {}",
+            data.len(),
+            len as usize + HEADER_LEN
+        );
     }
     if fnv1a(payload) != sum {
         crate::bail!(Format, "engine file checksum mismatch: the file is corrupt");
     }
-    let mut r = Reader { data: payload, pos: 0 };
+    let mut r = Reader {
+        data: payload,
+        pos: 0,
+    };
     let max_batch = r.usize()?;
-    let mut net = Network { name: r.str()?, ..Network::default() };
+    let mut net = Network {
+        name: r.str()?,
+        ..Network::default()
+    };
     let nt = r.count(1)?;
     for _ in 0..nt {
         net.tensors.push(Tensor {
@@ -392,7 +491,10 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
         let inputs = r.usizes()?;
         let outputs = r.usizes()?;
         if !check(&inputs) || !check(&outputs) || outputs.len() != kind.nb_outputs() {
-            crate::bail!(Format, "engine file: layer '{name}' refers to tensors that do not exist");
+            crate::bail!(
+                Format,
+                "engine file: layer '{name}' refers to tensors that do not exist"
+            );
         }
         for (i, &o) in outputs.iter().enumerate() {
             if net.tensors[o].producer.replace((id, i)).is_some() || net.inputs.contains(&o) {
@@ -403,17 +505,36 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
             0 => Precision::Float,
             1 => Precision::Half,
             2 => Precision::Int8,
-            v => crate::bail!(Format, "engine file: layer '{name}' has an invalid precision {v}"),
+            v => crate::bail!(
+                Format,
+                "engine file: layer '{name}' has an invalid precision {v}"
+            ),
         });
         let nb = outputs.len();
-        net.layers.push(Layer { name, kind, inputs, outputs, precision: None, output_types: vec![None; nb] });
+        net.layers.push(Layer {
+            name,
+            kind,
+            inputs,
+            outputs,
+            precision: None,
+            output_types: vec![None; nb],
+        });
     }
     if !check(&net.inputs) || !check(&net.outputs) {
-        crate::bail!(Format, "engine file: an input or output refers to a tensor that does not exist");
+        crate::bail!(
+            Format,
+            "engine file: an input or output refers to a tensor that does not exist"
+        );
     }
-    let scales = (0..nt).map(|_| r.f32().map(|s| (s > 0.0).then_some(s))).collect::<Result<Vec<_>>>()?;
+    let scales = (0..nt)
+        .map(|_| r.f32().map(|s| (s > 0.0).then_some(s)))
+        .collect::<Result<Vec<_>>>()?;
     if r.pos != payload.len() {
-        crate::bail!(Format, "engine file has {} unexpected trailing bytes", payload.len() - r.pos);
+        crate::bail!(
+            Format,
+            "engine file has {} unexpected trailing bytes",
+            payload.len() - r.pos
+        );
     }
     Engine::assemble(net, max_batch, precisions, scales)
 }
@@ -425,11 +546,19 @@ mod tests {
     fn tiny() -> Engine {
         let mut net = Network::new();
         let x = net.add_input("data", DataType::Float, &[2, 5, 5]).unwrap();
-        let conv = ConvParams::new(3, [3, 3], Weights::new((0..54).map(|i| i as f32 * 0.01).collect()), Weights::new(vec![0.1, 0.2, 0.3]));
+        let conv = ConvParams::new(
+            3,
+            [3, 3],
+            Weights::new((0..54).map(|i| i as f32 * 0.01).collect()),
+            Weights::new(vec![0.1, 0.2, 0.3]),
+        );
         let l = net.add_layer(LayerKind::Convolution(conv), &[x]).unwrap();
         let y = net.layers[l].outputs[0];
         net.mark_output(y).unwrap();
-        let cfg = crate::builder::BuilderConfig { max_batch_size: 4, ..Default::default() };
+        let cfg = crate::builder::BuilderConfig {
+            max_batch_size: 4,
+            ..Default::default()
+        };
         crate::builder::build_engine(&net, &cfg, None, &crate::logger::NullLogger).unwrap()
     }
 
@@ -446,7 +575,10 @@ mod tests {
     fn every_truncation_and_bit_flip_is_rejected() {
         let bytes = to_bytes(&tiny());
         for n in 0..bytes.len() {
-            assert!(from_bytes(&bytes[..n]).is_err(), "truncated to {n} bytes was accepted");
+            assert!(
+                from_bytes(&bytes[..n]).is_err(),
+                "truncated to {n} bytes was accepted"
+            );
         }
         for i in 0..bytes.len() {
             let mut b = bytes.clone();

@@ -55,10 +55,19 @@ impl Network {
             crate::bail!(InvalidArgument, "addInput: the input name is empty");
         }
         if self.inputs.iter().any(|&t| self.tensors[t].name == name) {
-            crate::bail!(InvalidArgument, "addInput: an input named '{name}' already exists");
+            crate::bail!(
+                InvalidArgument,
+                "addInput: an input named '{name}' already exists"
+            );
         }
-        if !matches!(dtype, DataType::Float | DataType::Half | DataType::Int32 | DataType::Int8) {
-            crate::bail!(InvalidArgument, "addInput '{name}': data type {dtype:?} is not supported for inputs");
+        if !matches!(
+            dtype,
+            DataType::Float | DataType::Half | DataType::Int32 | DataType::Int8
+        ) {
+            crate::bail!(
+                InvalidArgument,
+                "addInput '{name}': data type {dtype:?} is not supported for inputs"
+            );
         }
         if shape.is_empty() || shape.len() > 7 || shape.contains(&0) {
             crate::bail!(
@@ -66,15 +75,28 @@ impl Network {
                 "addInput '{name}': dimensions {shape:?} must have 1 to 7 positive values (the batch is implicit)"
             );
         }
-        if shape.iter().try_fold(1usize, |v, &d| v.checked_mul(d)).is_none_or(|v| v > 1 << 31) {
-            crate::bail!(InvalidArgument, "addInput '{name}': dimensions {shape:?} are too large");
+        if shape
+            .iter()
+            .try_fold(1usize, |v, &d| v.checked_mul(d))
+            .is_none_or(|v| v > 1 << 31)
+        {
+            crate::bail!(
+                InvalidArgument,
+                "addInput '{name}': dimensions {shape:?} are too large"
+            );
         }
         let id = self.push_tensor(name.to_string(), shape.to_vec(), dtype, None);
         self.inputs.push(id);
         Ok(id)
     }
 
-    fn push_tensor(&mut self, name: String, shape: Shape, dtype: DataType, producer: Option<(LayerId, usize)>) -> TensorId {
+    fn push_tensor(
+        &mut self,
+        name: String,
+        shape: Shape,
+        dtype: DataType,
+        producer: Option<(LayerId, usize)>,
+    ) -> TensorId {
         self.tensors.push(Tensor {
             name,
             shape,
@@ -89,7 +111,10 @@ impl Network {
 
     fn check_tensor(&self, t: TensorId, what: &str) -> Result<()> {
         if t >= self.tensors.len() {
-            crate::bail!(InvalidArgument, "{what}: tensor {t} does not belong to this network");
+            crate::bail!(
+                InvalidArgument,
+                "{what}: tensor {t} does not belong to this network"
+            );
         }
         Ok(())
     }
@@ -102,10 +127,15 @@ impl Network {
             self.check_tensor(t, &what)?;
         }
         let descs = self.descs(inputs);
-        let outs = shape::infer(&kind, &descs).map_err(|e| Error::Network(format!("{what}: {e}")))?;
+        let outs =
+            shape::infer(&kind, &descs).map_err(|e| Error::Network(format!("{what}: {e}")))?;
         let mut outputs = Vec::with_capacity(outs.len());
         for (i, o) in outs.into_iter().enumerate() {
-            let name = if kind.nb_outputs() == 1 { format!("{what}_output") } else { format!("{what}_output_{i}") };
+            let name = if kind.nb_outputs() == 1 {
+                format!("{what}_output")
+            } else {
+                format!("{what}_output_{i}")
+            };
             outputs.push(self.push_tensor(name, o.shape, o.dtype, Some((id, i))));
         }
         let nb = outputs.len();
@@ -124,7 +154,10 @@ impl Network {
     fn descs(&self, inputs: &[TensorId]) -> Vec<TensorDesc> {
         inputs
             .iter()
-            .map(|&t| TensorDesc { shape: self.tensors[t].shape.clone(), dtype: self.tensors[t].dtype })
+            .map(|&t| TensorDesc {
+                shape: self.tensors[t].shape.clone(),
+                dtype: self.tensors[t].dtype,
+            })
             .collect()
     }
 
@@ -132,7 +165,11 @@ impl Network {
     fn update_broadcast(&mut self, l: LayerId) {
         let layer = &self.layers[l];
         let invariant = matches!(layer.kind, LayerKind::Constant { .. })
-            || (!layer.inputs.is_empty() && layer.inputs.iter().all(|&t| self.tensors[t].broadcast_across_batch));
+            || (!layer.inputs.is_empty()
+                && layer
+                    .inputs
+                    .iter()
+                    .all(|&t| self.tensors[t].broadcast_across_batch));
         for &o in &self.layers[l].outputs.clone() {
             self.tensors[o].broadcast_across_batch = invariant;
         }
@@ -151,14 +188,21 @@ impl Network {
         let before = self.outputs.len();
         self.outputs.retain(|&o| o != t);
         if self.outputs.len() == before {
-            crate::bail!(InvalidArgument, "unmarkOutput: tensor '{}' is not a network output", self.tensors[t].name);
+            crate::bail!(
+                InvalidArgument,
+                "unmarkOutput: tensor '{}' is not a network output",
+                self.tensors[t].name
+            );
         }
         Ok(())
     }
 
     pub fn set_layer_input(&mut self, l: LayerId, index: usize, t: TensorId) -> Result<()> {
         self.check_tensor(t, "setInput")?;
-        let layer = self.layers.get_mut(l).ok_or_else(|| Error::InvalidArgument(format!("setInput: no layer {l}")))?;
+        let layer = self
+            .layers
+            .get_mut(l)
+            .ok_or_else(|| Error::InvalidArgument(format!("setInput: no layer {l}")))?;
         if index >= layer.inputs.len() {
             crate::bail!(
                 InvalidArgument,
@@ -193,7 +237,11 @@ impl Network {
                                 state[p] = 1;
                                 stack.push((p, 0));
                             }
-                            1 => crate::bail!(Network, "the network has a cycle through layer '{}'", self.layers[p].name),
+                            1 => crate::bail!(
+                                Network,
+                                "the network has a cycle through layer '{}'",
+                                self.layers[p].name
+                            ),
                             _ => {}
                         }
                     }

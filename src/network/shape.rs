@@ -133,28 +133,56 @@ pub fn dilated(kernel: usize, dilation: usize) -> usize {
 }
 
 /// Spatial output geometry of a convolution or deconvolution: `[h, w]`.
-pub fn conv_geometry(p: &ConvParams, hw: [usize; 2], deconv: bool) -> Result<[SpatialOut; 2], String> {
-    let mut out = [SpatialOut { out: 0, pre: 0, post: 0 }; 2];
+pub fn conv_geometry(
+    p: &ConvParams,
+    hw: [usize; 2],
+    deconv: bool,
+) -> Result<[SpatialOut; 2], String> {
+    let mut out = [SpatialOut {
+        out: 0,
+        pre: 0,
+        post: 0,
+    }; 2];
     for d in 0..2 {
         if p.kernel[d] == 0 || p.dilation[d] == 0 {
-            return Err(format!("kernel size and dilation must be positive (dimension {d})"));
+            return Err(format!(
+                "kernel size and dilation must be positive (dimension {d})"
+            ));
         }
         let k = dilated(p.kernel[d], p.dilation[d]);
         let f = if deconv { deconv_out } else { window_out };
-        out[d] = f(p.padding_mode, hw[d], k, p.stride[d], p.pre_padding[d], p.post_padding[d])
-            .map_err(|e| format!("{} dimension: {e}", ["height", "width"][d]))?;
+        out[d] = f(
+            p.padding_mode,
+            hw[d],
+            k,
+            p.stride[d],
+            p.pre_padding[d],
+            p.post_padding[d],
+        )
+        .map_err(|e| format!("{} dimension: {e}", ["height", "width"][d]))?;
     }
     Ok(out)
 }
 
 pub fn pool_geometry(p: &PoolParams, hw: [usize; 2]) -> Result<[SpatialOut; 2], String> {
-    let mut out = [SpatialOut { out: 0, pre: 0, post: 0 }; 2];
+    let mut out = [SpatialOut {
+        out: 0,
+        pre: 0,
+        post: 0,
+    }; 2];
     for d in 0..2 {
         if p.window[d] == 0 {
             return Err("window size must be positive".into());
         }
-        out[d] = window_out(p.padding_mode, hw[d], p.window[d], p.stride[d], p.pre_padding[d], p.post_padding[d])
-            .map_err(|e| format!("{} dimension: {e}", ["height", "width"][d]))?;
+        out[d] = window_out(
+            p.padding_mode,
+            hw[d],
+            p.window[d],
+            p.stride[d],
+            p.pre_padding[d],
+            p.post_padding[d],
+        )
+        .map_err(|e| format!("{} dimension: {e}", ["height", "width"][d]))?;
     }
     Ok(out)
 }
@@ -162,7 +190,9 @@ pub fn pool_geometry(p: &PoolParams, hw: [usize; 2]) -> Result<[SpatialOut; 2], 
 /// The last two dimensions as `[h, w]` plus the rest, for layers that need at least `[C, H, W]`.
 fn chw(shape: &[usize], what: &str) -> Result<(usize, [usize; 2]), String> {
     if shape.len() < 3 {
-        return Err(format!("{what} needs an input with at least 3 dimensions (C, H, W), got {shape:?}"));
+        return Err(format!(
+            "{what} needs an input with at least 3 dimensions (C, H, W), got {shape:?}"
+        ));
     }
     let n = shape.len();
     Ok((shape[n - 3], [shape[n - 2], shape[n - 1]]))
@@ -170,7 +200,9 @@ fn chw(shape: &[usize], what: &str) -> Result<(usize, [usize; 2]), String> {
 
 fn single_axis(axes: u32, rank: usize, what: &str) -> Result<usize, String> {
     if axes.count_ones() != 1 || axes.trailing_zeros() as usize >= rank {
-        return Err(format!("{what}: axes mask {axes:#x} must select exactly one of the {rank} dimensions"));
+        return Err(format!(
+            "{what}: axes mask {axes:#x} must select exactly one of the {rank} dimensions"
+        ));
     }
     Ok(axes.trailing_zeros() as usize)
 }
@@ -178,7 +210,9 @@ fn single_axis(axes: u32, rank: usize, what: &str) -> Result<usize, String> {
 /// TensorRT's element-wise broadcast: equal ranks, each dimension equal or 1 on one side.
 pub fn broadcast(a: &[usize], b: &[usize]) -> Result<Shape, String> {
     if a.len() != b.len() {
-        return Err(format!("inputs have different numbers of dimensions: {a:?} and {b:?}"));
+        return Err(format!(
+            "inputs have different numbers of dimensions: {a:?} and {b:?}"
+        ));
     }
     a.iter()
         .zip(b)
@@ -196,24 +230,37 @@ pub fn resolve_reshape(input: &[usize], spec: &[i64]) -> Result<Shape, String> {
     let mut infer = None;
     for (i, &d) in spec.iter().enumerate() {
         match d {
-            0 => out.push(*input.get(i).ok_or_else(|| format!("reshape dimension {i} is 0 (copy) but the input has only {} dimensions", input.len()))?),
+            0 => out.push(*input.get(i).ok_or_else(|| {
+                format!(
+                    "reshape dimension {i} is 0 (copy) but the input has only {} dimensions",
+                    input.len()
+                )
+            })?),
             -1 if infer.is_none() => {
                 infer = Some(i);
                 out.push(1);
             }
             d if d > 0 => out.push(d as usize),
-            _ => return Err(format!("reshape dimensions {spec:?} are invalid (one -1 at most, no other negatives)")),
+            _ => {
+                return Err(format!(
+                    "reshape dimensions {spec:?} are invalid (one -1 at most, no other negatives)"
+                ));
+            }
         }
     }
     let vin = volume(input);
     let vout = volume(&out);
     if let Some(i) = infer {
         if vout == 0 || !vin.is_multiple_of(vout) {
-            return Err(format!("cannot infer dimension {i} of reshape {spec:?} from {input:?}"));
+            return Err(format!(
+                "cannot infer dimension {i} of reshape {spec:?} from {input:?}"
+            ));
         }
         out[i] = vin / vout;
     } else if vin != vout {
-        return Err(format!("reshape {spec:?} of {input:?} changes the volume ({vin} to {vout})"));
+        return Err(format!(
+            "reshape {spec:?} of {input:?} changes the volume ({vin} to {vout})"
+        ));
     }
     Ok(out)
 }
@@ -223,8 +270,15 @@ fn permute(shape: &[usize], perm: &[usize]) -> Result<Shape, String> {
         return Ok(shape.to_vec());
     }
     let mut seen = vec![false; shape.len()];
-    if perm.len() != shape.len() || perm.iter().any(|&p| p >= shape.len() || std::mem::replace(&mut seen[p], true)) {
-        return Err(format!("{perm:?} is not a permutation of {} dimensions", shape.len()));
+    if perm.len() != shape.len()
+        || perm
+            .iter()
+            .any(|&p| p >= shape.len() || std::mem::replace(&mut seen[p], true))
+    {
+        return Err(format!(
+            "{perm:?} is not a permutation of {} dimensions",
+            shape.len()
+        ));
     }
     Ok(perm.iter().map(|&p| shape[p]).collect())
 }
@@ -241,7 +295,10 @@ pub fn shuffle_shapes(p: &ShuffleParams, input: &[usize]) -> Result<(Shape, Shap
 
 fn check_weights(what: &str, w: &Weights, expected: usize) -> Result<(), String> {
     if w.len() != expected {
-        return Err(format!("{what} has {} values, expected {expected}", w.len()));
+        return Err(format!(
+            "{what} has {} values, expected {expected}",
+            w.len()
+        ));
     }
     Ok(())
 }
@@ -260,14 +317,25 @@ fn matrix_dims(shape: &[usize], op: MatrixOperation, what: &str) -> Result<(usiz
 pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>, String> {
     let expected_inputs = match kind {
         LayerKind::Constant { .. } => 0,
-        LayerKind::ElementWise { .. } | LayerKind::ParametricRelu | LayerKind::MatrixMultiply { .. } | LayerKind::Gather { .. } => 2,
+        LayerKind::ElementWise { .. }
+        | LayerKind::ParametricRelu
+        | LayerKind::MatrixMultiply { .. }
+        | LayerKind::Gather { .. } => 2,
         LayerKind::Concatenation { .. } => inputs.len().max(1),
         _ => 1,
     };
     if inputs.len() != expected_inputs {
-        return Err(format!("takes {expected_inputs} input(s), got {}", inputs.len()));
+        return Err(format!(
+            "takes {expected_inputs} input(s), got {}",
+            inputs.len()
+        ));
     }
-    let float = |shape: Shape| Ok(vec![TensorDesc { shape, dtype: DataType::Float }]);
+    let float = |shape: Shape| {
+        Ok(vec![TensorDesc {
+            shape,
+            dtype: DataType::Float,
+        }])
+    };
     let x = inputs.first().map(|t| t.shape.as_slice()).unwrap_or(&[]);
     match kind {
         LayerKind::Convolution(p) | LayerKind::Deconvolution(p) => {
@@ -282,8 +350,16 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
                     c, p.nb_output_maps, p.groups
                 ));
             }
-            let per_group = if deconv { p.nb_output_maps / p.groups * c } else { c / p.groups * p.nb_output_maps };
-            check_weights("kernel weights", &p.kernel_weights, per_group * p.kernel[0] * p.kernel[1])?;
+            let per_group = if deconv {
+                p.nb_output_maps / p.groups * c
+            } else {
+                c / p.groups * p.nb_output_maps
+            };
+            check_weights(
+                "kernel weights",
+                &p.kernel_weights,
+                per_group * p.kernel[0] * p.kernel[1],
+            )?;
             if !p.bias.is_empty() {
                 check_weights("bias weights", &p.bias, p.nb_output_maps)?;
             }
@@ -299,7 +375,11 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
             out.extend([g[0].out, g[1].out]);
             float(out)
         }
-        LayerKind::FullyConnected { nb_outputs, kernel, bias } => {
+        LayerKind::FullyConnected {
+            nb_outputs,
+            kernel,
+            bias,
+        } => {
             if *nb_outputs == 0 {
                 return Err("number of outputs must be positive".into());
             }
@@ -313,7 +393,9 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
             out.extend([*nb_outputs, 1, 1]);
             float(out)
         }
-        LayerKind::Activation { .. } | LayerKind::Unary { .. } | LayerKind::Identity => float(x.to_vec()),
+        LayerKind::Activation { .. } | LayerKind::Unary { .. } | LayerKind::Identity => {
+            float(x.to_vec())
+        }
         LayerKind::ParametricRelu => {
             broadcast(x, &inputs[1].shape).map_err(|e| format!("slopes: {e}"))?;
             float(x.to_vec())
@@ -325,7 +407,12 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
             }
             float(x.to_vec())
         }
-        LayerKind::Scale { mode, shift, scale, power } => {
+        LayerKind::Scale {
+            mode,
+            shift,
+            scale,
+            power,
+        } => {
             let count = match mode {
                 ScaleMode::Uniform => 1,
                 ScaleMode::Channel => chw(x, "channel scale")?.0,
@@ -345,15 +432,25 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
         LayerKind::Concatenation { axis } => {
             let first = &inputs[0].shape;
             if *axis >= first.len() {
-                return Err(format!("axis {axis} is out of range for {} dimensions", first.len()));
+                return Err(format!(
+                    "axis {axis} is out of range for {} dimensions",
+                    first.len()
+                ));
             }
             let mut out = first.clone();
             out[*axis] = 0;
             for (i, t) in inputs.iter().enumerate() {
                 let same = t.shape.len() == first.len()
-                    && t.shape.iter().zip(first).enumerate().all(|(d, (a, b))| d == *axis || a == b);
+                    && t.shape
+                        .iter()
+                        .zip(first)
+                        .enumerate()
+                        .all(|(d, (a, b))| d == *axis || a == b);
                 if !same {
-                    return Err(format!("input {i} has dimensions {:?}, incompatible with {first:?} on axis {axis}", t.shape));
+                    return Err(format!(
+                        "input {i} has dimensions {:?}, incompatible with {first:?} on axis {axis}",
+                        t.shape
+                    ));
                 }
                 out[*axis] += t.shape[*axis];
             }
@@ -366,20 +463,33 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
             for d in 0..2 {
                 let size = hw[d] as i64 + pre[d] + post[d];
                 if size <= 0 {
-                    return Err(format!("padding leaves {size} elements in dimension {}", x.len() - 2 + d));
+                    return Err(format!(
+                        "padding leaves {size} elements in dimension {}",
+                        x.len() - 2 + d
+                    ));
                 }
                 out.push(size as usize);
             }
             float(out)
         }
-        LayerKind::Shuffle(p) => Ok(vec![TensorDesc { shape: shuffle_shapes(p, x)?.2, dtype: inputs[0].dtype }]),
+        LayerKind::Shuffle(p) => Ok(vec![TensorDesc {
+            shape: shuffle_shapes(p, x)?.2,
+            dtype: inputs[0].dtype,
+        }]),
         LayerKind::Constant { dims, weights } => {
             check_weights("constant weights", weights, volume(dims))?;
             float(dims.clone())
         }
-        LayerKind::Slice { start, size, stride } => {
+        LayerKind::Slice {
+            start,
+            size,
+            stride,
+        } => {
             if start.len() != x.len() || size.len() != x.len() || stride.len() != x.len() {
-                return Err(format!("start, size and stride must have {} dimensions", x.len()));
+                return Err(format!(
+                    "start, size and stride must have {} dimensions",
+                    x.len()
+                ));
             }
             for d in 0..x.len() {
                 let (b, n, s) = (start[d], size[d] as i64, stride[d]);
@@ -394,11 +504,19 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
                     ));
                 }
             }
-            Ok(vec![TensorDesc { shape: size.clone(), dtype: inputs[0].dtype }])
+            Ok(vec![TensorDesc {
+                shape: size.clone(),
+                dtype: inputs[0].dtype,
+            }])
         }
-        LayerKind::Reduce { axes, keep_dims, .. } => {
+        LayerKind::Reduce {
+            axes, keep_dims, ..
+        } => {
             if *axes == 0 || (*axes >> x.len()) != 0 {
-                return Err(format!("reduce axes mask {axes:#x} is invalid for {} dimensions", x.len()));
+                return Err(format!(
+                    "reduce axes mask {axes:#x} is invalid for {} dimensions",
+                    x.len()
+                ));
             }
             let out = x
                 .iter()
@@ -419,8 +537,14 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
             let mut out = x.to_vec();
             out[axis] = *k;
             Ok(vec![
-                TensorDesc { shape: out.clone(), dtype: DataType::Float },
-                TensorDesc { shape: out, dtype: DataType::Int32 },
+                TensorDesc {
+                    shape: out.clone(),
+                    dtype: DataType::Float,
+                },
+                TensorDesc {
+                    shape: out,
+                    dtype: DataType::Int32,
+                },
             ])
         }
         LayerKind::MatrixMultiply { op0, op1 } => {
@@ -431,11 +555,21 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
                 _ => matrix_dims(b, *op1, "input 1")?,
             };
             if k0 != k1 {
-                return Err(format!("inner dimensions differ: {k0} and {k1} ({a:?} x {b:?})"));
+                return Err(format!(
+                    "inner dimensions differ: {k0} and {k1} ({a:?} x {b:?})"
+                ));
             }
-            let lead = |s: &[usize], op: MatrixOperation| s[..s.len() - if op == MatrixOperation::Vector { 1 } else { 2 }].to_vec();
+            let lead = |s: &[usize], op: MatrixOperation| {
+                s[..s.len() - if op == MatrixOperation::Vector { 1 } else { 2 }].to_vec()
+            };
             let (la, lb) = (lead(a, *op0), lead(b, *op1));
-            let batch = if la.len() == lb.len() { broadcast(&la, &lb)? } else if lb.is_empty() { la } else if la.is_empty() { lb } else {
+            let batch = if la.len() == lb.len() {
+                broadcast(&la, &lb)?
+            } else if lb.is_empty() {
+                la
+            } else if la.is_empty() {
+                lb
+            } else {
                 return Err(format!("batch dimensions {la:?} and {lb:?} differ in rank"));
             };
             let mut out = batch;
@@ -449,7 +583,10 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
         }
         LayerKind::Gather { axis } => {
             if *axis >= x.len() {
-                return Err(format!("axis {axis} is out of range for {} dimensions", x.len()));
+                return Err(format!(
+                    "axis {axis} is out of range for {} dimensions",
+                    x.len()
+                ));
             }
             if inputs[1].dtype != DataType::Int32 {
                 return Err("indices must be INT32".into());
@@ -457,7 +594,10 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
             let mut out = x[..*axis].to_vec();
             out.extend(&inputs[1].shape);
             out.extend(&x[axis + 1..]);
-            Ok(vec![TensorDesc { shape: out, dtype: inputs[0].dtype }])
+            Ok(vec![TensorDesc {
+                shape: out,
+                dtype: inputs[0].dtype,
+            }])
         }
     }
 }

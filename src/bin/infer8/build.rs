@@ -18,14 +18,24 @@ pub struct Args {
 
 pub fn save(engine: &Engine, path: &Path) -> Result<()> {
     let bytes = serialize::to_bytes(engine);
-    std::fs::write(path, &bytes).map_err(|e| Error::Io(format!("--save-engine {}: {e}", path.display())))?;
-    println!("wrote {} ({} bytes, {} layers, max batch {})", path.display(), bytes.len(), engine.nb_layers(), engine.max_batch_size);
+    std::fs::write(path, &bytes)
+        .map_err(|e| Error::Io(format!("--save-engine {}: {e}", path.display())))?;
+    println!(
+        "wrote {} ({} bytes, {} layers, max batch {})",
+        path.display(),
+        bytes.len(),
+        engine.nb_layers(),
+        engine.max_batch_size
+    );
     Ok(())
 }
 
 pub fn run(a: Args) -> Result<()> {
     if a.model.engine.is_some() {
-        infer8::bail!(InvalidArgument, "build takes --deploy and --model, not --engine");
+        infer8::bail!(
+            InvalidArgument,
+            "build takes --deploy and --model, not --engine"
+        );
     }
     let engine = a.model.engine(None)?;
     save(&engine, &a.save_engine)

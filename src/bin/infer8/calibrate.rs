@@ -64,7 +64,12 @@ impl Calibrator for DataCalibrator {
         buffers[0].copy_from_slice(&self.data[self.next * len..(self.next + 1) * len]);
         self.next += 1;
         let done = 40 * self.next / total;
-        eprint!("\rcalibrating [{}{}] {}/{total} batches", "#".repeat(done), " ".repeat(40 - done), self.next);
+        eprint!(
+            "\rcalibrating [{}{}] {}/{total} batches",
+            "#".repeat(done),
+            " ".repeat(40 - done),
+            self.next
+        );
         let _ = std::io::stderr().flush();
         true
     }
@@ -94,8 +99,13 @@ pub struct CacheOnly {
 
 impl CacheOnly {
     pub fn read(path: &Path) -> Result<CacheOnly> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("--calib-cache {}: {e}", path.display())))?;
-        let header = String::from_utf8_lossy(&bytes).lines().next().unwrap_or("").to_string();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::Io(format!("--calib-cache {}: {e}", path.display())))?;
+        let header = String::from_utf8_lossy(&bytes)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
         let algorithm = match header.rsplit('-').next() {
             Some("EntropyCalibration") => CalibrationAlgoType::Entropy,
             Some("MinMaxCalibration") => CalibrationAlgoType::MinMax,
@@ -106,7 +116,11 @@ impl CacheOnly {
         };
         // The percentile is not in the header; any value reads the cache back.
         let percentile = header.ends_with("-PercentileCalibration").then_some(100.0);
-        Ok(CacheOnly { bytes, algorithm, percentile })
+        Ok(CacheOnly {
+            bytes,
+            algorithm,
+            percentile,
+        })
     }
 }
 
@@ -136,20 +150,44 @@ pub fn run(mut a: Args) -> Result<()> {
         "minmax" => (CalibrationAlgoType::MinMax, (1.0, 1.0)),
         "legacy" => (CalibrationAlgoType::Legacy, (a.quantile, a.cutoff)),
         "percentile" => (CalibrationAlgoType::Entropy2, (1.0, 1.0)),
-        other => infer8::bail!(InvalidArgument, "--algorithm {other}: expected entropy2, entropy, minmax, legacy or percentile"),
+        other => infer8::bail!(
+            InvalidArgument,
+            "--algorithm {other}: expected entropy2, entropy, minmax, legacy or percentile"
+        ),
     };
     a.model.int8 = true;
     let item = input_volume(&a.model)?;
     let inputs = a.input.load(item)?;
     if inputs.count < a.calib_batch || a.calib_batch == 0 {
-        infer8::bail!(InvalidArgument, "--calib-batch {} needs at least that many items ({} given)", a.calib_batch, inputs.count);
+        infer8::bail!(
+            InvalidArgument,
+            "--calib-batch {} needs at least that many items ({} given)",
+            a.calib_batch,
+            inputs.count
+        );
     }
     let percentile = (a.algorithm == "percentile").then_some(a.percentile);
-    let mut cal = DataCalibrator { data: inputs.data, item, batch: a.calib_batch, next: 0, algorithm, legacy, percentile, cache: None };
+    let mut cal = DataCalibrator {
+        data: inputs.data,
+        item,
+        batch: a.calib_batch,
+        next: 0,
+        algorithm,
+        legacy,
+        percentile,
+        cache: None,
+    };
     let engine = a.model.engine(Some(&mut cal))?;
-    let cache = cal.cache.ok_or_else(|| Error::Runtime("the builder wrote no calibration cache".into()))?;
-    std::fs::write(&a.cache, &cache).map_err(|e| Error::Io(format!("--cache {}: {e}", a.cache.display())))?;
-    println!("wrote {} ({} tensors)", a.cache.display(), String::from_utf8_lossy(&cache).lines().count() - 1);
+    let cache = cal
+        .cache
+        .ok_or_else(|| Error::Runtime("the builder wrote no calibration cache".into()))?;
+    std::fs::write(&a.cache, &cache)
+        .map_err(|e| Error::Io(format!("--cache {}: {e}", a.cache.display())))?;
+    println!(
+        "wrote {} ({} tensors)",
+        a.cache.display(),
+        String::from_utf8_lossy(&cache).lines().count() - 1
+    );
     if let Some(p) = &a.save_engine {
         crate::build::save(&engine, p)?;
     }
@@ -160,6 +198,9 @@ fn input_volume(model: &ModelArgs) -> Result<usize> {
     let net = model.network(infer8::types::DataType::Float)?;
     match net.inputs[..] {
         [t] => Ok(volume(&net.tensors[t].shape)),
-        _ => infer8::bail!(Unsupported, "calibration from files needs a network with one input"),
+        _ => infer8::bail!(
+            Unsupported,
+            "calibration from files needs a network with one input"
+        ),
     }
 }

@@ -49,15 +49,25 @@ pub struct Inputs {
 
 impl InputArgs {
     pub fn given(&self) -> bool {
-        self.mnist_images.is_some() || self.batches.is_some() || self.npy.is_some() || self.images.is_some()
+        self.mnist_images.is_some()
+            || self.batches.is_some()
+            || self.npy.is_some()
+            || self.images.is_some()
     }
 
     /// Loads the chosen source; `item` is the engine input's volume (checked against the data).
     pub fn load(&self, item: usize) -> Result<Inputs> {
         let (data, labels) = if let Some(p) = &self.mnist_images {
             let images = mnist::read_images(p)?;
-            let labels = self.mnist_labels.as_deref().map(mnist::read_labels).transpose()?;
-            (images.normalized(0, images.count), labels.map(|l| l.into_iter().map(usize::from).collect()))
+            let labels = self
+                .mnist_labels
+                .as_deref()
+                .map(mnist::read_labels)
+                .transpose()?;
+            (
+                images.normalized(0, images.count),
+                labels.map(|l| l.into_iter().map(usize::from).collect()),
+            )
         } else if let Some(dir) = &self.batches {
             read_batches(dir)?
         } else if let Some(p) = &self.npy {
@@ -65,18 +75,33 @@ impl InputArgs {
         } else if let Some(dir) = &self.images {
             (self.read_images(dir, item)?, None)
         } else {
-            infer8::bail!(InvalidArgument, "no input: give --mnist-images, --batches, --npy or --images");
+            infer8::bail!(
+                InvalidArgument,
+                "no input: give --mnist-images, --batches, --npy or --images"
+            );
         };
         if item == 0 || data.len() % item != 0 {
-            infer8::bail!(InvalidArgument, "the input holds {} values, not a whole number of items of {item}", data.len());
+            infer8::bail!(
+                InvalidArgument,
+                "the input holds {} values, not a whole number of items of {item}",
+                data.len()
+            );
         }
         let total = data.len() / item;
         let count = self.count.unwrap_or(total.saturating_sub(self.first));
         if count == 0 || self.first + count > total {
-            infer8::bail!(InvalidArgument, "--first {} --count {count} is outside the {total} items of the input", self.first);
+            infer8::bail!(
+                InvalidArgument,
+                "--first {} --count {count} is outside the {total} items of the input",
+                self.first
+            );
         }
         let labels = labels.map(|l| l[self.first..(self.first + count).min(l.len())].to_vec());
-        Ok(Inputs { data: data[self.first * item..(self.first + count) * item].to_vec(), count, labels })
+        Ok(Inputs {
+            data: data[self.first * item..(self.first + count) * item].to_vec(),
+            count,
+            labels,
+        })
     }
 
     fn read_images(&self, dir: &Path, item: usize) -> Result<Vec<f32>> {
@@ -84,7 +109,11 @@ impl InputArgs {
             .map_err(|e| Error::Io(format!("--images {}: {e}", dir.display())))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+                let ext = p
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
                 matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "pgm" | "ppm")
             })
             .collect();
@@ -92,20 +121,38 @@ impl InputArgs {
         let means: Vec<f32> = self
             .mean
             .split(',')
-            .map(|m| m.trim().parse().map_err(|_| Error::InvalidArgument(format!("--mean {}: not a number list", self.mean))))
+            .map(|m| {
+                m.trim().parse().map_err(|_| {
+                    Error::InvalidArgument(format!("--mean {}: not a number list", self.mean))
+                })
+            })
             .collect::<Result<_>>()?;
         let mut out = Vec::with_capacity(files.len() * item);
         for f in &files {
             let img = image::open(f).map_err(|e| Error::Format(format!("{}: {e}", f.display())))?;
             let (w, h) = (img.width() as usize, img.height() as usize);
-            let channels = if item == w * h { 1 } else if item == 3 * w * h { 3 } else {
-                infer8::bail!(InvalidArgument, "{}: a {w}x{h} image does not fit the engine input of {item} values", f.display());
+            let channels = if item == w * h {
+                1
+            } else if item == 3 * w * h {
+                3
+            } else {
+                infer8::bail!(
+                    InvalidArgument,
+                    "{}: a {w}x{h} image does not fit the engine input of {item} values",
+                    f.display()
+                );
             };
-            let pixels: Vec<u8> = if channels == 1 { img.to_luma8().into_raw() } else { img.to_rgb8().into_raw() };
+            let pixels: Vec<u8> = if channels == 1 {
+                img.to_luma8().into_raw()
+            } else {
+                img.to_rgb8().into_raw()
+            };
             for c in 0..channels {
                 let src = if self.bgr && channels == 3 { 2 - c } else { c };
                 let mean = means.get(c).or(means.first()).copied().unwrap_or(0.0);
-                out.extend((0..w * h).map(|i| (pixels[i * channels + src] as f32 - mean) * self.scale));
+                out.extend(
+                    (0..w * h).map(|i| (pixels[i * channels + src] as f32 - mean) * self.scale),
+                );
             }
         }
         Ok(out)
@@ -113,7 +160,11 @@ impl InputArgs {
 }
 
 fn read_batches(dir: &Path) -> Result<(Vec<f32>, Option<Vec<usize>>)> {
-    let dir = if dir.join("batches").is_dir() { dir.join("batches") } else { dir.to_path_buf() };
+    let dir = if dir.join("batches").is_dir() {
+        dir.join("batches")
+    } else {
+        dir.to_path_buf()
+    };
     let (mut data, mut labels) = (Vec::new(), Vec::new());
     let mut n = 0;
     while dir.join(format!("batch{n}")).is_file() {
@@ -123,7 +174,11 @@ fn read_batches(dir: &Path) -> Result<(Vec<f32>, Option<Vec<usize>>)> {
         n += 1;
     }
     if n == 0 {
-        infer8::bail!(InvalidArgument, "--batches {}: no batch0 file", dir.display());
+        infer8::bail!(
+            InvalidArgument,
+            "--batches {}: no batch0 file",
+            dir.display()
+        );
     }
     let complete = labels.len() * (data.len() / labels.len().max(1)) == data.len();
     Ok((data, (complete && !labels.is_empty()).then_some(labels)))
@@ -138,10 +193,16 @@ pub fn read_npy(path: &Path) -> Result<Vec<f32>> {
     }
     let (len, start) = match bytes[6] {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        _ if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        _ if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
         _ => return Err(bad("truncated header")),
     };
-    let header = bytes.get(start..start + len).and_then(|h| std::str::from_utf8(h).ok()).ok_or_else(|| bad("bad header"))?;
+    let header = bytes
+        .get(start..start + len)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or_else(|| bad("bad header"))?;
     if !header.contains("'descr': '<f4'") || !header.contains("'fortran_order': False") {
         return Err(bad("only little-endian float32 C-order arrays are read"));
     }
@@ -149,12 +210,19 @@ pub fn read_npy(path: &Path) -> Result<Vec<f32>> {
     if body.len() % 4 != 0 {
         return Err(bad("data is not a whole number of float32"));
     }
-    Ok(body.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    Ok(body
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
 }
 
 pub fn write_npy(path: &Path, shape: &[usize], values: &[f32]) -> Result<()> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let tuple = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+    let tuple = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {tuple}, }}");
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
@@ -163,6 +231,8 @@ pub fn write_npy(path: &Path, shape: &[usize], values: &[f32]) -> Result<()> {
     let mut out = b"\x93NUMPY\x01\x00".to_vec();
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    values
+        .iter()
+        .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
     std::fs::write(path, out).map_err(|e| Error::Io(format!("{}: {e}", path.display())))
 }

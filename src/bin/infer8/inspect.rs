@@ -39,8 +39,18 @@ impl Profiler for Times {
 /// Every tensor of a run, by name (first `count` items).
 fn tensors(runner: &mut Runner, data: &[f32], count: usize) -> Result<HashMap<String, Vec<f32>>> {
     let mut seen: HashMap<String, Vec<f32>> = HashMap::new();
-    let names: Vec<String> = runner.engine.network.tensors.iter().map(|t| t.name.clone()).collect();
-    runner.infer(data, count, &mut |_, t, v| seen.entry(names[t].clone()).or_default().extend_from_slice(v))?;
+    let names: Vec<String> = runner
+        .engine
+        .network
+        .tensors
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    runner.infer(data, count, &mut |_, t, v| {
+        seen.entry(names[t].clone())
+            .or_default()
+            .extend_from_slice(v)
+    })?;
     Ok(seen)
 }
 
@@ -53,13 +63,24 @@ pub fn run(a: Args) -> Result<()> {
         input.count = None;
     }
     let data = if a.input.given() {
-        input.count = Some(input.count.unwrap_or(engine.max_batch_size).min(engine.max_batch_size));
+        input.count = Some(
+            input
+                .count
+                .unwrap_or(engine.max_batch_size)
+                .min(engine.max_batch_size),
+        );
         input.load(item)?
     } else {
-        crate::inputs::Inputs { data: (0..item).map(|i| (i % 251) as f32 / 251.0).collect(), count: 1, labels: None }
+        crate::inputs::Inputs {
+            data: (0..item).map(|i| (i % 251) as f32 / 251.0).collect(),
+            count: 1,
+            labels: None,
+        }
     };
     let times = Arc::new(Mutex::new(HashMap::new()));
-    runner.ctx.set_profiler(Some(Box::new(Times(Arc::clone(&times)))));
+    runner
+        .ctx
+        .set_profiler(Some(Box::new(Times(Arc::clone(&times)))));
     let observed = tensors(&mut runner, &data.data, data.count)?;
 
     let errors: HashMap<String, f64> = if a.compare {
@@ -71,8 +92,14 @@ pub fn run(a: Args) -> Result<()> {
             .iter()
             .filter_map(|(name, got)| {
                 let want = expected.get(name)?;
-                let scale = want.iter().fold(0f64, |m, v| m.max(v.abs() as f64)).max(1e-12);
-                let err = got.iter().zip(want).fold(0f64, |m, (g, w)| m.max((g - w).abs() as f64));
+                let scale = want
+                    .iter()
+                    .fold(0f64, |m, v| m.max(v.abs() as f64))
+                    .max(1e-12);
+                let err = got
+                    .iter()
+                    .zip(want)
+                    .fold(0f64, |m, (g, w)| m.max((g - w).abs() as f64));
                 Some((name.clone(), err / scale))
             })
             .collect()
@@ -101,12 +128,19 @@ pub fn run(a: Args) -> Result<()> {
         }));
     }
     if a.json {
-        println!("{}", serde_json::json!({"max_batch": engine.max_batch_size, "layers": rows}));
+        println!(
+            "{}",
+            serde_json::json!({"max_batch": engine.max_batch_size, "layers": rows})
+        );
         return Ok(());
     }
-    println!("{:<28} {:<16} {:<9} {:>6} {:>12} {:>12}  output shape", "layer", "type", "precision", "time%", "INT8 scale", "err vs FP32");
+    println!(
+        "{:<28} {:<16} {:<9} {:>6} {:>12} {:>12}  output shape",
+        "layer", "type", "precision", "time%", "INT8 scale", "err vs FP32"
+    );
     for r in &rows {
-        let opt = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.3e}"));
+        let opt =
+            |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.3e}"));
         println!(
             "{:<28} {:<16} {:<9} {:>5.1}% {:>12} {:>12}  {}",
             r["layer"].as_str().unwrap_or(""),
@@ -119,7 +153,10 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     if a.compare {
-        println!("error vs FP32 = max |x - x_fp32| / max |x_fp32| over the tensor, {} item(s)", data.count);
+        println!(
+            "error vs FP32 = max |x - x_fp32| / max |x_fp32| over the tensor, {} item(s)",
+            data.count
+        );
     }
     Ok(())
 }

@@ -15,7 +15,11 @@ mod time;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "infer8", version, about = "TensorRT legacy API engines from the command line")]
+#[command(
+    name = "infer8",
+    version,
+    about = "TensorRT legacy API engines from the command line"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -23,7 +23,12 @@ pub fn run(a: Args) -> Result<()> {
     let images = mnist::read_images(&a.images)?;
     let labels = mnist::read_labels(&a.labels)?;
     if labels.len() != images.count {
-        infer8::bail!(InvalidArgument, "{} images but {} labels", images.count, labels.len());
+        infer8::bail!(
+            InvalidArgument,
+            "{} images but {} labels",
+            images.count,
+            labels.len()
+        );
     }
     if a.per_file == 0 {
         infer8::bail!(InvalidArgument, "--per-file must be at least 1");
@@ -34,9 +39,21 @@ pub fn run(a: Args) -> Result<()> {
     for f in 0..files {
         let first = f * a.per_file;
         let data = images.normalized(first, a.per_file);
-        let l: Vec<f32> = labels[first..first + a.per_file].iter().map(|&v| v as f32).collect();
-        batch_file::write(&dir.join(format!("batch{f}")), [a.per_file, 1, images.rows, images.cols], &data, &l)?;
+        let l: Vec<f32> = labels[first..first + a.per_file]
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        batch_file::write(
+            &dir.join(format!("batch{f}")),
+            [a.per_file, 1, images.rows, images.cols],
+            &data,
+            &l,
+        )?;
     }
-    println!("wrote {files} batch files of {} images to {}", a.per_file, dir.display());
+    println!(
+        "wrote {files} batch files of {} images to {}",
+        a.per_file,
+        dir.display()
+    );
     Ok(())
 }

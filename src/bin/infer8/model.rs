@@ -59,7 +59,10 @@ impl ModelArgs {
     /// The network of `--deploy/--model` with its outputs marked.
     pub fn network(&self, weight_type: DataType) -> Result<Network> {
         let (Some(deploy), Some(model)) = (&self.deploy, &self.model) else {
-            infer8::bail!(InvalidArgument, "give --engine FILE or --deploy X.prototxt --model X.caffemodel");
+            infer8::bail!(
+                InvalidArgument,
+                "give --engine FILE or --deploy X.prototxt --model X.caffemodel"
+            );
         };
         let mut net = Network::new();
         let blobs = CaffeParser::new().parse(deploy, Some(model), &mut net, weight_type)?;
@@ -72,9 +75,12 @@ impl ModelArgs {
             }
         }
         for name in &self.outputs {
-            let t = blobs
-                .find(name)
-                .ok_or_else(|| Error::InvalidArgument(format!("--output {name}: no such blob in {}", deploy.display())))?;
+            let t = blobs.find(name).ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "--output {name}: no such blob in {}",
+                    deploy.display()
+                ))
+            })?;
             net.mark_output(t)?;
         }
         Ok(net)
@@ -94,11 +100,17 @@ impl ModelArgs {
     pub fn engine(&self, calibrator: Option<&mut dyn Calibrator>) -> Result<Arc<Engine>> {
         let logger = self.logger();
         if let Some(path) = &self.engine {
-            let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("--engine {}: {e}", path.display())))?;
-            let engine = serialize::from_bytes(&bytes).map_err(|e| Error::Format(format!("--engine {}: {e}", path.display())))?;
+            let bytes = std::fs::read(path)
+                .map_err(|e| Error::Io(format!("--engine {}: {e}", path.display())))?;
+            let engine = serialize::from_bytes(&bytes)
+                .map_err(|e| Error::Format(format!("--engine {}: {e}", path.display())))?;
             return Ok(Arc::new(engine));
         }
-        let weight_type = if self.fp16 && !self.int8 { DataType::Half } else { DataType::Float };
+        let weight_type = if self.fp16 && !self.int8 {
+            DataType::Half
+        } else {
+            DataType::Float
+        };
         let net = self.network(weight_type)?;
         let config = self.config();
         let engine = match (calibrator, &self.calib_cache) {
@@ -109,7 +121,10 @@ impl ModelArgs {
             }
             (None, None) => {
                 if self.int8 {
-                    logger.log(Severity::Warning, "--int8 without --calib-cache: layers without dynamic ranges stay FP32");
+                    logger.log(
+                        Severity::Warning,
+                        "--int8 without --calib-cache: layers without dynamic ranges stay FP32",
+                    );
                 }
                 build_engine(&net, &config, None, &logger)?
             }

@@ -62,12 +62,28 @@ pub fn run(a: Args) -> Result<()> {
         for (b, values) in out_bindings.iter().zip(&outputs) {
             let mut shape = vec![inputs.count];
             shape.extend(&b.shape);
-            let file: String = b.name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+            let file: String = b
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
             write_npy(&dir.join(format!("{file}.npy")), &shape, values)?;
         }
     }
-    let shown: Vec<(usize, Vec<usize>)> =
-        (0..inputs.count.min(a.show)).map(|i| (a.input.first + i, top_k(&first[i * classes..(i + 1) * classes], a.top_k))).collect();
+    let shown: Vec<(usize, Vec<usize>)> = (0..inputs.count.min(a.show))
+        .map(|i| {
+            (
+                a.input.first + i,
+                top_k(&first[i * classes..(i + 1) * classes], a.top_k),
+            )
+        })
+        .collect();
     if a.json {
         let items: Vec<_> = shown
             .iter()
@@ -82,7 +98,10 @@ pub fn run(a: Args) -> Result<()> {
         return Ok(());
     }
     for (i, top) in &shown {
-        let scores: Vec<String> = top.iter().map(|&c| format!("{c}:{:.4}", first[(i - a.input.first) * classes + c])).collect();
+        let scores: Vec<String> = top
+            .iter()
+            .map(|&c| format!("{c}:{:.4}", first[(i - a.input.first) * classes + c]))
+            .collect();
         println!("item {i}: {}", scores.join(" "));
     }
     match accuracy {

@@ -22,14 +22,22 @@ impl Runner {
     pub fn new(engine: Arc<Engine>) -> Result<Runner> {
         let inputs: Vec<_> = engine.bindings.iter().filter(|b| b.is_input).collect();
         if inputs.len() != 1 || inputs[0].dtype != DataType::Float {
-            infer8::bail!(Unsupported, "the command line feeds engines with exactly one FP32 input ({} here)", inputs.len());
+            infer8::bail!(
+                Unsupported,
+                "the command line feeds engines with exactly one FP32 input ({} here)",
+                inputs.len()
+            );
         }
         let ctx = ExecutionContext::new(Arc::clone(&engine))?;
         Ok(Runner { engine, ctx })
     }
 
     pub fn input_volume(&self) -> usize {
-        self.engine.bindings.iter().find(|b| b.is_input).map_or(0, |b| volume(&b.shape))
+        self.engine
+            .bindings
+            .iter()
+            .find(|b| b.is_input)
+            .map_or(0, |b| volume(&b.shape))
     }
 
     /// Outputs (one vector per output binding) of `count` items; `observe` sees every tensor of every
@@ -41,8 +49,17 @@ impl Runner {
         observe: &mut dyn FnMut(usize, TensorId, &[f32]),
     ) -> Result<Vec<Vec<f32>>> {
         let item = self.input_volume();
-        let outs: Vec<usize> = self.engine.bindings.iter().filter(|b| !b.is_input).map(|b| volume(&b.shape)).collect();
-        let mut results: Vec<Vec<f32>> = outs.iter().map(|&v| Vec::with_capacity(v * count)).collect();
+        let outs: Vec<usize> = self
+            .engine
+            .bindings
+            .iter()
+            .filter(|b| !b.is_input)
+            .map(|b| volume(&b.shape))
+            .collect();
+        let mut results: Vec<Vec<f32>> = outs
+            .iter()
+            .map(|&v| Vec::with_capacity(v * count))
+            .collect();
         let max = self.engine.max_batch_size;
         let mut first = 0;
         while first < count {
@@ -58,9 +75,13 @@ impl Runner {
                     bindings.push(HostBinding::Output(buf));
                 }
             }
-            self.ctx.run(n, &mut bindings, &mut |t, v| observe(first, t, v))?;
+            self.ctx
+                .run(n, &mut bindings, &mut |t, v| observe(first, t, v))?;
             for (r, buf) in results.iter_mut().zip(&buffers) {
-                r.extend(buf.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])));
+                r.extend(
+                    buf.chunks_exact(4)
+                        .map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])),
+                );
             }
             first += n;
         }

@@ -37,9 +37,15 @@ pub fn run(a: Args) -> Result<()> {
         infer8::bail!(InvalidArgument, "--iterations must be at least 1");
     }
     // Deterministic input in [0, 1): timing does not depend on the values.
-    let input: Vec<f32> = (0..batch * runner.input_volume()).map(|i| (i % 251) as f32 / 251.0).collect();
-    let mut outputs: Vec<Vec<u8>> =
-        engine.bindings.iter().filter(|b| !b.is_input).map(|b| vec![0u8; batch * volume(&b.shape) * 4]).collect();
+    let input: Vec<f32> = (0..batch * runner.input_volume())
+        .map(|i| (i % 251) as f32 / 251.0)
+        .collect();
+    let mut outputs: Vec<Vec<u8>> = engine
+        .bindings
+        .iter()
+        .filter(|b| !b.is_input)
+        .map(|b| vec![0u8; batch * volume(&b.shape) * 4])
+        .collect();
     let mut compute = Vec::with_capacity(a.iterations);
     let mut total = Vec::with_capacity(a.iterations);
     for i in 0..a.warmup + a.iterations {
@@ -50,7 +56,13 @@ pub fn run(a: Args) -> Result<()> {
         let mut bindings: Vec<HostBinding> = engine
             .bindings
             .iter()
-            .filter_map(|b| if b.is_input { Some(HostBinding::Input(as_bytes(&staged))) } else { outs.next().map(|o| HostBinding::Output(o)) })
+            .filter_map(|b| {
+                if b.is_input {
+                    Some(HostBinding::Input(as_bytes(&staged)))
+                } else {
+                    outs.next().map(|o| HostBinding::Output(o))
+                }
+            })
             .collect();
         let t1 = Instant::now();
         runner.ctx.execute(batch, &mut bindings)?;
@@ -72,14 +84,20 @@ pub fn run(a: Args) -> Result<()> {
         });
         println!("{doc}");
     } else {
-        println!("device {device}, batch {batch}, {} iterations after {} warm-up", a.iterations, a.warmup);
+        println!(
+            "device {device}, batch {batch}, {} iterations after {} warm-up",
+            a.iterations, a.warmup
+        );
         println!(
             "execute  median {:.4} ms  p90 {:.4} ms  p99 {:.4} ms",
             median,
             percentile(&compute, 0.9),
             percentile(&compute, 0.99)
         );
-        println!("host     median {:.4} ms (input staging + execute)", percentile(&total, 0.5));
+        println!(
+            "host     median {:.4} ms (input staging + execute)",
+            percentile(&total, 0.5)
+        );
         println!("throughput {:.0} images/s", batch as f64 / median * 1e3);
     }
     Ok(())
