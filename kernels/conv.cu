@@ -19,7 +19,6 @@ struct ConvArgs {
     float xs, ys, qs;
     int raw;
     int pool_h, pool_w, pool_sh, pool_sw, poh, pow_;  // fused max pooling; pool_h 0: none
-    int kb;  // conv_s: output channels per block
 };
 
 template <typename TI, bool Q>
@@ -75,43 +74,23 @@ __device__ __forceinline__ void conv_body(const ConvArgs& a) {
     }
 }
 
-// Shared-memory variant (groups of 1): a block takes one item and `kb` output channels, stages the
-// item's whole input (quantized once, for INT8 layers) and those channels' weights in shared
-// memory, then each thread computes outputs from there. Blocks loop over (item, channel chunk).
-template <bool Q>
-__device__ __forceinline__ float conv_at_s(const ConvArgs& a, const typename Acc<Q>::T* xs, const typename Acc<Q>::T* ws, int oy, int ox, float scale, float bias) {
-    typename Acc<Q>::T acc = 0;
-    for (int ci = 0; ci < a.c; ci++) {
-        for (int ky = 0; ky < a.kh; ky++) {
-            const int iy = oy * a.sh - a.ph + ky * a.dh;
-            if (iy < 0 || iy >= a.h) continue;
-            for (int kx = 0; kx < a.kw; kx++) {
-                const int ix = ox * a.sw - a.pw + kx * a.dw;
-                if (ix < 0 || ix >= a.w_) continue;
-                acc += xs[(ci * a.h + iy) * a.w_ + ix] * ws[(ci * a.kh + ky) * a.kw + kx];
-            }
-        }
-    }
-    const float v = Q ? (float)acc * scale : (float)acc;
-    return activate(a.act, a.alpha, a.beta, v + bias);
-}
-
+// Shared-memory variant (groups of 1, pooling windows of at most 4 positions): a block takes one
+// item, stages its whole input in shared memory (quantized once, for INT8 layers), and each thread
+// computes 4 output channels at every position of one pooling window (16 independent sums; the
+// weights, the same across a warp, come from the L1 cache). Blocks loop over items.
 template <typename TI, typename TO, bool Q>
 __device__ __forceinline__ void conv_s_body(const ConvArgs& a) {
     typedef typename Acc<Q>::T A;
     extern __shared__ float smem[];
     A* xs = (A*)smem;
     const int xlen = a.c * a.h * a.w_;
-    A* wsm = xs + xlen;
     const int wlen = a.c * a.kh * a.kw;
-    const int chunks = (a.k + a.kb - 1) / a.kb;
     const bool pooled = a.pool_h > 0;
     const int rows = pooled ? a.poh : a.oh, cols = pooled ? a.pow_ : a.ow;
     const int plane = rows * cols;
-    for (i64 blk = blockIdx.x; blk < a.items * chunks; blk += gridDim.x) {
-        const i64 item = blk / chunks;
-        const int k0 = (int)(blk - item * chunks) * a.kb;
-        const int kn = min(a.kb, a.k - k0);
+    const int np = pooled ? a.pool_h * a.pool_w : 1;
+    const int groups4 = (a.k + 3) / 4;
+    for (i64 item = blockIdx.x; item < a.items; item += gridDim.x) {
         const i64 xi = a.x_wrap ? item % a.x_wrap : item;
         __syncthreads();
         for (int i = threadIdx.x; i < xlen; i += blockDim.x) {
@@ -119,29 +98,58 @@ __device__ __forceinline__ void conv_s_body(const ConvArgs& a) {
             if (Q) xs[i] = (A)ldq<TI>(a.x, xo, a.xs, a.qs, a.raw);
             else xs[i] = (A)ld<TI>(a.x, xo, a.xs);
         }
-        for (int i = threadIdx.x; i < kn * wlen; i += blockDim.x) {
-            const i64 wo = (i64)k0 * wlen + i;
-            if (Q) wsm[i] = (A)a.wq[wo];
-            else wsm[i] = (A)a.w[wo];
-        }
         __syncthreads();
-        for (int o = threadIdx.x; o < kn * plane; o += blockDim.x) {
-            const int kk = o / plane, p = o - kk * plane;
-            const int k = k0 + kk;
+        for (int o = threadIdx.x; o < groups4 * plane; o += blockDim.x) {
+            const int g = o / plane, p = o - g * plane;
+            const int k0 = g * 4;
             const int oy = p / cols, ox = p - oy * cols;
-            const float scale = Q ? a.qs * a.wscale[k] : 1.0f;
-            const float bias = a.bias[k];
-            const A* wk = wsm + kk * wlen;
-            float v;
-            if (pooled) {
-                v = NEG_INF;
-                for (int py = 0; py < a.pool_h; py++)
-                    for (int px = 0; px < a.pool_w; px++)
-                        v = fmaxf(v, conv_at_s<Q>(a, xs, wk, oy * a.pool_sh + py, ox * a.pool_sw + px, scale, bias));
-            } else {
-                v = conv_at_s<Q>(a, xs, wk, oy, ox, scale, bias);
+            int cy[4], cx[4];
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                const int qy = pooled ? q / a.pool_w : 0, qx = pooled ? q % a.pool_w : 0;
+                cy[q] = (pooled ? oy * a.pool_sh + qy : oy) * a.sh - a.ph;
+                cx[q] = (pooled ? ox * a.pool_sw + qx : ox) * a.sw - a.pw;
             }
-            st<TO>(a.y, (item * a.k + k) * plane + p, v, a.ys);
+            A acc[4][4];
+#pragma unroll
+            for (int c = 0; c < 4; c++)
+#pragma unroll
+                for (int q = 0; q < 4; q++) acc[c][q] = 0;
+            int wk[4];
+#pragma unroll
+            for (int c = 0; c < 4; c++) wk[c] = min(k0 + c, a.k - 1) * wlen;
+            for (int ci = 0; ci < a.c; ci++) {
+                for (int ky = 0; ky < a.kh; ky++) {
+                    for (int kx = 0; kx < a.kw; kx++) {
+                        const int wo = (ci * a.kh + ky) * a.kw + kx;
+                        A wv[4];
+#pragma unroll
+                        for (int c = 0; c < 4; c++) wv[c] = Q ? (A)a.wq[wk[c] + wo] : (A)a.w[wk[c] + wo];
+#pragma unroll
+                        for (int q = 0; q < 4; q++) {
+                            if (q >= np) break;
+                            const int iy = cy[q] + ky * a.dh, ix = cx[q] + kx * a.dw;
+                            const A xv = (iy >= 0 && iy < a.h && ix >= 0 && ix < a.w_) ? xs[(ci * a.h + iy) * a.w_ + ix] : (A)0;
+#pragma unroll
+                            for (int c = 0; c < 4; c++) acc[c][q] += xv * wv[c];
+                        }
+                    }
+                }
+            }
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                const int k = k0 + c;
+                if (k >= a.k) break;
+                const float scale = Q ? a.qs * a.wscale[k] : 1.0f;
+                float v = NEG_INF;
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    if (q >= np) break;
+                    const float s = Q ? (float)acc[c][q] * scale : (float)acc[c][q];
+                    v = fmaxf(v, activate(a.act, a.alpha, a.beta, s + a.bias[k]));
+                }
+                st<TO>(a.y, (item * a.k + k) * plane + p, v, a.ys);
+            }
         }
     }
 }

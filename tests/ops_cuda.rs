@@ -237,7 +237,7 @@ fn fused_activation_and_int8_chain() {
         let t = net.layers[p].outputs[0];
         let c2 = net.add_layer(LayerKind::Convolution(conv(&mut rng, 6, 4, [3, 3], 1, true)), &[t]).unwrap();
         let t = net.layers[c2].outputs[0];
-        let f = net.add_layer(LayerKind::FullyConnected { nb_outputs: 20, kernel: w(&mut rng, 20 * 36), bias: w(&mut rng, 20) }, &[t]).unwrap();
+        let f = net.add_layer(LayerKind::FullyConnected { nb_outputs: 20, kernel: w(&mut rng, 20 * 16), bias: w(&mut rng, 20) }, &[t]).unwrap();
         let t = net.layers[f].outputs[0];
         let r = net.add_layer(LayerKind::Activation { kind: ActivationType::Relu, alpha: 0.0, beta: 0.0 }, &[t]).unwrap();
         let t = net.layers[r].outputs[0];

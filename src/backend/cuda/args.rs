@@ -40,7 +40,6 @@ pub struct ConvArgs {
     pub pool_sw: i32,
     pub poh: i32,
     pub pow_: i32,
-    pub kb: i32,
 }
 
 #[repr(C)]

@@ -14,7 +14,7 @@ use super::step::{Grid, Loc, Step};
 use crate::engine::{Engine, Precision};
 use crate::error::{Error, Result};
 use crate::network::shape::{conv_geometry, pool_geometry};
-use crate::network::{LayerId, LayerKind, Network, TensorId};
+use crate::network::{LayerId, LayerKind, Network, PoolParams, TensorId};
 use crate::types::{DataType, volume};
 
 /// How a tensor's values are stored on the device (the tags of kernels/common.cu).
@@ -311,21 +311,13 @@ fn poolable(net: &Network, l: LayerId) -> bool {
     })
 }
 
-/// Output channels per block of conv.cu's shared-memory kernel, or None where it does not apply
-/// (grouped convolution, or an input too large for 48 KiB of shared memory). About 1024 outputs
-/// per block, split evenly; `INFER8_CUDA_CONV=direct` turns it off.
-fn shared_chunk(p: &crate::network::ConvParams, xlen: usize, k: usize, plane: usize) -> Option<usize> {
-    const SMEM_FLOATS: usize = 48 * 1024 / 4;
-    if p.groups != 1 || std::env::var("INFER8_CUDA_CONV").is_ok_and(|v| v == "direct") {
-        return None;
-    }
-    let wlen = p.kernel_weights.len() / k.max(1);
-    let fit = SMEM_FLOATS.checked_sub(xlen)? / wlen.max(1);
-    let want = 1024usize.div_ceil(plane.max(1)).clamp(1, k).min(fit);
-    if want == 0 {
-        return None;
-    }
-    Some(k.div_ceil(k.div_ceil(want)))
+/// Whether conv.cu's shared-memory kernel applies: one group, the item's input within 48 KiB of
+/// shared memory, pooling windows of at most 4 positions. `INFER8_CUDA_CONV=direct` turns it off.
+fn shared_kernel(p: &crate::network::ConvParams, xlen: usize, pool: Option<&PoolParams>) -> bool {
+    p.groups == 1
+        && xlen * 4 <= 48 * 1024
+        && pool.is_none_or(|pp| pp.window[0] * pp.window[1] <= 4)
+        && !std::env::var("INFER8_CUDA_CONV").is_ok_and(|v| v == "direct")
 }
 
 /// Activation code and parameters for a fused epilogue; -1 is none.
@@ -416,7 +408,11 @@ impl Builder<'_> {
                     ..Default::default()
                 };
                 let mut plane = g[0].out * g[1].out;
-                if let Some(LayerKind::Pooling(pp)) = fused.pool.map(|l| &net.layers[l].kind) {
+                let pool = match fused.pool.map(|l| &net.layers[l].kind) {
+                    Some(LayerKind::Pooling(pp)) => Some(pp),
+                    _ => None,
+                };
+                if let Some(pp) = pool {
                     let pg = pool_geometry(pp, [g[0].out, g[1].out]).map_err(named)?;
                     args.pool_h = pp.window[0] as i32;
                     args.pool_w = pp.window[1] as i32;
@@ -430,11 +426,10 @@ impl Builder<'_> {
                 let mut name = self.typed_name("conv", q, x, out)?;
                 let mut grid = Grid::Flat { per_item: (outer * k * plane) as u64 };
                 let mut smem = 0;
-                if let Some(kb) = shared_chunk(p, c * h * w, k, plane) {
-                    args.kb = kb as i32;
+                if shared_kernel(p, c * h * w, pool) {
                     name.push_str("_s");
-                    grid = Grid::Blocks { per_item: (outer * k.div_ceil(kb)) as u64 };
-                    smem = ((c * h * w + kb * c * p.kernel[0] * p.kernel[1]) * 4) as u32;
+                    grid = Grid::Blocks { per_item: outer as u64 };
+                    smem = (c * h * w * 4) as u32;
                 }
                 let st = Step::new(&name, &args, grid, invariant)?
                     .shared(smem)
@@ -588,12 +583,12 @@ impl Builder<'_> {
                 let strides = |t: TensorId| -> [i64; 8] {
                     let sh = shape(t);
                     let mut s = [0i64; 8];
-                    let mut step = volume(sh) as i64;
-                    s[0] = if net.tensors[t].broadcast_across_batch { 0 } else { step };
+                    let mut step = 1i64;
                     for d in (1..rank).rev() {
-                        step /= sh[d - 1].max(1) as i64;
                         s[d] = if sh[d - 1] == 1 && oshape[d - 1] != 1 { 0 } else { step };
+                        step *= sh[d - 1] as i64;
                     }
+                    s[0] = if net.tensors[t].broadcast_across_batch { 0 } else { step };
                     s
                 };
                 let op = match &layer.kind {

@@ -40,6 +40,9 @@ pub struct ModelArgs {
     /// A calibration cache (TensorRT text format) to read INT8 scales from
     #[arg(long)]
     pub calib_cache: Option<PathBuf>,
+    /// Backend for execution: cpu or cuda (default: cuda when a GPU is usable, else cpu)
+    #[arg(long, value_parser = ["cpu", "cuda"])]
+    pub device: Option<String>,
     /// Log level: 0 errors .. 4 verbose
     #[arg(long, default_value_t = 2)]
     pub verbosity: i32,
@@ -98,6 +101,11 @@ impl ModelArgs {
 
     /// Loads `--engine`, or builds from the Caffe model (INT8 scales from `calibrator` or the cache).
     pub fn engine(&self, calibrator: Option<&mut dyn Calibrator>) -> Result<Arc<Engine>> {
+        if let Some(device) = &self.device {
+            // SAFETY: set before any context exists, from the command line's only thread; the
+            // library reads it once, when it first picks a device.
+            unsafe { std::env::set_var("INFER8_DEVICE", device) };
+        }
         let logger = self.logger();
         if let Some(path) = &self.engine {
             let bytes = std::fs::read(path)
