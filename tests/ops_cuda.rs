@@ -5,6 +5,8 @@
 //! Error measure: `max|cuda - cpu| / max|cpu|` per output, ≤ 1e-5 in FP32 and ≤ 1e-2 in FP16. In
 //! INT8 the absolute error must stay within one quantization step of the output tensor.
 
+#![cfg(feature = "cuda")]
+
 mod caffe_support;
 mod common;
 
@@ -43,24 +45,43 @@ fn bytes(v: &[f32]) -> Vec<u8> {
 }
 
 fn floats(b: &[u8]) -> Vec<f32> {
-    b.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect()
+    b.chunks_exact(4)
+        .map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 /// Sets every tensor's dynamic range from a CPU FP32 run, so INT8 engines need no calibrator.
 fn set_ranges(net: &mut Network, inputs: &[Vec<f32>], batch: usize) {
-    let engine = Arc::new(build_engine(net, &BuilderConfig { max_batch_size: batch, ..Default::default() }, None, &NullLogger).expect("fp32 engine"));
+    let engine = Arc::new(
+        build_engine(
+            net,
+            &BuilderConfig {
+                max_batch_size: batch,
+                ..Default::default()
+            },
+            None,
+            &NullLogger,
+        )
+        .expect("fp32 engine"),
+    );
     let mut amax = vec![0f32; engine.network.tensors.len()];
     let mut ctx = ExecutionContext::with_device(Arc::clone(&engine), Device::Cpu).expect("context");
     let ins: Vec<Vec<u8>> = inputs.iter().map(|v| bytes(v)).collect();
-    let mut outs: Vec<Vec<u8>> =
-        engine.bindings.iter().filter(|b| !b.is_input).map(|b| vec![0u8; batch * volume(&b.shape) * 4]).collect();
+    let mut outs: Vec<Vec<u8>> = engine
+        .bindings
+        .iter()
+        .filter(|b| !b.is_input)
+        .map(|b| vec![0u8; batch * volume(&b.shape) * 4])
+        .collect();
     let mut views: Vec<HostBinding> = ins.iter().map(|b| HostBinding::Input(b)).collect();
     views.extend(outs.iter_mut().map(|b| HostBinding::Output(b)));
     for (&t, x) in engine.network.inputs.iter().zip(inputs) {
         amax[t] = x.iter().fold(0f32, |m, v| m.max(v.abs()));
     }
-    ctx.run(batch, &mut views, &mut |t, d| amax[t] = amax[t].max(d.iter().fold(0f32, |m, v| m.max(v.abs()))))
-        .expect("fp32 run");
+    ctx.run(batch, &mut views, &mut |t, d| {
+        amax[t] = amax[t].max(d.iter().fold(0f32, |m, v| m.max(v.abs())))
+    })
+    .expect("fp32 run");
     for (et, a) in engine.network.tensors.iter().zip(&amax) {
         if let Some(t) = net.tensors.iter_mut().find(|t| t.name == et.name) {
             let a = if *a > 0.0 { *a } else { 1.0 };
@@ -85,8 +106,12 @@ fn engine(net: &Network, mode: Mode, batch: usize, inputs: &[Vec<f32>]) -> Arc<E
 
 /// Runs the engine on the CPU (host buffers) and on CUDA (device buffers); returns both outputs.
 fn run_both(engine: &Arc<Engine>, inputs: &[Vec<f32>], batch: usize) -> Vec<(Vec<f32>, Vec<f32>)> {
-    let outs: Vec<usize> =
-        engine.bindings.iter().filter(|b| !b.is_input).map(|b| batch * volume(&b.shape)).collect();
+    let outs: Vec<usize> = engine
+        .bindings
+        .iter()
+        .filter(|b| !b.is_input)
+        .map(|b| batch * volume(&b.shape))
+        .collect();
     let ins: Vec<Vec<u8>> = inputs.iter().map(|v| bytes(v)).collect();
     let mut cpu_out: Vec<Vec<u8>> = outs.iter().map(|&n| vec![0u8; n * 4]).collect();
     let mut views: Vec<HostBinding> = ins.iter().map(|b| HostBinding::Input(b)).collect();
@@ -96,12 +121,22 @@ fn run_both(engine: &Arc<Engine>, inputs: &[Vec<f32>], batch: usize) -> Vec<(Vec
         .execute(batch, &mut views)
         .expect("cpu run");
 
-    let mut gpu = ExecutionContext::with_device(Arc::clone(engine), Device::Cuda).expect("cuda context");
-    let dev_in: Vec<DeviceBuffer> = inputs.iter().map(|v| DeviceBuffer::from_slice(v).expect("upload")).collect();
+    let mut gpu =
+        ExecutionContext::with_device(Arc::clone(engine), Device::Cuda).expect("cuda context");
+    let dev_in: Vec<DeviceBuffer> = inputs
+        .iter()
+        .map(|v| DeviceBuffer::from_slice(v).expect("upload"))
+        .collect();
     // Poisoned outputs: an element the GPU never writes shows up as NaN.
-    let dev_out: Vec<DeviceBuffer> =
-        outs.iter().map(|&n| DeviceBuffer::from_slice(&vec![f32::NAN; n]).expect("alloc")).collect();
-    let ptrs: Vec<u64> = dev_in.iter().chain(&dev_out).map(DeviceBuffer::ptr).collect();
+    let dev_out: Vec<DeviceBuffer> = outs
+        .iter()
+        .map(|&n| DeviceBuffer::from_slice(&vec![f32::NAN; n]).expect("alloc"))
+        .collect();
+    let ptrs: Vec<u64> = dev_in
+        .iter()
+        .chain(&dev_out)
+        .map(DeviceBuffer::ptr)
+        .collect();
     // Twice: the first run captures the CUDA graph, the second replays it.
     for _ in 0..2 {
         // SAFETY: device buffers sized for `batch` items of each binding.
@@ -123,13 +158,24 @@ fn check_net(what: &str, net: &Network, inputs: &[Vec<f32>], batch: usize, modes
     for &mode in modes {
         let e = engine(net, mode, batch, inputs);
         let step = |t: TensorId| e.scales[t].unwrap_or(0.0) as f64;
-        let out_steps: Vec<f64> = e.bindings.iter().filter(|b| !b.is_input).map(|b| step(b.tensor)).collect();
+        let out_steps: Vec<f64> = e
+            .bindings
+            .iter()
+            .filter(|b| !b.is_input)
+            .map(|b| step(b.tensor))
+            .collect();
         for (i, (cpu, gpu)) in run_both(&e, inputs, batch).into_iter().enumerate() {
-            let peak = cpu.iter().fold(0f64, |m, v| m.max(v.abs() as f64)).max(1e-6);
+            let peak = cpu
+                .iter()
+                .fold(0f64, |m, v| m.max(v.abs() as f64))
+                .max(1e-6);
             let mut err = 0f64;
             for (j, (&c, &g)) in cpu.iter().zip(&gpu).enumerate() {
                 let same_special = (c.is_nan() && g.is_nan()) || (c.is_infinite() && c == g);
-                assert!(same_special || g.is_finite(), "{what} {mode:?}: output {i}[{j}] is {g}, CPU {c}");
+                assert!(
+                    same_special || g.is_finite(),
+                    "{what} {mode:?}: output {i}[{j}] is {g}, CPU {c}"
+                );
                 if !same_special {
                     err = err.max((c as f64 - g as f64).abs());
                 }
@@ -143,7 +189,10 @@ fn check_net(what: &str, net: &Network, inputs: &[Vec<f32>], batch: usize, modes
                     (err <= q * 1.0001, format!("one quantization step {q:e}"))
                 }
             };
-            assert!(ok, "{what} {mode:?}: output {i} error {err:e} (relative {rel:e}) exceeds {limit}");
+            assert!(
+                ok,
+                "{what} {mode:?}: output {i} error {err:e} (relative {rel:e}) exceeds {limit}"
+            );
             let mut worst = WORST.lock().unwrap_or_else(|e| e.into_inner());
             let slot = &mut worst[mode as usize];
             if rel > *slot {
@@ -155,12 +204,22 @@ fn check_net(what: &str, net: &Network, inputs: &[Vec<f32>], batch: usize, modes
 }
 
 /// One layer on random inputs of the given shapes.
-fn check_layer(what: &str, kind: LayerKind, shapes: &[&[usize]], batch: usize, modes: &[Mode], rng: &mut Rng) {
+fn check_layer(
+    what: &str,
+    kind: LayerKind,
+    shapes: &[&[usize]],
+    batch: usize,
+    modes: &[Mode],
+    rng: &mut Rng,
+) {
     let mut net = Network::new();
     let ids: Vec<_> = shapes
         .iter()
         .enumerate()
-        .map(|(i, s)| net.add_input(&format!("in{i}"), DataType::Float, s).expect("add_input"))
+        .map(|(i, s)| {
+            net.add_input(&format!("in{i}"), DataType::Float, s)
+                .expect("add_input")
+        })
         .collect();
     let l = net.add_layer(kind, &ids).expect("add_layer");
     net.layers[l].name = what.to_string();
@@ -168,7 +227,10 @@ fn check_layer(what: &str, kind: LayerKind, shapes: &[&[usize]], batch: usize, m
     for t in outs {
         net.mark_output(t).expect("mark_output");
     }
-    let inputs: Vec<Vec<f32>> = shapes.iter().map(|s| rng.vec(batch * s.iter().product::<usize>(), -1.0, 1.0)).collect();
+    let inputs: Vec<Vec<f32>> = shapes
+        .iter()
+        .map(|s| rng.vec(batch * s.iter().product::<usize>(), -1.0, 1.0))
+        .collect();
     check_net(what, &net, &inputs, batch, modes);
 }
 
@@ -176,8 +238,19 @@ fn w(rng: &mut Rng, n: usize) -> Weights {
     Weights::new(rng.vec(n, -1.0, 1.0))
 }
 
-fn conv(rng: &mut Rng, c: usize, k: usize, kernel: [usize; 2], groups: usize, bias: bool) -> ConvParams {
-    let b = if bias { w(rng, k) } else { Weights::new(Vec::new()) };
+fn conv(
+    rng: &mut Rng,
+    c: usize,
+    k: usize,
+    kernel: [usize; 2],
+    groups: usize,
+    bias: bool,
+) -> ConvParams {
+    let b = if bias {
+        w(rng, k)
+    } else {
+        Weights::new(Vec::new())
+    };
     let mut p = ConvParams::new(k, kernel, w(rng, k * c / groups * kernel[0] * kernel[1]), b);
     p.groups = groups;
     p
@@ -190,7 +263,11 @@ fn convolution() {
     }
     let mut rng = Rng::new(1);
     let mut cases: Vec<(&str, ConvParams, [usize; 3])> = Vec::new();
-    cases.push(("conv 5x5", conv(&mut rng, 3, 8, [5, 5], 1, true), [3, 12, 12]));
+    cases.push((
+        "conv 5x5",
+        conv(&mut rng, 3, 8, [5, 5], 1, true),
+        [3, 12, 12],
+    ));
     let mut p = conv(&mut rng, 4, 6, [3, 3], 2, true);
     p.stride = [2, 1];
     p.pre_padding = [1, 2];
@@ -212,9 +289,17 @@ fn fully_connected() {
         return;
     }
     let mut rng = Rng::new(2);
-    for (what, n, s, batch) in [("fc 10<-3x4x5", 10usize, vec![3usize, 4, 5], 7usize), ("fc 70<-33", 70, vec![33, 1, 1], 130), ("fc leading dims", 5, vec![2, 3, 2, 2], 3)] {
+    for (what, n, s, batch) in [
+        ("fc 10<-3x4x5", 10usize, vec![3usize, 4, 5], 7usize),
+        ("fc 70<-33", 70, vec![33, 1, 1], 130),
+        ("fc leading dims", 5, vec![2, 3, 2, 2], 3),
+    ] {
         let k: usize = s[s.len().saturating_sub(3)..].iter().product();
-        let kind = LayerKind::FullyConnected { nb_outputs: n, kernel: w(&mut rng, n * k), bias: w(&mut rng, n) };
+        let kind = LayerKind::FullyConnected {
+            nb_outputs: n,
+            kernel: w(&mut rng, n * k),
+            bias: w(&mut rng, n),
+        };
         check_layer(what, kind, &[&s], batch, &ALL, &mut rng);
     }
 }
@@ -226,27 +311,88 @@ fn fused_activation_and_int8_chain() {
         return;
     }
     let mut rng = Rng::new(3);
-    for act in [ActivationType::Relu, ActivationType::LeakyRelu, ActivationType::Sigmoid] {
+    for act in [
+        ActivationType::Relu,
+        ActivationType::LeakyRelu,
+        ActivationType::Sigmoid,
+    ] {
         let mut net = Network::new();
         let x = net.add_input("x", DataType::Float, &[2, 10, 10]).unwrap();
-        let c1 = net.add_layer(LayerKind::Convolution(conv(&mut rng, 2, 6, [3, 3], 1, true)), &[x]).unwrap();
+        let c1 = net
+            .add_layer(
+                LayerKind::Convolution(conv(&mut rng, 2, 6, [3, 3], 1, true)),
+                &[x],
+            )
+            .unwrap();
         let t = net.layers[c1].outputs[0];
-        let a = net.add_layer(LayerKind::Activation { kind: act, alpha: 0.1, beta: 0.0 }, &[t]).unwrap();
+        let a = net
+            .add_layer(
+                LayerKind::Activation {
+                    kind: act,
+                    alpha: 0.1,
+                    beta: 0.0,
+                },
+                &[t],
+            )
+            .unwrap();
         let t = net.layers[a].outputs[0];
-        let p = net.add_layer(LayerKind::Pooling(PoolParams::new(PoolingType::Max, [2, 2])), &[t]).unwrap();
+        let p = net
+            .add_layer(
+                LayerKind::Pooling(PoolParams::new(PoolingType::Max, [2, 2])),
+                &[t],
+            )
+            .unwrap();
         let t = net.layers[p].outputs[0];
-        let c2 = net.add_layer(LayerKind::Convolution(conv(&mut rng, 6, 4, [3, 3], 1, true)), &[t]).unwrap();
+        let c2 = net
+            .add_layer(
+                LayerKind::Convolution(conv(&mut rng, 6, 4, [3, 3], 1, true)),
+                &[t],
+            )
+            .unwrap();
         let t = net.layers[c2].outputs[0];
-        let f = net.add_layer(LayerKind::FullyConnected { nb_outputs: 20, kernel: w(&mut rng, 20 * 16), bias: w(&mut rng, 20) }, &[t]).unwrap();
+        let f = net
+            .add_layer(
+                LayerKind::FullyConnected {
+                    nb_outputs: 20,
+                    kernel: w(&mut rng, 20 * 16),
+                    bias: w(&mut rng, 20),
+                },
+                &[t],
+            )
+            .unwrap();
         let t = net.layers[f].outputs[0];
-        let r = net.add_layer(LayerKind::Activation { kind: ActivationType::Relu, alpha: 0.0, beta: 0.0 }, &[t]).unwrap();
+        let r = net
+            .add_layer(
+                LayerKind::Activation {
+                    kind: ActivationType::Relu,
+                    alpha: 0.0,
+                    beta: 0.0,
+                },
+                &[t],
+            )
+            .unwrap();
         let t = net.layers[r].outputs[0];
-        let f2 = net.add_layer(LayerKind::FullyConnected { nb_outputs: 10, kernel: w(&mut rng, 200), bias: w(&mut rng, 10) }, &[t]).unwrap();
+        let f2 = net
+            .add_layer(
+                LayerKind::FullyConnected {
+                    nb_outputs: 10,
+                    kernel: w(&mut rng, 200),
+                    bias: w(&mut rng, 10),
+                },
+                &[t],
+            )
+            .unwrap();
         let t = net.layers[f2].outputs[0];
         net.mark_output(t).unwrap();
         let batch = 5;
         let inputs = vec![rng.vec(batch * 200, -1.0, 1.0)];
-        check_net(&format!("conv+{act:?}+pool+conv+fc+relu+fc"), &net, &inputs, batch, &ALL);
+        check_net(
+            &format!("conv+{act:?}+pool+conv+fc+relu+fc"),
+            &net,
+            &inputs,
+            batch,
+            &ALL,
+        );
     }
 }
 
@@ -256,8 +402,16 @@ fn pooling() {
         return;
     }
     let mut rng = Rng::new(4);
-    for kind in [PoolingType::Max, PoolingType::Average, PoolingType::MaxAverageBlend] {
-        for (mode, pre, exclude) in [(PaddingMode::ExplicitRoundDown, [0, 0], true), (PaddingMode::CaffeRoundUp, [1, 1], false), (PaddingMode::SameUpper, [0, 0], true)] {
+    for kind in [
+        PoolingType::Max,
+        PoolingType::Average,
+        PoolingType::MaxAverageBlend,
+    ] {
+        for (mode, pre, exclude) in [
+            (PaddingMode::ExplicitRoundDown, [0, 0], true),
+            (PaddingMode::CaffeRoundUp, [1, 1], false),
+            (PaddingMode::SameUpper, [0, 0], true),
+        ] {
             let mut p = PoolParams::new(kind, [3, 2]);
             p.stride = [2, 2];
             p.pre_padding = pre;
@@ -265,7 +419,14 @@ fn pooling() {
             p.padding_mode = mode;
             p.blend_factor = 0.3;
             p.average_count_excludes_padding = exclude;
-            check_layer(&format!("pool {kind:?} {mode:?}"), LayerKind::Pooling(p), &[&[3, 9, 8]], 4, &[Mode::Fp32, Mode::Fp16], &mut rng);
+            check_layer(
+                &format!("pool {kind:?} {mode:?}"),
+                LayerKind::Pooling(p),
+                &[&[3, 9, 8]],
+                4,
+                &[Mode::Fp32, Mode::Fp16],
+                &mut rng,
+            );
         }
     }
 }
@@ -277,8 +438,19 @@ fn activation() {
     }
     let mut rng = Rng::new(5);
     for &kind in ActivationType::ALL {
-        let layer = LayerKind::Activation { kind, alpha: 0.4, beta: 0.7 };
-        check_layer(&format!("activation {kind:?}"), layer, &[&[3, 5, 4]], 3, &[Mode::Fp32, Mode::Fp16], &mut rng);
+        let layer = LayerKind::Activation {
+            kind,
+            alpha: 0.4,
+            beta: 0.7,
+        };
+        check_layer(
+            &format!("activation {kind:?}"),
+            layer,
+            &[&[3, 5, 4]],
+            3,
+            &[Mode::Fp32, Mode::Fp16],
+            &mut rng,
+        );
     }
 }
 
@@ -289,18 +461,70 @@ fn softmax_scale_lrn_padding_identity() {
     }
     let mut rng = Rng::new(6);
     for axes in [1u32, 2, 4] {
-        check_layer(&format!("softmax axes {axes}"), LayerKind::SoftMax { axes }, &[&[4, 3, 5]], 3, &[Mode::Fp32, Mode::Fp16], &mut rng);
+        check_layer(
+            &format!("softmax axes {axes}"),
+            LayerKind::SoftMax { axes },
+            &[&[4, 3, 5]],
+            3,
+            &[Mode::Fp32, Mode::Fp16],
+            &mut rng,
+        );
     }
-    for (mode, n) in [(ScaleMode::Uniform, 1), (ScaleMode::Channel, 3), (ScaleMode::Elementwise, 36)] {
+    for (mode, n) in [
+        (ScaleMode::Uniform, 1),
+        (ScaleMode::Channel, 3),
+        (ScaleMode::Elementwise, 36),
+    ] {
         let power = Weights::new(vec![2.0; n]);
-        let kind = LayerKind::Scale { mode, shift: Weights::new(rng.vec(n, 1.0, 2.0)), scale: w(&mut rng, n), power };
-        check_layer(&format!("scale {mode:?}"), kind, &[&[3, 3, 4]], 2, &[Mode::Fp32, Mode::Fp16], &mut rng);
+        let kind = LayerKind::Scale {
+            mode,
+            shift: Weights::new(rng.vec(n, 1.0, 2.0)),
+            scale: w(&mut rng, n),
+            power,
+        };
+        check_layer(
+            &format!("scale {mode:?}"),
+            kind,
+            &[&[3, 3, 4]],
+            2,
+            &[Mode::Fp32, Mode::Fp16],
+            &mut rng,
+        );
     }
-    let lrn = LayerKind::Lrn { window: 3, alpha: 1e-2, beta: 0.75, k: 2.0 };
-    check_layer("lrn", lrn, &[&[5, 3, 3]], 2, &[Mode::Fp32, Mode::Fp16], &mut rng);
-    let pad = LayerKind::Padding { pre: [1, -1], post: [2, 1] };
-    check_layer("padding", pad, &[&[2, 4, 5]], 3, &[Mode::Fp32, Mode::Fp16], &mut rng);
-    check_layer("identity", LayerKind::Identity, &[&[2, 4, 5]], 3, &[Mode::Fp32, Mode::Fp16], &mut rng);
+    let lrn = LayerKind::Lrn {
+        window: 3,
+        alpha: 1e-2,
+        beta: 0.75,
+        k: 2.0,
+    };
+    check_layer(
+        "lrn",
+        lrn,
+        &[&[5, 3, 3]],
+        2,
+        &[Mode::Fp32, Mode::Fp16],
+        &mut rng,
+    );
+    let pad = LayerKind::Padding {
+        pre: [1, -1],
+        post: [2, 1],
+    };
+    check_layer(
+        "padding",
+        pad,
+        &[&[2, 4, 5]],
+        3,
+        &[Mode::Fp32, Mode::Fp16],
+        &mut rng,
+    );
+    check_layer(
+        "identity",
+        LayerKind::Identity,
+        &[&[2, 4, 5]],
+        3,
+        &[Mode::Fp32, Mode::Fp16],
+        &mut rng,
+    );
 }
 
 #[test]
@@ -313,16 +537,37 @@ fn unary() {
         // Inputs in (-1, 1); the domains of log, sqrt and acosh need a shift, done by a Scale.
         let mut net = Network::new();
         let x = net.add_input("x", DataType::Float, &[2, 3, 4]).unwrap();
-        let shift = if matches!(op, UnaryOperation::Log | UnaryOperation::Sqrt | UnaryOperation::Acosh) { 2.0 } else { 0.0 };
+        let shift = if matches!(
+            op,
+            UnaryOperation::Log | UnaryOperation::Sqrt | UnaryOperation::Acosh
+        ) {
+            2.0
+        } else {
+            0.0
+        };
         let s = net
-            .add_layer(LayerKind::Scale { mode: ScaleMode::Uniform, shift: Weights::new(vec![shift]), scale: Weights::new(vec![0.9]), power: Weights::new(vec![1.0]) }, &[x])
+            .add_layer(
+                LayerKind::Scale {
+                    mode: ScaleMode::Uniform,
+                    shift: Weights::new(vec![shift]),
+                    scale: Weights::new(vec![0.9]),
+                    power: Weights::new(vec![1.0]),
+                },
+                &[x],
+            )
             .unwrap();
         let t = net.layers[s].outputs[0];
         let u = net.add_layer(LayerKind::Unary { op }, &[t]).unwrap();
         let t = net.layers[u].outputs[0];
         net.mark_output(t).unwrap();
         let inputs = vec![rng.vec(3 * 24, -1.0, 1.0)];
-        check_net(&format!("unary {op:?}"), &net, &inputs, 3, &[Mode::Fp32, Mode::Fp16]);
+        check_net(
+            &format!("unary {op:?}"),
+            &net,
+            &inputs,
+            3,
+            &[Mode::Fp32, Mode::Fp16],
+        );
     }
 }
 
@@ -333,21 +578,70 @@ fn elementwise_prelu_concat_constant() {
     }
     let mut rng = Rng::new(8);
     for &op in ElementWiseOperation::ALL {
-        check_layer(&format!("elementwise {op:?}"), LayerKind::ElementWise { op }, &[&[3, 4, 5], &[3, 1, 5]], 3, &[Mode::Fp32, Mode::Fp16], &mut rng);
+        check_layer(
+            &format!("elementwise {op:?}"),
+            LayerKind::ElementWise { op },
+            &[&[3, 4, 5], &[3, 1, 5]],
+            3,
+            &[Mode::Fp32, Mode::Fp16],
+            &mut rng,
+        );
     }
-    check_layer("prelu", LayerKind::ParametricRelu, &[&[3, 4, 5], &[3, 1, 1]], 2, &[Mode::Fp32, Mode::Fp16], &mut rng);
-    check_layer("concat", LayerKind::Concatenation { axis: 0 }, &[&[2, 3, 4], &[3, 3, 4]], 3, &[Mode::Fp32, Mode::Fp16], &mut rng);
-    check_layer("concat axis 2", LayerKind::Concatenation { axis: 2 }, &[&[2, 3, 4], &[2, 3, 1]], 3, &[Mode::Fp32, Mode::Fp16], &mut rng);
+    check_layer(
+        "prelu",
+        LayerKind::ParametricRelu,
+        &[&[3, 4, 5], &[3, 1, 1]],
+        2,
+        &[Mode::Fp32, Mode::Fp16],
+        &mut rng,
+    );
+    check_layer(
+        "concat",
+        LayerKind::Concatenation { axis: 0 },
+        &[&[2, 3, 4], &[3, 3, 4]],
+        3,
+        &[Mode::Fp32, Mode::Fp16],
+        &mut rng,
+    );
+    check_layer(
+        "concat axis 2",
+        LayerKind::Concatenation { axis: 2 },
+        &[&[2, 3, 4], &[2, 3, 1]],
+        3,
+        &[Mode::Fp32, Mode::Fp16],
+        &mut rng,
+    );
     // A batch-invariant constant broadcast against the batch.
     let mut net = Network::new();
     let x = net.add_input("x", DataType::Float, &[2, 3, 4]).unwrap();
-    let c = net.add_layer(LayerKind::Constant { dims: vec![2, 3, 4], weights: w(&mut rng, 24) }, &[]).unwrap();
+    let c = net
+        .add_layer(
+            LayerKind::Constant {
+                dims: vec![2, 3, 4],
+                weights: w(&mut rng, 24),
+            },
+            &[],
+        )
+        .unwrap();
     let ct = net.layers[c].outputs[0];
-    let s = net.add_layer(LayerKind::ElementWise { op: ElementWiseOperation::Sum }, &[x, ct]).unwrap();
+    let s = net
+        .add_layer(
+            LayerKind::ElementWise {
+                op: ElementWiseOperation::Sum,
+            },
+            &[x, ct],
+        )
+        .unwrap();
     let t = net.layers[s].outputs[0];
     net.mark_output(t).unwrap();
     let inputs = vec![rng.vec(4 * 24, -1.0, 1.0)];
-    check_net("constant + input", &net, &inputs, 4, &[Mode::Fp32, Mode::Fp16]);
+    check_net(
+        "constant + input",
+        &net,
+        &inputs,
+        4,
+        &[Mode::Fp32, Mode::Fp16],
+    );
 }
 
 /// Grid sizes: a batch of 65536 through convolution, pooling, FC and softmax.
@@ -359,11 +653,30 @@ fn batch_65536() {
     let mut rng = Rng::new(9);
     let mut net = Network::new();
     let x = net.add_input("x", DataType::Float, &[1, 6, 6]).unwrap();
-    let c = net.add_layer(LayerKind::Convolution(conv(&mut rng, 1, 4, [3, 3], 1, true)), &[x]).unwrap();
+    let c = net
+        .add_layer(
+            LayerKind::Convolution(conv(&mut rng, 1, 4, [3, 3], 1, true)),
+            &[x],
+        )
+        .unwrap();
     let t = net.layers[c].outputs[0];
-    let p = net.add_layer(LayerKind::Pooling(PoolParams::new(PoolingType::Max, [2, 2])), &[t]).unwrap();
+    let p = net
+        .add_layer(
+            LayerKind::Pooling(PoolParams::new(PoolingType::Max, [2, 2])),
+            &[t],
+        )
+        .unwrap();
     let t = net.layers[p].outputs[0];
-    let f = net.add_layer(LayerKind::FullyConnected { nb_outputs: 10, kernel: w(&mut rng, 160), bias: w(&mut rng, 10) }, &[t]).unwrap();
+    let f = net
+        .add_layer(
+            LayerKind::FullyConnected {
+                nb_outputs: 10,
+                kernel: w(&mut rng, 160),
+                bias: w(&mut rng, 10),
+            },
+            &[t],
+        )
+        .unwrap();
     let t = net.layers[f].outputs[0];
     let s = net.add_layer(LayerKind::SoftMax { axes: 1 }, &[t]).unwrap();
     let t = net.layers[s].outputs[0];
@@ -380,7 +693,18 @@ fn unsupported_layer_runs_through_the_host() {
         return;
     }
     let mut rng = Rng::new(10);
-    check_layer("top-k (host fallback)", LayerKind::TopK { op: TopKOperation::Max, k: 2, axes: 1 }, &[&[5, 3]], 3, &[Mode::Fp32], &mut rng);
+    check_layer(
+        "top-k (host fallback)",
+        LayerKind::TopK {
+            op: TopKOperation::Max,
+            k: 2,
+            axes: 1,
+        },
+        &[&[5, 3]],
+        3,
+        &[Mode::Fp32],
+        &mut rng,
+    );
 }
 
 /// New binding pointers for a batch size already captured: the graph is captured again.
@@ -392,14 +716,26 @@ fn new_bindings_recapture() {
     let mut rng = Rng::new(11);
     let mut net = Network::new();
     let x = net.add_input("x", DataType::Float, &[4]).unwrap();
-    let a = net.add_layer(LayerKind::Activation { kind: ActivationType::Relu, alpha: 0.0, beta: 0.0 }, &[x]).unwrap();
+    let a = net
+        .add_layer(
+            LayerKind::Activation {
+                kind: ActivationType::Relu,
+                alpha: 0.0,
+                beta: 0.0,
+            },
+            &[x],
+        )
+        .unwrap();
     let t = net.layers[a].outputs[0];
     net.mark_output(t).unwrap();
     let e = engine(&net, Mode::Fp32, 2, &[]);
     let mut ctx = ExecutionContext::with_device(e, Device::Cuda).unwrap();
     for _ in 0..3 {
         let v = rng.vec(8, -1.0, 1.0);
-        let (i, o) = (DeviceBuffer::from_slice(&v).unwrap(), DeviceBuffer::alloc(32).unwrap());
+        let (i, o) = (
+            DeviceBuffer::from_slice(&v).unwrap(),
+            DeviceBuffer::alloc(32).unwrap(),
+        );
         // SAFETY: buffers of 2 items of 4 floats.
         unsafe { ctx.execute_device(2, &[i.ptr(), o.ptr()]) }.unwrap();
         let mut got = vec![0f32; 8];
@@ -414,14 +750,25 @@ fn lenet_matches_cpu() {
     if !have_gpu() {
         return;
     }
-    let Some(data) = caffe_support::data_dir() else { return };
+    let Some(data) = caffe_support::data_dir() else {
+        return;
+    };
     let models = data.join("models/lenet");
     let mut rng = Rng::new(12);
     for mode in ALL {
         let mut net = Network::new();
-        let weights = if mode == Mode::Fp16 { DataType::Half } else { DataType::Float };
+        let weights = if mode == Mode::Fp16 {
+            DataType::Half
+        } else {
+            DataType::Float
+        };
         let blobs = infer8::parser::CaffeParser::new()
-            .parse(&models.join("lenet.prototxt"), Some(&models.join("lenet_iter_10000.caffemodel")), &mut net, weights)
+            .parse(
+                &models.join("lenet.prototxt"),
+                Some(&models.join("lenet_iter_10000.caffemodel")),
+                &mut net,
+                weights,
+            )
             .expect("parse lenet");
         net.mark_output(blobs.find("prob").expect("prob")).unwrap();
         let batch = 100;

@@ -39,7 +39,12 @@ mod bench {
         let m = data.join("models/lenet");
         let mut net = Network::new();
         let blobs = CaffeParser::new()
-            .parse(&m.join("lenet.prototxt"), Some(&m.join("lenet_iter_10000.caffemodel")), &mut net, weights)
+            .parse(
+                &m.join("lenet.prototxt"),
+                Some(&m.join("lenet_iter_10000.caffemodel")),
+                &mut net,
+                weights,
+            )
             .map_err(|e| e.to_string())?;
         let prob = blobs.find("prob").ok_or("no blob 'prob'")?;
         net.mark_output(prob).map_err(|e| e.to_string())?;
@@ -50,7 +55,11 @@ mod bench {
         let net = lenet(data, DataType::Float)?;
         let mut out = Vec::new();
         for name in ["conv1", "conv2", "ip1", "ip2"] {
-            let layer = net.layers.iter().find(|l| l.name == name).ok_or(format!("no layer {name}"))?;
+            let layer = net
+                .layers
+                .iter()
+                .find(|l| l.name == name)
+                .ok_or(format!("no layer {name}"))?;
             let (w, b) = match &layer.kind {
                 LayerKind::Convolution(p) => (&p.kernel_weights.values, &p.bias.values),
                 LayerKind::FullyConnected { kernel, bias, .. } => (&kernel.values, &bias.values),
@@ -91,30 +100,58 @@ mod bench {
     fn build(data: &Path, precision: &str, images: &[f32]) -> Res<Arc<Engine>> {
         let fp16 = precision == "FP16";
         let int8 = precision == "INT8";
-        let net = lenet(data, if fp16 { DataType::Half } else { DataType::Float })?;
-        let config = BuilderConfig { max_batch_size: 65536, fp16, int8, ..Default::default() };
-        let mut cal = Cal { images: images.to_vec(), next: 0 };
+        let net = lenet(
+            data,
+            if fp16 {
+                DataType::Half
+            } else {
+                DataType::Float
+            },
+        )?;
+        let config = BuilderConfig {
+            max_batch_size: 65536,
+            fp16,
+            int8,
+            ..Default::default()
+        };
+        let mut cal = Cal {
+            images: images.to_vec(),
+            next: 0,
+        };
         let cal: Option<&mut dyn Calibrator> = if int8 { Some(&mut cal) } else { None };
-        build_engine(&net, &config, cal, &NullLogger).map(Arc::new).map_err(|e| e.to_string())
+        build_engine(&net, &config, cal, &NullLogger)
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
     }
 
     fn top1(probs: &[f32], labels: &[u8]) -> f64 {
-        let hits = probs.chunks(10).zip(labels).filter(|(p, l)| p.iter().filter(|&&v| v >= p[**l as usize]).count() <= 1).count();
+        let hits = probs
+            .chunks(10)
+            .zip(labels)
+            .filter(|(p, l)| p.iter().filter(|&&v| v >= p[**l as usize]).count() <= 1)
+            .count();
         100.0 * hits as f64 / labels.len() as f64
     }
 
     fn floats(b: &[u8]) -> Vec<f32> {
-        b.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect()
+        b.chunks_exact(4)
+            .map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
     }
 
     fn check(r: sys::CUresult, what: &str) -> Res<()> {
-        if r == sys::CUresult::CUDA_SUCCESS { Ok(()) } else { Err(format!("{what}: {r:?}")) }
+        if r == sys::CUresult::CUDA_SUCCESS {
+            Ok(())
+        } else {
+            Err(format!("{what}: {r:?}"))
+        }
     }
 
     /// Median microseconds of `iters` enqueues, each between two events on a fresh stream.
     fn time(ctx: &mut ExecutionContext, batch: usize, ptrs: &[u64], iters: usize) -> Res<f64> {
         let mut stream: sys::CUstream = std::ptr::null_mut();
-        let (mut start, mut end): (sys::CUevent, sys::CUevent) = (std::ptr::null_mut(), std::ptr::null_mut());
+        let (mut start, mut end): (sys::CUevent, sys::CUevent) =
+            (std::ptr::null_mut(), std::ptr::null_mut());
         // SAFETY: out-parameters; the context is current (the executor bound it).
         unsafe {
             check(sys::cuStreamCreate(&mut stream, 1), "cuStreamCreate")?;
@@ -126,13 +163,19 @@ mod bench {
             // SAFETY: device buffers sized for the batch; our stream and events.
             unsafe {
                 check(sys::cuEventRecord(start, stream), "cuEventRecord")?;
-                ctx.enqueue_device(batch, ptrs, stream as u64, None).map_err(|e| e.to_string())?;
+                ctx.enqueue_device(batch, ptrs, stream as u64, None)
+                    .map_err(|e| e.to_string())?;
                 check(sys::cuEventRecord(end, stream), "cuEventRecord")?;
                 check(sys::cuEventSynchronize(end), "cuEventSynchronize")?;
             }
             let mut ms = 0f32;
             // SAFETY: two completed events.
-            unsafe { check(sys::cuEventElapsedTime_v2(&mut ms, start, end), "cuEventElapsedTime")? };
+            unsafe {
+                check(
+                    sys::cuEventElapsedTime_v2(&mut ms, start, end),
+                    "cuEventElapsedTime",
+                )?
+            };
             if i >= 20 {
                 times.push(ms as f64 * 1e3);
             }
@@ -155,8 +198,12 @@ mod bench {
         for line in text.lines().filter(|l| !l.starts_with("variant")) {
             let f: Vec<&str> = line.split(',').collect();
             if let [variant, precision, batch, us] = f[..] {
-                let (Ok(batch), Ok(us)) = (batch.parse::<usize>(), us.parse::<f64>()) else { continue };
-                let e = best.entry(batch).or_insert((format!("{variant} {precision}"), us));
+                let (Ok(batch), Ok(us)) = (batch.parse::<usize>(), us.parse::<f64>()) else {
+                    continue;
+                };
+                let e = best
+                    .entry(batch)
+                    .or_insert((format!("{variant} {precision}"), us));
                 if us < e.1 {
                     *e = (format!("{variant} {precision}"), us);
                 }
@@ -168,17 +215,28 @@ mod bench {
     pub fn main() -> Res<()> {
         let args: Vec<String> = std::env::args().collect();
         let data = data_dir();
-        let arg = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).map(PathBuf::from);
+        let arg = |flag: &str| {
+            args.iter()
+                .position(|a| a == flag)
+                .and_then(|i| args.get(i + 1))
+                .map(PathBuf::from)
+        };
         if let Some(path) = arg("--export-weights") {
             return export(&data, &path);
         }
         let torch = pytorch(arg("--pytorch").as_deref())?;
-        let gpu = cuda::gpu().ok_or_else(|| format!("no CUDA device: {}", cuda::unavailable_reason()))?;
-        let iters: usize = std::env::var("INFER8_BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+        let gpu =
+            cuda::gpu().ok_or_else(|| format!("no CUDA device: {}", cuda::unavailable_reason()))?;
+        let iters: usize = std::env::var("INFER8_BENCH_ITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200);
 
         let m = data.join("mnist");
-        let imgs = mnist::read_images(&m.join("t10k-images-idx3-ubyte.gz")).map_err(|e| e.to_string())?;
-        let labels = mnist::read_labels(&m.join("t10k-labels-idx1-ubyte.gz")).map_err(|e| e.to_string())?;
+        let imgs =
+            mnist::read_images(&m.join("t10k-images-idx3-ubyte.gz")).map_err(|e| e.to_string())?;
+        let labels =
+            mnist::read_labels(&m.join("t10k-labels-idx1-ubyte.gz")).map_err(|e| e.to_string())?;
         let images = imgs.normalized(0, imgs.count);
         // 65536 inputs: the 10000 test images repeated.
         let big: Vec<f32> = images.iter().copied().cycle().take(65536 * 784).collect();
@@ -186,38 +244,63 @@ mod bench {
         let output = DeviceBuffer::alloc(65536 * 10 * 4).map_err(|e| e.to_string())?;
         let ptrs = [input.ptr(), output.ptr()];
 
-        println!("device: {} (sm_{}{}, {} SMs)", gpu.name, gpu.arch.0, gpu.arch.1, gpu.multiprocessors);
+        println!(
+            "device: {} (sm_{}{}, {} SMs)",
+            gpu.name, gpu.arch.0, gpu.arch.1, gpu.multiprocessors
+        );
         let mut rows = Vec::new();
         for precision in ["FP32", "FP16", "INT8"] {
             let engine = build(&data, precision, &images)?;
             // Accuracy on the 10000 test images, CUDA and CPU.
             let n = labels.len();
-            let mut gpu_ctx = ExecutionContext::with_device(Arc::clone(&engine), Device::Cuda).map_err(|e| e.to_string())?;
+            let mut gpu_ctx = ExecutionContext::with_device(Arc::clone(&engine), Device::Cuda)
+                .map_err(|e| e.to_string())?;
             // SAFETY: buffers of 65536 items.
             unsafe { gpu_ctx.execute_device(n, &ptrs) }.map_err(|e| e.to_string())?;
             let mut probs = vec![0f32; n * 10];
             output.download(&mut probs).map_err(|e| e.to_string())?;
-            let mut cpu_ctx = ExecutionContext::with_device(Arc::clone(&engine), Device::Cpu).map_err(|e| e.to_string())?;
+            let mut cpu_ctx = ExecutionContext::with_device(Arc::clone(&engine), Device::Cpu)
+                .map_err(|e| e.to_string())?;
             let inb: Vec<u8> = images.iter().flat_map(|v| v.to_ne_bytes()).collect();
             let mut outb = vec![0u8; n * 40];
-            cpu_ctx.execute(n, &mut [HostBinding::Input(&inb), HostBinding::Output(&mut outb)]).map_err(|e| e.to_string())?;
+            cpu_ctx
+                .execute(
+                    n,
+                    &mut [HostBinding::Input(&inb), HostBinding::Output(&mut outb)],
+                )
+                .map_err(|e| e.to_string())?;
             let cpu_probs = floats(&outb);
-            let agree = probs.chunks(10).zip(cpu_probs.chunks(10)).filter(|(a, b)| argmax(a) == argmax(b)).count();
+            let agree = probs
+                .chunks(10)
+                .zip(cpu_probs.chunks(10))
+                .filter(|(a, b)| argmax(a) == argmax(b))
+                .count();
             println!(
                 "{precision}: top-1 CUDA {:.2}%  CPU {:.2}%  same top-1 on {agree}/{n} images",
                 top1(&probs, &labels),
                 top1(&cpu_probs, &labels)
             );
             for batch in BATCHES {
-                let mut ctx = ExecutionContext::with_device(Arc::clone(&engine), Device::Cuda).map_err(|e| e.to_string())?;
-                let iters = if batch >= 65536 { iters.min(200) } else { iters };
+                let mut ctx = ExecutionContext::with_device(Arc::clone(&engine), Device::Cuda)
+                    .map_err(|e| e.to_string())?;
+                let iters = if batch >= 65536 {
+                    iters.min(200)
+                } else {
+                    iters
+                };
                 let us = time(&mut ctx, batch, &ptrs, iters)?;
                 rows.push((precision, batch, us));
             }
         }
         println!();
-        println!("LeNet on {}: median enqueue time (CUDA events, {iters} iterations after 20 warm-up)", gpu.name);
-        println!("{:<6} {:>6} {:>12} {:>14} {:>28} {:>10}", "prec", "batch", "median us", "images/s", "PyTorch best (any variant)", "speed-up");
+        println!(
+            "LeNet on {}: median enqueue time (CUDA events, {iters} iterations after 20 warm-up)",
+            gpu.name
+        );
+        println!(
+            "{:<6} {:>6} {:>12} {:>14} {:>28} {:>10}",
+            "prec", "batch", "median us", "images/s", "PyTorch best (any variant)", "speed-up"
+        );
         for (precision, batch, us) in rows {
             let ips = batch as f64 / (us * 1e-6);
             let (label, ratio) = match torch.get(&batch) {
@@ -230,7 +313,9 @@ mod bench {
     }
 
     fn argmax(v: &[f32]) -> usize {
-        v.iter().enumerate().fold(0, |b, (i, &x)| if x > v[b] { i } else { b })
+        v.iter()
+            .enumerate()
+            .fold(0, |b, (i, &x)| if x > v[b] { i } else { b })
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::Calibrator;
 use crate::calib::{self, Algorithm, RangeCollector};
-use crate::engine::context::HostBinding;
+use crate::engine::context::{HostBinding, f32_bytes};
 use crate::engine::{Engine, ExecutionContext, Precision};
 use crate::error::{Error, Result};
 use crate::logger::{Logger, Severity};
@@ -170,7 +170,7 @@ pub fn calibrate(
                 observe(t, data);
             }
             let mut bindings: Vec<HostBinding> =
-                b.iter().map(|d| HostBinding::Input(as_bytes(d))).collect();
+                b.iter().map(|d| HostBinding::Input(f32_bytes(d))).collect();
             ctx.run(batch, &mut bindings, &mut observe)?;
             if let Some(e) = err {
                 return Err(Error::Runtime(format!("calibration: {e}")));
@@ -214,9 +214,4 @@ pub fn calibrate(
         .into_iter()
         .map(|a| (a > 0.0).then(|| calib::amax_from_scale(calib::scale_from_amax(a))))
         .collect())
-}
-
-fn as_bytes(v: &[f32]) -> &[u8] {
-    // SAFETY: f32 has no padding; the byte view covers exactly the same memory.
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
 }

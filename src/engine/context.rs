@@ -51,6 +51,12 @@ enum CudaState {
     Host,
 }
 
+/// The bytes of an f32 slice, for [`HostBinding::Input`].
+pub fn f32_bytes(v: &[f32]) -> &[u8] {
+    // SAFETY: f32 has no padding; the byte view covers exactly the same memory.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}
+
 fn as_f32(bytes: &[u8]) -> Option<&[f32]> {
     // SAFETY: every bit pattern is a valid f32; align_to only yields the aligned middle part.
     let (head, body, tail) = unsafe { bytes.align_to::<f32>() };

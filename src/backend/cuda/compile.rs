@@ -15,7 +15,10 @@ const SOURCES: [(&str, &str); 7] = [
     ("fc.cu", include_str!("../../../kernels/fc.cu")),
     ("pool.cu", include_str!("../../../kernels/pool.cu")),
     ("softmax.cu", include_str!("../../../kernels/softmax.cu")),
-    ("pointwise.cu", include_str!("../../../kernels/pointwise.cu")),
+    (
+        "pointwise.cu",
+        include_str!("../../../kernels/pointwise.cu"),
+    ),
     ("layout.cu", include_str!("../../../kernels/layout.cu")),
 ];
 
@@ -31,7 +34,9 @@ fn source() -> String {
 
 /// FNV-1a: stable across Rust releases, unlike std's hasher, so cache names stay valid.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn cache_dir() -> Option<PathBuf> {
@@ -57,9 +62,18 @@ fn nvrtc_version() -> Result<(i32, i32), String> {
 pub fn cubin(arch: (i32, i32)) -> Result<Vec<u8>, String> {
     let src = source();
     let (major, minor) = nvrtc_version()?;
-    let name = format!("kernels-{:016x}-sm{}{}-nvrtc{major}.{minor}.cubin", fnv1a(src.as_bytes()), arch.0, arch.1);
+    let name = format!(
+        "kernels-{:016x}-sm{}{}-nvrtc{major}.{minor}.cubin",
+        fnv1a(src.as_bytes()),
+        arch.0,
+        arch.1
+    );
     let path = cache_dir().map(|d| d.join(&name));
-    if let Some(bytes) = path.as_ref().and_then(|p| std::fs::read(p).ok()).filter(|b| !b.is_empty()) {
+    if let Some(bytes) = path
+        .as_ref()
+        .and_then(|p| std::fs::read(p).ok())
+        .filter(|b| !b.is_empty())
+    {
         return Ok(bytes);
     }
     let bin = compile(&src, arch)?;
@@ -78,7 +92,8 @@ pub fn cubin(arch: (i32, i32)) -> Result<Vec<u8>, String> {
 
 fn compile(src: &str, arch: (i32, i32)) -> Result<Vec<u8>, String> {
     let csrc = CString::new(src).map_err(|_| "kernel source contains a NUL byte".to_string())?;
-    let prog = nvrtc::create_program(&csrc, Some(c"infer8.cu")).map_err(|e| format!("nvrtcCreateProgram: {e:?}"))?;
+    let prog = nvrtc::create_program(&csrc, Some(c"infer8.cu"))
+        .map_err(|e| format!("nvrtcCreateProgram: {e:?}"))?;
     let opts = [
         format!("--gpu-architecture=sm_{}{}", arch.0, arch.1),
         "--std=c++17".to_string(),
@@ -91,22 +106,32 @@ fn compile(src: &str, arch: (i32, i32)) -> Result<Vec<u8>, String> {
     // SAFETY: `prog` is live until destroyed below; the out-buffers are sized by NVRTC.
     unsafe {
         let compiled = nvrtc::compile_program(prog, &opts);
-        let log = nvrtc::get_program_log(prog).map(|l| c_chars_to_string(&l)).unwrap_or_default();
-        let result = compiled.map_err(|e| format!("NVRTC failed ({e:?}) for sm_{}{}:\n{log}", arch.0, arch.1)).and_then(|()| {
-            let mut size = 0usize;
-            nvrtc_sys::nvrtcGetCUBINSize(prog, &mut size).result().map_err(|e| format!("nvrtcGetCUBINSize: {e:?}"))?;
-            let mut bin = vec![0u8; size];
-            nvrtc_sys::nvrtcGetCUBIN(prog, bin.as_mut_ptr() as *mut c_char)
-                .result()
-                .map_err(|e| format!("nvrtcGetCUBIN: {e:?}"))?;
-            Ok(bin)
-        });
+        let log = nvrtc::get_program_log(prog)
+            .map(|l| c_chars_to_string(&l))
+            .unwrap_or_default();
+        let result = compiled
+            .map_err(|e| format!("NVRTC failed ({e:?}) for sm_{}{}:\n{log}", arch.0, arch.1))
+            .and_then(|()| {
+                let mut size = 0usize;
+                nvrtc_sys::nvrtcGetCUBINSize(prog, &mut size)
+                    .result()
+                    .map_err(|e| format!("nvrtcGetCUBINSize: {e:?}"))?;
+                let mut bin = vec![0u8; size];
+                nvrtc_sys::nvrtcGetCUBIN(prog, bin.as_mut_ptr() as *mut c_char)
+                    .result()
+                    .map_err(|e| format!("nvrtcGetCUBIN: {e:?}"))?;
+                Ok(bin)
+            });
         let _ = nvrtc::destroy_program(prog);
         result
     }
 }
 
 fn c_chars_to_string(chars: &[c_char]) -> String {
-    let bytes: Vec<u8> = chars.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let bytes: Vec<u8> = chars
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
     String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -38,13 +38,17 @@ unsafe impl Send for Executor {}
 impl Executor {
     pub fn new(engine: &Engine) -> Result<Executor> {
         let gpu = gpu_or_err()?;
-        gpu.ctx.bind_to_thread().map_err(cuda_err("binding the context"))?;
+        gpu.ctx
+            .bind_to_thread()
+            .map_err(cuda_err("binding the context"))?;
         let plan = plan::build(engine)?;
         let arena = DeviceBuffer::alloc(engine.plan.arena_len * engine.max_batch_size * 4)?;
-        let capture_stream =
-            drv::stream::create(drv::stream::StreamKind::NonBlocking).map_err(cuda_err("creating the capture stream"))?;
+        let capture_stream = drv::stream::create(drv::stream::StreamKind::NonBlocking)
+            .map_err(cuda_err("creating the capture stream"))?;
         // INFER8_CUDA_GRAPHS=0 launches each kernel directly (debugging, compute-sanitizer).
-        let use_graphs = std::env::var("INFER8_CUDA_GRAPHS").map(|v| v != "0").unwrap_or(true);
+        let use_graphs = std::env::var("INFER8_CUDA_GRAPHS")
+            .map(|v| v != "0")
+            .unwrap_or(true);
         Ok(Executor {
             gpu,
             plan,
@@ -68,32 +72,54 @@ impl Executor {
     /// work on `stream` completes; `stream` must be a stream of the primary context (or 0).
     pub unsafe fn enqueue(&mut self, batch: usize, bindings: &[u64], stream: u64) -> Result<()> {
         if batch == 0 || batch > self.max_batch {
-            crate::bail!(InvalidArgument, "batch size {batch} is outside 1..={}", self.max_batch);
+            crate::bail!(
+                InvalidArgument,
+                "batch size {batch} is outside 1..={}",
+                self.max_batch
+            );
         }
-        self.gpu.ctx.bind_to_thread().map_err(cuda_err("binding the context"))?;
+        self.gpu
+            .ctx
+            .bind_to_thread()
+            .map_err(cuda_err("binding the context"))?;
         let stream = stream as sys::CUstream;
         // A caller that records our work into its own graph gets the kernels themselves.
         let capturing = {
             let mut status = sys::CUstreamCaptureStatus::CU_STREAM_CAPTURE_STATUS_NONE;
             // SAFETY: a valid stream (caller's contract) and an out-parameter.
-            unsafe { sys::cuStreamIsCapturing(stream, &mut status) }.result().map_err(cuda_err("cuStreamIsCapturing"))?;
+            unsafe { sys::cuStreamIsCapturing(stream, &mut status) }
+                .result()
+                .map_err(cuda_err("cuStreamIsCapturing"))?;
             status != sys::CUstreamCaptureStatus::CU_STREAM_CAPTURE_STATUS_NONE
         };
         if !self.use_graphs || capturing {
             // SAFETY: forwarded contract.
             return unsafe { self.launch_all(batch, bindings, stream) };
         }
-        let stale = self.graphs.get(&batch).is_none_or(|g| g.bindings != bindings);
+        let stale = self
+            .graphs
+            .get(&batch)
+            .is_none_or(|g| g.bindings != bindings);
         if stale {
             // SAFETY: forwarded contract; nothing runs during capture.
             let exec = unsafe { self.capture(batch, bindings) }?;
-            if let Some(old) = self.graphs.insert(batch, Captured { bindings: bindings.to_vec(), exec }) {
+            if let Some(old) = self.graphs.insert(
+                batch,
+                Captured {
+                    bindings: bindings.to_vec(),
+                    exec,
+                },
+            ) {
                 // SAFETY: the old exec is no longer referenced; launches already queued keep
                 // their own copy of the work (the driver defers destruction).
                 let _ = unsafe { drv::graph::exec_destroy(old.exec) };
             }
         }
-        let exec = self.graphs.get(&batch).map(|g| g.exec).ok_or_else(|| Error::Runtime("graph cache".into()))?;
+        let exec = self
+            .graphs
+            .get(&batch)
+            .map(|g| g.exec)
+            .ok_or_else(|| Error::Runtime("graph cache".into()))?;
         // SAFETY: an instantiated graph of this context.
         unsafe { drv::graph::launch(exec, stream) }.map_err(cuda_err("cuGraphLaunch"))
     }
@@ -101,8 +127,10 @@ impl Executor {
     unsafe fn capture(&mut self, batch: usize, bindings: &[u64]) -> Result<sys::CUgraphExec> {
         let s = self.capture_stream;
         // SAFETY: our own stream; relaxed mode so that other threads' CUDA calls are unaffected.
-        unsafe { drv::stream::begin_capture(s, sys::CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_RELAXED) }
-            .map_err(cuda_err("cuStreamBeginCapture"))?;
+        unsafe {
+            drv::stream::begin_capture(s, sys::CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_RELAXED)
+        }
+        .map_err(cuda_err("cuStreamBeginCapture"))?;
         // SAFETY: forwarded contract.
         let launched = unsafe { self.launch_all(batch, bindings, s) };
         // SAFETY: capture was begun on `s` above; it must end even when a launch failed.
@@ -123,7 +151,12 @@ impl Executor {
         exec.map_err(cuda_err("cuGraphInstantiate"))
     }
 
-    unsafe fn launch_all(&self, batch: usize, bindings: &[u64], stream: sys::CUstream) -> Result<()> {
+    unsafe fn launch_all(
+        &self,
+        batch: usize,
+        bindings: &[u64],
+        stream: sys::CUstream,
+    ) -> Result<()> {
         let arena = self.arena.ptr();
         let buffers = &self.plan.buffers;
         let resolve = |loc: Loc| match loc {

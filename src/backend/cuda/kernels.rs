@@ -36,11 +36,16 @@ fn kernels() -> Result<&'static Kernels> {
         .get_or_init(|| {
             let gpu = gpu_or_err().map_err(|e| e.to_string())?;
             let bin = compile::cubin(gpu.arch)?;
-            gpu.ctx.bind_to_thread().map_err(|e| format!("binding the context: {e:?}"))?;
+            gpu.ctx
+                .bind_to_thread()
+                .map_err(|e| format!("binding the context: {e:?}"))?;
             // SAFETY: a CUBIN produced by NVRTC for this device.
             let module = unsafe { drv::module::load_data(bin.as_ptr() as *const _) }
                 .map_err(|e| format!("loading the kernel module: {e:?}"))?;
-            Ok(Kernels { module: Module(module), funcs: Mutex::new(HashMap::new()) })
+            Ok(Kernels {
+                module: Module(module),
+                funcs: Mutex::new(HashMap::new()),
+            })
         })
         .as_ref()
         .map_err(|e| Error::Runtime(format!("CUDA kernels: {e}")))
@@ -53,9 +58,11 @@ pub fn func(name: &str) -> Result<Func> {
     if let Some(f) = funcs.get(name) {
         return Ok(*f);
     }
-    let cname = CString::new(name).map_err(|_| Error::Runtime(format!("bad kernel name {name:?}")))?;
+    let cname =
+        CString::new(name).map_err(|_| Error::Runtime(format!("bad kernel name {name:?}")))?;
     // SAFETY: a loaded module and a NUL-terminated name.
-    let f = unsafe { drv::module::get_function(k.module.0, cname) }.map_err(cuda_err(&format!("kernel {name}")))?;
+    let f = unsafe { drv::module::get_function(k.module.0, cname) }
+        .map_err(cuda_err(&format!("kernel {name}")))?;
     funcs.insert(name.to_string(), Func(f));
     Ok(Func(f))
 }

@@ -19,9 +19,13 @@ impl DeviceBuffer {
         if bytes == 0 {
             return Ok(DeviceBuffer { ptr: 0, bytes });
         }
-        gpu_or_err()?.ctx.bind_to_thread().map_err(cuda_err("binding the context"))?;
+        gpu_or_err()?
+            .ctx
+            .bind_to_thread()
+            .map_err(cuda_err("binding the context"))?;
         // SAFETY: a plain allocation in the bound (primary) context.
-        let ptr = unsafe { drv::malloc_sync(bytes) }.map_err(cuda_err(&format!("allocating {bytes} bytes")))?;
+        let ptr = unsafe { drv::malloc_sync(bytes) }
+            .map_err(cuda_err(&format!("allocating {bytes} bytes")))?;
         Ok(DeviceBuffer { ptr, bytes })
     }
 
@@ -43,7 +47,11 @@ impl DeviceBuffer {
     pub fn upload<T: Copy>(&self, data: &[T]) -> Result<()> {
         let n = std::mem::size_of_val(data);
         if n > self.bytes {
-            crate::bail!(InvalidArgument, "upload of {n} bytes into a device buffer of {}", self.bytes);
+            crate::bail!(
+                InvalidArgument,
+                "upload of {n} bytes into a device buffer of {}",
+                self.bytes
+            );
         }
         // SAFETY: `data` is `n` readable bytes; the buffer holds at least `n`.
         unsafe { copy(self.ptr, data.as_ptr() as u64, n) }
@@ -53,7 +61,11 @@ impl DeviceBuffer {
     pub fn download<T: Copy>(&self, out: &mut [T]) -> Result<()> {
         let n = std::mem::size_of_val(out);
         if n > self.bytes {
-            crate::bail!(InvalidArgument, "download of {n} bytes from a device buffer of {}", self.bytes);
+            crate::bail!(
+                InvalidArgument,
+                "download of {n} bytes from a device buffer of {}",
+                self.bytes
+            );
         }
         // SAFETY: `out` is `n` writable bytes of plain data; the buffer holds at least `n`.
         unsafe { copy(out.as_mut_ptr() as u64, self.ptr, n) }
@@ -79,9 +91,14 @@ pub unsafe fn copy(dst: u64, src: u64, bytes: usize) -> Result<()> {
     if bytes == 0 {
         return Ok(());
     }
-    gpu_or_err()?.ctx.bind_to_thread().map_err(cuda_err("binding the context"))?;
+    gpu_or_err()?
+        .ctx
+        .bind_to_thread()
+        .map_err(cuda_err("binding the context"))?;
     // SAFETY: the caller guarantees the ranges.
-    unsafe { sys::cuMemcpy(dst, src, bytes) }.result().map_err(cuda_err("cuMemcpy"))
+    unsafe { sys::cuMemcpy(dst, src, bytes) }
+        .result()
+        .map_err(cuda_err("cuMemcpy"))
 }
 
 /// Copies a device (or host) range into host memory: what a calibrator's `getBatch` device

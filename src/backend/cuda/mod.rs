@@ -22,7 +22,9 @@ use cudarc::driver::sys;
 use crate::error::{Error, Result};
 
 fn gpu_or_err() -> Result<&'static Gpu> {
-    gpu().map(|g| &**g).ok_or_else(|| Error::Unsupported(format!("no usable CUDA device: {}", unavailable_reason())))
+    gpu().map(|g| &**g).ok_or_else(|| {
+        Error::Unsupported(format!("no usable CUDA device: {}", unavailable_reason()))
+    })
 }
 
 /// Maps a driver error to ours, naming what failed.
@@ -46,7 +48,12 @@ pub unsafe fn record_event(event: u64, stream: u64) -> Result<()> {
 /// # Safety
 /// `stream` must be a stream of the primary context, or 0.
 pub unsafe fn synchronize(stream: u64) -> Result<()> {
-    gpu_or_err()?.ctx.bind_to_thread().map_err(cuda_err("binding the context"))?;
+    gpu_or_err()?
+        .ctx
+        .bind_to_thread()
+        .map_err(cuda_err("binding the context"))?;
     // SAFETY: the caller's stream.
-    unsafe { sys::cuStreamSynchronize(stream as sys::CUstream) }.result().map_err(cuda_err("cuStreamSynchronize"))
+    unsafe { sys::cuStreamSynchronize(stream as sys::CUstream) }
+        .result()
+        .map_err(cuda_err("cuStreamSynchronize"))
 }

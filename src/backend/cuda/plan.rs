@@ -83,7 +83,11 @@ pub fn unsupported(engine: &Engine) -> Option<String> {
             _ => false,
         };
         if !ok {
-            return Some(format!("layer '{}' ({}) has no CUDA kernel yet", layer.name, layer.kind.type_name()));
+            return Some(format!(
+                "layer '{}' ({}) has no CUDA kernel yet",
+                layer.name,
+                layer.kind.type_name()
+            ));
         }
     }
     for b in &engine.bindings {
@@ -93,7 +97,10 @@ pub fn unsupported(engine: &Engine) -> Option<String> {
             DataType::Int32 | DataType::Bool => false,
         };
         if !ok {
-            return Some(format!("binding '{}' of type {:?} is not supported on CUDA yet", b.name, b.dtype));
+            return Some(format!(
+                "binding '{}' of type {:?} is not supported on CUDA yet",
+                b.name, b.dtype
+            ));
         }
     }
     None
@@ -137,7 +144,9 @@ pub fn build(engine: &Engine) -> Result<Plan> {
             continue;
         }
         let mut t = layer.outputs[0];
-        if let Some(c) = sole(t).filter(|&c| matches!(net.layers[c].kind, LayerKind::Activation { .. })) {
+        if let Some(c) =
+            sole(t).filter(|&c| matches!(net.layers[c].kind, LayerKind::Activation { .. }))
+        {
             fused[l].act = Some(c);
             absorbed[c] = true;
             t = net.layers[c].outputs[0];
@@ -184,7 +193,9 @@ pub fn build(engine: &Engine) -> Result<Plan> {
             Some(_) => Store::F32,
             None => {
                 let all_int8 = !consumers[t].is_empty()
-                    && consumers[t].iter().all(|&c| engine.precisions[c] == Precision::Int8);
+                    && consumers[t]
+                        .iter()
+                        .all(|&c| engine.precisions[c] == Precision::Int8);
                 match engine.scales[t] {
                     Some(s) if all_int8 => Store::I8(s),
                     _ if half => Store::F16,
@@ -194,22 +205,52 @@ pub fn build(engine: &Engine) -> Result<Plan> {
         };
     }
 
-    let mut b = Builder { engine, net, store, locs: vec![None; n], buffers: Vec::new(), steps: Vec::new() };
+    let mut b = Builder {
+        engine,
+        net,
+        store,
+        locs: vec![None; n],
+        buffers: Vec::new(),
+        steps: Vec::new(),
+    };
 
     // Inputs: read in place, or converted to half first where the CPU rounds them (FP16 engines).
-    for (i, bind) in engine.bindings.iter().enumerate().filter(|(_, b)| b.is_input) {
+    for (i, bind) in engine
+        .bindings
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.is_input)
+    {
         let t = bind.tensor;
         if bind.dtype == DataType::Float && b.store[t] == Store::F16 {
             let vol = volume(&bind.shape);
-            let items = if net.tensors[t].broadcast_across_batch { 1 } else { engine.max_batch_size };
+            let items = if net.tensors[t].broadcast_across_batch {
+                1
+            } else {
+                engine.max_batch_size
+            };
             let loc = b.buffer(DeviceBuffer::alloc(items * vol * 2)?);
             b.locs[t] = Some(loc);
             let invariant = net.tensors[t].broadcast_across_batch;
-            let args = MapArgs { op: 3, x_n: vol as i64, yt: 1, xs: 1.0, ys: 1.0, ..Default::default() };
-            let mut step = Step::new("map", &args, Grid::Flat { per_item: vol as u64 }, invariant)?
-                .ptr(offset_of!(MapArgs, x), Loc::Binding(i))
-                .ptr(offset_of!(MapArgs, y), loc)
-                .count(offset_of!(MapArgs, n), vol as i64);
+            let args = MapArgs {
+                op: 3,
+                x_n: vol as i64,
+                yt: 1,
+                xs: 1.0,
+                ys: 1.0,
+                ..Default::default()
+            };
+            let mut step = Step::new(
+                "map",
+                &args,
+                Grid::Flat {
+                    per_item: vol as u64,
+                },
+                invariant,
+            )?
+            .ptr(offset_of!(MapArgs, x), Loc::Binding(i))
+            .ptr(offset_of!(MapArgs, y), loc)
+            .count(offset_of!(MapArgs, n), vol as i64);
             if !invariant {
                 step = step.count(offset_of!(MapArgs, x_n), vol as i64);
             }
@@ -220,11 +261,23 @@ pub fn build(engine: &Engine) -> Result<Plan> {
     }
     // Outputs written by their producer straight into the binding, unless they need a copy.
     let mut copies = Vec::new();
-    for (i, bind) in engine.bindings.iter().enumerate().filter(|(_, b)| !b.is_input) {
+    for (i, bind) in engine
+        .bindings
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| !b.is_input)
+    {
         let t = bind.tensor;
-        let typed_writer = writer[t]
-            .is_some_and(|w| matches!(net.layers[w].kind, LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }));
-        let direct = !net.tensors[t].broadcast_across_batch && !(typed_writer && b.store[t] == Store::F32Half);
+        let typed_writer = writer[t].is_some_and(|w| {
+            matches!(
+                net.layers[w].kind,
+                LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }
+            )
+        });
+        // A broadcast output is replicated per item; a conv/FC kernel cannot store FP32-held half.
+        let needs_copy =
+            net.tensors[t].broadcast_across_batch || (typed_writer && b.store[t] == Store::F32Half);
+        let direct = !needs_copy;
         if direct {
             b.locs[t] = Some(Loc::Binding(i));
         } else {
@@ -248,8 +301,16 @@ pub fn build(engine: &Engine) -> Result<Plan> {
     for (i, t) in copies {
         let bind = &engine.bindings[i];
         let vol = volume(&bind.shape);
-        let wrap = if net.tensors[t].broadcast_across_batch { 1 } else { 0 };
-        let yt = if bind.dtype == DataType::Half { Store::F16 } else { Store::F32 };
+        let wrap = if net.tensors[t].broadcast_across_batch {
+            1
+        } else {
+            0
+        };
+        let yt = if bind.dtype == DataType::Half {
+            Store::F16
+        } else {
+            Store::F32
+        };
         let args = CopyArgs {
             x_wrap: wrap,
             len: vol as i32,
@@ -262,13 +323,23 @@ pub fn build(engine: &Engine) -> Result<Plan> {
         };
         let x = b.loc(t)?;
         b.steps.push(
-            Step::new("copy_rows", &args, Grid::Flat { per_item: vol as u64 }, false)?
-                .ptr(offset_of!(CopyArgs, x), x)
-                .ptr(offset_of!(CopyArgs, y), Loc::Binding(i))
-                .count(offset_of!(CopyArgs, rows), 1),
+            Step::new(
+                "copy_rows",
+                &args,
+                Grid::Flat {
+                    per_item: vol as u64,
+                },
+                false,
+            )?
+            .ptr(offset_of!(CopyArgs, x), x)
+            .ptr(offset_of!(CopyArgs, y), Loc::Binding(i))
+            .count(offset_of!(CopyArgs, rows), 1),
         );
     }
-    Ok(Plan { steps: b.steps, buffers: b.buffers })
+    Ok(Plan {
+        steps: b.steps,
+        buffers: b.buffers,
+    })
 }
 
 /// Layers fused into a convolution or FC kernel.
@@ -289,7 +360,9 @@ impl Fused {
 /// A softmax over exactly the outputs of each row of an FC layer with at most 64 outputs (one
 /// fc.cu tile holds a whole row).
 fn row_softmax(net: &Network, l: LayerId, fc: &LayerKind) -> bool {
-    let (LayerKind::SoftMax { axes }, LayerKind::FullyConnected { nb_outputs, .. }) = (&net.layers[l].kind, fc) else {
+    let (LayerKind::SoftMax { axes }, LayerKind::FullyConnected { nb_outputs, .. }) =
+        (&net.layers[l].kind, fc)
+    else {
         return false;
     };
     let s = &net.tensors[net.layers[l].inputs[0]].shape;
@@ -300,14 +373,18 @@ fn row_softmax(net: &Network, l: LayerId, fc: &LayerKind) -> bool {
 
 /// Max pooling whose windows all lie inside the input (no padding): conv.cu can fuse it.
 fn poolable(net: &Network, l: LayerId) -> bool {
-    let LayerKind::Pooling(p) = &net.layers[l].kind else { return false };
+    let LayerKind::Pooling(p) = &net.layers[l].kind else {
+        return false;
+    };
     let s = &net.tensors[net.layers[l].inputs[0]].shape;
     if p.kind != crate::types::PoolingType::Max || s.len() < 3 {
         return false;
     }
     let hw = [s[s.len() - 2], s[s.len() - 1]];
     pool_geometry(p, hw).is_ok_and(|g| {
-        (0..2).all(|d| g[d].pre == 0 && g[d].post == 0 && (g[d].out - 1) * p.stride[d] + p.window[d] <= hw[d])
+        (0..2).all(|d| {
+            g[d].pre == 0 && g[d].post == 0 && (g[d].out - 1) * p.stride[d] + p.window[d] <= hw[d]
+        })
     })
 }
 
@@ -337,7 +414,11 @@ fn int8_weights(w: &[f32], channels: usize) -> (Vec<i8>, Vec<f32>) {
     for chunk in w.chunks(per.max(1)) {
         let amax = chunk.iter().fold(0f32, |m, v| m.max(v.abs()));
         let s = if amax > 0.0 { amax / 127.0 } else { 1.0 };
-        q.extend(chunk.iter().map(|&v| (v / s).round().clamp(-127.0, 127.0) as i8));
+        q.extend(
+            chunk
+                .iter()
+                .map(|&v| (v / s).round().clamp(-127.0, 127.0) as i8),
+        );
         scales.push(s);
     }
     (q, scales)
@@ -354,20 +435,34 @@ impl Builder<'_> {
     }
 
     fn loc(&self, t: TensorId) -> Result<Loc> {
-        self.locs[t].ok_or_else(|| Error::Runtime(format!("tensor '{}' has no device memory", self.net.tensors[t].name)))
+        self.locs[t].ok_or_else(|| {
+            Error::Runtime(format!(
+                "tensor '{}' has no device memory",
+                self.net.tensors[t].name
+            ))
+        })
     }
 
     /// Items of a tensor for a run of batch 1 (1 when it is batch-invariant, 1 otherwise too):
     /// the wrap of batch-invariant inputs, in units of `per_item` pieces.
     fn wrap(&self, t: TensorId, per_item: usize) -> i64 {
-        if self.net.tensors[t].broadcast_across_batch { per_item as i64 } else { 0 }
+        if self.net.tensors[t].broadcast_across_batch {
+            per_item as i64
+        } else {
+            0
+        }
     }
 
     fn layer(&mut self, l: LayerId, fused: Fused) -> Result<()> {
         let net = self.net;
         let layer = &net.layers[l];
-        let out = fused.last().map_or(layer.outputs[0], |a| net.layers[a].outputs[0]);
-        let invariant = layer.outputs.iter().all(|&t| net.tensors[t].broadcast_across_batch);
+        let out = fused
+            .last()
+            .map_or(layer.outputs[0], |a| net.layers[a].outputs[0]);
+        let invariant = layer
+            .outputs
+            .iter()
+            .all(|&t| net.tensors[t].broadcast_across_batch);
         let x_t = layer.inputs.first().copied();
         let shape = |t: TensorId| net.tensors[t].shape.as_slice();
         let (ys, yt) = (self.store[out], self.store[out].tag());
@@ -422,13 +517,25 @@ impl Builder<'_> {
                     args.pow_ = pg[1].out as i32;
                     plane = pg[0].out * pg[1].out;
                 }
-                let weights = self.weights(&p.kernel_weights.values, &p.bias.values, k, q, x, &mut args.qs, &mut args.raw)?;
+                let weights = self.weights(
+                    &p.kernel_weights.values,
+                    &p.bias.values,
+                    k,
+                    q,
+                    x,
+                    &mut args.qs,
+                    &mut args.raw,
+                )?;
                 let mut name = self.typed_name("conv", q, x, out)?;
-                let mut grid = Grid::Flat { per_item: (outer * k * plane) as u64 };
+                let mut grid = Grid::Flat {
+                    per_item: (outer * k * plane) as u64,
+                };
                 let mut smem = 0;
                 if shared_kernel(p, c * h * w, pool) {
                     name.push_str("_s");
-                    grid = Grid::Blocks { per_item: outer as u64 };
+                    grid = Grid::Blocks {
+                        per_item: outer as u64,
+                    };
                     smem = (c * h * w * 4) as u32;
                 }
                 let st = Step::new(&name, &args, grid, invariant)?
@@ -436,9 +543,19 @@ impl Builder<'_> {
                     .count(offset_of!(ConvArgs, items), outer as i64)
                     .ptr(offset_of!(ConvArgs, x), self.loc(x)?)
                     .ptr(offset_of!(ConvArgs, y), self.loc(out)?);
-                weights.apply(st, offset_of!(ConvArgs, w), offset_of!(ConvArgs, wq), offset_of!(ConvArgs, bias), offset_of!(ConvArgs, wscale))
+                weights.apply(
+                    st,
+                    offset_of!(ConvArgs, w),
+                    offset_of!(ConvArgs, wq),
+                    offset_of!(ConvArgs, bias),
+                    offset_of!(ConvArgs, wscale),
+                )
             }
-            LayerKind::FullyConnected { nb_outputs, kernel, bias } => {
+            LayerKind::FullyConnected {
+                nb_outputs,
+                kernel,
+                bias,
+            } => {
                 let x = x_t.ok_or_else(|| named("no input".into()))?;
                 let s = shape(x);
                 let keep = s.len().saturating_sub(3);
@@ -457,14 +574,31 @@ impl Builder<'_> {
                     ..Default::default()
                 };
                 args.softmax = fused.softmax.is_some() as i32;
-                let weights = self.weights(&kernel.values, &bias.values, *nb_outputs, q, x, &mut args.qs, &mut args.raw)?;
+                let weights = self.weights(
+                    &kernel.values,
+                    &bias.values,
+                    *nb_outputs,
+                    q,
+                    x,
+                    &mut args.qs,
+                    &mut args.raw,
+                )?;
                 let name = self.typed_name("fc", q, x, out)?;
-                let grid = Grid::Tiles { rows_per_item: outer as u64, col_tiles: nb_outputs.div_ceil(64) as u32 };
+                let grid = Grid::Tiles {
+                    rows_per_item: outer as u64,
+                    col_tiles: nb_outputs.div_ceil(64) as u32,
+                };
                 let st = Step::new(&name, &args, grid, invariant)?
                     .count(offset_of!(FcArgs, rows), outer as i64)
                     .ptr(offset_of!(FcArgs, x), self.loc(x)?)
                     .ptr(offset_of!(FcArgs, y), self.loc(out)?);
-                weights.apply(st, offset_of!(FcArgs, w), offset_of!(FcArgs, wq), offset_of!(FcArgs, bias), offset_of!(FcArgs, wscale))
+                weights.apply(
+                    st,
+                    offset_of!(FcArgs, w),
+                    offset_of!(FcArgs, wq),
+                    offset_of!(FcArgs, bias),
+                    offset_of!(FcArgs, wscale),
+                )
             }
             LayerKind::Pooling(p) => {
                 let x = x_t.ok_or_else(|| named("no input".into()))?;
@@ -519,12 +653,22 @@ impl Builder<'_> {
                     ys: ys.scale(),
                     ..Default::default()
                 };
-                Step::new("softmax", &args, Grid::Flat { per_item: (outer * inner) as u64 }, invariant)?
-                    .count(offset_of!(SoftmaxArgs, rows), outer as i64)
-                    .ptr(offset_of!(SoftmaxArgs, x), self.loc(x)?)
-                    .ptr(offset_of!(SoftmaxArgs, y), self.loc(out)?)
+                Step::new(
+                    "softmax",
+                    &args,
+                    Grid::Flat {
+                        per_item: (outer * inner) as u64,
+                    },
+                    invariant,
+                )?
+                .count(offset_of!(SoftmaxArgs, rows), outer as i64)
+                .ptr(offset_of!(SoftmaxArgs, x), self.loc(x)?)
+                .ptr(offset_of!(SoftmaxArgs, y), self.loc(out)?)
             }
-            LayerKind::Activation { .. } | LayerKind::Unary { .. } | LayerKind::Identity | LayerKind::Scale { .. } => {
+            LayerKind::Activation { .. }
+            | LayerKind::Unary { .. }
+            | LayerKind::Identity
+            | LayerKind::Scale { .. } => {
                 let x = x_t.ok_or_else(|| named("no input".into()))?;
                 let vol = volume(shape(x));
                 let mut args = MapArgs {
@@ -538,19 +682,32 @@ impl Builder<'_> {
                 let mut coefs = None;
                 match &layer.kind {
                     LayerKind::Activation { kind, alpha, beta } => {
-                        (args.op, args.code, args.alpha, args.beta) = (0, *kind as i32, *alpha, *beta);
+                        (args.op, args.code, args.alpha, args.beta) =
+                            (0, *kind as i32, *alpha, *beta);
                     }
                     LayerKind::Unary { op } => (args.op, args.code) = (1, *op as i32),
-                    LayerKind::Scale { mode, shift, scale, power } => {
+                    LayerKind::Scale {
+                        mode,
+                        shift,
+                        scale,
+                        power,
+                    } => {
                         let s = shape(x);
                         let r = s.len();
                         let (run_len, n) = match mode {
                             crate::types::ScaleMode::Uniform => (vol, 1),
-                            crate::types::ScaleMode::Channel => (s[r - 2..].iter().product(), s[r - 3]),
+                            crate::types::ScaleMode::Channel => {
+                                (s[r - 2..].iter().product(), s[r - 3])
+                            }
                             crate::types::ScaleMode::Elementwise => (1, vol),
                         };
-                        let or = |w: &[f32], d: f32| if w.is_empty() { vec![d; n] } else { w.to_vec() };
-                        let locs = [self.upload(&or(&shift.values, 0.0))?, self.upload(&or(&scale.values, 1.0))?, self.upload(&or(&power.values, 1.0))?];
+                        let or =
+                            |w: &[f32], d: f32| if w.is_empty() { vec![d; n] } else { w.to_vec() };
+                        let locs = [
+                            self.upload(&or(&shift.values, 0.0))?,
+                            self.upload(&or(&scale.values, 1.0))?,
+                            self.upload(&or(&power.values, 1.0))?,
+                        ];
                         coefs = Some(locs);
                         args.op = 2;
                         args.run_len = run_len.max(1) as i32;
@@ -560,15 +717,25 @@ impl Builder<'_> {
                     _ => args.op = 3,
                 }
                 let bcast = net.tensors[x].broadcast_across_batch;
-                let mut st = Step::new("map", &args, Grid::Flat { per_item: vol as u64 }, invariant)?
-                    .count(offset_of!(MapArgs, n), vol as i64)
-                    .ptr(offset_of!(MapArgs, x), self.loc(x)?)
-                    .ptr(offset_of!(MapArgs, y), self.loc(out)?);
+                let mut st = Step::new(
+                    "map",
+                    &args,
+                    Grid::Flat {
+                        per_item: vol as u64,
+                    },
+                    invariant,
+                )?
+                .count(offset_of!(MapArgs, n), vol as i64)
+                .ptr(offset_of!(MapArgs, x), self.loc(x)?)
+                .ptr(offset_of!(MapArgs, y), self.loc(out)?);
                 if !bcast {
                     st = st.count(offset_of!(MapArgs, x_n), vol as i64);
                 }
                 if let Some([sh, sc, pw]) = coefs {
-                    st = st.ptr(offset_of!(MapArgs, shift), sh).ptr(offset_of!(MapArgs, scale), sc).ptr(offset_of!(MapArgs, power), pw);
+                    st = st
+                        .ptr(offset_of!(MapArgs, shift), sh)
+                        .ptr(offset_of!(MapArgs, scale), sc)
+                        .ptr(offset_of!(MapArgs, power), pw);
                 }
                 st
             }
@@ -585,10 +752,18 @@ impl Builder<'_> {
                     let mut s = [0i64; 8];
                     let mut step = 1i64;
                     for d in (1..rank).rev() {
-                        s[d] = if sh[d - 1] == 1 && oshape[d - 1] != 1 { 0 } else { step };
+                        s[d] = if sh[d - 1] == 1 && oshape[d - 1] != 1 {
+                            0
+                        } else {
+                            step
+                        };
                         step *= sh[d - 1] as i64;
                     }
-                    s[0] = if net.tensors[t].broadcast_across_batch { 0 } else { step };
+                    s[0] = if net.tensors[t].broadcast_across_batch {
+                        0
+                    } else {
+                        step
+                    };
                     s
                 };
                 let op = match &layer.kind {
@@ -611,12 +786,19 @@ impl Builder<'_> {
                 };
                 let vol = volume(oshape);
                 // dims[0] is the batch.
-                Step::new("binary", &args, Grid::Flat { per_item: vol as u64 }, invariant)?
-                    .count(offset_of!(BinArgs, n), vol as i64)
-                    .count32(offset_of!(BinArgs, dims))
-                    .ptr(offset_of!(BinArgs, a), self.loc(a)?)
-                    .ptr(offset_of!(BinArgs, b), self.loc(bt)?)
-                    .ptr(offset_of!(BinArgs, y), self.loc(out)?)
+                Step::new(
+                    "binary",
+                    &args,
+                    Grid::Flat {
+                        per_item: vol as u64,
+                    },
+                    invariant,
+                )?
+                .count(offset_of!(BinArgs, n), vol as i64)
+                .count32(offset_of!(BinArgs, dims))
+                .ptr(offset_of!(BinArgs, a), self.loc(a)?)
+                .ptr(offset_of!(BinArgs, b), self.loc(bt)?)
+                .ptr(offset_of!(BinArgs, y), self.loc(out)?)
             }
             LayerKind::Concatenation { axis } => {
                 let oshape = shape(out);
@@ -639,10 +821,17 @@ impl Builder<'_> {
                         ys: ys.scale(),
                         ..Default::default()
                     };
-                    let st = Step::new("copy_rows", &args, Grid::Flat { per_item: (outer * len) as u64 }, invariant)?
-                        .count(offset_of!(CopyArgs, rows), outer as i64)
-                        .ptr(offset_of!(CopyArgs, x), self.loc(x)?)
-                        .ptr(offset_of!(CopyArgs, y), y);
+                    let st = Step::new(
+                        "copy_rows",
+                        &args,
+                        Grid::Flat {
+                            per_item: (outer * len) as u64,
+                        },
+                        invariant,
+                    )?
+                    .count(offset_of!(CopyArgs, rows), outer as i64)
+                    .ptr(offset_of!(CopyArgs, x), self.loc(x)?)
+                    .ptr(offset_of!(CopyArgs, y), y);
                     if let Some(prev) = last.replace(st) {
                         self.steps.push(prev);
                     }
@@ -669,12 +858,24 @@ impl Builder<'_> {
                     ys: ys.scale(),
                     ..Default::default()
                 };
-                Step::new("pad", &args, Grid::Flat { per_item: (planes * o[m - 2] * o[m - 1]) as u64 }, invariant)?
-                    .count(offset_of!(PadArgs, planes), planes as i64)
-                    .ptr(offset_of!(PadArgs, x), self.loc(x)?)
-                    .ptr(offset_of!(PadArgs, y), self.loc(out)?)
+                Step::new(
+                    "pad",
+                    &args,
+                    Grid::Flat {
+                        per_item: (planes * o[m - 2] * o[m - 1]) as u64,
+                    },
+                    invariant,
+                )?
+                .count(offset_of!(PadArgs, planes), planes as i64)
+                .ptr(offset_of!(PadArgs, x), self.loc(x)?)
+                .ptr(offset_of!(PadArgs, y), self.loc(out)?)
             }
-            LayerKind::Lrn { window, alpha, beta, k } => {
+            LayerKind::Lrn {
+                window,
+                alpha,
+                beta,
+                k,
+            } => {
                 let x = x_t.ok_or_else(|| named("no input".into()))?;
                 let s = shape(x);
                 let r = s.len();
@@ -694,20 +895,37 @@ impl Builder<'_> {
                     ys: ys.scale(),
                     ..Default::default()
                 };
-                Step::new("lrn", &args, Grid::Flat { per_item: (outer * c * plane) as u64 }, invariant)?
-                    .count(offset_of!(LrnArgs, items), outer as i64)
-                    .ptr(offset_of!(LrnArgs, x), self.loc(x)?)
-                    .ptr(offset_of!(LrnArgs, y), self.loc(out)?)
+                Step::new(
+                    "lrn",
+                    &args,
+                    Grid::Flat {
+                        per_item: (outer * c * plane) as u64,
+                    },
+                    invariant,
+                )?
+                .count(offset_of!(LrnArgs, items), outer as i64)
+                .ptr(offset_of!(LrnArgs, x), self.loc(x)?)
+                .ptr(offset_of!(LrnArgs, y), self.loc(out)?)
             }
             LayerKind::Constant { weights, .. } => {
                 // Constants are batch-invariant: the tensor is the uploaded buffer itself.
                 let v = &weights.values;
                 let loc = match ys {
-                    Store::F16 => self.upload(&v.iter().map(|&v| half::f16::from_f32(v).to_bits()).collect::<Vec<u16>>())?,
-                    Store::I8(s) => {
-                        self.upload(&v.iter().map(|&v| (v / s).round().clamp(-127.0, 127.0) as i8).collect::<Vec<i8>>())?
-                    }
-                    Store::F32Half => self.upload(&v.iter().map(|&v| half::f16::from_f32(v).to_f32()).collect::<Vec<f32>>())?,
+                    Store::F16 => self.upload(
+                        &v.iter()
+                            .map(|&v| half::f16::from_f32(v).to_bits())
+                            .collect::<Vec<u16>>(),
+                    )?,
+                    Store::I8(s) => self.upload(
+                        &v.iter()
+                            .map(|&v| (v / s).round().clamp(-127.0, 127.0) as i8)
+                            .collect::<Vec<i8>>(),
+                    )?,
+                    Store::F32Half => self.upload(
+                        &v.iter()
+                            .map(|&v| half::f16::from_f32(v).to_f32())
+                            .collect::<Vec<f32>>(),
+                    )?,
                     Store::F32 => self.upload(v)?,
                 };
                 self.locs[out] = Some(loc);
@@ -721,24 +939,54 @@ impl Builder<'_> {
 
     fn typed_name(&self, base: &str, q: bool, x: TensorId, y: TensorId) -> Result<String> {
         let ti = self.store[x].typed().unwrap_or("f32");
-        let to = self.store[y].typed().ok_or_else(|| Error::Runtime(format!("{base}: no kernel writes FP32-held half values")))?;
+        let to = self.store[y].typed().ok_or_else(|| {
+            Error::Runtime(format!("{base}: no kernel writes FP32-held half values"))
+        })?;
         Ok(format!("{base}_{}_{ti}_{to}", if q { "q" } else { "f" }))
     }
 
     /// Uploads a conv/FC layer's weights: FP32 values, or INT8 integers with per-channel scales;
     /// sets the INT8 input scale and whether the input is already on that grid.
     #[allow(clippy::too_many_arguments)]
-    fn weights(&mut self, w: &[f32], bias: &[f32], channels: usize, q: bool, x: TensorId, qs: &mut f32, raw: &mut i32) -> Result<Weights> {
-        let bias = if bias.is_empty() { vec![0.0; channels] } else { bias.to_vec() };
+    fn weights(
+        &mut self,
+        w: &[f32],
+        bias: &[f32],
+        channels: usize,
+        q: bool,
+        x: TensorId,
+        qs: &mut f32,
+        raw: &mut i32,
+    ) -> Result<Weights> {
+        let bias = if bias.is_empty() {
+            vec![0.0; channels]
+        } else {
+            bias.to_vec()
+        };
         let bias = self.upload(&bias)?;
         if !q {
-            return Ok(Weights { w: Some(self.upload(w)?), wq: None, wscale: None, bias });
+            return Ok(Weights {
+                w: Some(self.upload(w)?),
+                wq: None,
+                wscale: None,
+                bias,
+            });
         }
-        let s = self.engine.scales[x].ok_or_else(|| Error::Runtime(format!("INT8 input '{}' has no scale", self.net.tensors[x].name)))?;
+        let s = self.engine.scales[x].ok_or_else(|| {
+            Error::Runtime(format!(
+                "INT8 input '{}' has no scale",
+                self.net.tensors[x].name
+            ))
+        })?;
         *qs = s;
         *raw = matches!(self.store[x], Store::I8(xs) if xs.to_bits() == s.to_bits()) as i32;
         let (iw, scales) = int8_weights(w, channels);
-        Ok(Weights { w: None, wq: Some(self.upload(&iw)?), wscale: Some(self.upload(&scales)?), bias })
+        Ok(Weights {
+            w: None,
+            wq: Some(self.upload(&iw)?),
+            wscale: Some(self.upload(&scales)?),
+            bias,
+        })
     }
 }
 

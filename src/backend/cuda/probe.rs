@@ -39,8 +39,12 @@ fn probe() -> Result<Gpu, String> {
         return Err("the CUDA driver reports no device".into());
     }
     // SAFETY: these only try to dlopen the libraries cudarc would bind.
-    let (driver, nvrtc) =
-        unsafe { (cudarc::driver::sys::is_culib_present(), cudarc::nvrtc::sys::is_culib_present()) };
+    let (driver, nvrtc) = unsafe {
+        (
+            cudarc::driver::sys::is_culib_present(),
+            cudarc::nvrtc::sys::is_culib_present(),
+        )
+    };
     if !driver {
         return Err("cudarc cannot load the CUDA driver library".into());
     }
@@ -51,11 +55,18 @@ fn probe() -> Result<Gpu, String> {
         .map_err(|_| "cudarc panicked while opening device 0".to_string())?
         .map_err(|e| format!("cannot open device 0: {e:?}"))?;
     let name = ctx.name().unwrap_or_else(|_| "unknown GPU".into());
-    let arch = ctx.compute_capability().map_err(|e| format!("compute capability: {e:?}"))?;
+    let arch = ctx
+        .compute_capability()
+        .map_err(|e| format!("compute capability: {e:?}"))?;
     let multiprocessors = ctx
         .attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
         .map_err(|e| format!("multiprocessor count: {e:?}"))?;
-    Ok(Gpu { ctx, name, arch, multiprocessors: multiprocessors.max(1) as u32 })
+    Ok(Gpu {
+        ctx,
+        name,
+        arch,
+        multiprocessors: multiprocessors.max(1) as u32,
+    })
 }
 
 /// `cuInit` + `cuDeviceGetCount` through a library opened here, so that a machine without the
@@ -75,7 +86,8 @@ fn driver_device_count() -> Result<c_int, String> {
             return Err("libcuda.so.1 lacks cuInit or cuDeviceGetCount".into());
         }
         let init: extern "C" fn(c_uint) -> c_int = std::mem::transmute::<*mut c_void, _>(init);
-        let count: extern "C" fn(*mut c_int) -> c_int = std::mem::transmute::<*mut c_void, _>(count);
+        let count: extern "C" fn(*mut c_int) -> c_int =
+            std::mem::transmute::<*mut c_void, _>(count);
         let rc = init(0);
         if rc != 0 {
             return Err(format!("cuInit failed with CUDA error {rc}"));

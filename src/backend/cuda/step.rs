@@ -60,8 +60,21 @@ impl Step {
         let size = std::mem::size_of::<T>();
         let mut words = vec![0u64; size.div_ceil(8)];
         // SAFETY: `T` is a plain `#[repr(C)]` block of integers and floats; the words cover it.
-        unsafe { std::ptr::copy_nonoverlapping(args as *const T as *const u8, words.as_mut_ptr() as *mut u8, size) };
-        Ok(Step { func: func(kernel)?, args: words, patches: Vec::new(), grid, smem: 0, invariant })
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                args as *const T as *const u8,
+                words.as_mut_ptr() as *mut u8,
+                size,
+            )
+        };
+        Ok(Step {
+            func: func(kernel)?,
+            args: words,
+            patches: Vec::new(),
+            grid,
+            smem: 0,
+            invariant,
+        })
     }
 
     /// The u64 pointer field at `offset` points at `loc`.
@@ -93,7 +106,13 @@ impl Step {
     /// # Safety
     /// The addresses `resolve` returns must be valid device memory of the sizes the engine's
     /// shapes imply for this batch.
-    pub unsafe fn launch(&self, batch: usize, resolve: &dyn Fn(Loc) -> u64, sms: u32, stream: sys::CUstream) -> Result<()> {
+    pub unsafe fn launch(
+        &self,
+        batch: usize,
+        resolve: &dyn Fn(Loc) -> u64,
+        sms: u32,
+        stream: sys::CUstream,
+    ) -> Result<()> {
         let batch = if self.invariant { 1 } else { batch as u64 };
         let mut args = self.args.clone();
         let bytes = args.as_mut_ptr() as *mut u8;
@@ -101,9 +120,15 @@ impl Step {
             // SAFETY: offsets come from offset_of! on the block these words hold.
             unsafe {
                 match *p {
-                    Patch::Ptr(off, loc) => (bytes.add(off) as *mut u64).write_unaligned(resolve(loc)),
-                    Patch::Count(off, per) => (bytes.add(off) as *mut i64).write_unaligned(batch as i64 * per),
-                    Patch::Batch32(off) => (bytes.add(off) as *mut i32).write_unaligned(batch as i32),
+                    Patch::Ptr(off, loc) => {
+                        (bytes.add(off) as *mut u64).write_unaligned(resolve(loc))
+                    }
+                    Patch::Count(off, per) => {
+                        (bytes.add(off) as *mut i64).write_unaligned(batch as i64 * per)
+                    }
+                    Patch::Batch32(off) => {
+                        (bytes.add(off) as *mut i32).write_unaligned(batch as i32)
+                    }
                 }
             }
         }
@@ -112,16 +137,32 @@ impl Step {
                 let blocks = (batch * per_item).div_ceil(BLOCK as u64);
                 (blocks.clamp(1, sms as u64 * 32) as u32, 1, 1)
             }
-            Grid::Blocks { per_item } => ((batch * per_item).clamp(1, sms as u64 * 32) as u32, 1, 1),
-            Grid::Tiles { rows_per_item, col_tiles } => {
-                let tiles = (batch * rows_per_item).div_ceil(64).clamp(1, i32::MAX as u64);
+            Grid::Blocks { per_item } => {
+                ((batch * per_item).clamp(1, sms as u64 * 32) as u32, 1, 1)
+            }
+            Grid::Tiles {
+                rows_per_item,
+                col_tiles,
+            } => {
+                let tiles = (batch * rows_per_item)
+                    .div_ceil(64)
+                    .clamp(1, i32::MAX as u64);
                 (tiles as u32, col_tiles.max(1), 1)
             }
         };
         let mut params = [bytes as *mut c_void];
         // SAFETY: the function takes one parameter, the block `params` points at; the caller
         // vouches for the addresses inside it.
-        unsafe { drv::launch_kernel(self.func.0, grid, (BLOCK, 1, 1), self.smem, stream, &mut params) }
-            .map_err(cuda_err("kernel launch"))
+        unsafe {
+            drv::launch_kernel(
+                self.func.0,
+                grid,
+                (BLOCK, 1, 1),
+                self.smem,
+                stream,
+                &mut params,
+            )
+        }
+        .map_err(cuda_err("kernel launch"))
     }
 }

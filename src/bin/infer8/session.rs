@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use infer8::engine::context::HostBinding;
+use infer8::engine::context::{HostBinding, f32_bytes};
 use infer8::engine::{Engine, ExecutionContext};
 use infer8::error::Result;
 use infer8::network::TensorId;
@@ -11,11 +11,6 @@ use infer8::types::{DataType, volume};
 pub struct Runner {
     pub engine: Arc<Engine>,
     pub ctx: ExecutionContext,
-}
-
-pub fn as_bytes(v: &[f32]) -> &[u8] {
-    // SAFETY: f32 has no padding or invalid bytes; same memory, same length in bytes.
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
 }
 
 impl Runner {
@@ -64,7 +59,7 @@ impl Runner {
         let mut first = 0;
         while first < count {
             let n = max.min(count - first);
-            let input = as_bytes(&data[first * item..(first + n) * item]);
+            let input = f32_bytes(&data[first * item..(first + n) * item]);
             let mut buffers: Vec<Vec<u8>> = outs.iter().map(|&v| vec![0u8; v * n * 4]).collect();
             let mut bindings = Vec::with_capacity(self.engine.bindings.len());
             let mut out_iter = buffers.iter_mut();

@@ -2,12 +2,12 @@
 
 use std::time::Instant;
 
-use infer8::engine::context::HostBinding;
+use infer8::engine::context::{HostBinding, f32_bytes};
 use infer8::error::Result;
 use infer8::types::volume;
 
 use crate::model::ModelArgs;
-use crate::session::{Runner, as_bytes};
+use crate::session::Runner;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -58,7 +58,7 @@ pub fn run(a: Args) -> Result<()> {
             .iter()
             .filter_map(|b| {
                 if b.is_input {
-                    Some(HostBinding::Input(as_bytes(&staged)))
+                    Some(HostBinding::Input(f32_bytes(&staged)))
                 } else {
                     outs.next().map(|o| HostBinding::Output(o))
                 }
