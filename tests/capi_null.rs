@@ -1,6 +1,9 @@
 //! Every C function with NULL pointer arguments, bad enum values and out-of-range indices: it must
 //! return its failure value, leave a message naming itself in `infer8_last_error()`, and not crash.
 
+// The table-driven macro compares pointers and scalars alike with their failure values.
+#![allow(clippy::cmp_null)]
+
 use std::ffi::{CStr, c_char, c_void};
 use std::ptr::{null, null_mut};
 
