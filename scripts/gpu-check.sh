@@ -25,9 +25,12 @@ for l in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "ops_cuda" and m.get("executable"):
         print(m["executable"])')
     mkdir -p "$BIN" "$DATA/models" "$DATA/mnist"
-    cp "$TARGET/release/infer8-bench-gpu" "$BIN/"
+    cargo build --release --lib --bin infer8
+    cp "$TARGET/release/infer8-bench-gpu" "$TARGET/release/infer8" "$BIN/"
+    bash scripts/make-libdir.sh "$TARGET/release/libinfer8.so" "$BIN/lib"
+    strip "$BIN/lib/libnvinfer.so.5"
     cp "$test_bin" "$BIN/ops_cuda"
-    strip "$BIN"/*
+    strip "$BIN"/infer8* "$BIN"/ops_cuda
     local src=${INFER8_SOURCE_DATA:-../shared/data}
     cp -r "$src/models/lenet" "$DATA/models/"
     cp "$src"/mnist/t10k-* "$DATA/mnist/"
@@ -72,6 +75,21 @@ echo "== PyTorch baseline"
 "$BIN/infer8-bench-gpu" --export-weights "$OUTDIR/lenet.bin" || status=1
 PYTHONUNBUFFERED=1 python3 scripts/bench_pytorch.py "$OUTDIR/lenet.bin" >"$OUTDIR/pytorch.csv" 2>"$OUTDIR/pytorch.log" || { cat "$OUTDIR/pytorch.log"; status=1; }
 cat "$OUTDIR/pytorch.log"
+
+echo "== sampleINT8 with the real CUDA runtime (cudaMalloc'd bindings)"
+ROOT=$(pwd)
+mkdir -p "$OUTDIR/sample"
+if g++ -std=c++11 -O2 -Wall -Wextra -Werror c_examples/sampleINT8/sampleINT8.cpp -Iinclude -I/usr/local/cuda/include \
+    -L"$BIN/lib" -lnvinfer -lnvcaffe_parser -lnvinfer_plugin -L/usr/local/cuda/lib64 -lcudart \
+    -Wl,-rpath,"$(pwd)/$BIN/lib" -o "$OUTDIR/sample/sampleINT8"; then
+    "$BIN/infer8" mnist-batches --out "$OUTDIR/sample/data/mnist" \
+        --images "$DATA/mnist/t10k-images-idx3-ubyte.gz" --labels "$DATA/mnist/t10k-labels-idx1-ubyte.gz" >/dev/null
+    (cd "$OUTDIR/sample" && ./sampleINT8 mnist batch=100 start=5 score=95 datadir=data/mnist \
+        "model=$ROOT/$DATA/models/lenet") 2>&1 | grep -vE "Calibrated batch" | tee "$OUTDIR/sampleINT8.log"
+    grep -q "&&&& PASSED" "$OUTDIR/sampleINT8.log" || status=1
+else
+    echo "gpu-check: sampleINT8 did not compile"; status=1
+fi
 
 echo "== infer8 LeNet benchmark"
 "$BIN/infer8-bench-gpu" --pytorch "$OUTDIR/pytorch.csv" 2>&1 | tee "$OUTDIR/bench.log" || status=1

@@ -128,9 +128,13 @@ impl Calibrator for CppCalibrator {
                 );
                 return false;
             }
-            // SAFETY: the calibrator contract: each binding holds a full batch of its input
-            // (`buf.len()` floats, getBatchSize() items), on the CPU backend in host memory.
-            unsafe { std::ptr::copy_nonoverlapping(b.cast::<f32>(), buf.as_mut_ptr(), buf.len()) };
+            if let Err(e) = copy_batch(*b, buf) {
+                self.logger.log(
+                    Severity::Error,
+                    &format!("calibration batch of input '{name}': {e}"),
+                );
+                return false;
+            }
         }
         true
     }
@@ -169,4 +173,25 @@ impl Calibrator for CppCalibrator {
             ))
         }
     }
+}
+
+/// Copies one calibration batch from the calibrator's binding: device memory when the process runs
+/// on CUDA (the calibrator filled it with cudaMemcpy), host memory on the CPU backend.
+fn copy_batch(src: *mut c_void, buf: &mut [f32]) -> crate::error::Result<()> {
+    #[cfg(feature = "cuda")]
+    if crate::backend::selected() == crate::backend::Device::Cuda {
+        // SAFETY: f32 has no invalid bit patterns; the byte view is the same memory.
+        let bytes = unsafe {
+            std::slice::from_raw_parts_mut(
+                buf.as_mut_ptr().cast::<u8>(),
+                std::mem::size_of_val(buf),
+            )
+        };
+        // SAFETY: the calibrator contract: the binding holds a full batch of its input.
+        return unsafe { crate::backend::cuda::copy_to_host(src as u64, bytes) };
+    }
+    // SAFETY: the calibrator contract: each binding holds a full batch of its input
+    // (`buf.len()` floats, getBatchSize() items), in host memory on the CPU backend.
+    unsafe { std::ptr::copy_nonoverlapping(src.cast::<f32>(), buf.as_mut_ptr(), buf.len()) };
+    Ok(())
 }

@@ -12,6 +12,7 @@ use super::boundary::{
 };
 use super::dims::Dims;
 use super::engine::EngineObj;
+use crate::backend::Device;
 use crate::engine::context::{HostBinding, Profiler};
 use crate::engine::{Engine, ExecutionContext};
 use crate::error::Result;
@@ -110,8 +111,16 @@ impl ContextObj {
         })))
     }
 
-    /// Runs `batch` items on the C++ binding array (one pointer per engine binding).
-    fn run(&mut self, batch: i32, bindings: *mut *mut c_void) -> Result<bool> {
+    /// Runs `batch` items on the C++ binding array (one pointer per engine binding). On CUDA the
+    /// pointers are device memory and the work is queued on `stream` (`None`: TensorRT's
+    /// synchronous `execute`), with `consumed` recorded after it; on the CPU it runs now.
+    fn run(
+        &mut self,
+        batch: i32,
+        bindings: *mut *mut c_void,
+        stream: Option<*mut c_void>,
+        consumed: *mut *mut c_void,
+    ) -> Result<bool> {
         let engine = self.ctx.engine().clone();
         let batch = positive(batch, "batchSize")?;
         if batch > engine.max_batch_size {
@@ -142,6 +151,25 @@ impl ContextObj {
                 crate::bail!(InvalidArgument, "output binding {i} overlaps binding {j}");
             }
         }
+        // SAFETY: a non-null `inputConsumed` points at a cudaEvent_t, per the interface.
+        let event = unsafe { consumed.as_ref() }
+            .copied()
+            .filter(|e| !e.is_null());
+        if self.ctx.device() == Device::Cuda {
+            let raw: Vec<u64> = ptrs.iter().map(|&p| p as u64).collect();
+            // SAFETY: TensorRT's contract: device pointers to `batch` items of each binding, and
+            // the application's stream and event.
+            unsafe {
+                match stream {
+                    Some(s) => {
+                        self.ctx
+                            .enqueue_device(batch, &raw, s as u64, event.map(|e| e as u64))
+                    }
+                    None => self.ctx.execute_device(batch, &raw),
+                }
+            }?;
+            return Ok(true);
+        }
         let mut host: Vec<HostBinding> = ranges
             .iter()
             .zip(ptrs)
@@ -161,13 +189,16 @@ impl ContextObj {
             })
             .collect();
         self.ctx.execute(batch, &mut host)?;
+        if let (Some(event), Some(stream)) = (event, stream) {
+            record_event(event, stream)?;
+        }
         Ok(true)
     }
 }
 
 unsafe extern "C" fn execute(this: This, batch: i32, bindings: *mut *mut c_void) -> bool {
     method("IExecutionContext::execute", this, false, |c| {
-        c.run(batch, bindings)
+        c.run(batch, bindings, None, std::ptr::null_mut())
     })
 }
 
@@ -202,14 +233,7 @@ unsafe extern "C" fn enqueue(
     consumed: *mut *mut c_void,
 ) -> bool {
     method("IExecutionContext::enqueue", this, false, |c| {
-        c.run(batch, bindings)?;
-        // SAFETY: a non-null `inputConsumed` points at a cudaEvent_t, per the interface.
-        if let Some(&event) = unsafe { consumed.as_ref() }
-            && !event.is_null()
-        {
-            record_event(event, stream)?;
-        }
-        Ok(true)
+        c.run(batch, bindings, Some(stream), consumed)
     })
 }
 
