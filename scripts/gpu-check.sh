@@ -64,7 +64,7 @@ mkdir -p "$OUTDIR"
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,noheader
 status=0
-for conv in shared direct; do
+for conv in igemm shared direct; do
     echo "== CUDA operator suite vs the CPU backend (convolution kernel: $conv)"
     INFER8_CUDA_CONV=$conv "$BIN/ops_cuda" --test-threads=1 2>&1 | tee "$OUTDIR/ops_cuda_$conv.log" |
         grep -E "^test |worst|skipped|panicked|error|test result"

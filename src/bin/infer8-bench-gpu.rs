@@ -17,7 +17,7 @@ mod bench {
     use infer8::backend::cuda::{self, DeviceBuffer};
     use infer8::builder::{BuilderConfig, Calibrator, build_engine};
     use infer8::data::mnist;
-    use infer8::engine::context::HostBinding;
+    use infer8::engine::context::{HostBinding, Profiler};
     use infer8::engine::{Engine, ExecutionContext};
     use infer8::logger::NullLogger;
     use infer8::network::{LayerKind, Network};
@@ -190,6 +190,32 @@ mod bench {
         Ok(times[times.len() / 2])
     }
 
+    /// Collects the per-launch times of the last run (the IProfiler path).
+    struct Collect(Arc<std::sync::Mutex<Vec<(String, f32)>>>);
+
+    impl Profiler for Collect {
+        fn report_layer_time(&mut self, layer: &str, ms: f32) {
+            if let Ok(mut v) = self.0.lock() {
+                v.push((layer.to_string(), ms));
+            }
+        }
+    }
+
+    /// Each launch's microseconds in one profiled run (after two warm-up runs), through the
+    /// context's IProfiler path.
+    fn profile(ctx: &mut ExecutionContext, batch: usize, ptrs: &[u64]) -> Res<Vec<(String, f32)>> {
+        let times = Arc::new(std::sync::Mutex::new(Vec::new()));
+        ctx.set_profiler(Some(Box::new(Collect(Arc::clone(&times)))));
+        for _ in 0..3 {
+            times.lock().map_err(|e| e.to_string())?.clear();
+            // SAFETY: buffers of 65536 items; the profiled run waits for its work.
+            unsafe { ctx.enqueue_device(batch, ptrs, 0, None) }.map_err(|e| e.to_string())?;
+        }
+        ctx.set_profiler(None);
+        let v = times.lock().map_err(|e| e.to_string())?.clone();
+        Ok(v.into_iter().map(|(l, ms)| (l, ms * 1e3)).collect())
+    }
+
     /// PyTorch's fastest variant per batch size: (label, microseconds).
     fn pytorch(path: Option<&Path>) -> Res<HashMap<usize, (String, f64)>> {
         let mut best: HashMap<usize, (String, f64)> = HashMap::new();
@@ -249,7 +275,17 @@ mod bench {
             gpu.name, gpu.arch.0, gpu.arch.1, gpu.multiprocessors
         );
         let mut rows = Vec::new();
+        let mut breakdown = Vec::new();
+        // INFER8_BENCH_ONLY=FP16:65536 (say) runs one case, for profilers.
+        let only = std::env::var("INFER8_BENCH_ONLY").ok();
+        let wanted = |precision: &str, batch: usize| {
+            only.as_deref()
+                .is_none_or(|o| o == format!("{precision}:{batch}"))
+        };
         for precision in ["FP32", "FP16", "INT8"] {
+            if !BATCHES.iter().any(|&b| wanted(precision, b)) {
+                continue;
+            }
             let engine = build(&data, precision, &images)?;
             // Accuracy on the 10000 test images, CUDA and CPU.
             let n = labels.len();
@@ -280,7 +316,7 @@ mod bench {
                 top1(&probs, &labels),
                 top1(&cpu_probs, &labels)
             );
-            for batch in BATCHES {
+            for batch in BATCHES.into_iter().filter(|&b| wanted(precision, b)) {
                 let mut ctx = ExecutionContext::with_device(Arc::clone(&engine), Device::Cuda)
                     .map_err(|e| e.to_string())?;
                 let iters = if batch >= 65536 {
@@ -290,6 +326,10 @@ mod bench {
                 };
                 let us = time(&mut ctx, batch, &ptrs, iters)?;
                 rows.push((precision, batch, us));
+                let steps = profile(&mut ctx, batch, &ptrs)?;
+                let list: Vec<String> =
+                    steps.iter().map(|(l, us)| format!("{l} {us:.1}")).collect();
+                breakdown.push(format!("{precision:<6} {batch:>6}  {}", list.join(" | ")));
             }
         }
         println!();
@@ -308,6 +348,11 @@ mod bench {
                 None => ("-".into(), "-".into()),
             };
             println!("{precision:<6} {batch:>6} {us:>12.1} {ips:>14.3e} {label:>28} {ratio:>10}");
+        }
+        println!();
+        println!("Per launch, µs (one run launched step by step with events between, IProfiler):");
+        for line in breakdown {
+            println!("{line}");
         }
         Ok(())
     }

@@ -519,6 +519,16 @@ impl ExecutionContext {
             };
         }
         match &mut self.cuda {
+            // An IProfiler gets each launch's time: step by step, waited for, as TensorRT did.
+            CudaState::Ready(exec) if self.profiler.is_some() => {
+                // SAFETY: forwarded contract.
+                let times = unsafe { exec.profile(batch, bindings, stream) }?;
+                if let Some(p) = self.profiler.as_mut() {
+                    for (label, ms) in times {
+                        p.report_layer_time(&label, ms);
+                    }
+                }
+            }
             // SAFETY: forwarded contract.
             CudaState::Ready(exec) => unsafe { exec.enqueue(batch, bindings, stream) }?,
             // SAFETY: forwarded contract.

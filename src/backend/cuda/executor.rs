@@ -151,6 +151,54 @@ impl Executor {
         exec.map_err(cuda_err("cuGraphInstantiate"))
     }
 
+    /// Launches `batch` items step by step on `stream` with an event pair around each, waits,
+    /// and gives each step's label and milliseconds (`IProfiler`; slower than a graph replay).
+    ///
+    /// # Safety
+    /// As for [`Self::enqueue`].
+    pub unsafe fn profile(
+        &mut self,
+        batch: usize,
+        bindings: &[u64],
+        stream: u64,
+    ) -> Result<Vec<(String, f32)>> {
+        if batch == 0 || batch > self.max_batch {
+            crate::bail!(
+                InvalidArgument,
+                "batch size {batch} is outside 1..={}",
+                self.max_batch
+            );
+        }
+        self.gpu
+            .ctx
+            .bind_to_thread()
+            .map_err(cuda_err("binding the context"))?;
+        let stream = stream as sys::CUstream;
+        let events = Events::new(self.plan.steps.len() + 1)?;
+        let arena = self.arena.ptr();
+        let buffers = &self.plan.buffers;
+        let resolve = |loc: Loc| match loc {
+            Loc::Arena(off) => arena + (off * batch * 4) as u64,
+            Loc::Binding(i) => bindings.get(i).copied().unwrap_or(0),
+            Loc::Buffer(i) => buffers.get(i).map_or(0, DeviceBuffer::ptr),
+        };
+        // SAFETY: our events on the caller's stream; launches as in launch_all.
+        unsafe {
+            events.record(0, stream)?;
+            for (i, step) in self.plan.steps.iter().enumerate() {
+                step.launch(batch, &resolve, self.gpu.multiprocessors, stream)?;
+                events.record(i + 1, stream)?;
+            }
+            events.wait_last()?;
+        }
+        let mut times = Vec::with_capacity(self.plan.steps.len());
+        for (i, step) in self.plan.steps.iter().enumerate() {
+            // SAFETY: both events completed (the last one was waited for, in stream order).
+            times.push((step.label.clone(), unsafe { events.elapsed(i) }?));
+        }
+        Ok(times)
+    }
+
     unsafe fn launch_all(
         &self,
         batch: usize,
@@ -170,6 +218,68 @@ impl Executor {
             unsafe { step.launch(batch, &resolve, self.gpu.multiprocessors, stream) }?;
         }
         Ok(())
+    }
+}
+
+/// Timing events, destroyed on drop.
+struct Events(Vec<sys::CUevent>);
+
+impl Events {
+    fn new(n: usize) -> Result<Events> {
+        let mut events = Events(Vec::with_capacity(n));
+        for _ in 0..n {
+            let mut e = std::ptr::null_mut();
+            // SAFETY: an out-parameter; default flags keep timing on.
+            unsafe { sys::cuEventCreate(&mut e, 0) }
+                .result()
+                .map_err(cuda_err("cuEventCreate"))?;
+            events.0.push(e);
+        }
+        Ok(events)
+    }
+
+    /// # Safety
+    /// `stream` must be a stream of the primary context, or 0.
+    unsafe fn record(&self, i: usize, stream: sys::CUstream) -> Result<()> {
+        // SAFETY: our event, the caller's stream.
+        unsafe { sys::cuEventRecord(self.0[i], stream) }
+            .result()
+            .map_err(cuda_err("cuEventRecord"))
+    }
+
+    /// # Safety
+    /// The last event must have been recorded.
+    unsafe fn wait_last(&self) -> Result<()> {
+        let last = *self
+            .0
+            .last()
+            .ok_or_else(|| Error::Runtime("no events".into()))?;
+        // SAFETY: a recorded event of ours.
+        unsafe { sys::cuEventSynchronize(last) }
+            .result()
+            .map_err(cuda_err("cuEventSynchronize"))
+    }
+
+    /// Milliseconds between events `i` and `i + 1`.
+    ///
+    /// # Safety
+    /// Both events must have completed.
+    unsafe fn elapsed(&self, i: usize) -> Result<f32> {
+        let mut ms = 0f32;
+        // SAFETY: completed events of ours.
+        unsafe { sys::cuEventElapsedTime_v2(&mut ms, self.0[i], self.0[i + 1]) }
+            .result()
+            .map_err(cuda_err("cuEventElapsedTime"))?;
+        Ok(ms)
+    }
+}
+
+impl Drop for Events {
+    fn drop(&mut self) {
+        for &e in &self.0 {
+            // SAFETY: events created by `new`, destroyed once.
+            let _ = unsafe { sys::cuEventDestroy_v2(e) };
+        }
     }
 }
 

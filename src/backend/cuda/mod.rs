@@ -6,6 +6,7 @@
 mod args;
 mod compile;
 mod executor;
+mod igemm;
 mod kernels;
 mod memory;
 mod plan;

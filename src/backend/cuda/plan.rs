@@ -9,6 +9,7 @@
 use std::mem::offset_of;
 
 use super::args::*;
+use super::igemm::{self, Reduction};
 use super::memory::DeviceBuffer;
 use super::step::{Grid, Loc, Step};
 use crate::engine::{Engine, Precision};
@@ -113,6 +114,7 @@ struct Builder<'a> {
     locs: Vec<Option<Loc>>,
     buffers: Vec<DeviceBuffer>,
     steps: Vec<Step>,
+    split_ws: Option<(Loc, Loc)>,
 }
 
 pub fn build(engine: &Engine) -> Result<Plan> {
@@ -176,32 +178,35 @@ pub fn build(engine: &Engine) -> Result<Plan> {
     }
 
     let fp16_inputs = engine.precisions.contains(&Precision::Half);
+    let all_int8 = |t: TensorId| {
+        !consumers[t].is_empty()
+            && consumers[t]
+                .iter()
+                .all(|&c| engine.precisions[c] == Precision::Int8)
+    };
     let mut store = vec![Store::F32; n];
     for t in 0..n {
         let producer = net.tensors[t].producer.map(|(p, _)| p);
         let half = producer.is_some_and(|p| engine.precisions[p] == Precision::Half);
         let binding = engine.bindings.iter().find(|b| b.tensor == t);
         store[t] = match binding {
-            Some(b) if b.is_input => match b.dtype {
-                DataType::Half => Store::F16,
-                DataType::Int8 => Store::I8(1.0),
+            Some(b) if b.is_input => match (b.dtype, engine.scales[t]) {
+                (DataType::Half, _) => Store::F16,
+                (DataType::Int8, _) => Store::I8(1.0),
                 _ if fp16_inputs => Store::F16,
+                // Quantized once up front rather than at each of the reads an INT8
+                // convolution makes of every input value.
+                (_, Some(s)) if all_int8(t) => Store::I8(s),
                 _ => Store::F32,
             },
             Some(b) if b.dtype == DataType::Half => Store::F16,
             Some(_) if half => Store::F32Half,
             Some(_) => Store::F32,
-            None => {
-                let all_int8 = !consumers[t].is_empty()
-                    && consumers[t]
-                        .iter()
-                        .all(|&c| engine.precisions[c] == Precision::Int8);
-                match engine.scales[t] {
-                    Some(s) if all_int8 => Store::I8(s),
-                    _ if half => Store::F16,
-                    _ => Store::F32,
-                }
-            }
+            None => match engine.scales[t] {
+                Some(s) if all_int8(t) => Store::I8(s),
+                _ if half => Store::F16,
+                _ => Store::F32,
+            },
         };
     }
 
@@ -212,9 +217,11 @@ pub fn build(engine: &Engine) -> Result<Plan> {
         locs: vec![None; n],
         buffers: Vec::new(),
         steps: Vec::new(),
+        split_ws: None,
     };
 
-    // Inputs: read in place, or converted to half first where the CPU rounds them (FP16 engines).
+    // Inputs: read in place, or converted first: to half where the CPU rounds them (FP16
+    // engines), to INT8 where only INT8 layers read them.
     for (i, bind) in engine
         .bindings
         .iter()
@@ -222,22 +229,27 @@ pub fn build(engine: &Engine) -> Result<Plan> {
         .filter(|(_, b)| b.is_input)
     {
         let t = bind.tensor;
-        if bind.dtype == DataType::Float && b.store[t] == Store::F16 {
+        let size = match b.store[t] {
+            Store::F16 => 2,
+            Store::I8(_) => 1,
+            _ => 0,
+        };
+        if bind.dtype == DataType::Float && size > 0 {
             let vol = volume(&bind.shape);
             let items = if net.tensors[t].broadcast_across_batch {
                 1
             } else {
                 engine.max_batch_size
             };
-            let loc = b.buffer(DeviceBuffer::alloc(items * vol * 2)?);
+            let loc = b.buffer(DeviceBuffer::alloc(items * vol * size)?);
             b.locs[t] = Some(loc);
             let invariant = net.tensors[t].broadcast_across_batch;
             let args = MapArgs {
                 op: 3,
                 x_n: vol as i64,
-                yt: 1,
+                yt: b.store[t].tag(),
                 xs: 1.0,
-                ys: 1.0,
+                ys: b.store[t].scale(),
                 ..Default::default()
             };
             let mut step = Step::new(
@@ -388,13 +400,32 @@ fn poolable(net: &Network, l: LayerId) -> bool {
     })
 }
 
+/// The convolution and FC kernels an engine uses: `INFER8_CUDA_CONV=igemm` (the default: the
+/// implicit GEMM of igemm.cu, tensor cores for FP16 and INT8, where it applies), `shared` (conv.cu's
+/// shared-memory kernel and fc.cu's tiles) or `direct` (conv.cu's direct kernel, fc.cu's tiles).
+/// The others stay as fallbacks for shapes igemm does not take, and as references in the tests.
+#[derive(Clone, Copy, PartialEq)]
+enum Kernels {
+    Igemm,
+    Shared,
+    Direct,
+}
+
+fn kernels() -> Kernels {
+    match std::env::var("INFER8_CUDA_CONV").as_deref() {
+        Ok("shared") => Kernels::Shared,
+        Ok("direct") => Kernels::Direct,
+        _ => Kernels::Igemm,
+    }
+}
+
 /// Whether conv.cu's shared-memory kernel applies: one group, the item's input within 48 KiB of
-/// shared memory, pooling windows of at most 4 positions. `INFER8_CUDA_CONV=direct` turns it off.
+/// shared memory, pooling windows of at most 4 positions.
 fn shared_kernel(p: &crate::network::ConvParams, xlen: usize, pool: Option<&PoolParams>) -> bool {
     p.groups == 1
         && xlen * 4 <= 48 * 1024
         && pool.is_none_or(|pp| pp.window[0] * pp.window[1] <= 4)
-        && !std::env::var("INFER8_CUDA_CONV").is_ok_and(|v| v == "direct")
+        && kernels() != Kernels::Direct
 }
 
 /// Activation code and parameters for a fused epilogue; -1 is none.
@@ -517,39 +548,77 @@ impl Builder<'_> {
                     args.pow_ = pg[1].out as i32;
                     plane = pg[0].out * pg[1].out;
                 }
-                let weights = self.weights(
-                    &p.kernel_weights.values,
-                    &p.bias.values,
-                    k,
-                    q,
-                    x,
-                    &mut args.qs,
-                    &mut args.raw,
-                )?;
-                let mut name = self.typed_name("conv", q, x, out)?;
-                let mut grid = Grid::Flat {
-                    per_item: (outer * k * plane) as u64,
+                let red = Reduction {
+                    c,
+                    h,
+                    w,
+                    kh: p.kernel[0],
+                    kw: p.kernel[1],
+                    dh: p.dilation[0],
+                    dw: p.dilation[1],
                 };
-                let mut smem = 0;
-                if shared_kernel(p, c * h * w, pool) {
-                    name.push_str("_s");
-                    grid = Grid::Blocks {
-                        per_item: outer as u64,
+                let np = if args.pool_h > 0 {
+                    (args.pool_h * args.pool_w) as usize
+                } else {
+                    1
+                };
+                if kernels() == Kernels::Igemm && p.groups == 1 && red.fits() && igemm::GM % np == 0
+                {
+                    let pooled = args.pool_h > 0;
+                    let gemm = GemmArgs {
+                        x_wrap: args.x_wrap,
+                        sh: args.sh,
+                        sw: args.sw,
+                        ph: args.ph,
+                        pw: args.pw,
+                        poh: if pooled { args.poh } else { args.oh },
+                        pow_: if pooled { args.pow_ } else { args.ow },
+                        pool_h: args.pool_h.max(1),
+                        pool_w: args.pool_w.max(1),
+                        pool_sh: if pooled { args.pool_sh } else { 1 },
+                        pool_sw: if pooled { args.pool_sw } else { 1 },
+                        act,
+                        alpha,
+                        beta,
+                        ..Default::default()
                     };
-                    smem = (c * h * w * 4) as u32;
+                    let (w, bias) = (p.kernel_weights.values.as_slice(), p.bias.values.as_slice());
+                    self.gemm_step(l, x, out, gemm, &red, (w, bias, k), outer, invariant)?
+                } else {
+                    let weights = self.weights(
+                        &p.kernel_weights.values,
+                        &p.bias.values,
+                        k,
+                        q,
+                        x,
+                        &mut args.qs,
+                        &mut args.raw,
+                    )?;
+                    let mut name = self.typed_name("conv", q, x, out)?;
+                    let mut grid = Grid::Flat {
+                        per_item: (outer * k * plane) as u64,
+                    };
+                    let mut smem = 0;
+                    if shared_kernel(p, c * h * w, pool) {
+                        name.push_str("_s");
+                        grid = Grid::Blocks {
+                            per_item: outer as u64,
+                        };
+                        smem = (c * h * w * 4) as u32;
+                    }
+                    let st = Step::new(&name, &args, grid, invariant)?
+                        .shared(smem)
+                        .count(offset_of!(ConvArgs, items), outer as i64)
+                        .ptr(offset_of!(ConvArgs, x), self.loc(x)?)
+                        .ptr(offset_of!(ConvArgs, y), self.loc(out)?);
+                    weights.apply(
+                        st,
+                        offset_of!(ConvArgs, w),
+                        offset_of!(ConvArgs, wq),
+                        offset_of!(ConvArgs, bias),
+                        offset_of!(ConvArgs, wscale),
+                    )
                 }
-                let st = Step::new(&name, &args, grid, invariant)?
-                    .shared(smem)
-                    .count(offset_of!(ConvArgs, items), outer as i64)
-                    .ptr(offset_of!(ConvArgs, x), self.loc(x)?)
-                    .ptr(offset_of!(ConvArgs, y), self.loc(out)?);
-                weights.apply(
-                    st,
-                    offset_of!(ConvArgs, w),
-                    offset_of!(ConvArgs, wq),
-                    offset_of!(ConvArgs, bias),
-                    offset_of!(ConvArgs, wscale),
-                )
             }
             LayerKind::FullyConnected {
                 nb_outputs,
@@ -574,31 +643,66 @@ impl Builder<'_> {
                     ..Default::default()
                 };
                 args.softmax = fused.softmax.is_some() as i32;
-                let weights = self.weights(
-                    &kernel.values,
-                    &bias.values,
-                    *nb_outputs,
-                    q,
-                    x,
-                    &mut args.qs,
-                    &mut args.raw,
-                )?;
-                let name = self.typed_name("fc", q, x, out)?;
-                let grid = Grid::Tiles {
-                    rows_per_item: outer as u64,
-                    col_tiles: nb_outputs.div_ceil(64) as u32,
-                };
-                let st = Step::new(&name, &args, grid, invariant)?
-                    .count(offset_of!(FcArgs, rows), outer as i64)
-                    .ptr(offset_of!(FcArgs, x), self.loc(x)?)
-                    .ptr(offset_of!(FcArgs, y), self.loc(out)?);
-                weights.apply(
-                    st,
-                    offset_of!(FcArgs, w),
-                    offset_of!(FcArgs, wq),
-                    offset_of!(FcArgs, bias),
-                    offset_of!(FcArgs, wscale),
-                )
+                if kernels() == Kernels::Igemm {
+                    let red = Reduction {
+                        c: kdim,
+                        h: 1,
+                        w: 1,
+                        kh: 1,
+                        kw: 1,
+                        dh: 1,
+                        dw: 1,
+                    };
+                    let gemm = GemmArgs {
+                        x_wrap: args.x_wrap,
+                        sh: 1,
+                        sw: 1,
+                        poh: 1,
+                        pow_: 1,
+                        pool_h: 1,
+                        pool_w: 1,
+                        pool_sh: 1,
+                        pool_sw: 1,
+                        act,
+                        alpha,
+                        beta,
+                        softmax: args.softmax,
+                        dense: 1,
+                        ..Default::default()
+                    };
+                    let wb = (
+                        kernel.values.as_slice(),
+                        bias.values.as_slice(),
+                        *nb_outputs,
+                    );
+                    self.gemm_step(l, x, out, gemm, &red, wb, outer, invariant)?
+                } else {
+                    let weights = self.weights(
+                        &kernel.values,
+                        &bias.values,
+                        *nb_outputs,
+                        q,
+                        x,
+                        &mut args.qs,
+                        &mut args.raw,
+                    )?;
+                    let name = self.typed_name("fc", q, x, out)?;
+                    let grid = Grid::Tiles {
+                        rows_per_item: outer as u64,
+                        col_tiles: nb_outputs.div_ceil(64) as u32,
+                    };
+                    let st = Step::new(&name, &args, grid, invariant)?
+                        .count(offset_of!(FcArgs, rows), outer as i64)
+                        .ptr(offset_of!(FcArgs, x), self.loc(x)?)
+                        .ptr(offset_of!(FcArgs, y), self.loc(out)?);
+                    weights.apply(
+                        st,
+                        offset_of!(FcArgs, w),
+                        offset_of!(FcArgs, wq),
+                        offset_of!(FcArgs, bias),
+                        offset_of!(FcArgs, wscale),
+                    )
+                }
             }
             LayerKind::Pooling(p) => {
                 let x = x_t.ok_or_else(|| named("no input".into()))?;
@@ -933,8 +1037,122 @@ impl Builder<'_> {
             }
             _ => return Err(named("no CUDA kernel".into())),
         };
+        let mut step = step;
+        step.label = [Some(l), fused.act, fused.pool, fused.softmax]
+            .into_iter()
+            .flatten()
+            .map(|l| net.layers[l].name.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ");
         self.steps.push(step);
         Ok(())
+    }
+
+    /// A convolution or FC layer as igemm.cu's implicit GEMM. `gemm` holds the output geometry
+    /// and the fused epilogue; this adds the input, the padded weights and the offset table.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm_step(
+        &mut self,
+        l: LayerId,
+        x: TensorId,
+        out: TensorId,
+        mut gemm: GemmArgs,
+        red: &Reduction,
+        (w, bias, n): (&[f32], &[f32], usize),
+        outer: usize,
+        invariant: bool,
+    ) -> Result<Step> {
+        let precision = self.engine.precisions[l];
+        let (kdim, kpad) = (red.kdim(), red.kpad());
+        if w.len() != n * kdim {
+            crate::bail!(
+                Runtime,
+                "layer '{}': {} weights for {n} x {kdim}",
+                self.net.layers[l].name,
+                w.len()
+            );
+        }
+        gemm.c = red.c as i32;
+        gemm.h = red.h as i32;
+        gemm.w_ = red.w as i32;
+        gemm.n = n as i32;
+        gemm.kdim = kdim as i32;
+        gemm.kpad = kpad as i32;
+        gemm.npad = igemm::npad(n) as i32;
+        gemm.xs = self.store[x].scale();
+        gemm.ys = self.store[out].scale();
+        let bias = if bias.is_empty() {
+            vec![0.0; n]
+        } else {
+            bias.to_vec()
+        };
+        let bias = self.upload(&igemm::pad_channels(&bias, n))?;
+        let ktab = self.upload(&red.table())?;
+        let mut wscale = None;
+        let wbuf = match precision {
+            Precision::Float => self.upload(&igemm::pack_f32(w, n, kdim, kpad))?,
+            Precision::Half => {
+                let h: Vec<u16> = w
+                    .iter()
+                    .map(|&v| half::f16::from_f32(v).to_bits())
+                    .collect();
+                self.upload(&igemm::pack_rows(&h, n, kdim, kpad))?
+            }
+            Precision::Int8 => {
+                let s = self.engine.scales[x].ok_or_else(|| {
+                    Error::Runtime(format!(
+                        "INT8 input '{}' has no scale",
+                        self.net.tensors[x].name
+                    ))
+                })?;
+                gemm.qs = s;
+                gemm.raw =
+                    matches!(self.store[x], Store::I8(xs) if xs.to_bits() == s.to_bits()) as i32;
+                let (iw, scales) = int8_weights(w, n);
+                wscale = Some(self.upload(&igemm::pad_channels(&scales, n))?);
+                self.upload(&igemm::pack_rows(&iw, n, kdim, kpad))?
+            }
+        };
+        let ti = self.store[x].typed().unwrap_or("f32");
+        let to = self.store[out].typed().ok_or_else(|| {
+            Error::Runtime("igemm: no kernel writes FP32-held half values".into())
+        })?;
+        let name = format!("igemm_{}_{ti}_{to}", igemm::mode(precision));
+        let np = (gemm.pool_h * gemm.pool_w) as usize;
+        let rows_per_item = outer * (gemm.poh * gemm.pow_) as usize * np;
+        let grid = Grid::Gemm {
+            rows_per_item: rows_per_item as u64,
+            col_tiles: (igemm::npad(n) / igemm::GN) as u32,
+            ksteps: (kpad / igemm::GK) as u32,
+            splits_at: offset_of!(GemmArgs, splits),
+        };
+        let (part, counters) = self.split_workspace()?;
+        let mut st = Step::new(&name, &gemm, grid, invariant)?
+            .ptr(offset_of!(GemmArgs, part), part)
+            .ptr(offset_of!(GemmArgs, counters), counters)
+            .count(offset_of!(GemmArgs, items), outer as i64)
+            .ptr(offset_of!(GemmArgs, x), self.loc(x)?)
+            .ptr(offset_of!(GemmArgs, y), self.loc(out)?)
+            .ptr(offset_of!(GemmArgs, w), wbuf)
+            .ptr(offset_of!(GemmArgs, ktab), ktab)
+            .ptr(offset_of!(GemmArgs, bias), bias);
+        if let Some(ws) = wscale {
+            st = st.ptr(offset_of!(GemmArgs, wscale), ws);
+        }
+        Ok(st)
+    }
+
+    /// The partial tiles and tile counters of split reductions (step.rs `split`), shared by
+    /// every igemm launch: launches on one stream never overlap. Counters start at zero.
+    fn split_workspace(&mut self) -> Result<(Loc, Loc)> {
+        if let Some(w) = self.split_ws {
+            return Ok(w);
+        }
+        let sms = super::gpu_or_err()?.multiprocessors as usize;
+        let part = self.buffer(DeviceBuffer::alloc(3 * sms * igemm::GM * igemm::GN * 4)?);
+        let counters = self.upload(&vec![0i32; 3 * sms])?;
+        self.split_ws = Some((part, counters));
+        Ok((part, counters))
     }
 
     fn typed_name(&self, base: &str, q: bool, x: TensorId, y: TensorId) -> Result<String> {

@@ -41,9 +41,33 @@ pub enum Grid {
     Tiles { rows_per_item: u64, col_tiles: u32 },
     /// One block per batch item × `per_item` pieces, block-stride (conv.cu's shared-memory kernel).
     Blocks { per_item: u64 },
+    /// igemm.cu's 64x64 tiles over `ksteps` reduction steps, split across grid.z when the tiles
+    /// alone would leave most multiprocessors idle; the split count and depth are written to the
+    /// i32 fields at `splits_at` and `splits_at + 4`.
+    Gemm {
+        rows_per_item: u64,
+        col_tiles: u32,
+        ksteps: u32,
+        splits_at: usize,
+    },
+}
+
+/// Reduction splits for `tiles` output tiles of `ksteps` steps on `sms` multiprocessors:
+/// (splits, steps per split). About two blocks per multiprocessor, at least two steps each;
+/// `splits * tiles` stays within 3 x `sms` (the size of the partial-tile workspace).
+pub fn split(tiles: u64, ksteps: u32, sms: u32) -> (u32, u32) {
+    if tiles >= sms as u64 || ksteps < 4 {
+        return (1, ksteps);
+    }
+    let want = (2 * sms as u64).div_ceil(tiles.max(1)) as u32;
+    let splits = want.min(ksteps / 2).max(1);
+    let kps = ksteps.div_ceil(splits);
+    (ksteps.div_ceil(kps), kps)
 }
 
 pub struct Step {
+    /// What the launch computes, for profiles: the layers it runs, else the kernel's name.
+    pub label: String,
     func: Func,
     /// The parameter block, as 8-byte words (its C struct is 8-byte aligned).
     args: Vec<u64>,
@@ -68,6 +92,7 @@ impl Step {
             )
         };
         Ok(Step {
+            label: kernel.to_string(),
             func: func(kernel)?,
             args: words,
             patches: Vec::new(),
@@ -132,7 +157,7 @@ impl Step {
                 }
             }
         }
-        let grid = match self.grid {
+        let grid: (u32, u32, u32) = match self.grid {
             Grid::Flat { per_item } => {
                 let blocks = (batch * per_item).div_ceil(BLOCK as u64);
                 (blocks.clamp(1, sms as u64 * 32) as u32, 1, 1)
@@ -149,6 +174,23 @@ impl Step {
                     .clamp(1, i32::MAX as u64);
                 (tiles as u32, col_tiles.max(1), 1)
             }
+            Grid::Gemm {
+                rows_per_item,
+                col_tiles,
+                ksteps,
+                splits_at,
+            } => {
+                let rows = (batch * rows_per_item)
+                    .div_ceil(64)
+                    .clamp(1, i32::MAX as u64);
+                let (splits, kps) = split(rows * col_tiles.max(1) as u64, ksteps, sms);
+                // SAFETY: `splits_at` is offset_of!(GemmArgs, splits); `kps` follows it.
+                unsafe {
+                    (bytes.add(splits_at) as *mut i32).write_unaligned(splits as i32);
+                    (bytes.add(splits_at + 4) as *mut i32).write_unaligned(kps as i32);
+                }
+                (rows as u32, col_tiles.max(1), splits)
+            }
         };
         let mut params = [bytes as *mut c_void];
         // SAFETY: the function takes one parameter, the block `params` points at; the caller
@@ -164,5 +206,26 @@ impl Step {
             )
         }
         .map_err(cuda_err("kernel launch"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn splits_fill_the_gpu_within_the_workspace() {
+        assert_eq!(split(200, 25, 132), (1, 25));
+        assert_eq!(split(8, 3, 132), (1, 3));
+        // LeNet's ip1 at batch 1: 8 tiles of 25 steps.
+        let (s, k) = split(8, 25, 132);
+        assert!(s * k >= 25 && (s - 1) * k < 25 && k >= 2, "{s} x {k}");
+        for tiles in 1..132u64 {
+            for ksteps in 1..200 {
+                let (s, k) = split(tiles, ksteps, 132);
+                assert!(s as u64 * tiles <= 3 * 132, "{tiles} {ksteps}");
+                assert!(s * k >= ksteps && (s - 1) * k < ksteps, "{tiles} {ksteps}");
+            }
+        }
     }
 }
