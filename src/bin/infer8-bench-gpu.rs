@@ -147,8 +147,14 @@ mod bench {
         }
     }
 
-    /// Median microseconds of `iters` enqueues, each between two events on a fresh stream.
-    fn time(ctx: &mut ExecutionContext, batch: usize, ptrs: &[u64], iters: usize) -> Res<f64> {
+    /// Median microseconds of `iters` enqueues, each between two events on a fresh stream, and
+    /// the mean of `iters` enqueues back to back.
+    fn time(
+        ctx: &mut ExecutionContext,
+        batch: usize,
+        ptrs: &[u64],
+        iters: usize,
+    ) -> Res<(f64, f64)> {
         let mut stream: sys::CUstream = std::ptr::null_mut();
         let (mut start, mut end): (sys::CUevent, sys::CUevent) =
             (std::ptr::null_mut(), std::ptr::null_mut());
@@ -180,6 +186,26 @@ mod bench {
                 times.push(ms as f64 * 1e3);
             }
         }
+        // Back to back: `iters` enqueues between one pair of events, so each launch's host
+        // overhead overlaps the previous one's GPU work.
+        // SAFETY: as above.
+        unsafe {
+            check(sys::cuEventRecord(start, stream), "cuEventRecord")?;
+            for _ in 0..iters {
+                ctx.enqueue_device(batch, ptrs, stream as u64, None)
+                    .map_err(|e| e.to_string())?;
+            }
+            check(sys::cuEventRecord(end, stream), "cuEventRecord")?;
+            check(sys::cuEventSynchronize(end), "cuEventSynchronize")?;
+        }
+        let mut total = 0f32;
+        // SAFETY: two completed events.
+        unsafe {
+            check(
+                sys::cuEventElapsedTime_v2(&mut total, start, end),
+                "cuEventElapsedTime",
+            )?
+        };
         // SAFETY: our handles, idle now.
         unsafe {
             sys::cuEventDestroy_v2(start);
@@ -187,7 +213,7 @@ mod bench {
             sys::cuStreamDestroy_v2(stream);
         }
         times.sort_by(f64::total_cmp);
-        Ok(times[times.len() / 2])
+        Ok((times[times.len() / 2], total as f64 * 1e3 / iters as f64))
     }
 
     /// Collects the per-launch times of the last run (the IProfiler path).
@@ -324,8 +350,8 @@ mod bench {
                 } else {
                     iters
                 };
-                let us = time(&mut ctx, batch, &ptrs, iters)?;
-                rows.push((precision, batch, us));
+                let (us, b2b) = time(&mut ctx, batch, &ptrs, iters)?;
+                rows.push((precision, batch, us, b2b));
                 let steps = profile(&mut ctx, batch, &ptrs)?;
                 let list: Vec<String> =
                     steps.iter().map(|(l, us)| format!("{l} {us:.1}")).collect();
@@ -338,16 +364,24 @@ mod bench {
             gpu.name
         );
         println!(
-            "{:<6} {:>6} {:>12} {:>14} {:>28} {:>10}",
-            "prec", "batch", "median us", "images/s", "PyTorch best (any variant)", "speed-up"
+            "{:<6} {:>6} {:>12} {:>14} {:>28} {:>10} {:>14}",
+            "prec",
+            "batch",
+            "median us",
+            "images/s",
+            "PyTorch best (any variant)",
+            "speed-up",
+            "back-to-back us"
         );
-        for (precision, batch, us) in rows {
+        for (precision, batch, us, b2b) in rows {
             let ips = batch as f64 / (us * 1e-6);
             let (label, ratio) = match torch.get(&batch) {
                 Some((v, t)) => (format!("{v} {t:.1} us"), format!("{:.2}x", t / us)),
                 None => ("-".into(), "-".into()),
             };
-            println!("{precision:<6} {batch:>6} {us:>12.1} {ips:>14.3e} {label:>28} {ratio:>10}");
+            println!(
+                "{precision:<6} {batch:>6} {us:>12.1} {ips:>14.3e} {label:>28} {ratio:>10} {b2b:>14.1}"
+            );
         }
         println!();
         println!("Per launch, µs (one run launched step by step with events between, IProfiler):");
