@@ -184,31 +184,32 @@ pub fn build(engine: &Engine) -> Result<Plan> {
                 .iter()
                 .all(|&c| engine.precisions[c] == Precision::Int8)
     };
-    let mut store = vec![Store::F32; n];
-    for t in 0..n {
-        let producer = net.tensors[t].producer.map(|(p, _)| p);
-        let half = producer.is_some_and(|p| engine.precisions[p] == Precision::Half);
-        let binding = engine.bindings.iter().find(|b| b.tensor == t);
-        store[t] = match binding {
-            Some(b) if b.is_input => match (b.dtype, engine.scales[t]) {
-                (DataType::Half, _) => Store::F16,
-                (DataType::Int8, _) => Store::I8(1.0),
-                _ if fp16_inputs => Store::F16,
-                // Quantized once up front rather than at each of the reads an INT8
-                // convolution makes of every input value.
-                (_, Some(s)) if all_int8(t) => Store::I8(s),
-                _ => Store::F32,
-            },
-            Some(b) if b.dtype == DataType::Half => Store::F16,
-            Some(_) if half => Store::F32Half,
-            Some(_) => Store::F32,
-            None => match engine.scales[t] {
-                Some(s) if all_int8(t) => Store::I8(s),
-                _ if half => Store::F16,
-                _ => Store::F32,
-            },
-        };
-    }
+    let store: Vec<Store> = (0..n)
+        .map(|t| {
+            let producer = net.tensors[t].producer.map(|(p, _)| p);
+            let half = producer.is_some_and(|p| engine.precisions[p] == Precision::Half);
+            let binding = engine.bindings.iter().find(|b| b.tensor == t);
+            match binding {
+                Some(b) if b.is_input => match (b.dtype, engine.scales[t]) {
+                    (DataType::Half, _) => Store::F16,
+                    (DataType::Int8, _) => Store::I8(1.0),
+                    _ if fp16_inputs => Store::F16,
+                    // Quantized once up front rather than at each of the reads an INT8
+                    // convolution makes of every input value.
+                    (_, Some(s)) if all_int8(t) => Store::I8(s),
+                    _ => Store::F32,
+                },
+                Some(b) if b.dtype == DataType::Half => Store::F16,
+                Some(_) if half => Store::F32Half,
+                Some(_) => Store::F32,
+                None => match engine.scales[t] {
+                    Some(s) if all_int8(t) => Store::I8(s),
+                    _ if half => Store::F16,
+                    _ => Store::F32,
+                },
+            }
+        })
+        .collect();
 
     let mut b = Builder {
         engine,
@@ -562,7 +563,10 @@ impl Builder<'_> {
                 } else {
                     1
                 };
-                if kernels() == Kernels::Igemm && p.groups == 1 && red.fits() && igemm::GM % np == 0
+                if kernels() == Kernels::Igemm
+                    && p.groups == 1
+                    && red.fits()
+                    && igemm::GM.is_multiple_of(np)
                 {
                     let pooled = args.pool_h > 0;
                     let gemm = GemmArgs {
