@@ -91,6 +91,15 @@ else
     echo "gpu-check: sampleINT8 did not compile"; status=1
 fi
 
+echo "== infer8 command line with --device cuda (host bindings staged through device memory)"
+M="--deploy $DATA/models/lenet/lenet.prototxt --model $DATA/models/lenet/lenet_iter_10000.caffemodel --output prob"
+MN="--mnist-images $DATA/mnist/t10k-images-idx3-ubyte.gz --mnist-labels $DATA/mnist/t10k-labels-idx1-ubyte.gz"
+# shellcheck disable=SC2086
+for dev in cpu cuda; do
+    "$BIN/infer8" run $M $MN --device $dev --show 0 --json | python3 -c "import json,sys; d=json.load(sys.stdin); print('$dev', 'top-1', d['top1'], 'on', d['items'], 'images')" || status=1
+    "$BIN/infer8" time $M --device $dev --run-batch 100 --iterations 100 | grep -E "device|execute" || status=1
+done
+
 echo "== infer8 LeNet benchmark"
 "$BIN/infer8-bench-gpu" --pytorch "$OUTDIR/pytorch.csv" 2>&1 | tee "$OUTDIR/bench.log" || status=1
 exit $status

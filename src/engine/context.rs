@@ -35,10 +35,14 @@ pub struct ExecutionContext {
     profiler: Option<Box<dyn Profiler>>,
     pub name: String,
     pub debug_sync: bool,
-    /// Where `enqueue_device` runs (`execute`/`run` always run on the CPU, from host memory).
+    /// Where `enqueue_device` and `execute` run (`run`, which shows every tensor, always runs
+    /// on the CPU).
     device: Device,
     #[cfg(feature = "cuda")]
     cuda: CudaState,
+    /// Device copies of `execute`'s host bindings on a CUDA context, sized for the max batch.
+    #[cfg(feature = "cuda")]
+    device_bindings: Vec<crate::backend::cuda::DeviceBuffer>,
 }
 
 /// The CUDA side of a context, prepared at its first device run (contexts made for calibration
@@ -187,6 +191,8 @@ impl ExecutionContext {
             device,
             #[cfg(feature = "cuda")]
             cuda: CudaState::Unprepared,
+            #[cfg(feature = "cuda")]
+            device_bindings: Vec::new(),
         })
     }
 
@@ -206,9 +212,64 @@ impl ExecutionContext {
         self.profiler.is_some()
     }
 
-    /// Runs `batch` items. `bindings` follow the engine's binding order.
+    /// Runs `batch` items. `bindings` follow the engine's binding order. On a CUDA context the
+    /// bindings travel through device buffers the context keeps.
     pub fn execute(&mut self, batch: usize, bindings: &mut [HostBinding]) -> Result<()> {
+        #[cfg(feature = "cuda")]
+        if self.device == Device::Cuda {
+            return self.execute_staged(batch, bindings);
+        }
         self.run(batch, bindings, &mut |_, _| {})
+    }
+
+    #[cfg(feature = "cuda")]
+    fn execute_staged(&mut self, batch: usize, bindings: &mut [HostBinding]) -> Result<()> {
+        use crate::backend::cuda::{self, DeviceBuffer};
+        let engine = Arc::clone(&self.engine);
+        if bindings.len() != engine.bindings.len() {
+            crate::bail!(
+                InvalidArgument,
+                "{} bindings given, the engine has {}",
+                bindings.len(),
+                engine.bindings.len()
+            );
+        }
+        if self.device_bindings.is_empty() {
+            self.device_bindings = (0..engine.bindings.len())
+                .map(|i| DeviceBuffer::alloc(self.binding_bytes(i, engine.max_batch_size)))
+                .collect::<Result<_>>()?;
+        }
+        for (i, b) in bindings.iter().enumerate() {
+            let have = match b {
+                HostBinding::Input(d) => d.len(),
+                HostBinding::Output(d) => d.len(),
+            };
+            let need = self.binding_bytes(i, batch.min(engine.max_batch_size));
+            if have < need {
+                crate::bail!(
+                    InvalidArgument,
+                    "binding {i} ('{}') has {have} bytes, {need} needed",
+                    engine.bindings[i].name
+                );
+            }
+            if let HostBinding::Input(d) = b {
+                self.device_bindings[i].upload(&d[..need])?;
+            }
+        }
+        let ptrs: Vec<u64> = self.device_bindings.iter().map(DeviceBuffer::ptr).collect();
+        // SAFETY: our buffers hold max-batch items of each binding; the default stream is
+        // waited for before the outputs are read.
+        unsafe {
+            self.enqueue_device(batch, &ptrs, 0, None)?;
+            cuda::synchronize(0)?;
+        }
+        for (i, b) in bindings.iter_mut().enumerate() {
+            if let HostBinding::Output(d) = b {
+                let need = self.binding_bytes(i, batch);
+                self.device_bindings[i].download(&mut d[..need])?;
+            }
+        }
+        Ok(())
     }
 
     /// Runs and shows every computed tensor (all of `batch` items) to `observe`: calibration's hook.

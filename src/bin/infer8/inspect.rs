@@ -46,11 +46,15 @@ fn tensors(runner: &mut Runner, data: &[f32], count: usize) -> Result<HashMap<St
         .iter()
         .map(|t| t.name.clone())
         .collect();
-    runner.infer(data, count, &mut |_, t, v| {
-        seen.entry(names[t].clone())
-            .or_default()
-            .extend_from_slice(v)
-    })?;
+    runner.infer(
+        data,
+        count,
+        Some(&mut |_, t, v| {
+            seen.entry(names[t].clone())
+                .or_default()
+                .extend_from_slice(v)
+        }),
+    )?;
     Ok(seen)
 }
 

@@ -40,7 +40,7 @@ fn top_k(p: &[f32], k: usize) -> Vec<usize> {
 pub fn run(a: Args) -> Result<()> {
     let mut runner = Runner::new(a.model.engine(None)?)?;
     let inputs = a.input.load(runner.input_volume())?;
-    let outputs = runner.infer(&inputs.data, inputs.count, &mut |_, _, _| {})?;
+    let outputs = runner.infer(&inputs.data, inputs.count, None)?;
     let engine = &runner.engine;
     let out_bindings: Vec<_> = engine.bindings.iter().filter(|b| !b.is_input).collect();
     let classes = volume(&out_bindings[0].shape);

@@ -35,13 +35,13 @@ impl Runner {
             .map_or(0, |b| volume(&b.shape))
     }
 
-    /// Outputs (one vector per output binding) of `count` items; `observe` sees every tensor of every
-    /// chunk with the chunk's first item index.
+    /// Outputs (one vector per output binding) of `count` items; `observe`, when given, sees every
+    /// tensor of every chunk with the chunk's first item index (the CPU runs it then).
     pub fn infer(
         &mut self,
         data: &[f32],
         count: usize,
-        observe: &mut dyn FnMut(usize, TensorId, &[f32]),
+        mut observe: Option<&mut dyn FnMut(usize, TensorId, &[f32])>,
     ) -> Result<Vec<Vec<f32>>> {
         let item = self.input_volume();
         let outs: Vec<usize> = self
@@ -70,8 +70,11 @@ impl Runner {
                     bindings.push(HostBinding::Output(buf));
                 }
             }
-            self.ctx
-                .run(n, &mut bindings, &mut |t, v| observe(first, t, v))?;
+            match observe.as_mut() {
+                Some(f) => self.ctx.run(n, &mut bindings, &mut |t, v| f(first, t, v))?,
+                // Nothing to observe: the engine's device (the GPU with --device cuda) runs it.
+                None => self.ctx.execute(n, &mut bindings)?,
+            }
             for (r, buf) in results.iter_mut().zip(&buffers) {
                 r.extend(
                     buf.chunks_exact(4)
