@@ -136,7 +136,15 @@ impl Calibrator for Cal<'_> {
 fn build(data: &Path, m: &Model, precision: &str, images: &[f32]) -> Res<Arc<Engine>> {
     let fp16 = precision == "FP16";
     let int8 = precision == "INT8";
-    let net = network(data, m, if fp16 { DataType::Half } else { DataType::Float })?;
+    let net = network(
+        data,
+        m,
+        if fp16 {
+            DataType::Half
+        } else {
+            DataType::Float
+        },
+    )?;
     let config = BuilderConfig {
         max_batch_size: m.batches[1],
         fp16,
@@ -332,7 +340,9 @@ fn bench(args: &Args) -> Res<()> {
                 let input: Vec<f32> = if m.name == "lenet" {
                     images.normalized(0, batch)
                 } else {
-                    (0..batch * item).map(|i| (i % 251) as f32 / 251.0).collect()
+                    (0..batch * item)
+                        .map(|i| (i % 251) as f32 / 251.0)
+                        .collect()
                 };
                 let ms = median_ms(&mut ctx, batch, &input, args.iterations)?;
                 eprintln!("{} infer8 {precision} batch {batch}: {ms:.4} ms", m.name);

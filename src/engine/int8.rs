@@ -52,9 +52,7 @@ pub fn plan(engine: &Engine) -> Int8Plan {
             consumers[t] += 1;
         }
     }
-    let private = |t: TensorId| {
-        consumers[t] == 1 && !net.outputs.contains(&t) && !net.is_input(t)
-    };
+    let private = |t: TensorId| consumers[t] == 1 && !net.outputs.contains(&t) && !net.is_input(t);
     let mut storage = vec![None; net.tensors.len()];
     let mut modes = vec![None; net.layers.len()];
     for l in (0..net.layers.len()).filter(|&l| is_int8_gemm(engine, l)) {
@@ -114,7 +112,11 @@ pub fn describe(engine: &Engine, plan: &Int8Plan) -> Vec<String> {
                     "Layer '{name}' runs in INT8 on the CPU ({} kernel, INT32 accumulation, \
                      per-channel weight scales): input {} on scale {:e}, output {}",
                     int8_kernel_name(),
-                    if m.input_int8 { "INT8" } else { "FP32 quantized" },
+                    if m.input_int8 {
+                        "INT8"
+                    } else {
+                        "FP32 quantized"
+                    },
                     m.input_scale,
                     match m.output_scale {
                         Some(s) => format!("requantized to INT8 on scale {s:e}"),

@@ -90,7 +90,15 @@ impl ConvInt8 {
     }
 
     /// One item into `y` at `offset`.
-    fn one(&self, x: &In, item: usize, isz: usize, y: &mut Dst, offset: usize, scratch: &mut [i16]) {
+    fn one(
+        &self,
+        x: &In,
+        item: usize,
+        isz: usize,
+        y: &mut Dst,
+        offset: usize,
+        scratch: &mut [i16],
+    ) {
         let g = &self.geo;
         let (kg, p) = (g.k / g.groups, g.positions());
         let (col, plane) = scratch.split_at_mut(igemm::packed_b_len(g.kdim, p));

@@ -40,7 +40,9 @@ impl FcInt8 {
         let q = WeightsQ::new(kernel, nout);
         let mut weights = vec![0; igemm::packed_b_len(kdim, nout)];
         // B[p, j] = W[j, p]: the weights are stored one output per row.
-        igemm::pack_b(&mut weights, kdim, nout, |p, j| q.values[j * kdim + p] as i16);
+        igemm::pack_b(&mut weights, kdim, nout, |p, j| {
+            q.values[j * kdim + p] as i16
+        });
         let (epilogue_mul, epilogue_add) = mode.epilogue(&q.scales, bias);
         Ok(FcInt8 {
             outer: input[..keep].iter().product(),

@@ -302,14 +302,7 @@ fn tile_fma_entry(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], rs: usize, ini
 /// twelve FMAs.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile_fma(
-    kc: usize,
-    a: *const f32,
-    b: *const f32,
-    c: *mut f32,
-    rs: usize,
-    init: &Init,
-) {
+unsafe fn tile_fma(kc: usize, a: *const f32, b: *const f32, c: *mut f32, rs: usize, init: &Init) {
     use std::arch::x86_64::*;
     // SAFETY (whole body): the entry checked that `a`, `b` and `c` cover every index used.
     unsafe {

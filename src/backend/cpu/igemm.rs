@@ -91,7 +91,7 @@ pub fn igemm(
     dst: &mut Dst,
     rs: usize,
 ) {
-    let tile = select();
+    let (tile, store_full) = select();
     let kp = pairs(k);
     for pj in 0..n.div_ceil(NR) {
         let bp = &b[pj * NR * kp * 2..][..NR * kp * 2];
@@ -99,22 +99,55 @@ pub fn igemm(
             let ap = &a[pi * MR * kp * 2..][..MR * kp * 2];
             let mut t = [[0; NR]; MR];
             tile(kp, ap, bp, &mut t);
-            store(&t, pi * MR, pj * NR, m, n, epi, dst, rs);
+            let (r0, c0) = (pi * MR, pj * NR);
+            let (rows, cols) = (MR.min(m - r0), NR.min(n - c0));
+            let f = Factors::new(epi, r0, c0, rows, cols);
+            let at = r0 * rs + c0;
+            if cols == NR {
+                store_full(&t, &f, rows, dst, at, rs);
+            } else {
+                store(&t, &f, rows, cols, dst, at, rs);
+            }
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn store(t: &Tile, r0: usize, c0: usize, m: usize, n: usize, epi: &Epilogue, dst: &mut Dst, rs: usize) {
-    let (rows, cols) = (MR.min(m - r0), NR.min(n - c0));
-    for (i, trow) in t.iter().enumerate().take(rows) {
-        let r = r0 + i;
-        let base = r * rs + c0;
-        let real = |j: usize| {
-            let c = if epi.per_row { r } else { c0 + j };
-            trow[j] as f32 * epi.mul[c] + epi.add[c]
+/// One tile's epilogue factors: `C[i][j] = acc · (row_mul[i] · col_mul[j]) + (row_add[i] +
+/// col_add[j])`, where one side is 1 and 0, so each product and sum is the exact `mul[c]` and
+/// `add[c]` of [`Epilogue`] and every store path gives the same bits.
+pub struct Factors {
+    row_mul: [f32; MR],
+    row_add: [f32; MR],
+    col_mul: [f32; NR],
+    col_add: [f32; NR],
+}
+
+impl Factors {
+    fn new(epi: &Epilogue, r0: usize, c0: usize, rows: usize, cols: usize) -> Factors {
+        let mut f = Factors {
+            row_mul: [1.0; MR],
+            row_add: [0.0; MR],
+            col_mul: [1.0; NR],
+            col_add: [0.0; NR],
         };
+        if epi.per_row {
+            f.row_mul[..rows].copy_from_slice(&epi.mul[r0..r0 + rows]);
+            f.row_add[..rows].copy_from_slice(&epi.add[r0..r0 + rows]);
+        } else {
+            f.col_mul[..cols].copy_from_slice(&epi.mul[c0..c0 + cols]);
+            f.col_add[..cols].copy_from_slice(&epi.add[c0..c0 + cols]);
+        }
+        f
+    }
+}
+
+/// Stores `rows x cols` of a tile at `dst[at..]`, row stride `rs`.
+fn store(t: &Tile, f: &Factors, rows: usize, cols: usize, dst: &mut Dst, at: usize, rs: usize) {
+    for (i, trow) in t.iter().enumerate().take(rows) {
+        let real = |j: usize| {
+            trow[j] as f32 * (f.row_mul[i] * f.col_mul[j]) + (f.row_add[i] + f.col_add[j])
+        };
+        let base = at + i * rs;
         match dst {
             Dst::F32(out) => {
                 for (j, o) in out[base..base + cols].iter_mut().enumerate() {
@@ -130,20 +163,29 @@ fn store(t: &Tile, r0: usize, c0: usize, m: usize, n: usize, epi: &Epilogue, dst
     }
 }
 
-/// INT8 value of `v` (already in units of the output scale): round half to even, clamp to ±127.
+fn store_full_portable(t: &Tile, f: &Factors, rows: usize, dst: &mut Dst, at: usize, rs: usize) {
+    store(t, f, rows, NR, dst, at, rs)
+}
+
+/// 1.5 · 2^23: adding and subtracting it rounds an `f32` of magnitude below 2^22 to an integer,
+/// half to even (the default rounding mode), without a libm call.
+const ROUND: f32 = 12_582_912.0;
+
+/// INT8 value of `v` (already in units of the output scale): clamp to ±127, round half to even.
 #[inline]
 pub fn saturate(v: f32) -> i8 {
-    v.round_ties_even().clamp(-127.0, 127.0) as i8
+    ((v.clamp(-127.0, 127.0) + ROUND) - ROUND) as i8
 }
 
 type TileFn = fn(usize, &[i16], &[i16], &mut Tile);
+type StoreFn = fn(&Tile, &Factors, usize, &mut Dst, usize, usize);
 
-fn select() -> TileFn {
+fn select() -> (TileFn, StoreFn) {
     #[cfg(target_arch = "x86_64")]
     if is_x86_feature_detected!("avx2") {
-        return tile_avx2_entry;
+        return (tile_avx2_entry, store_full_avx2_entry);
     }
-    tile_portable
+    (tile_portable, store_full_portable)
 }
 
 /// Which integer kernel this machine runs (for the log).
@@ -204,6 +246,67 @@ unsafe fn tile_avx2(kp: usize, a: *const i16, b: *const i16, t: &mut Tile) {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+fn store_full_avx2_entry(t: &Tile, f: &Factors, rows: usize, dst: &mut Dst, at: usize, rs: usize) {
+    let need = at + (rows.max(1) - 1) * rs + NR;
+    let len = match dst {
+        Dst::F32(v) => v.len(),
+        Dst::I8(v) => v.len(),
+    };
+    assert!(rows <= MR && len >= need);
+    // SAFETY: `select` returns this entry only after detecting AVX2; `dst` holds every row.
+    unsafe { store_full_avx2(t, f, rows, dst, at, rs) }
+}
+
+/// [`store`] of whole 16-column rows: the same multiply, add, clamp and round-half-to-even
+/// (`vcvtps2dq` in the default rounding mode), eight lanes at a time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn store_full_avx2(t: &Tile, f: &Factors, rows: usize, dst: &mut Dst, at: usize, rs: usize) {
+    use std::arch::x86_64::*;
+    // SAFETY (whole body): the entry checked that every row of `dst` is in bounds.
+    unsafe {
+        let (lo, hi) = (_mm256_set1_ps(-127.0), _mm256_set1_ps(127.0));
+        for i in 0..rows {
+            let mut v = [_mm256_setzero_ps(); 2];
+            for (h, v) in v.iter_mut().enumerate() {
+                let acc = _mm256_cvtepi32_ps(_mm256_loadu_si256(
+                    t[i].as_ptr().add(8 * h) as *const __m256i
+                ));
+                let mul = _mm256_mul_ps(
+                    _mm256_set1_ps(f.row_mul[i]),
+                    _mm256_loadu_ps(f.col_mul.as_ptr().add(8 * h)),
+                );
+                let add = _mm256_add_ps(
+                    _mm256_set1_ps(f.row_add[i]),
+                    _mm256_loadu_ps(f.col_add.as_ptr().add(8 * h)),
+                );
+                *v = _mm256_add_ps(_mm256_mul_ps(acc, mul), add);
+            }
+            let base = at + i * rs;
+            match dst {
+                Dst::F32(out) => {
+                    _mm256_storeu_ps(out.as_mut_ptr().add(base), v[0]);
+                    _mm256_storeu_ps(out.as_mut_ptr().add(base + 8), v[1]);
+                }
+                Dst::I8(out) => {
+                    let q0 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v[0], lo), hi));
+                    let q1 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v[1], lo), hi));
+                    // Lanes are in [-127, 127]: packing cannot saturate; fix the lane order of
+                    // the 256-bit packs, then keep the low 16 bytes.
+                    let w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0b11_01_10_00);
+                    let b = _mm256_packs_epi16(w, w);
+                    let b = _mm256_permute4x64_epi64(b, 0b11_01_10_00);
+                    _mm_storeu_si128(
+                        out.as_mut_ptr().add(base) as *mut __m128i,
+                        _mm256_castsi256_si128(b),
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +339,9 @@ mod tests {
         let mut c = vec![0i64; m * n];
         for i in 0..m {
             for j in 0..n {
-                c[i * n + j] = (0..k).map(|p| a[i * k + p] as i64 * b[p * n + j] as i64).sum();
+                c[i * n + j] = (0..k)
+                    .map(|p| a[i * k + p] as i64 * b[p * n + j] as i64)
+                    .sum();
             }
         }
         c
@@ -246,7 +351,13 @@ mod tests {
     /// ragged edges included, with products at the ±127 extremes.
     #[test]
     fn tiles_match_exact_reference() {
-        for &(m, n, k) in &[(6, 16, 1), (7, 17, 25), (50, 64, 500), (1, 10, 801), (13, 33, 4096)] {
+        for &(m, n, k) in &[
+            (6, 16, 1),
+            (7, 17, 25),
+            (50, 64, 500),
+            (1, 10, 801),
+            (13, 33, 4096),
+        ] {
             let (a, b) = (values(m * k, 1), values(k * n, 2));
             let want = reference(m, n, k, &a, &b);
             let (pa, pb) = packed(m, n, k, &a, &b);
@@ -260,12 +371,7 @@ mod tests {
                 for pi in 0..m.div_ceil(MR) {
                     for pj in 0..n.div_ceil(NR) {
                         let mut t = [[0; NR]; MR];
-                        tile(
-                            kp,
-                            &pa[pi * MR * kp * 2..],
-                            &pb[pj * NR * kp * 2..],
-                            &mut t,
-                        );
+                        tile(kp, &pa[pi * MR * kp * 2..], &pb[pj * NR * kp * 2..], &mut t);
                         for i in 0..MR.min(m - pi * MR) {
                             for j in 0..NR.min(n - pj * NR) {
                                 let (r, c) = (pi * MR + i, pj * NR + j);
@@ -291,7 +397,11 @@ mod tests {
             let len = if per_row { m } else { n };
             let mul: Vec<f32> = (0..len).map(|c| 1e-4 * (c as f32 + 1.0)).collect();
             let add: Vec<f32> = (0..len).map(|c| c as f32 * 0.37 - 2.0).collect();
-            let epi = Epilogue { per_row, mul: &mul, add: &add };
+            let epi = Epilogue {
+                per_row,
+                mul: &mul,
+                add: &add,
+            };
             let mut real = vec![0f32; m * n];
             igemm(m, n, k, &pa, &pb, &epi, &mut Dst::F32(&mut real), n);
             let mut q = vec![0i8; m * n];
@@ -301,7 +411,10 @@ mod tests {
                     let c = if per_row { i } else { j };
                     let exact = want[i * n + j] as f64 * mul[c] as f64 + add[c] as f64;
                     let got = real[i * n + j] as f64;
-                    assert!((got - exact).abs() <= 1e-6 * exact.abs().max(1.0), "{got} vs {exact}");
+                    assert!(
+                        (got - exact).abs() <= 1e-6 * exact.abs().max(1.0),
+                        "{got} vs {exact}"
+                    );
                     let frac = exact - exact.floor();
                     if (frac - 0.5).abs() > 1e-4 {
                         let wq = exact.round_ties_even().clamp(-127.0, 127.0) as i8;
@@ -310,5 +423,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The AVX2 store gives the same bits as the portable one, real and INT8, per row and per
+    /// column, including values beyond ±127 and exact halves.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_store_equals_portable() {
+        if !is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let mut t = [[0i32; NR]; MR];
+        for (i, row) in t.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = (i as i32 * 7919 - j as i32 * 104_729) * 3 + 1;
+            }
+        }
+        let mul: Vec<f32> = (0..NR).map(|c| [0.5, 1e-3, 2.5e-4, 1.0][c % 4]).collect();
+        let add: Vec<f32> = (0..NR).map(|c| c as f32 * 0.25 - 1.5).collect();
+        for per_row in [true, false] {
+            let epi = Epilogue {
+                per_row,
+                mul: &mul,
+                add: &add,
+            };
+            let f = Factors::new(&epi, 0, 0, MR, NR);
+            let (mut a, mut b) = (vec![0f32; MR * NR], vec![0f32; MR * NR]);
+            store_full_portable(&t, &f, MR, &mut Dst::F32(&mut a), 0, NR);
+            store_full_avx2_entry(&t, &f, MR, &mut Dst::F32(&mut b), 0, NR);
+            assert_eq!(a, b);
+            let (mut a, mut b) = (vec![0i8; MR * NR], vec![0i8; MR * NR]);
+            store_full_portable(&t, &f, MR, &mut Dst::I8(&mut a), 0, NR);
+            store_full_avx2_entry(&t, &f, MR, &mut Dst::I8(&mut b), 0, NR);
+            assert_eq!(a, b);
+            assert!(a.contains(&127) && a.contains(&-127));
+        }
+        assert_eq!(
+            [
+                saturate(0.5),
+                saturate(1.5),
+                saturate(-2.5),
+                saturate(300.0)
+            ],
+            [0, 2, -2, 127]
+        );
     }
 }

@@ -57,7 +57,8 @@ impl Geometry {
             );
         }
         let (pre, out) = ([g[0].pre, g[1].pre], [g[0].out, g[1].out]);
-        let end = |d: usize| (out[d].max(1) - 1) * p.stride[d] + (p.kernel[d] - 1) * p.dilation[d] + 1;
+        let end =
+            |d: usize| (out[d].max(1) - 1) * p.stride[d] + (p.kernel[d] - 1) * p.dilation[d] + 1;
         let padded = pre != [0, 0] || (0..2).any(|d| end(d) > hw[d]);
         let plane = if padded { [end(0), end(1)] } else { hw };
         let mut positions = vec![0; (out[0] * out[1]).div_ceil(nr) * nr];
@@ -114,7 +115,12 @@ impl Geometry {
 
     /// Writes `x` (one item's input, converted by `f`) into `dst` laid out as the plane, zero
     /// in the padding.
-    pub fn fill_plane<S: Copy, T: Copy + Default>(&self, x: &[S], dst: &mut [T], f: impl Fn(S) -> T) {
+    pub fn fill_plane<S: Copy, T: Copy + Default>(
+        &self,
+        x: &[S],
+        dst: &mut [T],
+        f: impl Fn(S) -> T,
+    ) {
         let [h, w] = self.hw;
         let [ph, pw] = self.plane;
         let [top, left] = if self.padded { self.pre } else { [0, 0] };
@@ -154,31 +160,62 @@ impl Geometry {
     pub fn im2col_pairs(&self, plane: &[i16], col: &mut [i16], nr: usize) {
         let pairs = self.kdim.div_ceil(2);
         let len = self.positions.len() * pairs * 2;
-        let mut a = [0i16; CHUNK];
-        let mut b = [0i16; CHUNK];
+        let zeros = [0i16; CHUNK];
         for ((panel, pos), contiguous) in col[..len]
             .chunks_exact_mut(nr * pairs * 2)
             .zip(self.positions.chunks_exact(nr))
             .zip(self.contiguous.chunks_exact(nr / CHUNK))
         {
-            for (step, rows) in panel.chunks_exact_mut(nr * 2).zip(self.row_offsets.chunks(2)) {
+            for (step, rows) in panel
+                .chunks_exact_mut(nr * 2)
+                .zip(self.row_offsets.chunks(2))
+            {
+                let (r0, r1) = (&plane[rows[0]..], rows.get(1).map(|&r| &plane[r..]));
                 for ((out, pos), &contiguous) in step
                     .chunks_exact_mut(CHUNK * 2)
                     .zip(pos.chunks_exact(CHUNK))
                     .zip(contiguous)
                 {
-                    gather(&plane[rows[0]..], &mut a, pos, &[contiguous]);
-                    match rows.get(1) {
-                        Some(&r) => gather(&plane[r..], &mut b, pos, &[contiguous]),
-                        None => b = [0; CHUNK],
-                    }
-                    for ((o, &x), &y) in out.chunks_exact_mut(2).zip(&a).zip(&b) {
-                        o[0] = x;
-                        o[1] = y;
+                    let out: &mut [i16; 2 * CHUNK] = out.try_into().expect("chunk");
+                    if contiguous {
+                        let a: &[i16; CHUNK] = r0[pos[0]..][..CHUNK].try_into().expect("chunk");
+                        let b: &[i16; CHUNK] = match r1 {
+                            Some(r) => r[pos[0]..][..CHUNK].try_into().expect("chunk"),
+                            None => &zeros,
+                        };
+                        interleave(a, b, out);
+                    } else {
+                        let a = std::array::from_fn(|t| r0[pos[t]]);
+                        let b = std::array::from_fn(|t| r1.map_or(0, |r| r[pos[t]]));
+                        interleave(&a, &b, out);
                     }
                 }
             }
         }
+    }
+}
+
+/// `out = [a0, b0, a1, b1, ...]`: two im2col rows into one row of depth pairs.
+#[inline]
+fn interleave(a: &[i16; CHUNK], b: &[i16; CHUNK], out: &mut [i16; 2 * CHUNK]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86-64; the arrays are exactly 16 and 32 bytes.
+        unsafe {
+            let x = _mm_loadu_si128(a.as_ptr() as *const __m128i);
+            let y = _mm_loadu_si128(b.as_ptr() as *const __m128i);
+            _mm_storeu_si128(out.as_mut_ptr() as *mut __m128i, _mm_unpacklo_epi16(x, y));
+            _mm_storeu_si128(
+                out.as_mut_ptr().add(8) as *mut __m128i,
+                _mm_unpackhi_epi16(x, y),
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    for (o, (&x, &y)) in out.chunks_exact_mut(2).zip(a.iter().zip(b)) {
+        o[0] = x;
+        o[1] = y;
     }
 }
 

@@ -2,11 +2,11 @@
 
 use super::quant::{i8_view, i8_view_mut};
 use super::{In, Out, par_rows};
-use rayon::prelude::*;
 use crate::error::Result;
 use crate::network::PoolParams;
 use crate::network::shape::pool_geometry;
 use crate::types::PoolingType;
+use rayon::prelude::*;
 
 pub struct Pool {
     /// Planes per batch item: the product of the dimensions before H and W.

@@ -80,7 +80,5 @@ pub fn i8_view_mut(data: &mut [f32]) -> &mut [i8] {
 /// Scratch as `i16` (f32 alignment exceeds i16's).
 pub fn i16_view_mut(data: &mut [f32]) -> &mut [i16] {
     // SAFETY: same memory, aligned for i16, every bit pattern valid.
-    unsafe {
-        std::slice::from_raw_parts_mut(data.as_mut_ptr() as *mut i16, data.len() * 2)
-    }
+    unsafe { std::slice::from_raw_parts_mut(data.as_mut_ptr() as *mut i16, data.len() * 2) }
 }
