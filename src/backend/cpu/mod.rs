@@ -405,8 +405,10 @@ fn tasks(items: usize) -> usize {
     rayon::current_num_threads().min(items).max(1)
 }
 
-/// Below this many multiply-adds a thread hand-off costs more than it saves.
-const PAR_MACS: usize = 1 << 17;
+/// Below this many multiply-adds a thread hand-off costs about as much as it saves: waking a
+/// rayon worker takes tens of microseconds on a busy machine (measured with batch-1 LeNet,
+/// whose layers stay under this and run on one thread).
+const PAR_MACS: usize = 1 << 22;
 
 /// Like [`tasks`], but one task when `macs` multiply-adds are too little work to share.
 fn tasks_for(units: usize, macs: usize) -> usize {

@@ -135,12 +135,35 @@ impl Pool {
             if max2x2 {
                 return max_2x2(src, w, ow, out, f32::max);
             }
+            if self.kind == PoolingType::Max {
+                return self.max_rows(src, w, out);
+            }
             for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
                 for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
                     *o = self.window_value(src, w, *sy, *sx);
                 }
             }
         });
+    }
+
+    /// Max pooling one input row at a time: each row updates every output of the output rows
+    /// whose windows contain it, so the inner loops run over contiguous memory.
+    fn max_rows(&self, src: &[f32], w: usize, out: &mut [f32]) {
+        let ow = self.out[1];
+        for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
+            orow.fill(f32::NEG_INFINITY);
+            for y in sy.lo..sy.hi {
+                let row = &src[y * w..(y + 1) * w];
+                for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
+                    *o = row[sx.lo..sx.hi].iter().fold(*o, |m, &v| m.max(v));
+                }
+            }
+            for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
+                if sy.hi == sy.lo || sx.hi == sx.lo {
+                    *o = 0.0;
+                }
+            }
+        }
     }
 
     /// A window with no input element inside (possible only with padding at least as large as
@@ -150,14 +173,12 @@ impl Pool {
         if count == 0 {
             return 0.0;
         }
-        let rows = || (sy.lo..sy.hi).flat_map(|y| &src[y * w + sx.lo..y * w + sx.hi]);
-        if self.kind == PoolingType::Max {
-            return rows().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-        }
         let (mut max, mut sum) = (f32::NEG_INFINITY, 0.0f32);
-        for &v in rows() {
-            max = max.max(v);
-            sum += v;
+        for y in sy.lo..sy.hi {
+            for &v in &src[y * w + sx.lo..y * w + sx.hi] {
+                max = max.max(v);
+                sum += v;
+            }
         }
         let divisor = if self.exclude_padding {
             count
