@@ -53,6 +53,9 @@ enum CudaState {
     Host,
 }
 
+/// Calibration's hook: shown each computed tensor (all items of the run, real values).
+type Observer<'a> = dyn FnMut(TensorId, &[f32]) + 'a;
+
 /// The bytes of an f32 slice, for [`HostBinding::Input`].
 pub fn f32_bytes(v: &[f32]) -> &[u8] {
     // SAFETY: f32 has no padding; the byte view covers exactly the same memory.
@@ -241,7 +244,7 @@ impl ExecutionContext {
         &mut self,
         batch: usize,
         bindings: &mut [HostBinding],
-        mut observe: Option<&mut dyn FnMut(TensorId, &[f32])>,
+        mut observe: Option<&mut Observer>,
     ) -> Result<()> {
         let engine = Arc::clone(&self.engine);
         let net = &engine.network;

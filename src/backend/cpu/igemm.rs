@@ -267,11 +267,11 @@ unsafe fn store_full_avx2(t: &Tile, f: &Factors, rows: usize, dst: &mut Dst, at:
     // SAFETY (whole body): the entry checked that every row of `dst` is in bounds.
     unsafe {
         let (lo, hi) = (_mm256_set1_ps(-127.0), _mm256_set1_ps(127.0));
-        for i in 0..rows {
+        for (i, trow) in t.iter().enumerate().take(rows) {
             let mut v = [_mm256_setzero_ps(); 2];
             for (h, v) in v.iter_mut().enumerate() {
                 let acc = _mm256_cvtepi32_ps(_mm256_loadu_si256(
-                    t[i].as_ptr().add(8 * h) as *const __m256i
+                    trow.as_ptr().add(8 * h) as *const __m256i
                 ));
                 let mul = _mm256_mul_ps(
                     _mm256_set1_ps(f.row_mul[i]),
@@ -372,10 +372,10 @@ mod tests {
                     for pj in 0..n.div_ceil(NR) {
                         let mut t = [[0; NR]; MR];
                         tile(kp, &pa[pi * MR * kp * 2..], &pb[pj * NR * kp * 2..], &mut t);
-                        for i in 0..MR.min(m - pi * MR) {
-                            for j in 0..NR.min(n - pj * NR) {
+                        for (i, trow) in t.iter().enumerate().take(MR.min(m - pi * MR)) {
+                            for (j, &v) in trow.iter().enumerate().take(NR.min(n - pj * NR)) {
                                 let (r, c) = (pi * MR + i, pj * NR + j);
-                                assert_eq!(t[i][j] as i64, want[r * n + c], "({r}, {c}) k={k}");
+                                assert_eq!(v as i64, want[r * n + c], "({r}, {c}) k={k}");
                             }
                         }
                     }

@@ -41,7 +41,7 @@ impl Geometry {
     pub fn new(p: &ConvParams, c: usize, hw: [usize; 2], nr: usize) -> Result<Geometry> {
         let g = conv_geometry(p, hw, false).map_err(crate::error::Error::Network)?;
         let (k, groups) = (p.nb_output_maps, p.groups);
-        if groups == 0 || c % groups != 0 || k % groups != 0 {
+        if groups == 0 || !c.is_multiple_of(groups) || !k.is_multiple_of(groups) {
             crate::bail!(
                 Network,
                 "convolution: {c} channels and {k} maps do not split into {groups} groups"

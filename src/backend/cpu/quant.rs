@@ -43,7 +43,7 @@ impl WeightsQ {
     /// `q · amax / 127` per channel (`builder::precision`), so quantizing again with the same
     /// rule recovers `q` exactly; raw FP32 weights are quantized the same way.
     pub fn new(w: &[f32], channels: usize) -> WeightsQ {
-        let per = if channels == 0 { 0 } else { w.len() / channels };
+        let per = w.len().checked_div(channels).unwrap_or(0);
         let mut values = vec![0i8; w.len()];
         let mut scales = vec![0.0; channels];
         for ((chunk, q), s) in w
