@@ -141,8 +141,13 @@ fn build_calibrate_run_time_inspect() {
     assert_eq!(layers.len(), 8);
     let conv1 = &layers[0];
     assert_eq!(conv1["precision"], "Int8");
+    // conv1's output is stored INT8 (on pool1's scale), so the entropy threshold's clipping
+    // of the largest activations shows in its error; the network's output stays close.
     let err = conv1["error_vs_fp32"].as_f64().unwrap();
-    assert!(err > 0.0 && err < 0.05, "conv1 INT8 error vs FP32 {err}");
+    assert!(err > 0.0 && err < 0.5, "conv1 INT8 error vs FP32 {err}");
+    assert_eq!(layers[1]["precision"], "Int8", "pool1 runs on INT8 values");
+    let prob = layers[7]["error_vs_fp32"].as_f64().unwrap();
+    assert!(prob < 0.05, "prob INT8 error vs FP32 {prob}");
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -145,13 +145,25 @@ pub fn build_engine(
     };
     precision::convert_weights(&mut net, &precisions);
 
-    for (layer, p) in net.layers.iter().zip(&precisions) {
+    let engine = Engine::assemble(net, config.max_batch_size, precisions, scales)?;
+    let plan = crate::engine::int8::plan(&engine);
+    if engine.precisions.contains(&Precision::Int8) {
+        let kept = plan.storage.iter().filter(|s| s.is_some()).count();
         logger.log(
-            Severity::Verbose,
-            &format!("Layer '{}' runs in {p:?}", layer.name),
+            Severity::Info,
+            &format!(
+                "CPU execution: {} of {} layers in INT8 ({} kernel), {kept} tensors kept INT8 \
+                 between layers",
+                plan.modes.iter().filter(|m| m.is_some()).count(),
+                engine.nb_layers(),
+                crate::backend::cpu::int8_kernel_name()
+            ),
         );
     }
-    Engine::assemble(net, config.max_batch_size, precisions, scales)
+    for line in crate::engine::int8::describe(&engine, &plan) {
+        logger.log(Severity::Verbose, &line);
+    }
+    Ok(engine)
 }
 
 /// Convenience for Rust users and tests: build and wrap in an `Arc` for contexts.

@@ -30,8 +30,10 @@ pub struct ExecutionContext {
     scratch: Vec<f32>,
     /// Network inputs converted to f32 (non-FP32 bindings, FP16 rounding), by input position.
     staging: Vec<Vec<f32>>,
-    /// The INT8 values an INT8 layer reads (its input on its scale's grid), one buffer per input.
-    quantized: Vec<Vec<f32>>,
+    /// Per tensor: the scale of its INT8 storage, where the CPU keeps it INT8 (`engine::int8`).
+    int8_storage: Vec<Option<f32>>,
+    /// Real values of an INT8-stored tensor, for the observer of [`ExecutionContext::run`].
+    dequantized: Vec<f32>,
     profiler: Option<Box<dyn Profiler>>,
     pub name: String,
     pub debug_sync: bool,
@@ -54,6 +56,9 @@ enum CudaState {
     /// The engine has a layer or binding the CUDA backend lacks: the CPU runs it, through copies.
     Host,
 }
+
+/// Calibration's hook: shown each computed tensor (all items of the run, real values).
+type Observer<'a> = dyn FnMut(TensorId, &[f32]) + 'a;
 
 /// The bytes of an f32 slice, for [`HostBinding::Input`].
 pub fn f32_bytes(v: &[f32]) -> &[u8] {
@@ -121,22 +126,34 @@ fn encode(values: &[f32], dtype: DataType, out: &mut [u8]) {
     }
 }
 
-/// The values an INT8 tensor holds: `clamp(round(x / scale), -127, 127) * scale` (TensorRT's
-/// symmetric quantization). The products and sums the layer computes from them are exact integers
-/// times `scale_in * scale_w`, which is what an INT32-accumulating kernel computes.
-fn quantize_into(x: &[f32], scale: f32, out: &mut Vec<f32>) {
-    out.clear();
-    out.extend(
-        x.iter()
-            .map(|&v| (v / scale).round().clamp(-127.0, 127.0) * scale),
-    );
-}
-
 /// FP16 storage: values take the nearest half-precision value (round to nearest even).
 pub fn round_to_half(values: &mut [f32]) {
-    for v in values {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx") && is_x86_feature_detected!("f16c") {
+        // SAFETY: AVX and F16C detected.
+        done = unsafe { round_to_half_f16c(values) };
+    }
+    for v in &mut values[done..] {
         *v = half::f16::from_f32(*v).to_f32();
     }
+}
+
+/// [`round_to_half`] eight values at a time (`vcvtps2ph` rounds to nearest even, as `half`
+/// does); returns how many values it rounded.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx,f16c")]
+fn round_to_half_f16c(values: &mut [f32]) -> usize {
+    use std::arch::x86_64::*;
+    let mut chunks = values.chunks_exact_mut(8);
+    for c in &mut chunks {
+        // SAFETY: each chunk is exactly eight f32.
+        unsafe {
+            let h = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm256_loadu_ps(c.as_ptr()));
+            _mm256_storeu_ps(c.as_mut_ptr(), _mm256_cvtph_ps(h));
+        }
+    }
+    values.len() / 8 * 8
 }
 
 impl ExecutionContext {
@@ -153,6 +170,7 @@ impl ExecutionContext {
             Device::Cpu
         };
         let net = &engine.network;
+        let int8 = super::int8::plan(&engine);
         let mut kernels = Vec::with_capacity(engine.order.len());
         let mut scratch_len = 0;
         for &l in &engine.order {
@@ -167,14 +185,14 @@ impl ExecutionContext {
                 .iter()
                 .map(|&t| net.tensors[t].shape.as_slice())
                 .collect();
-            let k = CpuLayer::new(&layer.kind, &ins, &outs)
+            let k = CpuLayer::with_int8(&layer.kind, &ins, &outs, int8.modes[l])
                 .map_err(|e| Error::Runtime(format!("layer '{}': {e}", layer.name)))?;
             scratch_len = scratch_len.max(k.scratch_len(engine.max_batch_size));
             kernels.push(k);
         }
-        let max_inputs = net.layers.iter().map(|l| l.inputs.len()).max().unwrap_or(0);
         Ok(ExecutionContext {
-            quantized: vec![Vec::new(); max_inputs],
+            int8_storage: int8.storage,
+            dequantized: Vec::new(),
             // A CUDA context needs host activations only if the CPU must stand in: allocated then.
             arena: if device == Device::Cpu {
                 vec![0.0; engine.plan.arena_len * engine.max_batch_size]
@@ -219,7 +237,7 @@ impl ExecutionContext {
         if self.device == Device::Cuda {
             return self.execute_staged(batch, bindings);
         }
-        self.run(batch, bindings, &mut |_, _| {})
+        self.run_observed(batch, bindings, None)
     }
 
     #[cfg(feature = "cuda")]
@@ -272,12 +290,22 @@ impl ExecutionContext {
         Ok(())
     }
 
-    /// Runs and shows every computed tensor (all of `batch` items) to `observe`: calibration's hook.
+    /// Runs and shows every computed tensor (all of `batch` items, real values) to `observe`:
+    /// calibration's hook.
     pub fn run(
         &mut self,
         batch: usize,
         bindings: &mut [HostBinding],
         observe: &mut dyn FnMut(TensorId, &[f32]),
+    ) -> Result<()> {
+        self.run_observed(batch, bindings, Some(observe))
+    }
+
+    fn run_observed(
+        &mut self,
+        batch: usize,
+        bindings: &mut [HostBinding],
+        mut observe: Option<&mut Observer>,
     ) -> Result<()> {
         let engine = Arc::clone(&self.engine);
         let net = &engine.network;
@@ -374,19 +402,6 @@ impl ExecutionContext {
                     shape: &net.tensors[t].shape,
                 });
             }
-            if engine.precisions[l] == Precision::Int8 {
-                for ((input, &t), q) in ins
-                    .iter_mut()
-                    .zip(&layer.inputs)
-                    .zip(self.quantized.iter_mut())
-                {
-                    let scale = engine.scales[t].ok_or_else(|| {
-                        Error::Runtime(format!("INT8 layer '{}' has no input scale", layer.name))
-                    })?;
-                    quantize_into(input.data, scale, q);
-                    input.data = q;
-                }
-            }
             let run_batch = if layer
                 .outputs
                 .iter()
@@ -410,13 +425,23 @@ impl ExecutionContext {
             self.kernels[step]
                 .run(run_batch, &ins, &mut outs, &mut self.scratch)
                 .map_err(|e| Error::Runtime(format!("layer '{}': {e}", layer.name)))?;
-            if engine.precisions[l] == Precision::Half {
-                for o in outs.iter_mut() {
+            for (o, &t) in outs.iter_mut().zip(&layer.outputs) {
+                let int8 = self.int8_storage[t];
+                if engine.precisions[l] == Precision::Half && int8.is_none() {
                     round_to_half(o.data);
                 }
-            }
-            for (o, &t) in outs.iter().zip(&layer.outputs) {
-                observe(t, o.data);
+                let Some(observe) = observe.as_mut() else {
+                    continue;
+                };
+                match int8 {
+                    Some(scale) => {
+                        let q = crate::backend::cpu::i8_values(o.data);
+                        self.dequantized.clear();
+                        self.dequantized.extend(q.iter().map(|&v| v as f32 * scale));
+                        observe(t, &self.dequantized);
+                    }
+                    None => observe(t, o.data),
+                }
             }
             if let Some(p) = self.profiler.as_mut() {
                 p.report_layer_time(&layer.name, start.elapsed().as_secs_f32() * 1e3);
@@ -652,5 +677,37 @@ impl ExecutionContext {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The F16C path rounds exactly as `half` does: ties, half subnormals, overflow, NaN.
+    #[test]
+    fn round_to_half_matches_half() {
+        let mut values: Vec<f32> = (0..4099)
+            .map(|i| f32::from_bits(0x3380_0000u32.wrapping_add(i * 0x0011_1111)))
+            .chain([
+                1.0 + 1.0 / 2048.0,
+                65519.0,
+                65520.0,
+                1e-8,
+                -5.96e-8,
+                f32::INFINITY,
+            ])
+            .flat_map(|v| [v, -v])
+            .collect();
+        values.push(f32::NAN);
+        let want: Vec<f32> = values
+            .iter()
+            .map(|&v| half::f16::from_f32(v).to_f32())
+            .collect();
+        super::round_to_half(&mut values);
+        for (g, w) in values.iter().zip(&want) {
+            assert!(
+                g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                "{g} vs {w}"
+            );
+        }
     }
 }

@@ -21,8 +21,31 @@ fn broadcast2(batch: usize, a: &In, b: &In, out: &mut Out, f: impl Fn(f32, f32) 
     for row in out.data[..rows * inner].chunks_exact_mut(inner) {
         let oa: usize = idx.iter().zip(&sa).map(|(i, s)| i * s).sum();
         let ob: usize = idx.iter().zip(&sb).map(|(i, s)| i * s).sum();
-        for (j, o) in row.iter_mut().enumerate() {
-            *o = f(a.data[oa + j * ia], b.data[ob + j * ib]);
+        // Contiguous or repeated operands (the common cases) get loops the compiler vectorises.
+        match (ia, ib) {
+            (1, 1) => {
+                let (x, y) = (&a.data[oa..oa + inner], &b.data[ob..ob + inner]);
+                for ((o, &x), &y) in row.iter_mut().zip(x).zip(y) {
+                    *o = f(x, y);
+                }
+            }
+            (1, 0) => {
+                let y = b.data[ob];
+                for (o, &x) in row.iter_mut().zip(&a.data[oa..oa + inner]) {
+                    *o = f(x, y);
+                }
+            }
+            (0, 1) => {
+                let x = a.data[oa];
+                for (o, &y) in row.iter_mut().zip(&b.data[ob..ob + inner]) {
+                    *o = f(x, y);
+                }
+            }
+            _ => {
+                for (j, o) in row.iter_mut().enumerate() {
+                    *o = f(a.data[oa + j * ia], b.data[ob + j * ib]);
+                }
+            }
         }
         // Advance the multi-index over all but the last dimension.
         for d in (0..r - 1).rev() {

@@ -5,6 +5,10 @@
 //! (12 ymm accumulators with AVX2). Weights are packed once when a layer is prepared; activations
 //! are packed (or written packed by im2col) into scratch at run time. Single-threaded: callers
 //! split the work across threads, or call [`gemm_par`].
+//!
+//! The micro-kernel starts its accumulators from the bias (first depth pass) or from C (later
+//! passes) and writes C itself, so a tile makes one trip through memory; tiles clipped by the
+//! matrix edge go through a small buffer instead.
 
 use rayon::prelude::*;
 
@@ -13,8 +17,6 @@ pub const NR: usize = 16;
 /// Depth of one pass over a B panel: `KC x NR` floats (16 KiB) stay in L1 while every A panel of
 /// the pass streams past them.
 const KC: usize = 256;
-
-type Tile = [[f32; NR]; MR];
 
 pub fn packed_a_len(m: usize, k: usize) -> usize {
     m.div_ceil(MR) * MR * k
@@ -73,32 +75,26 @@ pub struct COut<'a> {
 
 /// `C = A·B + bias` with A packed by [`pack_a`] (`m x k`) and B by [`pack_b`] (`k x n`).
 pub fn gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: COut, bias: Bias) {
-    let kernels = select();
+    let tile = select();
     let (mp, np) = (m.div_ceil(MR), n.div_ceil(NR));
     let mut c = c;
-    let mut tile: Tile = [[0.0; NR]; MR];
-    if k == 0 {
-        for pi in 0..mp {
-            for pj in 0..np {
-                store(&tile, pi, pj, m, n, &mut c, bias, true);
-            }
-        }
-        return;
+    if m == 1 {
+        // A single row (a batch-1 fully connected layer) would waste 5/6 of a tile.
+        return row(n, k, a, b, &mut c, bias);
     }
-    for k0 in (0..k).step_by(KC) {
+    let mut k0 = 0;
+    loop {
         let kc = KC.min(k - k0);
         for pj in 0..np {
             let bp = &b[pj * NR * k + k0 * NR..][..kc * NR];
             for pi in 0..mp {
                 let ap = &a[pi * MR * k + k0 * MR..][..kc * MR];
-                // A single row (a batch-1 fully connected layer) would waste 5/6 of a tile.
-                if m == 1 {
-                    (kernels.row)(ap, bp, &mut tile[0]);
-                } else {
-                    (kernels.tile)(ap, bp, &mut tile);
-                }
-                store(&tile, pi, pj, m, n, &mut c, bias, k0 == 0);
+                run_tile(tile, ap, bp, kc, pi, pj, m, n, &mut c, bias, k0 == 0);
             }
+        }
+        k0 += kc;
+        if k0 >= k {
+            break;
         }
     }
 }
@@ -126,11 +122,89 @@ pub fn gemm_par(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: COut, bia
         });
 }
 
-/// Adds (or on the first depth pass, writes) one tile into C, clipped to `m x n`.
+/// Row panels a single-row product handles at once: 8 accumulators hide the FMA latency.
+const ROW_PANELS: usize = 4;
+
+/// `C = A·B + bias` for one row of A, over the whole depth, `ROW_PANELS` B panels at a time.
+fn row(n: usize, k: usize, a: &[f32], b: &[f32], c: &mut COut, bias: Bias) {
+    let np = n.div_ceil(NR);
+    let fma = fma_available();
+    let mut buf = [0.0f32; ROW_PANELS * NR];
+    for p0 in (0..np).step_by(ROW_PANELS) {
+        let panels = ROW_PANELS.min(np - p0);
+        let c0 = p0 * NR;
+        let cols = (panels * NR).min(n - c0);
+        buf.fill(0.0);
+        match bias {
+            Bias::None => {}
+            Bias::Row(v) => buf.fill(v[0]),
+            Bias::Col(v) => buf[..cols].copy_from_slice(&v[c0..c0 + cols]),
+        }
+        let bp = &b[p0 * NR * k..][..panels * NR * k];
+        let a = &a[..k * MR];
+        if fma && panels == ROW_PANELS {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: AVX2 and FMA detected; `a` and `bp` hold `k` steps of their panels.
+            unsafe {
+                row_fma(k, a.as_ptr(), bp.as_ptr(), &mut buf)
+            };
+        } else {
+            for (p, out) in buf.chunks_exact_mut(NR).take(panels).enumerate() {
+                let panel = &bp[p * NR * k..][..NR * k];
+                for (ak, bk) in a.chunks_exact(MR).zip(panel.chunks_exact(NR)) {
+                    for (o, &y) in out.iter_mut().zip(bk) {
+                        *o += ak[0] * y;
+                    }
+                }
+            }
+        }
+        for (j, &v) in buf[..cols].iter().enumerate() {
+            c.data[(c0 + j) * c.cs] = v;
+        }
+    }
+}
+
+fn fma_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        return true;
+    }
+    false
+}
+
+/// `out += Σ_p a[p * MR] · B[p]` over `ROW_PANELS` consecutive panels of depth `k`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn row_fma(k: usize, a: *const f32, b: *const f32, out: &mut [f32; ROW_PANELS * NR]) {
+    use std::arch::x86_64::*;
+    // SAFETY (whole body): the caller guarantees `k` packed steps of A and of each B panel.
+    unsafe {
+        let mut acc = [_mm256_setzero_ps(); 2 * ROW_PANELS];
+        for (i, v) in acc.iter_mut().enumerate() {
+            *v = _mm256_loadu_ps(out.as_ptr().add(i * 8));
+        }
+        for p in 0..k {
+            let x = _mm256_broadcast_ss(&*a.add(p * MR));
+            for (q, v) in acc.iter_mut().enumerate() {
+                let panel = b.add((q / 2) * NR * k + p * NR + (q % 2) * 8);
+                *v = _mm256_fmadd_ps(x, _mm256_loadu_ps(panel), *v);
+            }
+        }
+        for (i, v) in acc.iter().enumerate() {
+            _mm256_storeu_ps(out.as_mut_ptr().add(i * 8), *v);
+        }
+    }
+}
+
+/// One `MR x NR` tile of C over depth `kc`: written in place when whole and contiguous, else
+/// through a buffer clipped to `m x n`.
 #[allow(clippy::too_many_arguments)]
 #[inline]
-fn store(
-    t: &Tile,
+fn run_tile(
+    tile: TileFn,
+    a: &[f32],
+    b: &[f32],
+    kc: usize,
     pi: usize,
     pj: usize,
     m: usize,
@@ -141,121 +215,123 @@ fn store(
 ) {
     let (r0, c0) = (pi * MR, pj * NR);
     let (rows, cols) = (MR.min(m - r0), NR.min(n - c0));
-    for (i, trow) in t.iter().enumerate().take(rows) {
-        let r = r0 + i;
-        if c.cs == 1 && cols == NR {
-            let row = &mut c.data[r * c.rs + c0..][..NR];
-            if first {
-                let mut init = [0.0; NR];
-                match bias {
-                    Bias::None => {}
-                    Bias::Row(b) => init = [b[r]; NR],
-                    Bias::Col(b) => init.copy_from_slice(&b[c0..c0 + NR]),
-                }
-                for ((o, &v), &b) in row.iter_mut().zip(trow).zip(&init) {
-                    *o = v + b;
-                }
-            } else {
-                for (o, &v) in row.iter_mut().zip(trow) {
-                    *o += v;
-                }
+    let (mut rb, mut cb) = ([0.0; MR], [0.0; NR]);
+    match bias {
+        Bias::None => {}
+        Bias::Row(v) => rb[..rows].copy_from_slice(&v[r0..r0 + rows]),
+        Bias::Col(v) => cb[..cols].copy_from_slice(&v[c0..c0 + cols]),
+    }
+    let init = Init {
+        row: &rb,
+        col: &cb,
+        accumulate: !first,
+    };
+    if rows == MR && cols == NR && c.cs == 1 {
+        let start = r0 * c.rs + c0;
+        let dst = &mut c.data[start..start + (MR - 1) * c.rs + NR];
+        tile(kc, a, b, dst, c.rs, &init);
+        return;
+    }
+    let mut buf = [0.0f32; MR * NR];
+    if !first {
+        for i in 0..rows {
+            for j in 0..cols {
+                buf[i * NR + j] = c.data[(r0 + i) * c.rs + (c0 + j) * c.cs];
             }
-            continue;
         }
-        for (j, &v) in trow.iter().enumerate().take(cols) {
-            let o = &mut c.data[r * c.rs + (c0 + j) * c.cs];
-            *o = if first {
-                v + match bias {
-                    Bias::None => 0.0,
-                    Bias::Row(b) => b[r],
-                    Bias::Col(b) => b[c0 + j],
-                }
+    }
+    tile(kc, a, b, &mut buf, NR, &init);
+    for i in 0..rows {
+        for j in 0..cols {
+            c.data[(r0 + i) * c.rs + (c0 + j) * c.cs] = buf[i * NR + j];
+        }
+    }
+}
+
+/// Where a tile's accumulators start: `row[i] + col[j]`, or C's current values.
+struct Init<'a> {
+    row: &'a [f32; MR],
+    col: &'a [f32; NR],
+    accumulate: bool,
+}
+
+/// `c[i * rs + j] = init(i, j) + Σ_p a[p * MR + i] · b[p * NR + j]` for a whole tile; `c` holds
+/// at least `(MR - 1) * rs + NR` values.
+type TileFn = fn(usize, &[f32], &[f32], &mut [f32], usize, &Init);
+
+fn select() -> TileFn {
+    #[cfg(target_arch = "x86_64")]
+    if fma_available() {
+        return tile_fma_entry;
+    }
+    tile_portable
+}
+
+fn tile_portable(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], rs: usize, init: &Init) {
+    let mut acc = [[0.0f32; NR]; MR];
+    for (i, row) in acc.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = if init.accumulate {
+                c[i * rs + j]
             } else {
-                *o + v
+                init.row[i] + init.col[j]
             };
         }
     }
-}
-
-/// Micro-kernels for a full tile and for a single row of A.
-struct Kernels {
-    tile: fn(&[f32], &[f32], &mut Tile),
-    row: fn(&[f32], &[f32], &mut [f32; NR]),
-}
-
-fn select() -> Kernels {
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        return Kernels {
-            tile: tile_fma_entry,
-            row: row_fma_entry,
-        };
-    }
-    Kernels {
-        tile: tile_portable,
-        row: row_portable,
-    }
-}
-
-/// Row 0 of [`tile_portable`].
-fn row_portable(a: &[f32], b: &[f32], t: &mut [f32; NR]) {
-    let mut acc = [0.0; NR];
-    for (ak, bk) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        for (r, &y) in acc.iter_mut().zip(bk) {
-            *r += ak[0] * y;
-        }
-    }
-    *t = acc;
-}
-
-#[cfg(target_arch = "x86_64")]
-fn row_fma_entry(a: &[f32], b: &[f32], t: &mut [f32; NR]) {
-    // SAFETY: `select` returns this entry only after detecting AVX2 and FMA.
-    unsafe { row_fma(a, b, t) }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn row_fma(a: &[f32], b: &[f32], t: &mut [f32; NR]) {
-    let mut acc = [0.0f32; NR];
-    for (ak, bk) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        for (r, &y) in acc.iter_mut().zip(bk) {
-            *r = ak[0].mul_add(y, *r);
-        }
-    }
-    *t = acc;
-}
-
-/// `t = Σ_p a[p] ⊗ b[p]` over the packed steps of one A panel and one B panel.
-fn tile_portable(a: &[f32], b: &[f32], t: &mut Tile) {
-    let mut acc: Tile = [[0.0; NR]; MR];
-    for (ak, bk) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+    for (ak, bk) in a[..kc * MR].chunks_exact(MR).zip(b.chunks_exact(NR)) {
         for (row, &x) in acc.iter_mut().zip(ak) {
             for (r, &y) in row.iter_mut().zip(bk) {
                 *r += x * y;
             }
         }
     }
-    *t = acc;
+    for (i, row) in acc.iter().enumerate() {
+        c[i * rs..i * rs + NR].copy_from_slice(row);
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
-fn tile_fma_entry(a: &[f32], b: &[f32], t: &mut Tile) {
-    // SAFETY: `select` returns this entry only after detecting AVX2 and FMA.
-    unsafe { tile_fma(a, b, t) }
+fn tile_fma_entry(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], rs: usize, init: &Init) {
+    assert!(a.len() >= kc * MR && b.len() >= kc * NR && c.len() > (MR - 1) * rs + NR - 1);
+    // SAFETY: `select` returns this entry only after detecting AVX2 and FMA; the bounds above
+    // cover every access of the kernel.
+    unsafe { tile_fma(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), rs, init) }
 }
 
-/// The portable loop compiled for AVX2 + FMA: LLVM keeps the tile in 12 ymm registers.
+/// The 6x16 tile in 12 ymm accumulators: per depth step two loads of B, six broadcasts of A and
+/// twelve FMAs.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn tile_fma(a: &[f32], b: &[f32], t: &mut Tile) {
-    let mut acc: Tile = [[0.0; NR]; MR];
-    for (ak, bk) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        for (row, &x) in acc.iter_mut().zip(ak) {
-            for (r, &y) in row.iter_mut().zip(bk) {
-                *r = x.mul_add(y, *r);
+unsafe fn tile_fma(kc: usize, a: *const f32, b: *const f32, c: *mut f32, rs: usize, init: &Init) {
+    use std::arch::x86_64::*;
+    // SAFETY (whole body): the entry checked that `a`, `b` and `c` cover every index used.
+    unsafe {
+        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+        for (i, row) in acc.iter_mut().enumerate() {
+            if init.accumulate {
+                row[0] = _mm256_loadu_ps(c.add(i * rs));
+                row[1] = _mm256_loadu_ps(c.add(i * rs + 8));
+            } else {
+                let r = _mm256_set1_ps(init.row[i]);
+                row[0] = _mm256_add_ps(r, _mm256_loadu_ps(init.col.as_ptr()));
+                row[1] = _mm256_add_ps(r, _mm256_loadu_ps(init.col.as_ptr().add(8)));
             }
         }
+        let (mut a, mut b) = (a, b);
+        for _ in 0..kc {
+            let b0 = _mm256_loadu_ps(b);
+            let b1 = _mm256_loadu_ps(b.add(8));
+            for (i, row) in acc.iter_mut().enumerate() {
+                let x = _mm256_broadcast_ss(&*a.add(i));
+                row[0] = _mm256_fmadd_ps(x, b0, row[0]);
+                row[1] = _mm256_fmadd_ps(x, b1, row[1]);
+            }
+            a = a.add(MR);
+            b = b.add(NR);
+        }
+        for (i, row) in acc.iter().enumerate() {
+            _mm256_storeu_ps(c.add(i * rs), row[0]);
+            _mm256_storeu_ps(c.add(i * rs + 8), row[1]);
+        }
     }
-    *t = acc;
 }

@@ -9,15 +9,20 @@
 mod activation;
 mod concat;
 mod conv;
+mod conv_int8;
 mod deconv;
 mod eltwise;
 mod fc;
+mod fc_int8;
 mod gather;
 mod gemm;
+mod igemm;
+mod im2col;
 mod lrn;
 mod matmul;
 mod padding;
 mod pool;
+mod quant;
 mod reduce;
 mod scale;
 mod shuffle;
@@ -31,6 +36,25 @@ use crate::error::Result;
 use crate::network::LayerKind;
 use crate::types::{ActivationType, DataType, ElementWiseOperation, Shape, UnaryOperation, volume};
 use rayon::prelude::*;
+
+pub use igemm::kernel_name as int8_kernel_name;
+pub use quant::Int8Gemm;
+
+/// The INT8 values of a tensor stored INT8 in an `f32` region of `len` slots: its first `len`
+/// bytes (see `quant.rs`).
+pub fn i8_values(region: &[f32]) -> &[i8] {
+    &quant::i8_view(region)[..region.len()]
+}
+
+/// How a layer works on INT8 data (the engine decides which layers do, `engine::int8`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Int8Mode {
+    /// A convolution or fully connected layer with INT8 weights and an INT32-accumulating kernel.
+    Gemm(Int8Gemm),
+    /// Max pooling or ReLU on an INT8 input, giving an INT8 output on the same scale: exact,
+    /// since both commute with quantization.
+    Passthrough,
+}
 
 /// A read-only input of a layer.
 pub struct In<'a> {
@@ -50,16 +74,24 @@ impl In<'_> {
     /// Sub-tensor `item` of `batch * outer` equal pieces of `len` elements, where a
     /// batch-invariant input serves every batch item with its own pieces.
     fn item_of(&self, item: usize, outer: usize, len: usize) -> &[f32] {
-        let i = if self.batch == 1 { item % outer } else { item };
-        &self.data[i * len..][..len]
+        &self.data[self.index_of(item, outer) * len..][..len]
+    }
+
+    /// Which stored piece serves `item` (see [`In::item_of`]).
+    fn index_of(&self, item: usize, outer: usize) -> usize {
+        if self.batch == 1 { item % outer } else { item }
     }
 }
 
 enum Kernel {
     Conv(conv::Conv),
+    ConvInt8(conv_int8::ConvInt8),
     Deconv(deconv::Deconv),
     Pool(pool::Pool),
     Fc(fc::Fc),
+    FcInt8(fc_int8::FcInt8),
+    PoolInt8(pool::Pool),
+    ReluInt8,
     Activation(ActivationType, f32, f32),
     Prelu,
     Lrn(lrn::Lrn),
@@ -90,6 +122,16 @@ pub struct CpuLayer {
 impl CpuLayer {
     /// `inputs` and `outputs` are the non-batch shapes the engine inferred.
     pub fn new(kind: &LayerKind, inputs: &[&[usize]], outputs: &[&[usize]]) -> Result<CpuLayer> {
+        Self::with_int8(kind, inputs, outputs, None)
+    }
+
+    /// A layer that runs on INT8 data as `int8` says (`None`: in FP32).
+    pub fn with_int8(
+        kind: &LayerKind,
+        inputs: &[&[usize]],
+        outputs: &[&[usize]],
+        int8: Option<Int8Mode>,
+    ) -> Result<CpuLayer> {
         let name = kind.type_name();
         let expected = crate::network::shape::infer(
             kind,
@@ -112,7 +154,54 @@ impl CpuLayer {
             );
         }
         let x = inputs.first().copied().unwrap_or(&[]);
-        let kernel = match kind {
+        let kernel = match (kind, int8) {
+            (_, None) => Self::kernel(kind, x, inputs, outputs)?,
+            (LayerKind::Convolution(p), Some(Int8Mode::Gemm(m))) => {
+                Kernel::ConvInt8(conv_int8::ConvInt8::new(p, x, m)?)
+            }
+            (
+                LayerKind::FullyConnected {
+                    nb_outputs,
+                    kernel,
+                    bias,
+                },
+                Some(Int8Mode::Gemm(m)),
+            ) => Kernel::FcInt8(fc_int8::FcInt8::new(
+                *nb_outputs,
+                &kernel.values,
+                &bias.values,
+                x,
+                m,
+            )?),
+            (LayerKind::Pooling(p), Some(Int8Mode::Passthrough))
+                if p.kind == crate::types::PoolingType::Max =>
+            {
+                Kernel::PoolInt8(pool::Pool::new(p, x)?)
+            }
+            (
+                LayerKind::Activation {
+                    kind: ActivationType::Relu,
+                    ..
+                },
+                Some(Int8Mode::Passthrough),
+            ) => Kernel::ReluInt8,
+            (_, Some(m)) => crate::bail!(Unsupported, "{name}: no INT8 kernel for {m:?}"),
+        };
+        Ok(CpuLayer {
+            name,
+            inputs: inputs.iter().map(|s| s.to_vec()).collect(),
+            outputs: outputs.iter().map(|s| s.to_vec()).collect(),
+            kernel,
+        })
+    }
+
+    fn kernel(
+        kind: &LayerKind,
+        x: &[usize],
+        inputs: &[&[usize]],
+        outputs: &[&[usize]],
+    ) -> Result<Kernel> {
+        Ok(match kind {
             LayerKind::Convolution(p) => Kernel::Conv(conv::Conv::new(p, x)?),
             LayerKind::Deconvolution(p) => Kernel::Deconv(deconv::Deconv::new(p, x)?),
             LayerKind::Pooling(p) => Kernel::Pool(pool::Pool::new(p, x)?),
@@ -164,12 +253,6 @@ impl CpuLayer {
                 Kernel::MatMul(matmul::MatMul::new(*op0, *op1, x, inputs[1], outputs[0]))
             }
             LayerKind::Gather { axis } => Kernel::Gather(gather::Gather::new(*axis, x)),
-        };
-        Ok(CpuLayer {
-            name,
-            inputs: inputs.iter().map(|s| s.to_vec()).collect(),
-            outputs: outputs.iter().map(|s| s.to_vec()).collect(),
-            kernel,
         })
     }
 
@@ -177,6 +260,8 @@ impl CpuLayer {
     pub fn scratch_len(&self, batch: usize) -> usize {
         match &self.kernel {
             Kernel::Conv(k) => k.scratch_len(batch),
+            Kernel::ConvInt8(k) => k.scratch_len(batch),
+            Kernel::FcInt8(k) => k.scratch_len(batch),
             Kernel::Deconv(k) => k.scratch_len(batch),
             Kernel::Fc(k) => k.scratch_len(batch),
             Kernel::Shuffle(k) => k.scratch_len(batch),
@@ -214,6 +299,19 @@ impl CpuLayer {
         let x = &inputs[0];
         match &self.kernel {
             Kernel::Conv(k) => k.run(batch, x, y, scratch),
+            Kernel::ConvInt8(k) => k.run(batch, x, y, scratch),
+            Kernel::FcInt8(k) => k.run(batch, x, y, scratch),
+            Kernel::PoolInt8(k) => k.run_i8(batch, x, y)?,
+            Kernel::ReluInt8 => {
+                let n = x.batch * volume(x.shape);
+                let (src, dst) = (quant::i8_view(x.data), quant::i8_view_mut(y.data));
+                for (o, &v) in dst[..n].iter_mut().zip(&src[..n]) {
+                    *o = v.max(0);
+                }
+                for b in 1..if x.batch == 1 { batch } else { 1 } {
+                    dst.copy_within(..n, b * n);
+                }
+            }
             Kernel::Deconv(k) => k.run(batch, x, y, scratch),
             Kernel::Pool(k) => k.run(batch, x, y),
             Kernel::Fc(k) => k.run(batch, x, y, scratch),
@@ -307,8 +405,10 @@ fn tasks(items: usize) -> usize {
     rayon::current_num_threads().min(items).max(1)
 }
 
-/// Below this many multiply-adds a thread hand-off costs more than it saves.
-const PAR_MACS: usize = 1 << 17;
+/// Below this many multiply-adds a thread hand-off costs about as much as it saves: waking a
+/// rayon worker takes tens of microseconds on a busy machine (measured with batch-1 LeNet,
+/// whose layers stay under this and run on one thread).
+const PAR_MACS: usize = 1 << 22;
 
 /// Like [`tasks`], but one task when `macs` multiply-adds are too little work to share.
 fn tasks_for(units: usize, macs: usize) -> usize {

@@ -1,10 +1,12 @@
 //! Max, average and max-average-blend pooling over the last two dimensions.
 
+use super::quant::{i8_view, i8_view_mut};
 use super::{In, Out, par_rows};
 use crate::error::Result;
 use crate::network::PoolParams;
 use crate::network::shape::pool_geometry;
 use crate::types::PoolingType;
+use rayon::prelude::*;
 
 pub struct Pool {
     /// Planes per batch item: the product of the dimensions before H and W.
@@ -70,17 +72,98 @@ impl Pool {
         }
     }
 
+    fn is_max_2x2(&self) -> bool {
+        self.kind == PoolingType::Max
+            && self.window == [2, 2]
+            && self.stride == [2, 2]
+            && self.pre == [0, 0]
+            && 2 * self.out[0] <= self.hw[0]
+            && 2 * self.out[1] <= self.hw[1]
+    }
+
+    /// Max pooling of INT8 values: exact, since quantization preserves order (the engine runs
+    /// it on INT8 data only for max pooling). A window with no input element yields 0.
+    pub fn run_i8(&self, batch: usize, x: &In, y: &mut Out) -> Result<()> {
+        if self.kind != PoolingType::Max {
+            crate::bail!(Unsupported, "INT8 pooling is max pooling only");
+        }
+        let [h, w] = self.hw;
+        let [oh, ow] = self.out;
+        let max2x2 = self.is_max_2x2();
+        let src = i8_view(x.data);
+        let planes = batch * self.planes;
+        let run = |plane: usize, out: &mut [i8]| {
+            let i = x.index_of(plane, self.planes);
+            let src = &src[i * h * w..][..h * w];
+            if max2x2 {
+                return max_2x2(src, w, ow, out, i8::max);
+            }
+            for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
+                for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
+                    *o = (sy.lo..sy.hi)
+                        .flat_map(|y| &src[y * w + sx.lo..y * w + sx.hi])
+                        .copied()
+                        .max()
+                        .unwrap_or(0);
+                }
+            }
+        };
+        let out = &mut i8_view_mut(y.data)[..planes * oh * ow];
+        if oh * ow == 0 {
+            return Ok(());
+        }
+        if out.len() < super::PAR_MIN * 4 {
+            out.chunks_exact_mut(oh * ow)
+                .enumerate()
+                .for_each(|(p, o)| run(p, o));
+        } else {
+            let min = planes.div_ceil(super::tasks(planes));
+            out.par_chunks_exact_mut(oh * ow)
+                .with_min_len(min)
+                .enumerate()
+                .for_each(|(p, o)| run(p, o));
+        }
+        Ok(())
+    }
+
     pub fn run(&self, batch: usize, x: &In, y: &mut Out) {
         let [h, w] = self.hw;
         let [oh, ow] = self.out;
+        let max2x2 = self.is_max_2x2();
         par_rows(y.data, batch * self.planes, oh * ow, |plane, out| {
             let src = x.item_of(plane, self.planes, h * w);
+            if max2x2 {
+                return max_2x2(src, w, ow, out, f32::max);
+            }
+            if self.kind == PoolingType::Max {
+                return self.max_rows(src, w, out);
+            }
             for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
                 for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
                     *o = self.window_value(src, w, *sy, *sx);
                 }
             }
         });
+    }
+
+    /// Max pooling one input row at a time: each row updates every output of the output rows
+    /// whose windows contain it, so the inner loops run over contiguous memory.
+    fn max_rows(&self, src: &[f32], w: usize, out: &mut [f32]) {
+        let ow = self.out[1];
+        for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
+            orow.fill(f32::NEG_INFINITY);
+            for y in sy.lo..sy.hi {
+                let row = &src[y * w..(y + 1) * w];
+                for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
+                    *o = row[sx.lo..sx.hi].iter().fold(*o, |m, &v| m.max(v));
+                }
+            }
+            for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
+                if sy.hi == sy.lo || sx.hi == sx.lo {
+                    *o = 0.0;
+                }
+            }
+        }
     }
 
     /// A window with no input element inside (possible only with padding at least as large as
@@ -107,6 +190,21 @@ impl Pool {
             PoolingType::Max => max,
             PoolingType::Average => avg,
             PoolingType::MaxAverageBlend => self.blend * max + (1.0 - self.blend) * avg,
+        }
+    }
+}
+
+/// The common 2x2, stride-2 max pooling without padding, one output row from two input rows.
+fn max_2x2<T: Copy>(src: &[T], w: usize, ow: usize, out: &mut [T], max: impl Fn(T, T) -> T) {
+    for (oy, orow) in out.chunks_exact_mut(ow).enumerate() {
+        let top = &src[2 * oy * w..][..2 * ow];
+        let bottom = &src[(2 * oy + 1) * w..][..2 * ow];
+        for ((o, t), b) in orow
+            .iter_mut()
+            .zip(top.chunks_exact(2))
+            .zip(bottom.chunks_exact(2))
+        {
+            *o = max(max(t[0], t[1]), max(b[0], b[1]));
         }
     }
 }

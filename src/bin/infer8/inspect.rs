@@ -115,6 +115,8 @@ pub fn run(a: Args) -> Result<()> {
     let total: f64 = times.values().sum::<f64>().max(1e-12);
     let net = &engine.network;
     let shape = |t: usize| format!("{:?}", net.tensors[t].shape);
+    // Max pooling and ReLU between INT8 layers run on the INT8 values on the CPU.
+    let int8 = infer8::engine::int8::plan(&engine);
     let mut rows = Vec::new();
     for &l in &engine.order {
         let layer = &net.layers[l];
@@ -124,7 +126,11 @@ pub fn run(a: Args) -> Result<()> {
             "type": layer.kind.type_name(),
             "inputs": layer.inputs.iter().map(|&t| shape(t)).collect::<Vec<_>>(),
             "outputs": layer.outputs.iter().map(|&t| shape(t)).collect::<Vec<_>>(),
-            "precision": format!("{:?}", engine.precisions[l]),
+            "precision": if int8.modes[l].is_some() {
+                "Int8".to_string()
+            } else {
+                format!("{:?}", engine.precisions[l])
+            },
             "kernel": format!("{:?}:{}", runner.ctx.device(), layer.kind.type_name()),
             "time_share": times.get(&layer.name).copied().unwrap_or(0.0) / total,
             "output_scale": engine.scales[out],

@@ -8,6 +8,9 @@ use infer8::error::Result;
 use infer8::network::TensorId;
 use infer8::types::{DataType, volume};
 
+/// Sees a chunk's first item index, a tensor and its values.
+pub type ItemObserver<'a> = dyn FnMut(usize, TensorId, &[f32]) + 'a;
+
 pub struct Runner {
     pub engine: Arc<Engine>,
     pub ctx: ExecutionContext,
@@ -41,7 +44,7 @@ impl Runner {
         &mut self,
         data: &[f32],
         count: usize,
-        mut observe: Option<&mut dyn FnMut(usize, TensorId, &[f32])>,
+        mut observe: Option<&mut ItemObserver>,
     ) -> Result<Vec<Vec<f32>>> {
         let item = self.input_volume();
         let outs: Vec<usize> = self

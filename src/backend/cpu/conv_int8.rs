@@ -1,0 +1,131 @@
+//! INT8 convolution: the input quantized (or already INT8) into an `i16` plane, im2col in depth
+//! pairs, the integer GEMM against per-output-channel INT8 weights, and an epilogue that applies
+//! `scale_in · scale_w[k]` and the bias, then stores real values or requantizes to INT8.
+
+use super::igemm::{self, Dst, Epilogue, NR};
+use super::im2col::Geometry;
+use super::quant::{Int8Gemm, WeightsQ, i8_view, i8_view_mut, i16_view_mut};
+use super::{In, Out, tasks};
+use crate::error::Result;
+use crate::network::ConvParams;
+use rayon::prelude::*;
+
+pub struct ConvInt8 {
+    outer: usize,
+    geo: Geometry,
+    mode: Int8Gemm,
+    /// Each group's INT8 weights packed as integer GEMM A operands.
+    weights: Vec<i16>,
+    epilogue_mul: Vec<f32>,
+    epilogue_add: Vec<f32>,
+}
+
+impl ConvInt8 {
+    pub fn new(p: &ConvParams, input: &[usize], mode: Int8Gemm) -> Result<ConvInt8> {
+        let n = input.len();
+        if n < 3 {
+            crate::bail!(
+                Network,
+                "convolution input {input:?} needs at least 3 dimensions"
+            );
+        }
+        let geo = Geometry::new(p, input[n - 3], [input[n - 2], input[n - 1]], NR)?;
+        let (kdim, kg) = (geo.kdim, geo.k / geo.groups);
+        let q = WeightsQ::new(&p.kernel_weights.values, geo.k);
+        let glen = igemm::packed_a_len(kg, kdim);
+        let mut weights = vec![0; glen * geo.groups];
+        for (gi, dst) in weights.chunks_exact_mut(glen).enumerate() {
+            let w = &q.values[gi * kg * kdim..];
+            igemm::pack_a(dst, kg, kdim, |i, k| w[i * kdim + k] as i16);
+        }
+        let (epilogue_mul, epilogue_add) = mode.epilogue(&q.scales, &p.bias.values);
+        Ok(ConvInt8 {
+            outer: input[..n - 3].iter().product(),
+            geo,
+            mode,
+            weights,
+            epilogue_mul,
+            epilogue_add,
+        })
+    }
+
+    /// `i16` values per task: the im2col matrix and the plane.
+    fn task_len(&self) -> usize {
+        igemm::packed_b_len(self.geo.kdim, self.geo.positions()) + self.geo.plane_len()
+    }
+
+    pub fn scratch_len(&self, batch: usize) -> usize {
+        tasks(batch * self.outer) * self.task_len().div_ceil(2)
+    }
+
+    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32]) {
+        let items = batch * self.outer;
+        let g = &self.geo;
+        let (isz, osz) = (g.c * g.hw[0] * g.hw[1], g.k * g.positions());
+        let task = self.task_len().div_ceil(2);
+        let per = items.div_ceil(tasks(items));
+        let run = |t: usize, y: Dst, scratch: &mut [f32]| {
+            let scratch = i16_view_mut(scratch);
+            let mut y = y;
+            for i in 0..(items - t * per).min(per) {
+                let item = t * per + i;
+                self.one(x, item, isz, &mut y, i * osz, scratch);
+            }
+        };
+        let out_i8 = self.mode.output_scale.is_some();
+        let scratch = &mut scratch[..tasks(items) * task];
+        if out_i8 {
+            i8_view_mut(y.data)[..items * osz]
+                .par_chunks_mut(per * osz)
+                .zip(scratch.par_chunks_mut(task))
+                .enumerate()
+                .for_each(|(t, (ys, s))| run(t, Dst::I8(ys), s));
+        } else {
+            y.data[..items * osz]
+                .par_chunks_mut(per * osz)
+                .zip(scratch.par_chunks_mut(task))
+                .enumerate()
+                .for_each(|(t, (ys, s))| run(t, Dst::F32(ys), s));
+        }
+    }
+
+    /// One item into `y` at `offset`.
+    fn one(
+        &self,
+        x: &In,
+        item: usize,
+        isz: usize,
+        y: &mut Dst,
+        offset: usize,
+        scratch: &mut [i16],
+    ) {
+        let g = &self.geo;
+        let (kg, p) = (g.k / g.groups, g.positions());
+        let (col, plane) = scratch.split_at_mut(igemm::packed_b_len(g.kdim, p));
+        if self.mode.input_int8 {
+            let xi = &i8_view(x.data)[x.index_of(item, self.outer) * isz..][..isz];
+            g.fill_plane(xi, plane, |v| v as i16);
+        } else {
+            let s = self.mode.input_scale;
+            g.fill_plane(x.item_of(item, self.outer, isz), plane, |v| {
+                igemm::saturate(v / s) as i16
+            });
+        }
+        let glen = igemm::packed_a_len(kg, g.kdim);
+        for gi in 0..g.groups {
+            g.im2col_pairs(g.group_plane(plane, gi), col, NR);
+            let epi = Epilogue {
+                per_row: true,
+                mul: &self.epilogue_mul[gi * kg..],
+                add: &self.epilogue_add[gi * kg..],
+            };
+            let at = offset + gi * kg * p;
+            let mut dst = match y {
+                Dst::F32(v) => Dst::F32(&mut v[at..]),
+                Dst::I8(v) => Dst::I8(&mut v[at..]),
+            };
+            let w = &self.weights[gi * glen..][..glen];
+            igemm::igemm(kg, p, g.kdim, w, col, &epi, &mut dst, p);
+        }
+    }
+}

@@ -1,0 +1,471 @@
+//! Integer GEMM for INT8 layers: `C = A·B` with INT8 values held as `i16`, exact `i32`
+//! accumulation, and an epilogue that scales each row or column back to real values (plus bias)
+//! and stores them as `f32` or requantized to INT8.
+//!
+//! Operands are packed in depth pairs: an A panel is `[pair][MR][2]` and a B panel `[pair][NR][2]`,
+//! so one `vpmaddwd` multiplies a broadcast pair of A by eight pairs of B and adds each pair's two
+//! products into an `i32` lane. Values are in `[-127, 127]`, so the pair sum stays far inside
+//! `i16 x i16 -> i32` and nothing saturates (unlike `vpmaddubsw`); a depth of `2^17` pairs still
+//! cannot overflow `i32`. The AVX2 kernel is chosen at run time; the portable one gives the same
+//! integers.
+
+pub const MR: usize = 6;
+pub const NR: usize = 16;
+
+pub fn pairs(k: usize) -> usize {
+    k.div_ceil(2)
+}
+
+pub fn packed_a_len(m: usize, k: usize) -> usize {
+    m.div_ceil(MR) * MR * pairs(k) * 2
+}
+
+pub fn packed_b_len(k: usize, n: usize) -> usize {
+    n.div_ceil(NR) * NR * pairs(k) * 2
+}
+
+/// Packs the `m x k` matrix `get(i, p)`; rows past `m` and the odd depth's pad are zero.
+pub fn pack_a(dst: &mut [i16], m: usize, k: usize, get: impl Fn(usize, usize) -> i16) {
+    let kp = pairs(k);
+    for (panel, out) in dst[..packed_a_len(m, k)]
+        .chunks_exact_mut(MR * kp * 2)
+        .enumerate()
+    {
+        for (pair, step) in out.chunks_exact_mut(MR * 2).enumerate() {
+            for (i, v) in step.chunks_exact_mut(2).enumerate() {
+                let r = panel * MR + i;
+                for (h, x) in v.iter_mut().enumerate() {
+                    let p = pair * 2 + h;
+                    *x = if r < m && p < k { get(r, p) } else { 0 };
+                }
+            }
+        }
+    }
+}
+
+/// Packs the `k x n` matrix `get(p, j)`; columns past `n` and the odd depth's pad are zero.
+pub fn pack_b(dst: &mut [i16], k: usize, n: usize, get: impl Fn(usize, usize) -> i16) {
+    let kp = pairs(k);
+    for (panel, out) in dst[..packed_b_len(k, n)]
+        .chunks_exact_mut(NR * kp * 2)
+        .enumerate()
+    {
+        for (pair, step) in out.chunks_exact_mut(NR * 2).enumerate() {
+            for (j, v) in step.chunks_exact_mut(2).enumerate() {
+                let c = panel * NR + j;
+                for (h, x) in v.iter_mut().enumerate() {
+                    let p = pair * 2 + h;
+                    *x = if c < n && p < k { get(p, c) } else { 0 };
+                }
+            }
+        }
+    }
+}
+
+/// How accumulators become outputs: `acc · mul[c] + add[c]`, where `c` is the row (per output
+/// channel of a convolution) or the column (per output of a fully connected layer).
+pub struct Epilogue<'a> {
+    pub per_row: bool,
+    pub mul: &'a [f32],
+    pub add: &'a [f32],
+}
+
+/// Where C goes, row stride `rs`: real values, or INT8 values (`mul`/`add` already divided by
+/// the output scale) rounded half to even and clamped to `[-127, 127]`.
+pub enum Dst<'a> {
+    F32(&'a mut [f32]),
+    I8(&'a mut [i8]),
+}
+
+pub type Tile = [[i32; NR]; MR];
+
+/// `C = epilogue(A·B)` with A packed by [`pack_a`] (`m x k`) and B by [`pack_b`] (`k x n`).
+#[allow(clippy::too_many_arguments)]
+pub fn igemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[i16],
+    b: &[i16],
+    epi: &Epilogue,
+    dst: &mut Dst,
+    rs: usize,
+) {
+    let (tile, store_full) = select();
+    let kp = pairs(k);
+    for pj in 0..n.div_ceil(NR) {
+        let bp = &b[pj * NR * kp * 2..][..NR * kp * 2];
+        for pi in 0..m.div_ceil(MR) {
+            let ap = &a[pi * MR * kp * 2..][..MR * kp * 2];
+            let mut t = [[0; NR]; MR];
+            tile(kp, ap, bp, &mut t);
+            let (r0, c0) = (pi * MR, pj * NR);
+            let (rows, cols) = (MR.min(m - r0), NR.min(n - c0));
+            let f = Factors::new(epi, r0, c0, rows, cols);
+            let at = r0 * rs + c0;
+            if cols == NR {
+                store_full(&t, &f, rows, dst, at, rs);
+            } else {
+                store(&t, &f, rows, cols, dst, at, rs);
+            }
+        }
+    }
+}
+
+/// One tile's epilogue factors: `C[i][j] = acc · (row_mul[i] · col_mul[j]) + (row_add[i] +
+/// col_add[j])`, where one side is 1 and 0, so each product and sum is the exact `mul[c]` and
+/// `add[c]` of [`Epilogue`] and every store path gives the same bits.
+pub struct Factors {
+    row_mul: [f32; MR],
+    row_add: [f32; MR],
+    col_mul: [f32; NR],
+    col_add: [f32; NR],
+}
+
+impl Factors {
+    fn new(epi: &Epilogue, r0: usize, c0: usize, rows: usize, cols: usize) -> Factors {
+        let mut f = Factors {
+            row_mul: [1.0; MR],
+            row_add: [0.0; MR],
+            col_mul: [1.0; NR],
+            col_add: [0.0; NR],
+        };
+        if epi.per_row {
+            f.row_mul[..rows].copy_from_slice(&epi.mul[r0..r0 + rows]);
+            f.row_add[..rows].copy_from_slice(&epi.add[r0..r0 + rows]);
+        } else {
+            f.col_mul[..cols].copy_from_slice(&epi.mul[c0..c0 + cols]);
+            f.col_add[..cols].copy_from_slice(&epi.add[c0..c0 + cols]);
+        }
+        f
+    }
+}
+
+/// Stores `rows x cols` of a tile at `dst[at..]`, row stride `rs`.
+fn store(t: &Tile, f: &Factors, rows: usize, cols: usize, dst: &mut Dst, at: usize, rs: usize) {
+    for (i, trow) in t.iter().enumerate().take(rows) {
+        let real = |j: usize| {
+            trow[j] as f32 * (f.row_mul[i] * f.col_mul[j]) + (f.row_add[i] + f.col_add[j])
+        };
+        let base = at + i * rs;
+        match dst {
+            Dst::F32(out) => {
+                for (j, o) in out[base..base + cols].iter_mut().enumerate() {
+                    *o = real(j);
+                }
+            }
+            Dst::I8(out) => {
+                for (j, o) in out[base..base + cols].iter_mut().enumerate() {
+                    *o = saturate(real(j));
+                }
+            }
+        }
+    }
+}
+
+fn store_full_portable(t: &Tile, f: &Factors, rows: usize, dst: &mut Dst, at: usize, rs: usize) {
+    store(t, f, rows, NR, dst, at, rs)
+}
+
+/// 1.5 · 2^23: adding and subtracting it rounds an `f32` of magnitude below 2^22 to an integer,
+/// half to even (the default rounding mode), without a libm call.
+const ROUND: f32 = 12_582_912.0;
+
+/// INT8 value of `v` (already in units of the output scale): clamp to ±127, round half to even.
+#[inline]
+pub fn saturate(v: f32) -> i8 {
+    ((v.clamp(-127.0, 127.0) + ROUND) - ROUND) as i8
+}
+
+type TileFn = fn(usize, &[i16], &[i16], &mut Tile);
+type StoreFn = fn(&Tile, &Factors, usize, &mut Dst, usize, usize);
+
+fn select() -> (TileFn, StoreFn) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        return (tile_avx2_entry, store_full_avx2_entry);
+    }
+    (tile_portable, store_full_portable)
+}
+
+/// Which integer kernel this machine runs (for the log).
+pub fn kernel_name() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        return "AVX2 vpmaddwd";
+    }
+    "portable"
+}
+
+pub fn tile_portable(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
+    for (ak, bk) in a[..kp * MR * 2]
+        .chunks_exact(MR * 2)
+        .zip(b.chunks_exact(NR * 2))
+    {
+        for (row, x) in t.iter_mut().zip(ak.chunks_exact(2)) {
+            for (acc, y) in row.iter_mut().zip(bk.chunks_exact(2)) {
+                *acc += x[0] as i32 * y[0] as i32 + x[1] as i32 * y[1] as i32;
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn tile_avx2_entry(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
+    assert!(a.len() >= kp * MR * 2 && b.len() >= kp * NR * 2);
+    // SAFETY: `select` returns this entry only after detecting AVX2; the bounds above cover
+    // every read.
+    unsafe { tile_avx2(kp, a.as_ptr(), b.as_ptr(), t) }
+}
+
+/// The 6x16 tile in 12 ymm `i32` accumulators: per depth pair two loads of B, six broadcast
+/// pairs of A, twelve `vpmaddwd` and twelve `vpaddd`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn tile_avx2(kp: usize, a: *const i16, b: *const i16, t: &mut Tile) {
+    use std::arch::x86_64::*;
+    // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their panels.
+    unsafe {
+        let mut acc = [[_mm256_setzero_si256(); 2]; MR];
+        let (mut a, mut b) = (a, b);
+        for _ in 0..kp {
+            let b0 = _mm256_loadu_si256(b as *const __m256i);
+            let b1 = _mm256_loadu_si256(b.add(16) as *const __m256i);
+            for (i, row) in acc.iter_mut().enumerate() {
+                let x = _mm256_set1_epi32((a.add(2 * i) as *const i32).read_unaligned());
+                row[0] = _mm256_add_epi32(row[0], _mm256_madd_epi16(x, b0));
+                row[1] = _mm256_add_epi32(row[1], _mm256_madd_epi16(x, b1));
+            }
+            a = a.add(MR * 2);
+            b = b.add(NR * 2);
+        }
+        for (row, out) in acc.iter().zip(t.iter_mut()) {
+            _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, row[0]);
+            _mm256_storeu_si256(out.as_mut_ptr().add(8) as *mut __m256i, row[1]);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn store_full_avx2_entry(t: &Tile, f: &Factors, rows: usize, dst: &mut Dst, at: usize, rs: usize) {
+    let need = at + (rows.max(1) - 1) * rs + NR;
+    let len = match dst {
+        Dst::F32(v) => v.len(),
+        Dst::I8(v) => v.len(),
+    };
+    assert!(rows <= MR && len >= need);
+    // SAFETY: `select` returns this entry only after detecting AVX2; `dst` holds every row.
+    unsafe { store_full_avx2(t, f, rows, dst, at, rs) }
+}
+
+/// [`store`] of whole 16-column rows: the same multiply, add, clamp and round-half-to-even
+/// (`vcvtps2dq` in the default rounding mode), eight lanes at a time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn store_full_avx2(t: &Tile, f: &Factors, rows: usize, dst: &mut Dst, at: usize, rs: usize) {
+    use std::arch::x86_64::*;
+    // SAFETY (whole body): the entry checked that every row of `dst` is in bounds.
+    unsafe {
+        let (lo, hi) = (_mm256_set1_ps(-127.0), _mm256_set1_ps(127.0));
+        for (i, trow) in t.iter().enumerate().take(rows) {
+            let mut v = [_mm256_setzero_ps(); 2];
+            for (h, v) in v.iter_mut().enumerate() {
+                let acc = _mm256_cvtepi32_ps(_mm256_loadu_si256(
+                    trow.as_ptr().add(8 * h) as *const __m256i
+                ));
+                let mul = _mm256_mul_ps(
+                    _mm256_set1_ps(f.row_mul[i]),
+                    _mm256_loadu_ps(f.col_mul.as_ptr().add(8 * h)),
+                );
+                let add = _mm256_add_ps(
+                    _mm256_set1_ps(f.row_add[i]),
+                    _mm256_loadu_ps(f.col_add.as_ptr().add(8 * h)),
+                );
+                *v = _mm256_add_ps(_mm256_mul_ps(acc, mul), add);
+            }
+            let base = at + i * rs;
+            match dst {
+                Dst::F32(out) => {
+                    _mm256_storeu_ps(out.as_mut_ptr().add(base), v[0]);
+                    _mm256_storeu_ps(out.as_mut_ptr().add(base + 8), v[1]);
+                }
+                Dst::I8(out) => {
+                    let q0 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v[0], lo), hi));
+                    let q1 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v[1], lo), hi));
+                    // Lanes are in [-127, 127]: packing cannot saturate; fix the lane order of
+                    // the 256-bit packs, then keep the low 16 bytes.
+                    let w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0b11_01_10_00);
+                    let b = _mm256_packs_epi16(w, w);
+                    let b = _mm256_permute4x64_epi64(b, 0b11_01_10_00);
+                    _mm_storeu_si128(
+                        out.as_mut_ptr().add(base) as *mut __m128i,
+                        _mm256_castsi256_si128(b),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic INT8 matrix with the extremes ±127 present.
+    fn values(n: usize, seed: u32) -> Vec<i16> {
+        let mut s = seed;
+        (0..n)
+            .map(|i| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                match i % 17 {
+                    0 => 127,
+                    1 => -127,
+                    _ => ((s >> 16) % 255) as i16 - 127,
+                }
+            })
+            .collect()
+    }
+
+    fn packed(m: usize, n: usize, k: usize, a: &[i16], b: &[i16]) -> (Vec<i16>, Vec<i16>) {
+        let mut pa = vec![0; packed_a_len(m, k)];
+        pack_a(&mut pa, m, k, |i, p| a[i * k + p]);
+        let mut pb = vec![0; packed_b_len(k, n)];
+        pack_b(&mut pb, k, n, |p, j| b[p * n + j]);
+        (pa, pb)
+    }
+
+    /// Exact `i64` reference of `A·B`.
+    fn reference(m: usize, n: usize, k: usize, a: &[i16], b: &[i16]) -> Vec<i64> {
+        let mut c = vec![0i64; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k)
+                    .map(|p| a[i * k + p] as i64 * b[p * n + j] as i64)
+                    .sum();
+            }
+        }
+        c
+    }
+
+    /// Accumulations are exact: every tile kernel equals the i64 reference, odd depths and
+    /// ragged edges included, with products at the ±127 extremes.
+    #[test]
+    fn tiles_match_exact_reference() {
+        for &(m, n, k) in &[
+            (6, 16, 1),
+            (7, 17, 25),
+            (50, 64, 500),
+            (1, 10, 801),
+            (13, 33, 4096),
+        ] {
+            let (a, b) = (values(m * k, 1), values(k * n, 2));
+            let want = reference(m, n, k, &a, &b);
+            let (pa, pb) = packed(m, n, k, &a, &b);
+            let kp = pairs(k);
+            let mut kernels: Vec<TileFn> = vec![tile_portable];
+            #[cfg(target_arch = "x86_64")]
+            if is_x86_feature_detected!("avx2") {
+                kernels.push(tile_avx2_entry);
+            }
+            for tile in kernels {
+                for pi in 0..m.div_ceil(MR) {
+                    for pj in 0..n.div_ceil(NR) {
+                        let mut t = [[0; NR]; MR];
+                        tile(kp, &pa[pi * MR * kp * 2..], &pb[pj * NR * kp * 2..], &mut t);
+                        for (i, trow) in t.iter().enumerate().take(MR.min(m - pi * MR)) {
+                            for (j, &v) in trow.iter().enumerate().take(NR.min(n - pj * NR)) {
+                                let (r, c) = (pi * MR + i, pj * NR + j);
+                                assert_eq!(v as i64, want[r * n + c], "({r}, {c}) k={k}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The epilogue's real values are within float rounding of the f64 reference
+    /// (`acc · mul + add`, relative 1e-6), and INT8 outputs equal the f64 value rounded half to
+    /// even and clamped, except where the f32 product lands within 1e-4 of a rounding tie.
+    #[test]
+    fn epilogue_matches_f64_reference() {
+        let (m, n, k) = (11, 21, 75);
+        let (a, b) = (values(m * k, 3), values(k * n, 4));
+        let want = reference(m, n, k, &a, &b);
+        let (pa, pb) = packed(m, n, k, &a, &b);
+        for per_row in [true, false] {
+            let len = if per_row { m } else { n };
+            let mul: Vec<f32> = (0..len).map(|c| 1e-4 * (c as f32 + 1.0)).collect();
+            let add: Vec<f32> = (0..len).map(|c| c as f32 * 0.37 - 2.0).collect();
+            let epi = Epilogue {
+                per_row,
+                mul: &mul,
+                add: &add,
+            };
+            let mut real = vec![0f32; m * n];
+            igemm(m, n, k, &pa, &pb, &epi, &mut Dst::F32(&mut real), n);
+            let mut q = vec![0i8; m * n];
+            igemm(m, n, k, &pa, &pb, &epi, &mut Dst::I8(&mut q), n);
+            for i in 0..m {
+                for j in 0..n {
+                    let c = if per_row { i } else { j };
+                    let exact = want[i * n + j] as f64 * mul[c] as f64 + add[c] as f64;
+                    let got = real[i * n + j] as f64;
+                    assert!(
+                        (got - exact).abs() <= 1e-6 * exact.abs().max(1.0),
+                        "{got} vs {exact}"
+                    );
+                    let frac = exact - exact.floor();
+                    if (frac - 0.5).abs() > 1e-4 {
+                        let wq = exact.round_ties_even().clamp(-127.0, 127.0) as i8;
+                        assert_eq!(q[i * n + j], wq, "({i}, {j}) of {exact}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The AVX2 store gives the same bits as the portable one, real and INT8, per row and per
+    /// column, including values beyond ±127 and exact halves.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_store_equals_portable() {
+        if !is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let mut t = [[0i32; NR]; MR];
+        for (i, row) in t.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = (i as i32 * 7919 - j as i32 * 104_729) * 3 + 1;
+            }
+        }
+        let mul: Vec<f32> = (0..NR).map(|c| [0.5, 1e-3, 2.5e-4, 1.0][c % 4]).collect();
+        let add: Vec<f32> = (0..NR).map(|c| c as f32 * 0.25 - 1.5).collect();
+        for per_row in [true, false] {
+            let epi = Epilogue {
+                per_row,
+                mul: &mul,
+                add: &add,
+            };
+            let f = Factors::new(&epi, 0, 0, MR, NR);
+            let (mut a, mut b) = (vec![0f32; MR * NR], vec![0f32; MR * NR]);
+            store_full_portable(&t, &f, MR, &mut Dst::F32(&mut a), 0, NR);
+            store_full_avx2_entry(&t, &f, MR, &mut Dst::F32(&mut b), 0, NR);
+            assert_eq!(a, b);
+            let (mut a, mut b) = (vec![0i8; MR * NR], vec![0i8; MR * NR]);
+            store_full_portable(&t, &f, MR, &mut Dst::I8(&mut a), 0, NR);
+            store_full_avx2_entry(&t, &f, MR, &mut Dst::I8(&mut b), 0, NR);
+            assert_eq!(a, b);
+            assert!(a.contains(&127) && a.contains(&-127));
+        }
+        assert_eq!(
+            [
+                saturate(0.5),
+                saturate(1.5),
+                saturate(-2.5),
+                saturate(300.0)
+            ],
+            [0, 2, -2, 127]
+        );
+    }
+}
