@@ -73,6 +73,7 @@ fn prune(net: &Network) -> Result<Network> {
     }
     let mut out = Network {
         name: net.name.clone(),
+        explicit_batch: net.explicit_batch,
         ..Network::default()
     };
     let mut tensor_map = vec![usize::MAX; net.tensors.len()];
@@ -151,7 +152,13 @@ pub fn build_engine(
             &format!("Layer '{}' runs in {p:?}", layer.name),
         );
     }
-    Engine::assemble(net, config.max_batch_size, precisions, scales)
+    // An explicit-batch network carries its batch in its shapes: the engine runs it once per call.
+    let max_batch = if net.explicit_batch {
+        1
+    } else {
+        config.max_batch_size
+    };
+    Engine::assemble(net, max_batch, precisions, scales)
 }
 
 /// Convenience for Rust users and tests: build and wrap in an `Arc` for contexts.
