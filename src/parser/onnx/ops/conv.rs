@@ -125,15 +125,15 @@ pub fn conv(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         return Ok(vec![back_from_2d(imp, y, spatial)?]);
     }
     let grow = deconv_padding(imp, node, t, spatial, &mut p)?;
-    if grow == [0, 0] {
+    if grow == [[0; 2]; 2] {
         let y = imp.layer(LayerKind::Deconvolution(p), &[t])?;
         return Ok(vec![back_from_2d(imp, y, spatial)?]);
     }
     let bias = std::mem::take(&mut p.bias);
     let mut y = imp.layer(LayerKind::Deconvolution(p), &[t])?;
-    for (d, &g) in grow.iter().enumerate() {
-        if g > 0 {
-            y = super::slice::pad_axis(imp, y, 2 + d, 0, g as i64, "constant", 0.0)?;
+    for (d, &[pre, post]) in grow.iter().enumerate() {
+        if pre + post > 0 {
+            y = super::slice::pad_axis(imp, y, 2 + d, pre as i64, post as i64, "constant", 0.0)?;
         }
     }
     if !bias.is_empty() {
@@ -152,7 +152,7 @@ fn deconv_padding(
     t: usize,
     spatial: usize,
     p: &mut ConvParams,
-) -> PResult<[usize; 2]> {
+) -> PResult<[[usize; 2]; 2]> {
     let shape = &imp.net.tensors[t].shape;
     let input = [shape[2], shape[3]];
     let extra = pair(
@@ -163,7 +163,8 @@ fn deconv_padding(
     )?;
     let out_shape = attr_ints(node, "output_shape").unwrap_or_default();
     let same = matches!(p.padding_mode, PaddingMode::SameUpper | PaddingMode::SameLower);
-    let mut grow = [0; 2];
+    // [dimension][begin, end]
+    let mut grow = [[0; 2]; 2];
     for d in 0..spatial {
         let full = (input[d] - 1) * p.stride[d] + (p.kernel[d] - 1) * p.dilation[d] + 1 + extra[d];
         let target = if !out_shape.is_empty() {
@@ -185,13 +186,10 @@ fn deconv_padding(
             }
             None => (p.pre_padding[d] as i64, p.post_padding[d] as i64),
         };
-        if pre < 0 {
-            return Err(bad!(UnsupportedNode, "negative begin padding {pre}"));
-        }
         let post = post - extra[d] as i64;
-        p.pre_padding[d] = pre as usize;
+        p.pre_padding[d] = pre.max(0) as usize;
         p.post_padding[d] = post.max(0) as usize;
-        grow[d] = (-post).max(0) as usize;
+        grow[d] = [(-pre).max(0) as usize, (-post).max(0) as usize];
     }
     p.padding_mode = PaddingMode::ExplicitRoundDown;
     Ok(grow)
@@ -202,13 +200,14 @@ pub fn pool(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         return Err(bad!(UnsupportedNode, "MaxPool's Indices output is not supported"));
     }
     let x = imp.req(node, 0)?;
+    let dilated = attr_ints(node, "dilations").is_some_and(|d| d.iter().any(|&v| v != 1));
+    if dilated || imp.shape(&x).len() > 4 {
+        return super::pool_taps::pool(imp, node, &x);
+    }
     let (t, spatial) = as_2d(imp, &x, node.op_type())?;
     let kernel = attr_ints(node, "kernel_shape")
         .ok_or_else(|| bad!(InvalidNode, "kernel_shape is required"))?;
     let win = window(node, spatial, &kernel, attr_i(node, "ceil_mode", 0) != 0)?;
-    if win.dilation != [1, 1] {
-        return Err(bad!(UnsupportedNode, "pooling dilations {:?} are not supported", win.dilation));
-    }
     let kind = if node.op_type() == "MaxPool" {
         PoolingType::Max
     } else {

@@ -42,8 +42,13 @@ pub fn identity(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let x = imp.req(node, 0)?;
     let mut outs = vec![x.clone()];
     if node.op_type() == "Dropout" {
+        let ratio = match imp.input(node, 1)? {
+            Some(Val::C(r)) => r.values.first().copied().unwrap_or(0.5),
+            _ => 0.5,
+        };
         let training = match imp.input(node, 2)? {
-            Some(Val::C(t)) => t.values.first().is_some_and(|&v| v != 0.0),
+            // Training with ratio 0 keeps everything: the same as inference.
+            Some(Val::C(t)) => t.values.first().is_some_and(|&v| v != 0.0) && ratio != 0.0,
             Some(Val::T(_)) => {
                 return Err(bad!(UnsupportedNode, "training_mode must be a constant"));
             }

@@ -6,6 +6,7 @@ mod layout;
 mod matmul;
 mod norm;
 mod pointwise;
+mod pool_taps;
 mod quant;
 mod reduce;
 mod resize;

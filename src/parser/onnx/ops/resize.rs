@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use super::super::error::{PResult, bad};
-use super::super::importer::{Importer, Val, attr_f, attr_floats, attr_i, attr_s};
+use super::super::importer::{Importer, Val, attr_f, attr_floats, attr_i, attr_ints, attr_s, axis};
 use super::super::proto::NodeProto;
 use super::super::value::{Const, elem};
 use crate::network::LayerKind;
@@ -35,23 +35,55 @@ pub fn resize(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         let sizes = imp.constant(node, 3, "sizes")?.map(|c| c.as_i64s());
         (scales.filter(|s| !s.is_empty()), sizes.filter(|s| !s.is_empty()))
     };
-    if attr_i(node, "antialias", 0) != 0 || crate::parser::onnx::importer::has_attr(node, "axes") {
-        return Err(bad!(UnsupportedNode, "antialias and axes are not supported"));
+    if attr_i(node, "antialias", 0) != 0 {
+        return Err(bad!(UnsupportedNode, "antialias is not supported"));
     }
-    if attr_s(node, "keep_aspect_ratio_policy", "stretch") != "stretch" {
-        return Err(bad!(UnsupportedNode, "keep_aspect_ratio_policy other than stretch"));
-    }
-    let (out, scale): (Vec<usize>, Vec<f64>) = match (scales, sizes) {
-        (_, Some(s)) if s.len() == rank => (
-            s.iter().map(|&v| v.max(0) as usize).collect(),
-            s.iter().zip(&dims).map(|(&o, &i)| o as f64 / i as f64).collect(),
-        ),
-        (Some(s), None) if s.len() == rank => (
-            s.iter().zip(&dims).map(|(&f, &i)| (f * i as f64).floor() as usize).collect(),
-            s,
-        ),
-        _ => return Err(bad!(InvalidNode, "scales or sizes must give one value per axis ({rank})")),
+    // Opset 18: scales or sizes may cover only `axes`.
+    let axes: Vec<usize> = match attr_ints(node, "axes") {
+        Some(a) => a.iter().map(|&v| axis(v, rank)).collect::<PResult<_>>()?,
+        None => (0..rank).collect(),
     };
+    let mut out = dims.clone();
+    let mut scale = vec![1.0; rank];
+    match (scales, sizes) {
+        (_, Some(s)) if s.len() == axes.len() => {
+            let ratios = axes.iter().zip(&s).map(|(&a, &o)| o as f64 / dims[a] as f64);
+            let policy = attr_s(node, "keep_aspect_ratio_policy", "stretch");
+            let uniform = match policy.as_str() {
+                "stretch" => None,
+                "not_larger" => Some(ratios.clone().fold(f64::INFINITY, f64::min)),
+                "not_smaller" => Some(ratios.clone().fold(0.0, f64::max)),
+                other => {
+                    return Err(bad!(InvalidNode, "keep_aspect_ratio_policy '{other}' is unknown"));
+                }
+            };
+            for ((&a, &o), r) in axes.iter().zip(&s).zip(ratios) {
+                match uniform {
+                    None => {
+                        out[a] = o.max(0) as usize;
+                        scale[a] = r;
+                    }
+                    Some(u) => {
+                        out[a] = (u * dims[a] as f64).round() as usize;
+                        scale[a] = u;
+                    }
+                }
+            }
+        }
+        (Some(s), None) if s.len() == axes.len() => {
+            for (&a, &f) in axes.iter().zip(&s) {
+                out[a] = (f * dims[a] as f64).floor() as usize;
+                scale[a] = f;
+            }
+        }
+        _ => {
+            return Err(bad!(
+                InvalidNode,
+                "scales or sizes must give one value per resized axis ({})",
+                axes.len()
+            ));
+        }
+    }
     let mode = Mode {
         interp: attr_s(node, "mode", "nearest"),
         transform: if legacy {
@@ -85,12 +117,17 @@ pub fn resize(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
 }
 
 /// The source coordinate of output position `o`.
-fn source(mode: &Mode, o: usize, input: usize, scale: f64) -> PResult<f64> {
+fn source(mode: &Mode, o: usize, input: usize, output_int: usize, scale: f64) -> PResult<f64> {
     let o = o as f64;
     // ONNX measures the resized axis as `scale * input`, unrounded.
     let output = scale * input as f64;
     Ok(match mode.transform.as_str() {
         "half_pixel" => (o + 0.5) / scale - 0.5,
+        "half_pixel_symmetric" => {
+            let adjustment = output_int as f64 / output;
+            let offset = input as f64 / 2.0 * (1.0 - adjustment);
+            offset + (o + 0.5) / scale - 0.5
+        }
         "pytorch_half_pixel" if output > 1.0 => (o + 0.5) / scale - 0.5,
         "pytorch_half_pixel" => 0.0,
         "align_corners" if output > 1.0 => o * (input as f64 - 1.0) / (output - 1.0),
@@ -114,7 +151,7 @@ fn taps(mode: &Mode, input: usize, output: usize, scale: f64) -> PResult<Vec<Vec
     let clamp = |i: i64| i.clamp(0, last) as usize;
     (0..output)
         .map(|o| {
-            let x = source(mode, o, input, scale)?;
+            let x = source(mode, o, input, output, scale)?;
             Ok(match mode.interp.as_str() {
                 "nearest" => {
                     let i = match mode.nearest.as_str() {

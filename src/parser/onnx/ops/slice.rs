@@ -167,7 +167,7 @@ pub fn pad(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         return Err(bad!(InvalidNode, "pads {pads:?} must have {} values", 2 * axes.len()));
     }
     let mode = attr_s(node, "mode", "constant");
-    if !matches!(mode.as_str(), "constant" | "edge" | "reflect") {
+    if !matches!(mode.as_str(), "constant" | "edge" | "reflect" | "wrap") {
         return Err(bad!(UnsupportedNode, "pad mode '{mode}' is not supported"));
     }
     let mut t = imp.tensor(&x)?;
@@ -223,6 +223,13 @@ pub(super) fn pad_axis(imp: &mut Importer, t: usize, a: usize, pre: i64, post: i
                     return Ok(one);
                 }
                 imp.layer(LayerKind::Concatenation { axis: a }, &copies)
+            }
+            "wrap" => {
+                if amount > n {
+                    return Err(bad!(UnsupportedNode, "wrap pad {amount} exceeds axis {a} ({n})"));
+                }
+                let start = if before { n - amount } else { 0 };
+                slice_axis(imp, t, a, start, amount as usize, 1)
             }
             _ => {
                 // Reflection excludes the edge element: before = x[amount..=1], after = x[n-2..].
