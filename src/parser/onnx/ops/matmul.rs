@@ -7,7 +7,7 @@ use super::super::importer::{Importer, Val, attr_f, attr_i};
 use super::super::proto::NodeProto;
 use super::super::value::{Const, elem};
 use crate::network::LayerKind;
-use crate::types::{ElementWiseOperation, MatrixOperation};
+use crate::types::{ElementWiseOperation, MatrixOperation, Weights};
 
 fn matrix_multiply(
     imp: &mut Importer,
@@ -35,6 +35,58 @@ pub fn matmul(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     Ok(vec![Val::T(y)])
 }
 
+/// Gemm with constant weights and a per-output (or absent) constant bias is a fully connected
+/// layer, as TensorRT 7's parser made it: `[M, K]` runs as `[M, K, 1, 1]`, so the weights are
+/// used as Caffe's InnerProduct uses them (same kernel, same sums).
+#[allow(clippy::too_many_arguments)]
+fn fully_connected(
+    imp: &mut Importer,
+    node: &NodeProto,
+    a: &Val,
+    b: &Val,
+    trans_a: bool,
+    trans_b: bool,
+    alpha: f32,
+    beta: f32,
+) -> PResult<Option<usize>> {
+    let Val::C(w) = b else { return Ok(None) };
+    let (k, n) = if trans_b {
+        (w.dims[1], w.dims[0])
+    } else {
+        (w.dims[0], w.dims[1])
+    };
+    let bias = match imp.input(node, 2)? {
+        None => vec![],
+        Some(Val::C(c)) if c.values.len() == n && c.dims.last() == Some(&n) => {
+            c.values.iter().map(|&v| v as f32 * beta).collect()
+        }
+        Some(Val::C(c)) if c.values.len() == 1 => vec![c.values[0] as f32 * beta; n],
+        Some(_) => return Ok(None),
+    };
+    let kernel: Vec<f32> = (0..n * k)
+        .map(|i| {
+            let (row, col) = (i / k, i % k);
+            let v = if trans_b { w.values[row * k + col] } else { w.values[col * n + row] };
+            v as f32 * alpha
+        })
+        .collect();
+    let mut t = imp.tensor(a)?;
+    if trans_a {
+        t = imp.shuffle(t, vec![1, 0], None)?;
+    }
+    let m = imp.net.tensors[t].shape[0];
+    let t = imp.reshape(t, &[m, k, 1, 1])?;
+    let y = imp.layer(
+        LayerKind::FullyConnected {
+            nb_outputs: n,
+            kernel: Weights::new(kernel),
+            bias: Weights::new(bias),
+        },
+        &[t],
+    )?;
+    Ok(Some(imp.reshape(y, &[m, n])?))
+}
+
 /// `alpha * A' * B' + beta * C`, with C broadcast (unidirectionally) to the product.
 pub fn gemm(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let a = imp.req(node, 0)?;
@@ -47,21 +99,19 @@ pub fn gemm(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
             imp.shape(&b)
         ));
     }
-    let op = |t: i64| {
-        if t != 0 {
+    let op = |t: bool| {
+        if t {
             MatrixOperation::Transpose
         } else {
             MatrixOperation::None
         }
     };
     let (alpha, beta) = (attr_f(node, "alpha", 1.0), attr_f(node, "beta", 1.0));
-    let mut y = Val::T(matrix_multiply(
-        imp,
-        &a,
-        &b,
-        op(attr_i(node, "transA", 0)),
-        op(attr_i(node, "transB", 0)),
-    )?);
+    let (trans_a, trans_b) = (attr_i(node, "transA", 0) != 0, attr_i(node, "transB", 0) != 0);
+    if let Some(y) = fully_connected(imp, node, &a, &b, trans_a, trans_b, alpha, beta)? {
+        return Ok(vec![Val::T(y)]);
+    }
+    let mut y = Val::T(matrix_multiply(imp, &a, &b, op(trans_a), op(trans_b))?);
     if alpha != 1.0 {
         let s = Val::C(Rc::new(Const::scalar(alpha as f64, elem::FLOAT)));
         y = Val::T(imp.elementwise(ElementWiseOperation::Prod, &y, &s)?);
