@@ -39,6 +39,7 @@ macro_rules! vtable {
 
 pub mod boundary;
 pub mod builder;
+pub mod builder_config;
 pub mod caffe;
 pub mod calibrator;
 pub mod context;
@@ -49,7 +50,9 @@ pub mod layer;
 pub mod layers;
 pub mod logger;
 pub mod network;
+pub mod onnx;
 pub mod plugin;
+pub mod profile;
 pub mod runtime;
 pub mod tensor;
 
@@ -60,6 +63,8 @@ pub fn slot_table() -> Vec<(&'static str, &'static str, usize)> {
     [
         logger::ILoggerVtbl::slots(),
         builder::IBuilderVtbl::slots(),
+        builder_config::IBuilderConfigVtbl::slots(),
+        profile::IOptimizationProfileVtbl::slots(),
         caffe::ICaffeParserVtbl::slots(),
         caffe::IBlobNameToTensorVtbl::slots(),
         caffe::IBinaryProtoBlobVtbl::slots(),
@@ -96,6 +101,8 @@ pub fn slot_table() -> Vec<(&'static str, &'static str, usize)> {
         IGatherLayerVtbl::slots(),
         network::IOutputDimensionsFormulaVtbl::slots(),
         network::INetworkDefinitionVtbl::slots(),
+        onnx::IParserVtbl::slots(),
+        onnx::IParserErrorVtbl::slots(),
     ]
     .concat()
 }
