@@ -54,7 +54,9 @@ fn onnx_lenet_matches_caffe() {
         .args(["--batch", &BATCH.to_string()])
         .status();
     if !status.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: scripts/lenet_to_onnx.py failed (python3 with the onnx package needed)");
+        eprintln!(
+            "skipped: scripts/lenet_to_onnx.py failed (python3 with the onnx package needed)"
+        );
         return;
     }
     let m = data.join("mnist");

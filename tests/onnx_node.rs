@@ -28,11 +28,47 @@ use std::sync::Arc;
 
 /// The operators issue 9 lists (the 90% goal is over their cases).
 const LISTED: &[&str] = &[
-    "Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalAveragePool",
-    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Elu", "Softmax", "BatchNormalization",
-    "Add", "Sub", "Mul", "Div", "Max", "Min", "Pow", "Concat", "Flatten", "Reshape",
-    "Transpose", "Squeeze", "Unsqueeze", "Slice", "Gather", "Pad", "Clip", "Constant",
-    "Identity", "Dropout", "Resize", "LRN", "ReduceMean", "ReduceMax", "ReduceSum", "Shape",
+    "Conv",
+    "ConvTranspose",
+    "Gemm",
+    "MatMul",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Relu",
+    "LeakyRelu",
+    "PRelu",
+    "Sigmoid",
+    "Tanh",
+    "Elu",
+    "Softmax",
+    "BatchNormalization",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Max",
+    "Min",
+    "Pow",
+    "Concat",
+    "Flatten",
+    "Reshape",
+    "Transpose",
+    "Squeeze",
+    "Unsqueeze",
+    "Slice",
+    "Gather",
+    "Pad",
+    "Clip",
+    "Constant",
+    "Identity",
+    "Dropout",
+    "Resize",
+    "LRN",
+    "ReduceMean",
+    "ReduceMax",
+    "ReduceSum",
+    "Shape",
     "Cast",
 ];
 
@@ -69,7 +105,11 @@ fn has_trt_types(model: &ModelProto) -> bool {
             .filter(|a| a.name() == "to")
             .all(|a| TRT_TYPES.contains(&(a.i() as i32)))
     });
-    values_ok && casts_ok && g.initializer.iter().all(|t| TRT_TYPES.contains(&t.data_type()))
+    values_ok
+        && casts_ok
+        && g.initializer
+            .iter()
+            .all(|t| TRT_TYPES.contains(&t.data_type()))
 }
 
 fn node_dir() -> Option<PathBuf> {
@@ -97,13 +137,21 @@ enum Outcome {
 
 fn binding_bytes(c: &Const, dtype: DataType) -> Vec<u8> {
     match dtype {
-        DataType::Float => c.values.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect(),
+        DataType::Float => c
+            .values
+            .iter()
+            .flat_map(|&v| (v as f32).to_le_bytes())
+            .collect(),
         DataType::Half => c
             .values
             .iter()
             .flat_map(|&v| half::f16::from_f64(v).to_le_bytes())
             .collect(),
-        _ => c.values.iter().flat_map(|&v| (v as i32).to_le_bytes()).collect(),
+        _ => c
+            .values
+            .iter()
+            .flat_map(|&v| (v as i32).to_le_bytes())
+            .collect(),
     }
 }
 
@@ -144,7 +192,11 @@ fn run_case(dir: &Path) -> Outcome {
     let data = dir.join("test_data_set_0");
     let graph = model.graph.as_mut().unwrap();
     let op = graph.node[0].op_type().to_string();
-    let initialized: Vec<String> = graph.initializer.iter().map(|t| t.name().to_string()).collect();
+    let initialized: Vec<String> = graph
+        .initializer
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect();
     let inputs: Vec<String> = graph
         .input
         .iter()
@@ -168,12 +220,22 @@ fn run_case(dir: &Path) -> Outcome {
     let parsed = if constant_inputs.is_empty() {
         parser.parse_from_file(&model_path, &mut net, &NullLogger)
     } else {
-        for t in feeds.iter().filter(|t| constant_inputs.contains(&t.name().to_string())) {
+        for t in feeds
+            .iter()
+            .filter(|t| constant_inputs.contains(&t.name().to_string()))
+        {
             graph.initializer.push(t.clone());
         }
-        graph.input.retain(|i| !constant_inputs.contains(&i.name().to_string()));
+        graph
+            .input
+            .retain(|i| !constant_inputs.contains(&i.name().to_string()));
         feeds.retain(|t| !constant_inputs.contains(&t.name().to_string()));
-        parser.parse(&model.encode_to_vec(), &mut net, &model_path.display().to_string(), &NullLogger)
+        parser.parse(
+            &model.encode_to_vec(),
+            &mut net,
+            &model_path.display().to_string(),
+            &NullLogger,
+        )
     };
     if !parsed {
         let e = &parser.errors()[0];
@@ -206,7 +268,8 @@ fn run_case(dir: &Path) -> Outcome {
             outputs.push(vec![0u8; n * b.dtype.size()]);
         }
     }
-    let mut bindings: Vec<HostBinding> = input_bytes.iter().map(|b| HostBinding::Input(b)).collect();
+    let mut bindings: Vec<HostBinding> =
+        input_bytes.iter().map(|b| HostBinding::Input(b)).collect();
     bindings.extend(outputs.iter_mut().map(|o| HostBinding::Output(o)));
     if let Err(e) = ctx.execute(1, &mut bindings) {
         return Outcome::Failed(format!("execute: {e}"));
@@ -220,7 +283,11 @@ fn run_case(dir: &Path) -> Outcome {
             return Outcome::Failed(format!("output '{}' is not a binding", out.name()));
         };
         let b = out_bindings[k];
-        let want_dims = if want.dims.is_empty() { vec![1] } else { want.dims.clone() };
+        let want_dims = if want.dims.is_empty() {
+            vec![1]
+        } else {
+            want.dims.clone()
+        };
         if b.shape != want_dims {
             return Outcome::Failed(format!(
                 "output '{}' has dimensions {:?}, expected {:?}",
@@ -257,7 +324,8 @@ fn onnx_backend_node_tests() {
     let mut table: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     let mut notes = Vec::new();
     for dir in &cases {
-        let model = ModelProto::decode(std::fs::read(dir.join("model.onnx")).unwrap().as_slice()).unwrap();
+        let model =
+            ModelProto::decode(std::fs::read(dir.join("model.onnx")).unwrap().as_slice()).unwrap();
         let graph = model.graph.as_ref().unwrap();
         if graph.node.len() != 1 || !LISTED.contains(&graph.node[0].op_type()) {
             continue;
@@ -305,7 +373,11 @@ fn onnx_backend_node_tests() {
         "{:<20} {:>6} {:>6} {:>11} {:>14}   ({n} cases with TensorRT types)",
         "total", total[0], total[1], total[2], total[3]
     );
-    assert!(n > 0, "no cases of the listed operators under {}", root.display());
+    assert!(
+        n > 0,
+        "no cases of the listed operators under {}",
+        root.display()
+    );
     let rate = total[0] as f64 / n as f64;
     assert!(
         rate >= 0.90,

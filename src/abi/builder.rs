@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use super::boundary::{Object, function, method, non_null, positive, release, unsupported};
 use super::builder_config::{self, BuilderConfigObj};
-use super::profile::ProfileObj;
 use super::calibrator::CppCalibrator;
 use super::engine::EngineObj;
 use super::layer::LayerObj;
 use super::logger::{CppLogger, set_process_logger};
 use super::network::NetworkObj;
+use super::profile::ProfileObj;
 use crate::builder::{BuilderConfig, Calibrator, build_engine};
 use crate::error::Result;
 use crate::logger::{Logger, Severity, SharedLogger};
@@ -115,7 +115,9 @@ pub struct BuilderObj {
     logger: SharedLogger,
     /// `NV_TENSORRT_VERSION` of the header the caller was compiled with.
     header_version: i32,
-    /// `createOptimizationProfile` results: the builder owns them (they have no destroy).
+    /// `createOptimizationProfile` results: the builder owns them (they have no destroy). Boxed:
+    /// C++ holds their addresses, which must not move when the vector grows.
+    #[allow(clippy::vec_box)]
     profiles: Vec<Box<ProfileObj>>,
 }
 

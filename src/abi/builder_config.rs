@@ -146,7 +146,10 @@ fn flag(v: i32) -> Result<u32> {
 /// Refit is the one flag whose promise infer8 cannot keep.
 fn set_flags(c: &mut BuilderConfigObj, flags: u32) -> Result<()> {
     if flags & !KNOWN != 0 {
-        crate::bail!(InvalidArgument, "flags {flags:#x} include unknown BuilderFlag bits");
+        crate::bail!(
+            InvalidArgument,
+            "flags {flags:#x} include unknown BuilderFlag bits"
+        );
     }
     if flags & REFIT != 0 {
         return unsupported("BuilderFlag::kREFIT (refittable engines)");
@@ -163,7 +166,9 @@ unsafe extern "C" fn set_min_timing(this: This, v: i32) {
 }
 
 unsafe extern "C" fn get_min_timing(this: This) -> i32 {
-    method("IBuilderConfig::getMinTimingIterations", this, 0, |c| Ok(c.s.min_timing))
+    method("IBuilderConfig::getMinTimingIterations", this, 0, |c| {
+        Ok(c.s.min_timing)
+    })
 }
 
 unsafe extern "C" fn set_avg_timing(this: This, v: i32) {
@@ -174,15 +179,22 @@ unsafe extern "C" fn set_avg_timing(this: This, v: i32) {
 }
 
 unsafe extern "C" fn get_avg_timing(this: This) -> i32 {
-    method("IBuilderConfig::getAvgTimingIterations", this, 0, |c| Ok(c.s.avg_timing))
+    method("IBuilderConfig::getAvgTimingIterations", this, 0, |c| {
+        Ok(c.s.avg_timing)
+    })
 }
 
 unsafe extern "C" fn set_engine_capability(this: This, v: i32) {
-    method("IBuilderConfig::setEngineCapability", this, (), |_| match v {
-        0 => Ok(()),
-        1 | 2 => unsupported("EngineCapability kSAFE_GPU / kSAFE_DLA"),
-        _ => crate::bail!(InvalidArgument, "{v} is not a valid EngineCapability"),
-    })
+    method(
+        "IBuilderConfig::setEngineCapability",
+        this,
+        (),
+        |_| match v {
+            0 => Ok(()),
+            1 | 2 => unsupported("EngineCapability kSAFE_GPU / kSAFE_DLA"),
+            _ => crate::bail!(InvalidArgument, "{v} is not a valid EngineCapability"),
+        },
+    )
 }
 
 unsafe extern "C" fn get_engine_capability(this: This) -> i32 {
@@ -213,11 +225,15 @@ unsafe extern "C" fn set_max_workspace_size(this: This, v: usize) {
 }
 
 unsafe extern "C" fn get_max_workspace_size(this: This) -> usize {
-    method("IBuilderConfig::getMaxWorkspaceSize", this, 0, |c| Ok(c.s.workspace))
+    method("IBuilderConfig::getMaxWorkspaceSize", this, 0, |c| {
+        Ok(c.s.workspace)
+    })
 }
 
 unsafe extern "C" fn set_flags_fn(this: This, flags: u32) {
-    method("IBuilderConfig::setFlags", this, (), |c| set_flags(c, flags))
+    method("IBuilderConfig::setFlags", this, (), |c| {
+        set_flags(c, flags)
+    })
 }
 
 unsafe extern "C" fn get_flags(this: This) -> u32 {
@@ -239,7 +255,9 @@ unsafe extern "C" fn set_flag(this: This, f: i32) {
 }
 
 unsafe extern "C" fn get_flag(this: This, f: i32) -> bool {
-    method("IBuilderConfig::getFlag", this, false, |c| Ok(c.s.flags & flag(f)? != 0))
+    method("IBuilderConfig::getFlag", this, false, |c| {
+        Ok(c.s.flags & flag(f)? != 0)
+    })
 }
 
 unsafe extern "C" fn set_device_type(this: This, layer: Layer, v: i32) {
@@ -252,7 +270,11 @@ unsafe extern "C" fn set_device_type(this: This, layer: Layer, v: i32) {
 unsafe extern "C" fn get_device_type(this: This, layer: Layer) -> i32 {
     method("IBuilderConfig::getDeviceType", this, GPU, |c| {
         let key = layer_key(layer)?;
-        Ok(c.s.device_types.get(&key).copied().unwrap_or(c.s.default_device))
+        Ok(c.s
+            .device_types
+            .get(&key)
+            .copied()
+            .unwrap_or(c.s.default_device))
     })
 }
 

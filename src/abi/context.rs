@@ -427,7 +427,7 @@ fn explicit(c: &ContextObj, func: &str) -> Result<()> {
     if !c.ctx.engine().network.explicit_batch {
         crate::bail!(
             InvalidArgument,
-            "{func} needs an explicit-batch engine (createNetworkV2(1U << kEXPLICIT_BATCH)); use the call with a batch size"
+            "{func} on an implicit-batch engine: use the call with a batch size (V2 calls need createNetworkV2(1U << kEXPLICIT_BATCH))"
         );
     }
     Ok(())

@@ -76,6 +76,8 @@ pub struct OnnxParserObj {
     network: *mut NetworkObj,
     logger: SharedLogger,
     /// Errors of the parses so far, as handed out by `getError` (valid until `clearErrors`).
+    /// Boxed: C++ holds their addresses across later parses, which grow the vector.
+    #[allow(clippy::vec_box)]
     errors: Vec<Box<ParserErrorObj>>,
 }
 
@@ -99,20 +101,26 @@ impl OnnxParserObj {
 
     /// Runs one parse, then gives the network's new layers and tensors their C++ objects and
     /// the new errors theirs.
-    fn run(&mut self, parse: impl FnOnce(&mut OnnxParser, &mut NetworkObj, &SharedLogger) -> bool) -> Result<bool> {
+    fn run(
+        &mut self,
+        parse: impl FnOnce(&mut OnnxParser, &mut NetworkObj, &SharedLogger) -> bool,
+    ) -> Result<bool> {
         let logger = self.logger.clone();
         let net = self.network()?;
         // SAFETY: `net` is the application's network, distinct from `self`.
         let net: *mut NetworkObj = net;
         let ok = parse(&mut self.parser, unsafe { &mut *net }, &logger);
         unsafe { &mut *net }.sync();
-        self.errors = self
-            .parser
-            .errors()
-            .iter()
-            .cloned()
-            .map(ParserErrorObj::new)
-            .collect();
+        // Earlier errors keep their objects (C++ may hold them until clearErrors).
+        let known = self.errors.len();
+        self.errors.extend(
+            self.parser
+                .errors()
+                .iter()
+                .skip(known)
+                .cloned()
+                .map(ParserErrorObj::new),
+        );
         Ok(ok)
     }
 }
@@ -130,9 +138,12 @@ unsafe extern "C" fn parse_from_file(this: This, path: *const c_char, verbosity:
     method("IParser::parseFromFile", this, false, |p| {
         // SAFETY: a NUL-terminated file name per the interface.
         let path = unsafe { c_str(path, "onnxModelFile") }?;
-        let ok = p.run(|parser, net, log| parser.parse_from_file(Path::new(&path), &mut net.core, &**log))?;
+        let ok = p.run(|parser, net, log| {
+            parser.parse_from_file(Path::new(&path), &mut net.core, &**log)
+        })?;
         if ok && verbosity >= Severity::Info as i32 {
-            p.logger.log(Severity::Info, &format!("ONNX parser: parsed {path}"));
+            p.logger
+                .log(Severity::Info, &format!("ONNX parser: parsed {path}"));
         }
         Ok(ok)
     })
@@ -140,7 +151,12 @@ unsafe extern "C" fn parse_from_file(this: This, path: *const c_char, verbosity:
 
 /// The sub-graph collection is a C++ `std::vector`, which Rust cannot fill; the answer says
 /// whether every node has an importer, and the runs of (un)supported nodes are logged.
-unsafe extern "C" fn supports_model(this: This, model: *const c_void, size: usize, _: *mut c_void) -> bool {
+unsafe extern "C" fn supports_model(
+    this: This,
+    model: *const c_void,
+    size: usize,
+    _: *mut c_void,
+) -> bool {
     method("IParser::supportsModel", this, false, |p| {
         non_null(model, "serialized_onnx_model")?;
         // SAFETY: the caller passes `size` readable bytes.
@@ -160,7 +176,13 @@ unsafe extern "C" fn supports_model(this: This, model: *const c_void, size: usiz
     })
 }
 
-unsafe extern "C" fn parse_with_weight_descriptors(this: This, _: *const c_void, _: usize, _: u32, _: *const c_void) -> bool {
+unsafe extern "C" fn parse_with_weight_descriptors(
+    this: This,
+    _: *const c_void,
+    _: usize,
+    _: u32,
+    _: *const c_void,
+) -> bool {
     method("IParser::parseWithWeightDescriptors", this, false, |_| {
         unsupported("parseWithWeightDescriptors (ONNXIFI weight descriptors)")
     })
@@ -180,7 +202,9 @@ unsafe extern "C" fn destroy(this: This) {
 }
 
 unsafe extern "C" fn get_nb_errors(this: This) -> i32 {
-    method("IParser::getNbErrors", this, 0, |p| Ok(p.errors.len() as i32))
+    method("IParser::getNbErrors", this, 0, |p| {
+        Ok(p.errors.len() as i32)
+    })
 }
 
 unsafe extern "C" fn get_error(this: This, i: i32) -> ErrorPtr {
@@ -226,11 +250,15 @@ unsafe extern "C" fn error_code(e: ErrorPtr) -> i32 {
 }
 
 unsafe extern "C" fn error_desc(e: ErrorPtr) -> *const c_char {
-    error_field("IParserError::desc", e, std::ptr::null(), |e| e.desc.as_ptr())
+    error_field("IParserError::desc", e, std::ptr::null(), |e| {
+        e.desc.as_ptr()
+    })
 }
 
 unsafe extern "C" fn error_file(e: ErrorPtr) -> *const c_char {
-    error_field("IParserError::file", e, std::ptr::null(), |e| e.file.as_ptr())
+    error_field("IParserError::file", e, std::ptr::null(), |e| {
+        e.file.as_ptr()
+    })
 }
 
 unsafe extern "C" fn error_line(e: ErrorPtr) -> i32 {
@@ -238,7 +266,9 @@ unsafe extern "C" fn error_line(e: ErrorPtr) -> i32 {
 }
 
 unsafe extern "C" fn error_func(e: ErrorPtr) -> *const c_char {
-    error_field("IParserError::func", e, std::ptr::null(), |e| e.func.as_ptr())
+    error_field("IParserError::func", e, std::ptr::null(), |e| {
+        e.func.as_ptr()
+    })
 }
 
 unsafe extern "C" fn error_node(e: ErrorPtr) -> i32 {
@@ -248,7 +278,10 @@ unsafe extern "C" fn error_node(e: ErrorPtr) -> i32 {
 /// Errors belong to their parser: deleting one through its protected destructor is not allowed.
 unsafe extern "C" fn error_dtor(_: ErrorPtr) {
     function("IParserError::~IParserError", (), || {
-        crate::bail!(InvalidArgument, "IParserError objects are owned by their IParser")
+        crate::bail!(
+            InvalidArgument,
+            "IParserError objects are owned by their IParser"
+        )
     })
 }
 

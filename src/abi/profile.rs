@@ -61,14 +61,16 @@ impl ProfileObj {
     }
 
     fn valid(&self) -> bool {
-        self.dims.values().all(|[min, opt, max]| match (min, opt, max) {
-            (Some(a), Some(b), Some(c)) => {
-                a.len() == b.len()
-                    && b.len() == c.len()
-                    && (0..a.len()).all(|i| a[i] <= b[i] && b[i] <= c[i])
-            }
-            _ => false,
-        })
+        self.dims
+            .values()
+            .all(|[min, opt, max]| match (min, opt, max) {
+                (Some(a), Some(b), Some(c)) => {
+                    a.len() == b.len()
+                        && b.len() == c.len()
+                        && (0..a.len()).all(|i| a[i] <= b[i] && b[i] <= c[i])
+                }
+                _ => false,
+            })
     }
 
     /// Every input the profile names must exist and be given exactly its own dimensions.
@@ -102,13 +104,17 @@ impl ProfileObj {
 }
 
 fn selector(v: i32) -> Result<usize> {
-    usize::try_from(v)
-        .ok()
-        .filter(|&i| i < 3)
-        .ok_or_else(|| crate::error::Error::InvalidArgument(format!("{v} is not an OptProfileSelector")))
+    usize::try_from(v).ok().filter(|&i| i < 3).ok_or_else(|| {
+        crate::error::Error::InvalidArgument(format!("{v} is not an OptProfileSelector"))
+    })
 }
 
-unsafe extern "C" fn set_dimensions(this: This, name: *const c_char, select: i32, dims: Dims) -> bool {
+unsafe extern "C" fn set_dimensions(
+    this: This,
+    name: *const c_char,
+    select: i32,
+    dims: Dims,
+) -> bool {
     method("IOptimizationProfile::setDimensions", this, false, |p| {
         // SAFETY: the caller passes a NUL-terminated input name.
         let name = unsafe { c_str(name, "inputName") }?;
@@ -136,14 +142,22 @@ unsafe extern "C" fn get_dimensions(this: This, name: *const c_char, select: i32
 }
 
 /// Shape tensors (inputs whose values are shapes) do not exist in infer8's engines.
-unsafe extern "C" fn set_shape_values(this: This, _: *const c_char, _: i32, _: *const i32, _: i32) -> bool {
+unsafe extern "C" fn set_shape_values(
+    this: This,
+    _: *const c_char,
+    _: i32,
+    _: *const i32,
+    _: i32,
+) -> bool {
     method("IOptimizationProfile::setShapeValues", this, false, |_| {
         super::boundary::unsupported("shape tensor inputs")
     })
 }
 
 unsafe extern "C" fn get_nb_shape_values(this: This, _: *const c_char) -> i32 {
-    method("IOptimizationProfile::getNbShapeValues", this, -1, |_| Ok(-1))
+    method("IOptimizationProfile::getNbShapeValues", this, -1, |_| {
+        Ok(-1)
+    })
 }
 
 unsafe extern "C" fn get_shape_values(this: This, _: *const c_char, _: i32) -> *const i32 {
@@ -156,23 +170,36 @@ unsafe extern "C" fn get_shape_values(this: This, _: *const c_char, _: i32) -> *
 }
 
 unsafe extern "C" fn set_extra_memory_target(this: This, target: f32) -> bool {
-    method("IOptimizationProfile::setExtraMemoryTarget", this, false, |p| {
-        if !(0.0..=1.0).contains(&target) {
-            crate::bail!(InvalidArgument, "extra memory target {target} is outside [0, 1]");
-        }
-        p.extra_memory = target;
-        Ok(true)
-    })
+    method(
+        "IOptimizationProfile::setExtraMemoryTarget",
+        this,
+        false,
+        |p| {
+            if !(0.0..=1.0).contains(&target) {
+                crate::bail!(
+                    InvalidArgument,
+                    "extra memory target {target} is outside [0, 1]"
+                );
+            }
+            p.extra_memory = target;
+            Ok(true)
+        },
+    )
 }
 
 unsafe extern "C" fn get_extra_memory_target(this: This) -> f32 {
-    method("IOptimizationProfile::getExtraMemoryTarget", this, 0.0, |p| {
-        Ok(p.extra_memory)
-    })
+    method(
+        "IOptimizationProfile::getExtraMemoryTarget",
+        this,
+        0.0,
+        |p| Ok(p.extra_memory),
+    )
 }
 
 unsafe extern "C" fn is_valid(this: This) -> bool {
-    method("IOptimizationProfile::isValid", this, false, |p| Ok(p.valid()))
+    method("IOptimizationProfile::isValid", this, false, |p| {
+        Ok(p.valid())
+    })
 }
 
 static VTABLE: IOptimizationProfileVtbl = IOptimizationProfileVtbl {

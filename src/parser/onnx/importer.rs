@@ -174,7 +174,11 @@ impl<'n> Importer<'n> {
     }
 
     pub fn reshape(&mut self, t: TensorId, dims: &[usize]) -> PResult<TensorId> {
-        let dims = if dims.is_empty() { vec![1] } else { dims.to_vec() };
+        let dims = if dims.is_empty() {
+            vec![1]
+        } else {
+            dims.to_vec()
+        };
         if self.net.tensors[t].shape == dims {
             return Ok(t);
         }
@@ -183,7 +187,7 @@ impl<'n> Importer<'n> {
 
     /// Prepends 1s up to `rank` dimensions (ONNX broadcasting aligns trailing dimensions,
     /// TensorRT's needs equal ranks).
-    pub fn to_rank(&mut self, t: TensorId, rank: usize) -> PResult<TensorId> {
+    pub fn expand_rank(&mut self, t: TensorId, rank: usize) -> PResult<TensorId> {
         let shape = self.net.tensors[t].shape.clone();
         if shape.len() >= rank {
             return Ok(t);
@@ -193,18 +197,13 @@ impl<'n> Importer<'n> {
         self.reshape(t, &dims)
     }
 
-    pub fn elementwise(
-        &mut self,
-        op: ElementWiseOperation,
-        a: &Val,
-        b: &Val,
-    ) -> PResult<TensorId> {
+    pub fn elementwise(&mut self, op: ElementWiseOperation, a: &Val, b: &Val) -> PResult<TensorId> {
         let (a, b) = (self.tensor(a)?, self.tensor(b)?);
         let rank = self.net.tensors[a]
             .shape
             .len()
             .max(self.net.tensors[b].shape.len());
-        let (a, b) = (self.to_rank(a, rank)?, self.to_rank(b, rank)?);
+        let (a, b) = (self.expand_rank(a, rank)?, self.expand_rank(b, rank)?);
         let int = self.net.tensors[a].dtype == DataType::Int32
             && self.net.tensors[b].dtype == DataType::Int32;
         let out = self.layer(LayerKind::ElementWise { op }, &[a, b])?;
@@ -231,7 +230,10 @@ pub fn axis(a: i64, rank: usize) -> PResult<usize> {
     let r = rank as i64;
     let v = if a < 0 { a + r } else { a };
     if !(0..r.max(1)).contains(&v) {
-        return Err(bad!(InvalidNode, "axis {a} is out of range for rank {rank}"));
+        return Err(bad!(
+            InvalidNode,
+            "axis {a} is out of range for rank {rank}"
+        ));
     }
     Ok(v as usize)
 }

@@ -25,7 +25,6 @@ use crate::logger::{Logger, Severity};
 use crate::network::{LayerKind, Network};
 use crate::types::DataType;
 
-
 /// The ONNX parser: parses models into networks and keeps the errors of the last parses.
 #[derive(Debug, Default)]
 pub struct OnnxParser {
@@ -55,7 +54,13 @@ impl OnnxParser {
 
     /// Parses a serialized `ModelProto` into `network`; false (with errors recorded and logged)
     /// on failure. `source` names the model in messages.
-    pub fn parse(&mut self, model: &[u8], network: &mut Network, source: &str, logger: &dyn Logger) -> bool {
+    pub fn parse(
+        &mut self,
+        model: &[u8],
+        network: &mut Network,
+        source: &str,
+        logger: &dyn Logger,
+    ) -> bool {
         match parse_model(model, network) {
             Ok(()) => true,
             Err(mut e) => {
@@ -67,11 +72,20 @@ impl OnnxParser {
         }
     }
 
-    pub fn parse_from_file(&mut self, path: &Path, network: &mut Network, logger: &dyn Logger) -> bool {
+    pub fn parse_from_file(
+        &mut self,
+        path: &Path,
+        network: &mut Network,
+        logger: &dyn Logger,
+    ) -> bool {
         match std::fs::read(path) {
             Ok(bytes) => self.parse(&bytes, network, &path.display().to_string(), logger),
             Err(e) => {
-                let err = bad!(InvalidValue, "{}: cannot read the model: {e}", path.display());
+                let err = bad!(
+                    InvalidValue,
+                    "{}: cannot read the model: {e}",
+                    path.display()
+                );
                 logger.log(Severity::Error, &format!("ONNX parser: {}", err.desc));
                 self.errors.push(err);
                 false
@@ -85,7 +99,10 @@ impl OnnxParser {
         let m = match ModelProto::decode(model) {
             Ok(m) => m,
             Err(e) => {
-                self.errors.push(bad!(ModelDeserializeFailed, "the model is not a valid ONNX ModelProto: {e}"));
+                self.errors.push(bad!(
+                    ModelDeserializeFailed,
+                    "the model is not a valid ONNX ModelProto: {e}"
+                ));
                 return (false, vec![]);
             }
         };
@@ -107,7 +124,12 @@ fn opset_of(m: &ModelProto) -> PResult<i64> {
         .iter()
         .find(|o| o.domain().is_empty() || o.domain() == "ai.onnx")
         .map(|o| o.version())
-        .ok_or_else(|| bad!(InvalidGraph, "the model imports no default-domain (ai.onnx) opset"))?;
+        .ok_or_else(|| {
+            bad!(
+                InvalidGraph,
+                "the model imports no default-domain (ai.onnx) opset"
+            )
+        })?;
     Ok(opset)
 }
 
@@ -116,14 +138,23 @@ fn input_desc(v: &ValueInfoProto) -> PResult<(DataType, Vec<usize>)> {
     let name = v.name();
     let tensor = match v.r#type.as_ref().and_then(|t| t.value.as_ref()) {
         Some(proto::type_proto::Value::TensorType(t)) => t,
-        _ => return Err(bad!(UnsupportedGraph, "graph input '{name}' is not a tensor")),
+        _ => {
+            return Err(bad!(
+                UnsupportedGraph,
+                "graph input '{name}' is not a tensor"
+            ));
+        }
     };
     let dtype = match tensor.elem_type() {
         elem::FLOAT => DataType::Float,
         elem::FLOAT16 => DataType::Half,
-        elem::INT32 | elem::INT64 | elem::INT8 | elem::UINT8 | elem::INT16 | elem::UINT16 | elem::BOOL => {
-            DataType::Int32
-        }
+        elem::INT32
+        | elem::INT64
+        | elem::INT8
+        | elem::UINT8
+        | elem::INT16
+        | elem::UINT16
+        | elem::BOOL => DataType::Int32,
         t => {
             return Err(bad!(
                 UnsupportedGraph,
@@ -169,7 +200,8 @@ fn parse_model(bytes: &[u8], net: &mut Network) -> PResult<()> {
         .ok_or_else(|| bad!(InvalidGraph, "the model has no graph"))?;
     let mut imp = Importer::new(net, opset);
     for init in &graph.initializer {
-        let c = read_tensor(init).map_err(|e| bad!(InvalidGraph, "initializer '{}': {}", init.name(), e.desc))?;
+        let c = read_tensor(init)
+            .map_err(|e| bad!(InvalidGraph, "initializer '{}': {}", init.name(), e.desc))?;
         imp.define(init.name(), Val::C(Rc::new(c)));
     }
     for input in &graph.input {
@@ -194,7 +226,11 @@ fn parse_model(bytes: &[u8], net: &mut Network) -> PResult<()> {
             e
         };
         if !node.domain().is_empty() && node.domain() != "ai.onnx" {
-            return Err(located(bad!(UnsupportedNode, "domain '{}' is not supported", node.domain())));
+            return Err(located(bad!(
+                UnsupportedNode,
+                "domain '{}' is not supported",
+                node.domain()
+            )));
         }
         imp.begin_node(name.clone());
         let outs = ops::import(&mut imp, node).map_err(located)?;
@@ -202,19 +238,23 @@ fn parse_model(bytes: &[u8], net: &mut Network) -> PResult<()> {
             if name.is_empty() {
                 continue;
             }
-            let v = outs
-                .get(o)
-                .cloned()
-                .ok_or_else(|| located(bad!(UnsupportedNode, "output {o} '{name}' is not supported")))?;
+            let v = outs.get(o).cloned().ok_or_else(|| {
+                located(bad!(
+                    UnsupportedNode,
+                    "output {o} '{name}' is not supported"
+                ))
+            })?;
             imp.set_output(name, v);
         }
     }
     for out in &graph.output {
         let name = out.name();
-        let v = imp
-            .lookup(name)
-            .cloned()
-            .ok_or_else(|| bad!(InvalidGraph, "graph output '{name}' is not computed by any node"))?;
+        let v = imp.lookup(name).cloned().ok_or_else(|| {
+            bad!(
+                InvalidGraph,
+                "graph output '{name}' is not computed by any node"
+            )
+        })?;
         imp.begin_node(format!("{name}_output"));
         let mut t = imp.tensor(&v)?;
         if imp.net.tensors[t].name != name || imp.net.is_input(t) || imp.net.is_output(t) {
@@ -223,7 +263,8 @@ fn parse_model(bytes: &[u8], net: &mut Network) -> PResult<()> {
             imp.net.tensors[t].dtype = dtype;
         }
         imp.net.tensors[t].name = name.to_string();
-        if let Some(proto::type_proto::Value::TensorType(tt)) = out.r#type.as_ref().and_then(|t| t.value.as_ref())
+        if let Some(proto::type_proto::Value::TensorType(tt)) =
+            out.r#type.as_ref().and_then(|t| t.value.as_ref())
             && tt.elem_type() != 0
         {
             imp.net.tensors[t].dtype = match tt.elem_type() {

@@ -106,7 +106,14 @@ pub fn read_tensor(t: &TensorProto) -> PResult<Const> {
         .iter()
         .map(|&d| usize::try_from(d))
         .collect::<Result<_, _>>()
-        .map_err(|_| bad!(InvalidValue, "{}: negative dimension in {:?}", what(), t.dims))?;
+        .map_err(|_| {
+            bad!(
+                InvalidValue,
+                "{}: negative dimension in {:?}",
+                what(),
+                t.dims
+            )
+        })?;
     let n: usize = dims.iter().product();
     let ty = t.data_type();
     let raw = t.raw_data();

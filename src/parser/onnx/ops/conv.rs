@@ -22,7 +22,10 @@ fn pair(v: &[i64], spatial: usize, default: usize, what: &str) -> PResult<[usize
         return Ok([default; 2]);
     }
     if v.len() != spatial || v.iter().any(|&x| x < 0) {
-        return Err(bad!(InvalidNode, "{what} {v:?} must have {spatial} non-negative values"));
+        return Err(bad!(
+            InvalidNode,
+            "{what} {v:?} must have {spatial} non-negative values"
+        ));
     }
     Ok([v[0] as usize, if spatial == 2 { v[1] as usize } else { 1 }])
 }
@@ -33,7 +36,11 @@ fn window(node: &NodeProto, spatial: usize, kernel: &[i64], ceil: bool) -> PResu
         ([0; 2], [0; 2])
     } else {
         if pads.len() != 2 * spatial {
-            return Err(bad!(InvalidNode, "pads {pads:?} must have {} values", 2 * spatial));
+            return Err(bad!(
+                InvalidNode,
+                "pads {pads:?} must have {} values",
+                2 * spatial
+            ));
         }
         (
             pair(&pads[..spatial], spatial, 0, "pads")?,
@@ -46,15 +53,30 @@ fn window(node: &NodeProto, spatial: usize, kernel: &[i64], ceil: bool) -> PResu
         "VALID" => PaddingMode::ExplicitRoundDown,
         "SAME_UPPER" => PaddingMode::SameUpper,
         "SAME_LOWER" => PaddingMode::SameLower,
-        other => return Err(bad!(InvalidNode, "auto_pad '{other}' is not an ONNX padding mode")),
+        other => {
+            return Err(bad!(
+                InvalidNode,
+                "auto_pad '{other}' is not an ONNX padding mode"
+            ));
+        }
     };
     let valid = attr_s(node, "auto_pad", "NOTSET") == "VALID";
     Ok(Window {
         kernel: pair(kernel, spatial, 1, "kernel_shape")?,
-        stride: pair(&attr_ints(node, "strides").unwrap_or_default(), spatial, 1, "strides")?,
+        stride: pair(
+            &attr_ints(node, "strides").unwrap_or_default(),
+            spatial,
+            1,
+            "strides",
+        )?,
         pre: if valid { [0; 2] } else { pre },
         post: if valid { [0; 2] } else { post },
-        dilation: pair(&attr_ints(node, "dilations").unwrap_or_default(), spatial, 1, "dilations")?,
+        dilation: pair(
+            &attr_ints(node, "dilations").unwrap_or_default(),
+            spatial,
+            1,
+            "dilations",
+        )?,
         mode,
     })
 }
@@ -107,7 +129,11 @@ pub fn conv(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let kernel = attr_ints(node, "kernel_shape")
         .unwrap_or_else(|| w.dims[2..].iter().map(|&d| d as i64).collect());
     let win = window(node, spatial, &kernel, false)?;
-    let maps = if deconv { w.dims[1] * groups } else { w.dims[0] };
+    let maps = if deconv {
+        w.dims[1] * groups
+    } else {
+        w.dims[0]
+    };
     let mut p = ConvParams::new(
         maps,
         win.kernel,
@@ -162,7 +188,10 @@ fn deconv_padding(
         "output_padding",
     )?;
     let out_shape = attr_ints(node, "output_shape").unwrap_or_default();
-    let same = matches!(p.padding_mode, PaddingMode::SameUpper | PaddingMode::SameLower);
+    let same = matches!(
+        p.padding_mode,
+        PaddingMode::SameUpper | PaddingMode::SameLower
+    );
     // [dimension][begin, end]
     let mut grow = [[0; 2]; 2];
     for d in 0..spatial {
@@ -197,7 +226,10 @@ fn deconv_padding(
 
 pub fn pool(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     if node.output.iter().skip(1).any(|o| !o.is_empty()) {
-        return Err(bad!(UnsupportedNode, "MaxPool's Indices output is not supported"));
+        return Err(bad!(
+            UnsupportedNode,
+            "MaxPool's Indices output is not supported"
+        ));
     }
     let x = imp.req(node, 0)?;
     let dilated = attr_ints(node, "dilations").is_some_and(|d| d.iter().any(|&v| v != 1));
@@ -226,7 +258,7 @@ pub fn pool(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         let drop = (0..2).any(|d| {
             let span = hw[d] + p.pre_padding[d] + p.post_padding[d] - p.window[d];
             let out = span.div_ceil(p.stride[d]) + 1;
-            span % p.stride[d] != 0 && (out - 1) * p.stride[d] >= hw[d] + p.pre_padding[d]
+            !span.is_multiple_of(p.stride[d]) && (out - 1) * p.stride[d] >= hw[d] + p.pre_padding[d]
         });
         if drop {
             p.padding_mode = PaddingMode::ExplicitRoundDown;

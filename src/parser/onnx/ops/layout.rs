@@ -23,7 +23,11 @@ pub fn constant(_: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     }
     if let Some(v) = attr_floats(node, "value_floats") {
         let n = v.len();
-        return Ok(vec![c(Const::new(vec![n], v.iter().map(|&x| x as f64).collect(), elem::FLOAT))]);
+        return Ok(vec![c(Const::new(
+            vec![n],
+            v.iter().map(|&x| x as f64).collect(),
+            elem::FLOAT,
+        ))]);
     }
     if has_attr(node, "value_float") {
         let v = super::super::importer::attr_f(node, "value_float", 0.0);
@@ -33,9 +37,15 @@ pub fn constant(_: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         return Ok(vec![c(Const::ints(&v))]);
     }
     if has_attr(node, "value_int") {
-        return Ok(vec![c(Const::scalar(attr_i(node, "value_int", 0) as f64, elem::INT64))]);
+        return Ok(vec![c(Const::scalar(
+            attr_i(node, "value_int", 0) as f64,
+            elem::INT64,
+        ))]);
     }
-    Err(bad!(UnsupportedNode, "Constant needs a value, value_float(s) or value_int(s) attribute"))
+    Err(bad!(
+        UnsupportedNode,
+        "Constant needs a value, value_float(s) or value_int(s) attribute"
+    ))
 }
 
 pub fn identity(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
@@ -55,7 +65,10 @@ pub fn identity(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
             None => false,
         };
         if training {
-            return Err(bad!(UnsupportedNode, "Dropout in training mode is random; only inference is supported"));
+            return Err(bad!(
+                UnsupportedNode,
+                "Dropout in training mode is random; only inference is supported"
+            ));
         }
         if node.output.get(1).is_some_and(|m| !m.is_empty()) {
             // In inference every element is kept: the mask is all true.
@@ -74,7 +87,10 @@ pub fn shape(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let clamp = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
     let start = clamp(attr_i(node, "start", 0));
     let end = clamp(attr_i(node, "end", r));
-    let dims: Vec<i64> = dims[start..end.max(start)].iter().map(|&d| d as i64).collect();
+    let dims: Vec<i64> = dims[start..end.max(start)]
+        .iter()
+        .map(|&d| d as i64)
+        .collect();
     Ok(vec![c(Const::ints(&dims))])
 }
 
@@ -83,10 +99,21 @@ pub fn cast(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let to = attr_i(node, "to", 0) as i32;
     let int = match to {
         elem::FLOAT | elem::DOUBLE | elem::FLOAT16 => false,
-        elem::INT32 | elem::INT64 | elem::INT8 | elem::UINT8 | elem::INT16 | elem::UINT16
-        | elem::UINT32 | elem::UINT64 | elem::BOOL => true,
+        elem::INT32
+        | elem::INT64
+        | elem::INT8
+        | elem::UINT8
+        | elem::INT16
+        | elem::UINT16
+        | elem::UINT32
+        | elem::UINT64
+        | elem::BOOL => true,
         other => {
-            return Err(bad!(UnsupportedNode, "Cast to {} is not supported", elem::name(other)));
+            return Err(bad!(
+                UnsupportedNode,
+                "Cast to {} is not supported",
+                elem::name(other)
+            ));
         }
     };
     match x {
@@ -157,7 +184,10 @@ pub fn reshape(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     for (i, &d) in spec.iter().enumerate() {
         match d {
             0 if !allow_zero => out.push(*input.get(i).ok_or_else(|| {
-                bad!(InvalidNode, "shape {spec:?}: dimension {i} copies a dimension the input {input:?} lacks")
+                bad!(
+                    InvalidNode,
+                    "shape {spec:?}: dimension {i} copies a dimension the input {input:?} lacks"
+                )
             })?),
             -1 if infer.is_none() => {
                 infer = Some(i);
@@ -170,12 +200,18 @@ pub fn reshape(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let vin: usize = input.iter().product();
     let vout: usize = out.iter().product();
     if let Some(i) = infer {
-        if vout == 0 || vin % vout != 0 {
-            return Err(bad!(InvalidNode, "cannot infer dimension {i} of {spec:?} for input {input:?}"));
+        if vout == 0 || !vin.is_multiple_of(vout) {
+            return Err(bad!(
+                InvalidNode,
+                "cannot infer dimension {i} of {spec:?} for input {input:?}"
+            ));
         }
         out[i] = vin / vout;
     } else if vin != vout {
-        return Err(bad!(InvalidNode, "shape {spec:?} does not match the input {input:?}"));
+        return Err(bad!(
+            InvalidNode,
+            "shape {spec:?} does not match the input {input:?}"
+        ));
     }
     Ok(vec![reshape_to(imp, &x, out)?])
 }
@@ -198,12 +234,19 @@ pub fn transpose(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let x = imp.req(node, 0)?;
     let dims = imp.shape(&x);
     let perm: Vec<usize> = match attr_ints(node, "perm") {
-        Some(p) => p.iter().map(|&a| axis(a, dims.len())).collect::<PResult<_>>()?,
+        Some(p) => p
+            .iter()
+            .map(|&a| axis(a, dims.len()))
+            .collect::<PResult<_>>()?,
         None => (0..dims.len()).rev().collect(),
     };
     let mut seen = vec![false; dims.len()];
     if perm.len() != dims.len() || perm.iter().any(|&p| std::mem::replace(&mut seen[p], true)) {
-        return Err(bad!(InvalidNode, "perm {perm:?} is not a permutation of {} axes", dims.len()));
+        return Err(bad!(
+            InvalidNode,
+            "perm {perm:?} is not a permutation of {} axes",
+            dims.len()
+        ));
     }
     match &x {
         Val::C(k) => {
@@ -239,11 +282,17 @@ pub fn squeeze(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let x = imp.req(node, 0)?;
     let dims = imp.shape(&x);
     let axes: Vec<usize> = match axes_operand(imp, node, 1)? {
-        Some(a) => a.iter().map(|&v| axis(v, dims.len())).collect::<PResult<_>>()?,
+        Some(a) => a
+            .iter()
+            .map(|&v| axis(v, dims.len()))
+            .collect::<PResult<_>>()?,
         None => (0..dims.len()).filter(|&d| dims[d] == 1).collect(),
     };
     if let Some(&a) = axes.iter().find(|&&a| dims[a] != 1) {
-        return Err(bad!(InvalidNode, "axis {a} of {dims:?} is not 1 and cannot be squeezed"));
+        return Err(bad!(
+            InvalidNode,
+            "axis {a} of {dims:?} is not 1 and cannot be squeezed"
+        ));
     }
     let out = dims
         .iter()
@@ -257,10 +306,12 @@ pub fn squeeze(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
 pub fn unsqueeze(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let x = imp.req(node, 0)?;
     let dims = imp.shape(&x);
-    let axes = axes_operand(imp, node, 1)?
-        .ok_or_else(|| bad!(InvalidNode, "axes are required"))?;
+    let axes = axes_operand(imp, node, 1)?.ok_or_else(|| bad!(InvalidNode, "axes are required"))?;
     let rank = dims.len() + axes.len();
-    let mut axes: Vec<usize> = axes.iter().map(|&a| axis(a, rank)).collect::<PResult<_>>()?;
+    let mut axes: Vec<usize> = axes
+        .iter()
+        .map(|&a| axis(a, rank))
+        .collect::<PResult<_>>()?;
     axes.sort_unstable();
     let mut rest = dims.iter();
     let out = (0..rank)
@@ -279,7 +330,10 @@ pub fn concat(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let vals: Vec<Val> = (0..node.input.len())
         .filter_map(|i| imp.input(node, i).transpose())
         .collect::<PResult<_>>()?;
-    let first_shape = imp.shape(vals.first().ok_or_else(|| bad!(InvalidNode, "needs at least one input"))?);
+    let first_shape = imp.shape(
+        vals.first()
+            .ok_or_else(|| bad!(InvalidNode, "needs at least one input"))?,
+    );
     let rank = first_shape.len();
     let a = axis(attr_i(node, "axis", 1), rank)?;
     // Empty inputs contribute nothing (shape subgraphs concatenate empty lists).

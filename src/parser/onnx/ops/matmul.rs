@@ -18,12 +18,20 @@ fn matrix_multiply(
 ) -> PResult<usize> {
     let (ra, rb) = (imp.shape(a).len(), imp.shape(b).len());
     let (mut ta, mut tb) = (imp.tensor(a)?, imp.tensor(b)?);
-    let op0 = if ra == 1 { MatrixOperation::Vector } else { op0 };
-    let op1 = if rb == 1 { MatrixOperation::Vector } else { op1 };
+    let op0 = if ra == 1 {
+        MatrixOperation::Vector
+    } else {
+        op0
+    };
+    let op1 = if rb == 1 {
+        MatrixOperation::Vector
+    } else {
+        op1
+    };
     if ra >= 2 && rb >= 2 {
         let rank = ra.max(rb);
-        ta = imp.to_rank(ta, rank)?;
-        tb = imp.to_rank(tb, rank)?;
+        ta = imp.expand_rank(ta, rank)?;
+        tb = imp.expand_rank(tb, rank)?;
     }
     imp.layer(LayerKind::MatrixMultiply { op0, op1 }, &[ta, tb])
 }
@@ -66,7 +74,11 @@ fn fully_connected(
     let kernel: Vec<f32> = (0..n * k)
         .map(|i| {
             let (row, col) = (i / k, i % k);
-            let v = if trans_b { w.values[row * k + col] } else { w.values[col * n + row] };
+            let v = if trans_b {
+                w.values[row * k + col]
+            } else {
+                w.values[col * n + row]
+            };
             v as f32 * alpha
         })
         .collect();
@@ -107,7 +119,10 @@ pub fn gemm(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         }
     };
     let (alpha, beta) = (attr_f(node, "alpha", 1.0), attr_f(node, "beta", 1.0));
-    let (trans_a, trans_b) = (attr_i(node, "transA", 0) != 0, attr_i(node, "transB", 0) != 0);
+    let (trans_a, trans_b) = (
+        attr_i(node, "transA", 0) != 0,
+        attr_i(node, "transB", 0) != 0,
+    );
     if let Some(y) = fully_connected(imp, node, &a, &b, trans_a, trans_b, alpha, beta)? {
         return Ok(vec![Val::T(y)]);
     }

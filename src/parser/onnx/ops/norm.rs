@@ -33,7 +33,10 @@ pub fn softmax(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
 /// `y = x * s + b` with `s = gamma / sqrt(var + eps)`, `b = beta - mean * s`.
 pub fn batch_norm(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     if attr_i(node, "training_mode", 0) != 0 || node.output.iter().skip(1).any(|o| !o.is_empty()) {
-        return Err(bad!(UnsupportedNode, "training mode (running statistics outputs) is not supported"));
+        return Err(bad!(
+            UnsupportedNode,
+            "training mode (running statistics outputs) is not supported"
+        ));
     }
     let x = imp.req(node, 0)?;
     let mut params = Vec::new();
@@ -54,15 +57,26 @@ pub fn batch_norm(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         ));
     }
     let eps = attr_f(node, "epsilon", 1e-5) as f64;
-    let (g, b, m, v) = (&params[0].values, &params[1].values, &params[2].values, &params[3].values);
-    let scale: Vec<f32> = (0..c).map(|i| (g[i] / (v[i] + eps).sqrt()) as f32).collect();
+    let (g, b, m, v) = (
+        &params[0].values,
+        &params[1].values,
+        &params[2].values,
+        &params[3].values,
+    );
+    let scale: Vec<f32> = (0..c)
+        .map(|i| (g[i] / (v[i] + eps).sqrt()) as f32)
+        .collect();
     let shift: Vec<f32> = (0..c)
         .map(|i| (b[i] - m[i] * g[i] / (v[i] + eps).sqrt()) as f32)
         .collect();
     let s = imp.channel_const(scale, rank, 1)?;
     let h = imp.channel_const(shift, rank, 1)?;
     let y = imp.elementwise(ElementWiseOperation::Prod, &x, &s)?;
-    Ok(vec![Val::T(imp.elementwise(ElementWiseOperation::Sum, &Val::T(y), &h)?)])
+    Ok(vec![Val::T(imp.elementwise(
+        ElementWiseOperation::Sum,
+        &Val::T(y),
+        &h,
+    )?)])
 }
 
 pub fn lrn(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {

@@ -28,14 +28,19 @@ pub fn activation(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
             attr_f(node, "alpha", 0.2),
             attr_f(node, "beta", 0.5),
         ),
-        "ThresholdedRelu" => (ActivationType::ThresholdedRelu, attr_f(node, "alpha", 1.0), 0.0),
+        "ThresholdedRelu" => (
+            ActivationType::ThresholdedRelu,
+            attr_f(node, "alpha", 1.0),
+            0.0,
+        ),
         op => return Err(bad!(UnsupportedNode, "{op} is not an activation")),
     };
     let x = imp.req(node, 0)?;
     let x = imp.tensor(&x)?;
-    Ok(vec![Val::T(
-        imp.layer(LayerKind::Activation { kind, alpha, beta }, &[x])?,
-    )])
+    Ok(vec![Val::T(imp.layer(
+        LayerKind::Activation { kind, alpha, beta },
+        &[x],
+    )?)])
 }
 
 pub fn unary(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
@@ -63,7 +68,10 @@ pub fn unary(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     Ok(vec![Val::T(out)])
 }
 
-fn binary_op(op_type: &str) -> PResult<(ElementWiseOperation, fn(f64, f64) -> f64)> {
+/// The layer operation and its f64 counterpart for folding constants.
+type BinaryOp = (ElementWiseOperation, fn(f64, f64) -> f64);
+
+fn binary_op(op_type: &str) -> PResult<BinaryOp> {
     Ok(match op_type {
         "Add" | "Sum" => (ElementWiseOperation::Sum, |a, b| a + b),
         "Sub" => (ElementWiseOperation::Sub, |a, b| a - b),
@@ -72,7 +80,12 @@ fn binary_op(op_type: &str) -> PResult<(ElementWiseOperation, fn(f64, f64) -> f6
         "Pow" => (ElementWiseOperation::Pow, f64::powf),
         "Max" => (ElementWiseOperation::Max, f64::max),
         "Min" => (ElementWiseOperation::Min, f64::min),
-        op => return Err(bad!(UnsupportedNode, "{op} is not an element-wise operation")),
+        op => {
+            return Err(bad!(
+                UnsupportedNode,
+                "{op} is not an element-wise operation"
+            ));
+        }
     })
 }
 
@@ -140,10 +153,19 @@ pub fn binary(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
             (Val::C(x), Val::C(y)) => {
                 let int = x.is_int() && y.is_int();
                 let op_type = node.op_type().to_string();
-                let c = fold(x, y, if int { x.elem } else { elem::FLOAT.max(x.elem.min(y.elem)) }, |a, b| {
-                    let v = f(a, b);
-                    if int { int_result(v, &op_type) } else { v }
-                })?;
+                let c = fold(
+                    x,
+                    y,
+                    if int {
+                        x.elem
+                    } else {
+                        elem::FLOAT.max(x.elem.min(y.elem))
+                    },
+                    |a, b| {
+                        let v = f(a, b);
+                        if int { int_result(v, &op_type) } else { v }
+                    },
+                )?;
                 Val::C(Rc::new(c))
             }
             _ => Val::T(imp.elementwise(op, &acc, &b)?),
@@ -175,15 +197,25 @@ pub fn prelu(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let x = imp.tensor(&x)?;
     let rank = imp.net.tensors[x].shape.len();
     let s = imp.tensor(&slope)?;
-    let s = imp.to_rank(s, rank)?;
+    let s = imp.expand_rank(s, rank)?;
     Ok(vec![Val::T(imp.layer(LayerKind::ParametricRelu, &[x, s])?)])
 }
 
 pub fn clip(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let x = imp.req(node, 0)?;
     let (lo, hi) = if imp.opset < 11 {
-        let lo = has_attr(node, "min").then(|| Val::C(Rc::new(Const::scalar(attr_f(node, "min", 0.0) as f64, elem::FLOAT))));
-        let hi = has_attr(node, "max").then(|| Val::C(Rc::new(Const::scalar(attr_f(node, "max", 0.0) as f64, elem::FLOAT))));
+        let lo = has_attr(node, "min").then(|| {
+            Val::C(Rc::new(Const::scalar(
+                attr_f(node, "min", 0.0) as f64,
+                elem::FLOAT,
+            )))
+        });
+        let hi = has_attr(node, "max").then(|| {
+            Val::C(Rc::new(Const::scalar(
+                attr_f(node, "max", 0.0) as f64,
+                elem::FLOAT,
+            )))
+        });
         (lo, hi)
     } else {
         (imp.input(node, 1)?, imp.input(node, 2)?)

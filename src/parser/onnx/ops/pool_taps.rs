@@ -28,19 +28,29 @@ fn dims(node: &NodeProto, shape: &[usize]) -> PResult<Vec<Dim>> {
     let get = |name: &str, default: i64| -> PResult<Vec<usize>> {
         let v = attr_ints(node, name).unwrap_or_else(|| vec![default; n]);
         if v.len() != n || v.iter().any(|&x| x < 0) {
-            return Err(bad!(InvalidNode, "{name} {v:?} must have {n} non-negative values"));
+            return Err(bad!(
+                InvalidNode,
+                "{name} {v:?} must have {n} non-negative values"
+            ));
         }
         Ok(v.into_iter().map(|x| x as usize).collect())
     };
     let kernel = attr_ints(node, "kernel_shape")
         .ok_or_else(|| bad!(InvalidNode, "kernel_shape is required"))?;
     if kernel.len() != n || kernel.iter().any(|&k| k <= 0) {
-        return Err(bad!(InvalidNode, "kernel_shape {kernel:?} must have {n} positive values"));
+        return Err(bad!(
+            InvalidNode,
+            "kernel_shape {kernel:?} must have {n} positive values"
+        ));
     }
     let (stride, dilation) = (get("strides", 1)?, get("dilations", 1)?);
     let pads = attr_ints(node, "pads").unwrap_or_else(|| vec![0; 2 * n]);
     if pads.len() != 2 * n || pads.iter().any(|&p| p < 0) {
-        return Err(bad!(InvalidNode, "pads {pads:?} must have {} non-negative values", 2 * n));
+        return Err(bad!(
+            InvalidNode,
+            "pads {pads:?} must have {} non-negative values",
+            2 * n
+        ));
     }
     let auto_pad = attr_s(node, "auto_pad", "NOTSET");
     let ceil = attr_i(node, "ceil_mode", 0) != 0;
@@ -56,7 +66,11 @@ fn dims(node: &NodeProto, shape: &[usize]) -> PResult<Vec<Dim>> {
                     let out = input.div_ceil(s);
                     let total = ((out - 1) * s + ek).saturating_sub(input);
                     let small = total / 2;
-                    let pre = if auto_pad == "SAME_UPPER" { small } else { total - small };
+                    let pre = if auto_pad == "SAME_UPPER" {
+                        small
+                    } else {
+                        total - small
+                    };
                     (pre, total - pre, out)
                 }
                 _ => {
@@ -68,14 +82,26 @@ fn dims(node: &NodeProto, shape: &[usize]) -> PResult<Vec<Dim>> {
                     let span = (input + pre + post).checked_sub(ek).ok_or_else(|| {
                         bad!(InvalidNode, "window {ek} is larger than the padded input")
                     })?;
-                    let mut out = if ceil { span.div_ceil(s) + 1 } else { span / s + 1 };
+                    let mut out = if ceil {
+                        span.div_ceil(s) + 1
+                    } else {
+                        span / s + 1
+                    };
                     if ceil && (out - 1) * s >= input + pre {
                         out -= 1;
                     }
                     (pre, post, out)
                 }
             };
-            Ok(Dim { input, kernel: k, stride: s, dilation: d, pre, post, out })
+            Ok(Dim {
+                input,
+                kernel: k,
+                stride: s,
+                dilation: d,
+                pre,
+                post,
+                out,
+            })
         })
         .collect()
 }
@@ -98,13 +124,19 @@ fn count(d: &Dim, o: usize, include_pad: bool) -> usize {
 pub fn pool(imp: &mut Importer, node: &NodeProto, x: &Val) -> PResult<Vec<Val>> {
     let shape = imp.shape(x);
     if shape.len() < 3 {
-        return Err(bad!(InvalidNode, "input {shape:?} needs N, C and spatial dimensions"));
+        return Err(bad!(
+            InvalidNode,
+            "input {shape:?} needs N, C and spatial dimensions"
+        ));
     }
     let geo = dims(node, &shape)?;
     let max = node.op_type() == "MaxPool";
     let taps: usize = geo.iter().map(|d| d.kernel).product();
     if taps > 1024 {
-        return Err(bad!(UnsupportedNode, "a {taps}-tap window is too large to pool tap by tap"));
+        return Err(bad!(
+            UnsupportedNode,
+            "a {taps}-tap window is too large to pool tap by tap"
+        ));
     }
     let fill = if max { f64::NEG_INFINITY } else { 0.0 };
     let mut t = imp.tensor(x)?;
@@ -123,7 +155,12 @@ pub fn pool(imp: &mut Importer, node: &NodeProto, x: &Val) -> PResult<Vec<Val>> 
     };
     let mut acc: Option<usize> = None;
     for tap in 0..taps {
-        let (mut rest, mut start, mut size, mut stride) = (tap, vec![0i64; padded.len()], padded.clone(), vec![1i64; padded.len()]);
+        let (mut rest, mut start, mut size, mut stride) = (
+            tap,
+            vec![0i64; padded.len()],
+            padded.clone(),
+            vec![1i64; padded.len()],
+        );
         for (i, d) in geo.iter().enumerate().rev() {
             let j = rest % d.kernel;
             rest /= d.kernel;
@@ -131,7 +168,14 @@ pub fn pool(imp: &mut Importer, node: &NodeProto, x: &Val) -> PResult<Vec<Val>> 
             size[2 + i] = d.out;
             stride[2 + i] = d.stride as i64;
         }
-        let s = imp.layer(LayerKind::Slice { start, size, stride }, &[t])?;
+        let s = imp.layer(
+            LayerKind::Slice {
+                start,
+                size,
+                stride,
+            },
+            &[t],
+        )?;
         acc = Some(match acc {
             None => s,
             Some(a) => imp.elementwise(op, &Val::T(a), &Val::T(s))?,

@@ -26,7 +26,10 @@ fn symmetric_scale(scale: &Const, zero: Option<&Const>) -> PResult<f32> {
         ));
     }
     if zero.is_some_and(|z| z.values.iter().any(|&v| v != 0.0)) {
-        return Err(bad!(UnsupportedNode, "a non-zero zero point; INT8 in TensorRT is symmetric"));
+        return Err(bad!(
+            UnsupportedNode,
+            "a non-zero zero point; INT8 in TensorRT is symmetric"
+        ));
     }
     Ok(scale.values[0] as f32)
 }
@@ -56,7 +59,11 @@ pub fn quantize(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         Val::C(k) => {
             let a = axis_of(node, k.dims.len())?;
             let out = zero.as_ref().map_or(elem::UINT8, |z| z.elem);
-            let (lo, hi) = if out == elem::INT8 { (-128.0, 127.0) } else { (0.0, 255.0) };
+            let (lo, hi) = if out == elem::INT8 {
+                (-128.0, 127.0)
+            } else {
+                (0.0, 255.0)
+            };
             let values = (0..k.values.len())
                 .map(|i| {
                     let s = param_at(&scale, &k.dims, a, i);
@@ -64,7 +71,11 @@ pub fn quantize(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
                     ((k.values[i] / s).round_ties_even() + z).clamp(lo, hi)
                 })
                 .collect();
-            Ok(vec![Val::C(Rc::new(Const::new(k.dims.clone(), values, out)))])
+            Ok(vec![Val::C(Rc::new(Const::new(
+                k.dims.clone(),
+                values,
+                out,
+            )))])
         }
         Val::T(t) => {
             let s = symmetric_scale(&scale, zero.as_deref())?;
@@ -87,7 +98,11 @@ pub fn dequantize(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
                     ((k.values[i] - z) * s) as f32 as f64
                 })
                 .collect();
-            Ok(vec![Val::C(Rc::new(Const::new(k.dims.clone(), values, elem::FLOAT)))])
+            Ok(vec![Val::C(Rc::new(Const::new(
+                k.dims.clone(),
+                values,
+                elem::FLOAT,
+            )))])
         }
         Val::T(t) => {
             let s = symmetric_scale(&scale, zero.as_deref())?;

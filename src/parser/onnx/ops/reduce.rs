@@ -25,7 +25,10 @@ pub fn reduce(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     };
     let keep = attr_i(node, "keepdims", 1) != 0;
     let axes: Vec<usize> = match axes {
-        Some(a) if !a.is_empty() => a.iter().map(|&v| axis(v, dims.len())).collect::<PResult<_>>()?,
+        Some(a) if !a.is_empty() => a
+            .iter()
+            .map(|&v| axis(v, dims.len()))
+            .collect::<PResult<_>>()?,
         _ if attr_i(node, "noop_with_empty_axes", 0) != 0 => {
             let t = imp.tensor(&x)?;
             return Ok(vec![Val::T(imp.layer(LayerKind::Identity, &[t])?)]);
@@ -33,12 +36,22 @@ pub fn reduce(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         _ => (0..dims.len()).collect(),
     };
     if dims.is_empty() || dims.iter().product::<usize>() == 0 {
-        return Err(bad!(UnsupportedNode, "reduction of an empty or scalar tensor {dims:?}"));
+        return Err(bad!(
+            UnsupportedNode,
+            "reduction of an empty or scalar tensor {dims:?}"
+        ));
     }
     let t = imp.tensor(&x)?;
     let int = imp.net.tensors[t].dtype == DataType::Int32;
     let mask = axes.iter().fold(0u32, |m, &a| m | 1 << a);
-    let y = imp.layer(LayerKind::Reduce { op, axes: mask, keep_dims: true }, &[t])?;
+    let y = imp.layer(
+        LayerKind::Reduce {
+            op,
+            axes: mask,
+            keep_dims: true,
+        },
+        &[t],
+    )?;
     if int {
         imp.net.tensors[y].dtype = DataType::Int32;
     }

@@ -27,13 +27,22 @@ pub fn resize(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let upsample = node.op_type() == "Upsample";
     let legacy = upsample || imp.opset < 11;
     let (scales, sizes) = if upsample && imp.opset < 9 {
-        (attr_floats(node, "scales").map(|v| v.iter().map(|&s| s as f64).collect()), None)
+        (
+            attr_floats(node, "scales").map(|v| v.iter().map(|&s| s as f64).collect()),
+            None,
+        )
     } else if legacy {
-        (imp.constant(node, 1, "scales")?.map(|c| c.values.clone()), None)
+        (
+            imp.constant(node, 1, "scales")?.map(|c| c.values.clone()),
+            None,
+        )
     } else {
         let scales = imp.constant(node, 2, "scales")?.map(|c| c.values.clone());
         let sizes = imp.constant(node, 3, "sizes")?.map(|c| c.as_i64s());
-        (scales.filter(|s| !s.is_empty()), sizes.filter(|s| !s.is_empty()))
+        (
+            scales.filter(|s| !s.is_empty()),
+            sizes.filter(|s| !s.is_empty()),
+        )
     };
     if attr_i(node, "antialias", 0) != 0 {
         return Err(bad!(UnsupportedNode, "antialias is not supported"));
@@ -47,14 +56,20 @@ pub fn resize(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let mut scale = vec![1.0; rank];
     match (scales, sizes) {
         (_, Some(s)) if s.len() == axes.len() => {
-            let ratios = axes.iter().zip(&s).map(|(&a, &o)| o as f64 / dims[a] as f64);
+            let ratios = axes
+                .iter()
+                .zip(&s)
+                .map(|(&a, &o)| o as f64 / dims[a] as f64);
             let policy = attr_s(node, "keep_aspect_ratio_policy", "stretch");
             let uniform = match policy.as_str() {
                 "stretch" => None,
                 "not_larger" => Some(ratios.clone().fold(f64::INFINITY, f64::min)),
                 "not_smaller" => Some(ratios.clone().fold(0.0, f64::max)),
                 other => {
-                    return Err(bad!(InvalidNode, "keep_aspect_ratio_policy '{other}' is unknown"));
+                    return Err(bad!(
+                        InvalidNode,
+                        "keep_aspect_ratio_policy '{other}' is unknown"
+                    ));
                 }
             };
             for ((&a, &o), r) in axes.iter().zip(&s).zip(ratios) {
@@ -91,12 +106,20 @@ pub fn resize(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         } else {
             attr_s(node, "coordinate_transformation_mode", "half_pixel")
         },
-        nearest: if legacy { "floor".into() } else { attr_s(node, "nearest_mode", "round_prefer_floor") },
+        nearest: if legacy {
+            "floor".into()
+        } else {
+            attr_s(node, "nearest_mode", "round_prefer_floor")
+        },
         cubic_a: attr_f(node, "cubic_coeff_a", -0.75) as f64,
         exclude_outside: attr_i(node, "exclude_outside", 0) != 0,
     };
     if !matches!(mode.interp.as_str(), "nearest" | "linear" | "cubic") {
-        return Err(bad!(UnsupportedNode, "mode '{}' is not supported", mode.interp));
+        return Err(bad!(
+            UnsupportedNode,
+            "mode '{}' is not supported",
+            mode.interp
+        ));
     }
     if out.contains(&0) {
         return Err(bad!(UnsupportedNode, "an output dimension is 0 ({out:?})"));
@@ -134,7 +157,10 @@ fn source(mode: &Mode, o: usize, input: usize, output_int: usize, scale: f64) ->
         "align_corners" => 0.0,
         "asymmetric" => o / scale,
         other => {
-            return Err(bad!(UnsupportedNode, "coordinate_transformation_mode '{other}' is not supported"));
+            return Err(bad!(
+                UnsupportedNode,
+                "coordinate_transformation_mode '{other}' is not supported"
+            ));
         }
     })
 }
@@ -170,7 +196,8 @@ fn taps(mode: &Mode, input: usize, output: usize, scale: f64) -> PResult<Vec<Vec
                 _ => {
                     let f = x.floor();
                     let w = cubic_weights(x - f, mode.cubic_a);
-                    let mut taps: Vec<(i64, f64)> = (0..4).map(|k| (f as i64 - 1 + k, w[k as usize])).collect();
+                    let mut taps: Vec<(i64, f64)> =
+                        (0..4).map(|k| (f as i64 - 1 + k, w[k as usize])).collect();
                     if mode.exclude_outside {
                         taps.retain(|&(i, _)| (0..=last).contains(&i));
                         let sum: f64 = taps.iter().map(|t| t.1).sum();
@@ -197,9 +224,19 @@ fn resample_axis(
     let nt = taps.iter().map(Vec::len).max().unwrap_or(1);
     let mut sum: Option<usize> = None;
     for k in 0..nt {
-        let index: Vec<f64> = taps.iter().map(|p| p.get(k).map_or(0.0, |t| t.0 as f64)).collect();
-        let weight: Vec<f32> = taps.iter().map(|p| p.get(k).map_or(0.0, |t| t.1 as f32)).collect();
-        let idx = imp.tensor(&Val::C(Rc::new(Const::new(vec![output], index, elem::INT32))))?;
+        let index: Vec<f64> = taps
+            .iter()
+            .map(|p| p.get(k).map_or(0.0, |t| t.0 as f64))
+            .collect();
+        let weight: Vec<f32> = taps
+            .iter()
+            .map(|p| p.get(k).map_or(0.0, |t| t.1 as f32))
+            .collect();
+        let idx = imp.tensor(&Val::C(Rc::new(Const::new(
+            vec![output],
+            index,
+            elem::INT32,
+        ))))?;
         let g = imp.layer(LayerKind::Gather { axis: a }, &[t, idx])?;
         let term = if mode.interp == "nearest" {
             g

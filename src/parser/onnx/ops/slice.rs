@@ -11,7 +11,14 @@ use crate::network::LayerKind;
 use crate::types::{DataType, ElementWiseOperation};
 
 /// A slice of `t` on one axis (`start`, `size` elements, `step`), other axes whole.
-fn slice_axis(imp: &mut Importer, t: usize, a: usize, start: i64, size: usize, step: i64) -> PResult<usize> {
+fn slice_axis(
+    imp: &mut Importer,
+    t: usize,
+    a: usize,
+    start: i64,
+    size: usize,
+    step: i64,
+) -> PResult<usize> {
     let dims = imp.net.tensors[t].shape.clone();
     let mut st = vec![0; dims.len()];
     let mut sz = dims.clone();
@@ -20,7 +27,14 @@ fn slice_axis(imp: &mut Importer, t: usize, a: usize, start: i64, size: usize, s
     sz[a] = size;
     sp[a] = step;
     let dtype = imp.net.tensors[t].dtype;
-    let y = imp.layer(LayerKind::Slice { start: st, size: sz, stride: sp }, &[t])?;
+    let y = imp.layer(
+        LayerKind::Slice {
+            start: st,
+            size: sz,
+            stride: sp,
+        },
+        &[t],
+    )?;
     imp.net.tensors[y].dtype = dtype;
     Ok(y)
 }
@@ -38,10 +52,17 @@ pub fn slice(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let starts = operand(1, "starts")?.ok_or_else(|| bad!(InvalidNode, "starts are required"))?;
     let ends = operand(2, "ends")?.ok_or_else(|| bad!(InvalidNode, "ends are required"))?;
     let axes = operand(3, "axes")?.unwrap_or_else(|| (0..starts.len() as i64).collect());
-    let steps = if imp.opset < 10 { None } else { operand(4, "steps")? }
-        .unwrap_or_else(|| vec![1; starts.len()]);
+    let steps = if imp.opset < 10 {
+        None
+    } else {
+        operand(4, "steps")?
+    }
+    .unwrap_or_else(|| vec![1; starts.len()]);
     if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
-        return Err(bad!(InvalidNode, "starts, ends, axes and steps differ in length"));
+        return Err(bad!(
+            InvalidNode,
+            "starts, ends, axes and steps differ in length"
+        ));
     }
     let rank = dims.len();
     let mut st = vec![0i64; rank];
@@ -57,9 +78,16 @@ pub fn slice(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         let (s, e) = if step > 0 {
             (norm(starts[i]).clamp(0, n), norm(ends[i]).clamp(0, n))
         } else {
-            (norm(starts[i]).clamp(0, n - 1), norm(ends[i]).clamp(-1, n - 1))
+            (
+                norm(starts[i]).clamp(0, n - 1),
+                norm(ends[i]).clamp(-1, n - 1),
+            )
         };
-        let count = if step > 0 { (e - s + step - 1) / step } else { (s - e + (-step) - 1) / (-step) };
+        let count = if step > 0 {
+            (e - s + step - 1) / step
+        } else {
+            (s - e + (-step) - 1) / (-step)
+        };
         st[a] = s;
         sz[a] = count.max(0) as usize;
         sp[a] = step;
@@ -81,11 +109,21 @@ pub fn slice(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
         return Ok(vec![Val::C(Rc::new(Const::new(sz, values, k.elem)))]);
     }
     if sz.contains(&0) {
-        return Err(bad!(UnsupportedNode, "the slice of {dims:?} is empty ({sz:?})"));
+        return Err(bad!(
+            UnsupportedNode,
+            "the slice of {dims:?} is empty ({sz:?})"
+        ));
     }
     let t = imp.tensor(&x)?;
     let dtype = imp.net.tensors[t].dtype;
-    let y = imp.layer(LayerKind::Slice { start: st, size: sz, stride: sp }, &[t])?;
+    let y = imp.layer(
+        LayerKind::Slice {
+            start: st,
+            size: sz,
+            stride: sp,
+        },
+        &[t],
+    )?;
     imp.net.tensors[y].dtype = dtype;
     Ok(vec![Val::T(y)])
 }
@@ -102,7 +140,11 @@ pub fn gather(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     let n = dims[a] as f64;
     let idx = match idx {
         Val::C(k) => {
-            let values: Vec<f64> = k.values.iter().map(|&v| if v < 0.0 { v + n } else { v }).collect();
+            let values: Vec<f64> = k
+                .values
+                .iter()
+                .map(|&v| if v < 0.0 { v + n } else { v })
+                .collect();
             if let Some(v) = values.iter().find(|&&v| v < 0.0 || v >= n) {
                 return Err(bad!(InvalidNode, "index {v} is outside 0..{n} of axis {a}"));
             }
@@ -156,15 +198,25 @@ pub fn pad(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
             .constant(node, 1, "pads")?
             .ok_or_else(|| bad!(InvalidNode, "pads are required"))?
             .as_i64s();
-        let value = imp.constant(node, 2, "constant_value")?.map_or(0.0, |c| c.values.first().copied().unwrap_or(0.0));
+        let value = imp
+            .constant(node, 2, "constant_value")?
+            .map_or(0.0, |c| c.values.first().copied().unwrap_or(0.0));
         (pads, value)
     };
     let axes: Vec<usize> = match imp.constant(node, 3, "axes")? {
-        Some(a) => a.as_i64s().iter().map(|&v| axis(v, rank)).collect::<PResult<_>>()?,
+        Some(a) => a
+            .as_i64s()
+            .iter()
+            .map(|&v| axis(v, rank))
+            .collect::<PResult<_>>()?,
         None => (0..rank).collect(),
     };
     if pads.len() != 2 * axes.len() {
-        return Err(bad!(InvalidNode, "pads {pads:?} must have {} values", 2 * axes.len()));
+        return Err(bad!(
+            InvalidNode,
+            "pads {pads:?} must have {} values",
+            2 * axes.len()
+        ));
     }
     let mode = attr_s(node, "mode", "constant");
     if !matches!(mode.as_str(), "constant" | "edge" | "reflect" | "wrap") {
@@ -187,21 +239,35 @@ pub fn pad(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
 }
 
 /// Pads (or, for negative amounts, crops) one axis.
-pub(super) fn pad_axis(imp: &mut Importer, t: usize, a: usize, pre: i64, post: i64, mode: &str, value: f64) -> PResult<usize> {
+pub(super) fn pad_axis(
+    imp: &mut Importer,
+    t: usize,
+    a: usize,
+    pre: i64,
+    post: i64,
+    mode: &str,
+    value: f64,
+) -> PResult<usize> {
     let n = imp.net.tensors[t].shape[a] as i64;
     let (crop_pre, crop_post) = ((-pre).max(0), (-post).max(0));
     let mut t = t;
     if crop_pre > 0 || crop_post > 0 {
         let keep = n - crop_pre - crop_post;
         if keep <= 0 {
-            return Err(bad!(InvalidNode, "negative pads remove all {n} elements of axis {a}"));
+            return Err(bad!(
+                InvalidNode,
+                "negative pads remove all {n} elements of axis {a}"
+            ));
         }
         t = slice_axis(imp, t, a, crop_pre, keep as usize, 1)?;
     }
     let n = imp.net.tensors[t].shape[a] as i64;
     let (pre, post) = (pre.max(0), post.max(0));
     if mode == "reflect" && (pre >= n || post >= n) {
-        return Err(bad!(InvalidNode, "reflect pads ({pre}, {post}) must be smaller than axis {a} ({n})"));
+        return Err(bad!(
+            InvalidNode,
+            "reflect pads ({pre}, {post}) must be smaller than axis {a} ({n})"
+        ));
     }
     let mut parts = Vec::new();
     let piece = |imp: &mut Importer, amount: i64, before: bool| -> PResult<usize> {
@@ -226,7 +292,10 @@ pub(super) fn pad_axis(imp: &mut Importer, t: usize, a: usize, pre: i64, post: i
             }
             "wrap" => {
                 if amount > n {
-                    return Err(bad!(UnsupportedNode, "wrap pad {amount} exceeds axis {a} ({n})"));
+                    return Err(bad!(
+                        UnsupportedNode,
+                        "wrap pad {amount} exceeds axis {a} ({n})"
+                    ));
                 }
                 let start = if before { n - amount } else { 0 };
                 slice_axis(imp, t, a, start, amount as usize, 1)
