@@ -8,6 +8,7 @@ use super::boundary::{Object, function, method, non_null, positive, release, uns
 use super::builder_config::{self, BuilderConfigObj};
 use super::calibrator::CppCalibrator;
 use super::engine::EngineObj;
+use super::error_recorder::ErrorRecorderSlot;
 use super::layer::LayerObj;
 use super::logger::{CppLogger, set_process_logger};
 use super::network::NetworkObj;
@@ -119,6 +120,8 @@ pub struct BuilderObj {
     /// C++ holds their addresses, which must not move when the vector grows.
     #[allow(clippy::vec_box)]
     profiles: Vec<Box<ProfileObj>>,
+    /// `setErrorRecorder`: networks, configs and engines made afterwards share the recording logger.
+    recorder: ErrorRecorderSlot,
 }
 
 impl Object for BuilderObj {
@@ -574,9 +577,11 @@ unsafe extern "C" fn create_optimization_profile(this: This) -> *mut c_void {
     )
 }
 
-unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    method("IBuilder::setErrorRecorder", this, (), |_| {
-        unsupported("IErrorRecorder (errors go to the ILogger)")
+unsafe extern "C" fn set_error_recorder(this: This, recorder: *mut c_void) {
+    method("IBuilder::setErrorRecorder", this, (), |b| {
+        // SAFETY: the application's IErrorRecorder, alive while referenced (TensorRT's contract).
+        unsafe { b.recorder.set(&mut b.logger, recorder) };
+        Ok(())
     })
 }
 
@@ -585,7 +590,7 @@ unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
         "IBuilder::getErrorRecorder",
         this,
         std::ptr::null_mut(),
-        |_| Ok(std::ptr::null_mut()),
+        |b| Ok(b.recorder.get()),
     )
 }
 
@@ -683,6 +688,7 @@ pub unsafe extern "C" fn createInferBuilder_INTERNAL(
             logger,
             header_version: version,
             profiles: Vec::new(),
+            recorder: ErrorRecorderSlot::default(),
         };
         Ok(Box::into_raw(Box::new(b)).cast())
     })

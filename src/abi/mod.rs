@@ -45,6 +45,7 @@ pub mod calibrator;
 pub mod context;
 pub mod dims;
 pub mod engine;
+pub mod error_recorder;
 pub mod host_memory;
 pub mod layer;
 pub mod layers;
@@ -73,6 +74,7 @@ pub fn slot_table() -> Vec<(&'static str, &'static str, usize)> {
         calibrator::override_slots(),
         context::IExecutionContextVtbl::slots(),
         context::IProfilerVtbl::slots(),
+        error_recorder::IErrorRecorderVtbl::slots(),
         engine::ICudaEngineVtbl::slots(),
         host_memory::IHostMemoryVtbl::slots(),
         plugin::IPluginRegistryVtbl::slots(),
