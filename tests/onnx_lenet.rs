@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use infer8::builder::{BuilderConfig, build_engine};
 use infer8::data::mnist;
-use infer8::engine::ExecutionContext;
+use infer8::engine::{ExecutionContext, serialize};
 use infer8::engine::context::{HostBinding, f32_bytes};
 use infer8::logger::NullLogger;
 use infer8::network::Network;
@@ -17,12 +17,16 @@ use infer8::parser::OnnxParser;
 
 const BATCH: usize = 100;
 
+/// Builds, round-trips the engine through its file format (which must keep the explicit batch),
+/// and runs `batch` items.
 fn run(net: &Network, batch: usize, images: &[f32]) -> Vec<f32> {
     let config = BuilderConfig {
         max_batch_size: batch,
         ..BuilderConfig::default()
     };
-    let engine = Arc::new(build_engine(net, &config, None, &NullLogger).unwrap());
+    let built = build_engine(net, &config, None, &NullLogger).unwrap();
+    let engine = Arc::new(serialize::from_bytes(&serialize::to_bytes(&built)).unwrap());
+    assert_eq!(engine.network.explicit_batch, net.explicit_batch);
     let mut ctx = ExecutionContext::new(engine).unwrap();
     let mut out = vec![0f32; BATCH * 10];
     let mut out_bytes = vec![0u8; out.len() * 4];
