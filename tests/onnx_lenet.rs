@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use infer8::builder::{BuilderConfig, build_engine};
 use infer8::data::mnist;
-use infer8::engine::{ExecutionContext, serialize};
 use infer8::engine::context::{HostBinding, f32_bytes};
+use infer8::engine::{ExecutionContext, serialize};
 use infer8::logger::NullLogger;
 use infer8::network::Network;
 use infer8::parser::OnnxParser;
