@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     caffe_schema(&out);
+    onnx_schema(&out);
     soname();
 }
 
@@ -52,4 +53,20 @@ fn caffe_schema(out: &Path) {
         .out_dir(out)
         .compile_fds(compiler.file_descriptor_set())
         .expect("prost code for caffe.proto");
+}
+
+/// Compiles the official ONNX schema (`proto/onnx.proto`, from the `onnx` Python package, IR
+/// version 9) into prost code for the ONNX parser; models are binary protobuf, so no descriptor
+/// set is needed at run time.
+fn onnx_schema(out: &Path) {
+    const ONNX: &str = "proto/onnx.proto";
+    println!("cargo:rerun-if-changed={ONNX}");
+    let mut compiler = protox::Compiler::new(["proto"]).expect("protox include path");
+    compiler
+        .open_file("onnx.proto")
+        .unwrap_or_else(|e| panic!("onnx.proto: {e:?}"));
+    prost_build::Config::new()
+        .out_dir(out)
+        .compile_fds(compiler.file_descriptor_set())
+        .expect("prost code for onnx.proto");
 }

@@ -7,7 +7,8 @@
 #   libnvparsers.so(.5)        -> libnvinfer.so.5   (Caffe parser)
 #   libnvcaffe_parser.so(.5)   -> libnvinfer.so.5   (older name of the parser library)
 #   libnvinfer_plugin.so(.5)   -> libnvinfer.so.5   (plugin library)
-# Programs link with -L OUTDIR -lnvinfer -lnvcaffe_parser -lnvinfer_plugin and run with
+#   libnvonnxparser.so(.5)     -> libnvinfer.so.5   (ONNX parser)
+# Programs link with -L OUTDIR -lnvinfer -lnvcaffe_parser (or -lnvonnxparser) -lnvinfer_plugin and run with
 # OUTDIR on their rpath or LD_LIBRARY_PATH. Also usable to "install" infer8 anywhere.
 set -euo pipefail
 
@@ -29,7 +30,7 @@ mv -f "$tmp" "$out/libnvinfer.so.5"   # atomic replace: running programs keep th
 
 link() { ln -sfn "$1" "$out/$2"; }
 link libnvinfer.so.5 libnvinfer.so
-for name in libnvparsers libnvcaffe_parser libnvinfer_plugin; do
+for name in libnvparsers libnvcaffe_parser libnvinfer_plugin libnvonnxparser; do
     link libnvinfer.so.5 "$name.so.5"
     link "$name.so.5" "$name.so"
 done

@@ -10,6 +10,7 @@ use std::ffi::c_void;
 use abi_support::{TestLogger, serial, vt};
 use infer8::abi::boundary::guard;
 use infer8::abi::builder::{IBuilderVtbl, createInferBuilder_INTERNAL};
+use infer8::abi::builder_config::IBuilderConfigVtbl;
 use infer8::abi::caffe::{ICaffeParserVtbl, createNvCaffeParser_INTERNAL};
 use infer8::abi::context::IExecutionContextVtbl;
 use infer8::abi::dims::{Dims, RawWeights};
@@ -165,8 +166,23 @@ fn network_rejects_bad_arguments() {
         logger.expect_error("batchSize must be positive");
         (b.setDefaultDeviceType)(builder.cast(), 3);
         logger.expect_error("3 is not a valid DeviceType");
-        assert!((b.createBuilderConfig)(builder.cast()).is_null());
-        logger.expect_error("not supported yet");
+        assert!((b.buildEngineWithConfig)(builder.cast(), net, std::ptr::null_mut()).is_null());
+        logger.expect_error("argument `config` is null");
+        let config = (b.createBuilderConfig)(builder.cast());
+        let cv: &IBuilderConfigVtbl = vt(config);
+        (cv.setFlag)(config.cast(), 9);
+        logger.expect_error("9 is not a valid BuilderFlag");
+        (cv.setFlag)(config.cast(), 5);
+        logger.expect_error("kREFIT");
+        assert_eq!((cv.getFlags)(config.cast()), 0);
+        assert_eq!(
+            (cv.addOptimizationProfile)(config.cast(), std::ptr::null()),
+            -1
+        );
+        logger.expect_error("argument `profile` is null");
+        assert!((b.createNetworkV2)(builder.cast(), 2).is_null());
+        logger.expect_error("createNetworkV2 flags 0x2");
+        (cv.destroy)(config.cast());
 
         (n.destroy)(net);
         (vt::<INetworkDefinitionVtbl, _>(other).destroy)(other);

@@ -12,15 +12,12 @@ use infer8::abi::dims::{Dims, Permutation, RawWeights};
 /// Interfaces the headers declare that infer8 neither implements nor calls (yet). A new interface
 /// in the probe must be added here or to the Rust tables.
 const NOT_IMPLEMENTED: &[&str] = &[
-    "IBuilderConfig",
-    "IErrorRecorder",
     "IFillLayer",
     "IGpuAllocator",
     "IIteratorLayer",
     "ILoop",
     "ILoopBoundaryLayer",
     "ILoopOutputLayer",
-    "IOptimizationProfile",
     "IPlugin",
     "IPluginExt",
     "IPluginFactory",

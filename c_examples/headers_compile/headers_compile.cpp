@@ -5,6 +5,7 @@
 #include "NvInferRuntime.h"
 #include "NvInferRuntimeCommon.h"
 #include "NvInferVersion.h"
+#include "NvOnnxParser.h"
 
 static_assert(NV_TENSORRT_MAJOR == 5 && NV_TENSORRT_MINOR == 1 && NV_TENSORRT_PATCH == 5, "version macros");
 static_assert(sizeof(nvinfer1::Dims) == 68, "Dims layout");

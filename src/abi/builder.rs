@@ -5,11 +5,14 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use super::boundary::{Object, function, method, non_null, positive, release, unsupported};
+use super::builder_config::{self, BuilderConfigObj};
 use super::calibrator::CppCalibrator;
 use super::engine::EngineObj;
+use super::error_recorder::ErrorRecorderSlot;
 use super::layer::LayerObj;
 use super::logger::{CppLogger, set_process_logger};
 use super::network::NetworkObj;
+use super::profile::ProfileObj;
 use crate::builder::{BuilderConfig, Calibrator, build_engine};
 use crate::error::Result;
 use crate::logger::{Logger, Severity, SharedLogger};
@@ -78,8 +81,8 @@ vtable! {
 /// `DeviceType`: kGPU = 0, kDLA = 1. infer8 has no DLA: layers asked to run there run on the
 /// backend in use when GPU fallback is allowed, and the build fails otherwise, as TensorRT's does
 /// on a machine without DLA cores.
-const GPU: i32 = 0;
-const DLA: i32 = 1;
+pub(super) const GPU: i32 = 0;
+pub(super) const DLA: i32 = 1;
 
 /// The builder state TensorRT 5.1 keeps (its `reset` restores the defaults).
 struct Settings {
@@ -113,6 +116,12 @@ pub struct BuilderObj {
     logger: SharedLogger,
     /// `NV_TENSORRT_VERSION` of the header the caller was compiled with.
     header_version: i32,
+    /// `createOptimizationProfile` results: the builder owns them (they have no destroy). Boxed:
+    /// C++ holds their addresses, which must not move when the vector grows.
+    #[allow(clippy::vec_box)]
+    profiles: Vec<Box<ProfileObj>>,
+    /// `setErrorRecorder`: networks, configs and engines made afterwards share the recording logger.
+    recorder: ErrorRecorderSlot,
 }
 
 impl Object for BuilderObj {
@@ -137,7 +146,7 @@ impl BuilderObj {
     }
 }
 
-fn device(v: i32) -> Result<i32> {
+pub(super) fn device(v: i32) -> Result<i32> {
     match v {
         GPU | DLA => Ok(v),
         _ => crate::bail!(InvalidArgument, "{v} is not a valid DeviceType"),
@@ -165,7 +174,7 @@ macro_rules! setting {
 
 unsafe extern "C" fn create_network(this: This) -> Network {
     method("IBuilder::createNetwork", this, std::ptr::null_mut(), |b| {
-        Ok(NetworkObj::create(b.logger.clone()))
+        Ok(NetworkObj::create(b.logger.clone(), false))
     })
 }
 
@@ -256,46 +265,68 @@ setting!(
     |s| s.config.strict_types
 );
 
+/// The build shared by `buildCudaEngine` and `buildEngineWithConfig`.
+struct BuildRequest<'a> {
+    config: BuilderConfig,
+    calibrator: *mut c_void,
+    wants_dla: bool,
+    gpu_fallback: bool,
+    profiles: &'a [*const ProfileObj],
+}
+
+fn build(logger: &SharedLogger, network: Network, r: BuildRequest) -> Result<Engine> {
+    if !NetworkObj::is_network(network) {
+        crate::bail!(
+            InvalidArgument,
+            "argument `network` is null or not a network created by infer8"
+        );
+    }
+    // SAFETY: checked to be one of our network objects.
+    let net = unsafe { &*network };
+    if r.wants_dla {
+        if !r.gpu_fallback {
+            crate::bail!(
+                Unsupported,
+                "layers were assigned to DLA, which this machine does not have (GPU fallback is off)"
+            );
+        }
+        logger.log(
+            Severity::Warning,
+            "no DLA cores: layers assigned to DLA run on the default backend",
+        );
+    }
+    for (i, &p) in r.profiles.iter().enumerate() {
+        // SAFETY: checked by addOptimizationProfile; profiles live as long as their builder.
+        unsafe { &*p }.check(&net.core, i)?;
+    }
+    let mut calibrator = match (r.config.int8, r.calibrator.is_null()) {
+        // SAFETY: the application keeps its calibrator alive during the build (TensorRT's rule).
+        (true, false) => Some(unsafe { CppCalibrator::new(r.calibrator, logger.clone()) }?),
+        _ => None,
+    };
+    let engine = build_engine(
+        &net.core,
+        &r.config,
+        calibrator.as_mut().map(|c| c as &mut dyn Calibrator),
+        &**logger,
+    )?;
+    Ok(EngineObj::create(Arc::new(engine), logger.clone()))
+}
+
 unsafe extern "C" fn build_cuda_engine(this: This, network: Network) -> Engine {
     method(
         "IBuilder::buildCudaEngine",
         this,
         std::ptr::null_mut(),
         |b| {
-            if !NetworkObj::is_network(network) {
-                crate::bail!(
-                    InvalidArgument,
-                    "argument `network` is null or not a network created by infer8"
-                );
-            }
-            // SAFETY: checked to be one of our network objects.
-            let net = unsafe { &*network };
-            if b.wants_dla() {
-                if !b.s.gpu_fallback {
-                    crate::bail!(
-                        Unsupported,
-                        "layers were assigned to DLA, which this machine does not have (allowGPUFallback is off)"
-                    );
-                }
-                b.logger.log(
-                    Severity::Warning,
-                    "no DLA cores: layers assigned to DLA run on the default backend",
-                );
-            }
-            let mut calibrator = match (b.s.config.int8, b.s.calibrator.is_null()) {
-                // SAFETY: the application keeps its calibrator alive during the build (TensorRT's rule).
-                (true, false) => {
-                    Some(unsafe { CppCalibrator::new(b.s.calibrator, b.logger.clone()) }?)
-                }
-                _ => None,
+            let request = BuildRequest {
+                config: b.s.config.clone(),
+                calibrator: b.s.calibrator,
+                wants_dla: b.wants_dla(),
+                gpu_fallback: b.s.gpu_fallback,
+                profiles: &[],
             };
-            let engine = build_engine(
-                &net.core,
-                &b.s.config,
-                calibrator.as_mut().map(|c| c as &mut dyn Calibrator),
-                &*b.logger,
-            )?;
-            Ok(EngineObj::create(Arc::new(engine), b.logger.clone()))
+            build(&b.logger, network, request)
         },
     )
 }
@@ -468,33 +499,66 @@ unsafe extern "C" fn create_builder_config(this: This) -> *mut c_void {
         "IBuilder::createBuilderConfig",
         this,
         std::ptr::null_mut(),
-        |_| unsupported("IBuilderConfig (not supported yet)"),
+        |b| Ok(BuilderConfigObj::create(b.logger.clone()).cast()),
     )
 }
 
-unsafe extern "C" fn build_engine_with_config(this: This, _: Network, _: *mut c_void) -> Engine {
+/// The config's settings; the maximum batch size stays the builder's (implicit-batch networks).
+unsafe extern "C" fn build_engine_with_config(
+    this: This,
+    network: Network,
+    config: *mut c_void,
+) -> Engine {
     method(
         "IBuilder::buildEngineWithConfig",
         this,
         std::ptr::null_mut(),
-        |_| unsupported("buildEngineWithConfig (IBuilderConfig is not supported yet)"),
+        |b| {
+            let config = config.cast::<BuilderConfigObj>();
+            if !BuilderConfigObj::is_config(config) {
+                crate::bail!(
+                    InvalidArgument,
+                    "argument `config` is null or not made by IBuilder::createBuilderConfig"
+                );
+            }
+            // SAFETY: checked to be one of our config objects.
+            let c = unsafe { &(*config).s };
+            let flag = |f: u32| c.flags & f != 0;
+            let request = BuildRequest {
+                config: BuilderConfig {
+                    max_batch_size: b.s.config.max_batch_size,
+                    max_workspace_size: c.workspace,
+                    fp16: flag(builder_config::FP16),
+                    int8: flag(builder_config::INT8),
+                    strict_types: flag(builder_config::STRICT_TYPES),
+                    debug_sync: flag(builder_config::DEBUG),
+                    min_find_iterations: c.min_timing,
+                    avg_find_iterations: c.avg_timing,
+                },
+                calibrator: c.calibrator,
+                wants_dla: c.wants_dla(),
+                gpu_fallback: flag(builder_config::GPU_FALLBACK),
+                profiles: &c.profiles,
+            };
+            build(&b.logger, network, request)
+        },
     )
 }
 
-/// Flags 0 is an implicit-batch network, what `createNetwork` makes; explicit batch is not
-/// supported yet.
+/// `NetworkDefinitionCreationFlag`: bit 0 explicit batch, bit 1 explicit precision (Q/DQ layers,
+/// which infer8's networks do not have: ONNX Q/DQ pairs become dynamic ranges instead).
 unsafe extern "C" fn create_network_v2(this: This, flags: u32) -> Network {
     method(
         "IBuilder::createNetworkV2",
         this,
         std::ptr::null_mut(),
         |b| {
-            if flags != 0 {
+            if flags & !1 != 0 {
                 return unsupported(&format!(
-                    "createNetworkV2 flags {flags:#x} (explicit batch or precision; not supported yet)"
+                    "createNetworkV2 flags {flags:#x} (only kEXPLICIT_BATCH)"
                 ));
             }
-            Ok(NetworkObj::create(b.logger.clone()))
+            Ok(NetworkObj::create(b.logger.clone(), flags & 1 != 0))
         },
     )
 }
@@ -504,13 +568,20 @@ unsafe extern "C" fn create_optimization_profile(this: This) -> *mut c_void {
         "IBuilder::createOptimizationProfile",
         this,
         std::ptr::null_mut(),
-        |_| unsupported("optimization profiles (not supported yet)"),
+        |b| {
+            let mut p = ProfileObj::create(b.logger.clone());
+            let ptr: *mut ProfileObj = &mut *p;
+            b.profiles.push(p);
+            Ok(ptr.cast())
+        },
     )
 }
 
-unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    method("IBuilder::setErrorRecorder", this, (), |_| {
-        unsupported("IErrorRecorder (errors go to the ILogger)")
+unsafe extern "C" fn set_error_recorder(this: This, recorder: *mut c_void) {
+    method("IBuilder::setErrorRecorder", this, (), |b| {
+        // SAFETY: the application's IErrorRecorder, alive while referenced (TensorRT's contract).
+        unsafe { b.recorder.set(&mut b.logger, recorder) };
+        Ok(())
     })
 }
 
@@ -519,7 +590,7 @@ unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
         "IBuilder::getErrorRecorder",
         this,
         std::ptr::null_mut(),
-        |_| Ok(std::ptr::null_mut()),
+        |b| Ok(b.recorder.get()),
     )
 }
 
@@ -616,6 +687,8 @@ pub unsafe extern "C" fn createInferBuilder_INTERNAL(
             s: Settings::default(),
             logger,
             header_version: version,
+            profiles: Vec::new(),
+            recorder: ErrorRecorderSlot::default(),
         };
         Ok(Box::into_raw(Box::new(b)).cast())
     })

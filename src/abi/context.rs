@@ -344,7 +344,8 @@ unsafe extern "C" fn get_optimization_profile(this: This) -> i32 {
     )
 }
 
-/// Implicit-batch bindings have fixed dimensions: setting them to anything else fails.
+/// Bindings have the dimensions the engine was built for (implicit batch, or the static shapes
+/// of an explicit-batch engine): setting them to anything else fails.
 unsafe extern "C" fn set_binding_dimensions(this: This, i: i32, dims: Dims) -> bool {
     method(
         "IExecutionContext::setBindingDimensions",
@@ -355,7 +356,7 @@ unsafe extern "C" fn set_binding_dimensions(this: This, i: i32, dims: Dims) -> b
             if dims.sizes("dimensions", 1)? != shape {
                 crate::bail!(
                     InvalidArgument,
-                    "binding {i} has fixed dimensions {shape:?} (implicit batch engine)"
+                    "binding {i} has fixed dimensions {shape:?}, the shapes the engine was built for"
                 );
             }
             Ok(true)
@@ -420,21 +421,34 @@ unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
     )
 }
 
-/// The V2 calls are for explicit-batch engines; TensorRT rejects them on implicit-batch ones.
-unsafe extern "C" fn execute_v2(this: This, _: *mut *mut c_void) -> bool {
-    method("IExecutionContext::executeV2", this, false, |_| {
-        unsupported("executeV2 on an implicit-batch engine (use execute)")
+/// The V2 calls are for explicit-batch engines, whose bindings carry the batch: one run of the
+/// whole network. TensorRT rejects them on implicit-batch engines.
+fn explicit(c: &ContextObj, func: &str) -> Result<()> {
+    if !c.ctx.engine().network.explicit_batch {
+        crate::bail!(
+            InvalidArgument,
+            "{func} on an implicit-batch engine: use the call with a batch size (V2 calls need createNetworkV2(1U << kEXPLICIT_BATCH))"
+        );
+    }
+    Ok(())
+}
+
+unsafe extern "C" fn execute_v2(this: This, bindings: *mut *mut c_void) -> bool {
+    method("IExecutionContext::executeV2", this, false, |c| {
+        explicit(c, "executeV2")?;
+        c.run(1, bindings, None, std::ptr::null_mut())
     })
 }
 
 unsafe extern "C" fn enqueue_v2(
     this: This,
-    _: *mut *mut c_void,
-    _: *mut c_void,
-    _: *mut *mut c_void,
+    bindings: *mut *mut c_void,
+    stream: *mut c_void,
+    consumed: *mut *mut c_void,
 ) -> bool {
-    method("IExecutionContext::enqueueV2", this, false, |_| {
-        unsupported("enqueueV2 on an implicit-batch engine (use enqueue)")
+    method("IExecutionContext::enqueueV2", this, false, |c| {
+        explicit(c, "enqueueV2")?;
+        c.run(1, bindings, Some(stream), consumed)
     })
 }
 

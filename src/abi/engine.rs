@@ -345,8 +345,8 @@ unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
 }
 
 unsafe extern "C" fn has_implicit_batch_dimension(this: This) -> bool {
-    method("ICudaEngine::hasImplicitBatchDimension", this, true, |_| {
-        Ok(true)
+    method("ICudaEngine::hasImplicitBatchDimension", this, true, |e| {
+        Ok(!e.engine.network.explicit_batch)
     })
 }
 

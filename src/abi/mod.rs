@@ -39,17 +39,21 @@ macro_rules! vtable {
 
 pub mod boundary;
 pub mod builder;
+pub mod builder_config;
 pub mod caffe;
 pub mod calibrator;
 pub mod context;
 pub mod dims;
 pub mod engine;
+pub mod error_recorder;
 pub mod host_memory;
 pub mod layer;
 pub mod layers;
 pub mod logger;
 pub mod network;
+pub mod onnx;
 pub mod plugin;
+pub mod profile;
 pub mod runtime;
 pub mod tensor;
 
@@ -60,6 +64,8 @@ pub fn slot_table() -> Vec<(&'static str, &'static str, usize)> {
     [
         logger::ILoggerVtbl::slots(),
         builder::IBuilderVtbl::slots(),
+        builder_config::IBuilderConfigVtbl::slots(),
+        profile::IOptimizationProfileVtbl::slots(),
         caffe::ICaffeParserVtbl::slots(),
         caffe::IBlobNameToTensorVtbl::slots(),
         caffe::IBinaryProtoBlobVtbl::slots(),
@@ -68,6 +74,7 @@ pub fn slot_table() -> Vec<(&'static str, &'static str, usize)> {
         calibrator::override_slots(),
         context::IExecutionContextVtbl::slots(),
         context::IProfilerVtbl::slots(),
+        error_recorder::IErrorRecorderVtbl::slots(),
         engine::ICudaEngineVtbl::slots(),
         host_memory::IHostMemoryVtbl::slots(),
         plugin::IPluginRegistryVtbl::slots(),
@@ -96,6 +103,8 @@ pub fn slot_table() -> Vec<(&'static str, &'static str, usize)> {
         IGatherLayerVtbl::slots(),
         network::IOutputDimensionsFormulaVtbl::slots(),
         network::INetworkDefinitionVtbl::slots(),
+        onnx::IParserVtbl::slots(),
+        onnx::IParserErrorVtbl::slots(),
     ]
     .concat()
 }

@@ -130,10 +130,14 @@ impl Drop for NetworkObj {
 }
 
 impl NetworkObj {
-    pub(super) fn create(logger: SharedLogger) -> This {
+    /// `explicit_batch`: made by `createNetworkV2(1U << kEXPLICIT_BATCH)`.
+    pub(super) fn create(logger: SharedLogger, explicit_batch: bool) -> This {
         Box::into_raw(Box::new(NetworkObj {
             vtable: &VTABLE,
-            core: Network::new(),
+            core: Network {
+                explicit_batch,
+                ..Network::new()
+            },
             logger,
             tensors: Vec::new(),
             layers: Vec::new(),
@@ -939,7 +943,7 @@ unsafe extern "C" fn has_implicit_batch_dimension(this: This) -> bool {
         "INetworkDefinition::hasImplicitBatchDimension",
         this,
         true,
-        |_| Ok(true),
+        |n| Ok(!n.core.explicit_batch),
     )
 }
 

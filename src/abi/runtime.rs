@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::boundary::{Object, function, method, non_null, release, unsupported};
 use super::builder::user_logger;
 use super::engine::EngineObj;
+use super::error_recorder::ErrorRecorderSlot;
 use crate::logger::{Severity, SharedLogger};
 
 type This = *mut RuntimeObj;
@@ -36,6 +37,8 @@ pub struct RuntimeObj {
     dla_core: i32,
     /// `NV_TENSORRT_VERSION` of the header the caller was compiled with.
     header_version: i32,
+    /// `setErrorRecorder`: engines deserialized afterwards share the recording logger.
+    recorder: ErrorRecorderSlot,
 }
 
 impl Object for RuntimeObj {
@@ -117,9 +120,11 @@ unsafe extern "C" fn set_gpu_allocator(this: This, allocator: *mut c_void) {
     })
 }
 
-unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    method("IRuntime::setErrorRecorder", this, (), |_| {
-        unsupported("IErrorRecorder (errors go to the ILogger)")
+unsafe extern "C" fn set_error_recorder(this: This, recorder: *mut c_void) {
+    method("IRuntime::setErrorRecorder", this, (), |r| {
+        // SAFETY: the application's IErrorRecorder, alive while referenced (TensorRT's contract).
+        unsafe { r.recorder.set(&mut r.logger, recorder) };
+        Ok(())
     })
 }
 
@@ -128,7 +133,7 @@ unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
         "IRuntime::getErrorRecorder",
         this,
         std::ptr::null_mut(),
-        |_| Ok(std::ptr::null_mut()),
+        |r| Ok(r.recorder.get()),
     )
 }
 
@@ -161,6 +166,7 @@ pub unsafe extern "C" fn createInferRuntime_INTERNAL(
             logger,
             dla_core: -1,
             header_version: version,
+            recorder: ErrorRecorderSlot::default(),
         };
         Ok(Box::into_raw(Box::new(r)).cast())
     })

@@ -99,7 +99,17 @@ pub fn calibrate(
         }
     }
 
-    let batch = calibrator.batch_size();
+    let mut batch = calibrator.batch_size();
+    if net.explicit_batch && batch != 1 {
+        // The inputs' shapes hold the batch: every getBatch fills whole input tensors.
+        logger.log(
+            Severity::Warning,
+            &format!(
+                "explicit-batch network: calibration batches are whole input tensors, getBatchSize() = {batch} is read as 1"
+            ),
+        );
+        batch = 1;
+    }
     if batch == 0 {
         crate::bail!(InvalidArgument, "calibrator getBatchSize() returned 0");
     }

@@ -73,6 +73,7 @@ fn prune(net: &Network) -> Result<Network> {
     }
     let mut out = Network {
         name: net.name.clone(),
+        explicit_batch: net.explicit_batch,
         ..Network::default()
     };
     let mut tensor_map = vec![usize::MAX; net.tensors.len()];
@@ -145,7 +146,13 @@ pub fn build_engine(
     };
     precision::convert_weights(&mut net, &precisions);
 
-    let engine = Engine::assemble(net, config.max_batch_size, precisions, scales)?;
+    // An explicit-batch network carries its batch in its shapes: the engine runs it once per call.
+    let max_batch = if net.explicit_batch {
+        1
+    } else {
+        config.max_batch_size
+    };
+    let engine = Engine::assemble(net, max_batch, precisions, scales)?;
     let plan = crate::engine::int8::plan(&engine);
     if engine.precisions.contains(&Precision::Int8) {
         let kept = plan.storage.iter().filter(|s| s.is_some()).count();

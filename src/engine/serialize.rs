@@ -9,7 +9,8 @@ use crate::network::*;
 use crate::types::*;
 
 const MAGIC: &[u8; 8] = b"INFER8EN";
-const FORMAT_VERSION: u32 = 1;
+/// 2: the explicit-batch flag follows the network name.
+const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 fn fnv1a(data: &[u8]) -> u64 {
@@ -400,6 +401,7 @@ pub fn to_bytes(engine: &Engine) -> Vec<u8> {
     let mut w = Writer::default();
     w.usize(engine.max_batch_size);
     w.str(&net.name);
+    w.u8(net.explicit_batch as u8);
     w.usize(net.tensors.len());
     for t in &net.tensors {
         w.str(&t.name);
@@ -466,6 +468,7 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
     let max_batch = r.usize()?;
     let mut net = Network {
         name: r.str()?,
+        explicit_batch: r.bool()?,
         ..Network::default()
     };
     let nt = r.count(1)?;

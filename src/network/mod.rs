@@ -43,6 +43,9 @@ pub struct Network {
     pub inputs: Vec<TensorId>,
     pub outputs: Vec<TensorId>,
     pub name: String,
+    /// `createNetworkV2(1U << kEXPLICIT_BATCH)`: every shape includes the batch dimension, and the
+    /// engine runs the network as given (the implicit batch is 1).
+    pub explicit_batch: bool,
 }
 
 impl Network {

@@ -3,3 +3,6 @@
 pub mod caffe;
 
 pub use caffe::{BinaryProtoBlob, BlobNameToTensor, CaffeParser};
+pub mod onnx;
+
+pub use onnx::OnnxParser;

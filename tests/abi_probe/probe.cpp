@@ -13,6 +13,7 @@
 #include "NvCaffeParser.h"
 #include "NvInfer.h"
 #include "NvInferPlugin.h"
+#include "NvOnnxParser.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -72,6 +73,7 @@ using namespace nvinfer1;
 #define S(I, m) add(#I, #m, slotOf(&nvinfer1::I::m))
 #define O(I, m, name, T) add(#I, name, slotOf(static_cast<T>(&nvinfer1::I::m)))
 #define C(I, m) add(#I, #m, slotOf(&nvcaffeparser1::I::m))
+#define X(I, m) add(#I, #m, slotOf(&nvonnxparser::I::m))
 
 static void collect()
 {
@@ -740,6 +742,24 @@ static void collect()
     C(ICaffeParser, setPluginNamespace);
     C(ICaffeParser, setErrorRecorder);
     C(ICaffeParser, getErrorRecorder);
+
+    // ---- NvOnnxParser.h
+    X(IParserError, code);
+    X(IParserError, desc);
+    X(IParserError, file);
+    X(IParserError, line);
+    X(IParserError, func);
+    X(IParserError, node);
+
+    X(IParser, parse);
+    X(IParser, parseFromFile);
+    X(IParser, supportsModel);
+    X(IParser, parseWithWeightDescriptors);
+    X(IParser, supportsOperator);
+    X(IParser, destroy);
+    X(IParser, getNbErrors);
+    X(IParser, getError);
+    X(IParser, clearErrors);
 }
 
 static long find(const char* iface, const char* method)
@@ -846,6 +866,9 @@ int main()
     expect("IProfiler", "reportLayerTime", 0);
     expect("IGpuAllocator", "free", 1);
     expect("IHostMemory", "destroy", 3);
+    expect("IParser", "parseFromFile", 1);
+    expect("IParser", "clearErrors", 8);
+    expect("IParserError", "node", 5);
 
     if (gErrors != 0)
     {
