@@ -194,3 +194,52 @@ fn bad_arguments_and_files_are_one_line_errors() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A folder of PGM files holding MNIST test images gives the same probabilities as the IDX file
+/// itself, with `--scale 1/255` doing the IDX path's pixel/255 (within f32 rounding of the two
+/// scalings: 1e-5).
+#[test]
+fn image_folder_input_matches_the_idx_file() {
+    let Some(data) = caffe_support::data_dir() else {
+        return;
+    };
+    let l = lenet(&data);
+    let dir = scratch("images");
+    let folder = dir.join("pgm");
+    std::fs::create_dir_all(&folder).unwrap();
+    let idx = infer8::data::mnist::read_images(Path::new(&l.images)).unwrap();
+    let count = 12;
+    let size = idx.rows * idx.cols;
+    for i in 0..count {
+        let mut pgm = format!("P5\n{} {}\n255\n", idx.cols, idx.rows).into_bytes();
+        pgm.extend_from_slice(&idx.pixels[i * size..(i + 1) * size]);
+        // Zero-padded names: the folder is read in name order.
+        std::fs::write(folder.join(format!("img{i:03}.pgm")), pgm).unwrap();
+    }
+    let model = [
+        "--deploy", &l.deploy, "--model", &l.model, "--output", "prob", "--device", "cpu",
+    ];
+    let run = |input: &[&str], out: &str| {
+        let mut args = vec!["run"];
+        args.extend_from_slice(&model);
+        args.extend_from_slice(input);
+        args.extend_from_slice(&["--save-npy", out]);
+        ok(&infer8(&args, &dir));
+        caffe_support::read_npy(&dir.join(out).join("prob.npy"))
+    };
+    let n = count.to_string();
+    let (shape_a, from_idx) = run(&["--mnist-images", &l.images, "--count", &n], "idx");
+    let folder_arg = folder.to_string_lossy().to_string();
+    let scale = (1.0f64 / 255.0).to_string();
+    let (shape_b, from_pgm) = run(&["--images", &folder_arg, "--scale", &scale], "pgm");
+    assert_eq!(shape_a, shape_b);
+    assert_eq!(shape_a[0], count);
+    let worst = from_idx
+        .iter()
+        .zip(&from_pgm)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst <= 1e-5, "PGM folder vs IDX: max |Δprob| {worst}");
+    eprintln!("PGM folder vs IDX: max |Δprob| {worst} over {count} images");
+    std::fs::remove_dir_all(&dir).ok();
+}
