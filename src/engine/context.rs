@@ -669,7 +669,7 @@ impl ExecutionContext {
                 }
             })
             .collect();
-        self.execute(batch, &mut views)?;
+        self.run_observed(batch, &mut views, None)?;
         for ((b, &p), buf) in engine.bindings.iter().zip(bindings).zip(&host) {
             if !b.is_input {
                 // SAFETY: the caller guarantees the output's bytes.
