@@ -453,7 +453,8 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
             Format,
             "engine file is {} bytes, its header says {}",
             data.len(),
-            len as usize + HEADER_LEN
+            // The header is untrusted: its length may be anything up to u64::MAX.
+            len.saturating_add(HEADER_LEN as u64)
         );
     }
     if fnv1a(payload) != sum {

@@ -1,0 +1,29 @@
+//! Inputs the fuzz targets (`fuzz/`, `scripts/fuzz.sh`) found to crash a reader, kept under
+//! `tests/regressions/`: each must now give an error that says what is wrong.
+
+use infer8::engine::serialize;
+
+fn regression(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/regressions")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn engine_error(name: &str) -> String {
+    match serialize::from_bytes(&regression(name)) {
+        Ok(_) => panic!("{name}: accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// A header length of 2^64 - 28: adding the header size for the message overflowed (a panic with
+/// overflow checks, a wrong number without).
+#[test]
+fn engine_header_length_overflow() {
+    let e = engine_error("engine_header_length_overflow.bin");
+    assert!(
+        e.contains("engine file is 53 bytes, its header says 18446744073709551615"),
+        "{e}"
+    );
+}
