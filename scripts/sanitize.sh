@@ -22,7 +22,10 @@ need_lib() {
 
 run_asan() {
     need_lib
-    local flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
+    # -fno-sanitize=vptr: UBSan's vptr check looks up C++ RTTI through the object's vtable, and
+    # infer8's vtables are built in Rust (DESIGN.md decision 1) without typeinfo, so every call into
+    # a library object would be reported. Every other UBSan check stays on.
+    local flags="-fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
     cmake -S c_examples -B build/asan -DCMAKE_BUILD_TYPE=Debug -DINFER8_DATA_DIR="$data" \
         -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
         -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
