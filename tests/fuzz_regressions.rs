@@ -27,3 +27,15 @@ fn engine_header_length_overflow() {
         "{e}"
     );
 }
+
+/// A convolution whose output maps and kernel size, multiplied for the kernel's weight count,
+/// overflowed in shape inference. Parameters are now held to C++ `int` range on load and the count
+/// is computed with checked arithmetic.
+#[test]
+fn engine_conv_weight_count_overflow() {
+    let e = engine_error("engine_conv_weight_count_overflow.bin");
+    assert!(
+        e.contains("out-of-range value") || e.contains("more than can be counted"),
+        "{e}"
+    );
+}
