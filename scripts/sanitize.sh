@@ -46,7 +46,7 @@ run_valgrind() {
     cmake --build build/valgrind -j "$jobs" > /dev/null
     local b=build/valgrind vg=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
         --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
-        --suppressions=scripts/valgrind.supp --num-callers=30 -q)
+        --suppressions="$PWD/scripts/valgrind.supp" --num-callers=30 -q)
     export LD_LIBRARY_PATH=$PWD/$b/lib INFER8_DATA_DIR=$data INFER8_DEVICE=cpu
     # The fixtures the ctest examples need (exported weights, unzipped MNIST, batch files).
     ctest --test-dir $b -R 'c_lenet_export|sampleINT8_data' > /dev/null

@@ -41,8 +41,8 @@ pub fn parse(raw: &[u8], file: &str) -> Result<BatchFile> {
     let values = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     let floats = (raw.len() - 16) / 4;
     let labels = match values {
-        Some(v) if raw.len() % 4 == 0 && floats == v => 0,
-        Some(v) if raw.len() % 4 == 0 && Some(floats) == v.checked_add(dims[0]) => dims[0],
+        Some(v) if raw.len().is_multiple_of(4) && floats == v => 0,
+        Some(v) if raw.len().is_multiple_of(4) && Some(floats) == v.checked_add(dims[0]) => dims[0],
         _ => crate::bail!(
             Format,
             "{file}: {dims:?} does not match the file size of {} bytes",
