@@ -136,12 +136,18 @@ fn an_engine_declaring_a_huge_batch_is_refused() {
     let e = serialize::from_bytes(&engine_with_max_batch(1 << 30))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("activation memory at maximum batch size 1073741824"), "{e}");
+    assert!(
+        e.contains("activation memory at maximum batch size 1073741824"),
+        "{e}"
+    );
     assert!(e.contains("INFER8_MAX_ALLOC"), "{e}");
     let e = serialize::from_bytes(&engine_with_max_batch(1 << 40))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("out-of-range value 1099511627776 at byte 0"), "{e}");
+    assert!(
+        e.contains("out-of-range value 1099511627776 at byte 0"),
+        "{e}"
+    );
 }
 
 /// Found by review while writing the batch-file fuzz target: dims whose product is 2^64 - 2 made
