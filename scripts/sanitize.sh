@@ -68,7 +68,8 @@ run_rust() {
     local target
     target=$(rustc -vV | sed -n 's/^host: //p')
     RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zsanitizer=address -Cdebug-assertions=on" \
-    ASAN_OPTIONS=detect_leaks=1 INFER8_DATA_DIR=$data \
+    ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/scripts/lsan-rust-tests.supp \
+    INFER8_DATA_DIR=$data \
         cargo test --release --target "$target" --target-dir target/asan \
         --test capi_null --test capi_handles --test capi_network --test abi_null \
         --test abi_calibrator --test abi_flow --test hostile_sizes --test concurrency \
