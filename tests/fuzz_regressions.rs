@@ -39,3 +39,12 @@ fn engine_conv_weight_count_overflow() {
         "{e}"
     );
 }
+
+/// A pooling layer whose padding was as large as its window: shape inference accepted it and the
+/// CPU kernel, asked for a window starting past the input, panicked when the engine ran. Such
+/// padding is now refused when the engine is read, as Caffe and TensorRT refuse it.
+#[test]
+fn engine_pool_window_in_padding() {
+    let e = engine_error("engine_pool_window_in_padding.bin");
+    assert!(e.contains("must be smaller than the window"), "{e}");
+}

@@ -183,6 +183,16 @@ pub fn pool_geometry(p: &PoolParams, hw: [usize; 2]) -> Result<[SpatialOut; 2], 
             p.post_padding[d],
         )
         .map_err(|e| format!("{} dimension: {e}", ["height", "width"][d]))?;
+        // As in Caffe and TensorRT: otherwise a window can lie wholly in the padding, outside the input.
+        if out[d].pre >= p.window[d] || out[d].post >= p.window[d] {
+            return Err(format!(
+                "{} dimension: padding {}+{} must be smaller than the window {}",
+                ["height", "width"][d],
+                out[d].pre,
+                out[d].post,
+                p.window[d]
+            ));
+        }
     }
     Ok(out)
 }
