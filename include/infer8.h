@@ -672,6 +672,15 @@ bool infer8_layer_set_slice_size(struct infer8_layer *layer, const int32_t *size
 // Slice: the stride per non-batch dimension.
 bool infer8_layer_set_slice_stride(struct infer8_layer *layer, const int32_t *stride, int32_t nb_dims);
 
+// Sets the most bytes one allocation whose size comes from a file or an argument may take (a
+// blob, generated weights, an engine's activation memory), for the whole process; 0 goes back to
+// the environment variable `INFER8_MAX_ALLOC` or the default (16 GiB). Larger requests fail with
+// a logger message instead of exhausting memory.
+void infer8_set_max_alloc(size_t bytes);
+
+// The memory cap in force, in bytes.
+size_t infer8_get_max_alloc(void);
+
 // Frees a network and all its tensor and layer handles. NULL is ignored.
 void infer8_network_destroy(struct infer8_network *net);
 

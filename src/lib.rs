@@ -8,6 +8,7 @@ pub mod capi;
 pub mod data;
 pub mod engine;
 pub mod error;
+pub mod limits;
 pub mod logger;
 pub mod network;
 pub mod parser;

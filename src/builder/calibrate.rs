@@ -123,11 +123,23 @@ pub fn calibrate(
         .iter()
         .map(|&t| net.tensors[t].name.as_str())
         .collect();
+    // The batch size is the calibrator's word: a huge one must fail here, not abort in the allocator.
     let sizes: Vec<usize> = net
         .inputs
         .iter()
-        .map(|&t| batch * volume(&net.tensors[t].shape))
-        .collect();
+        .map(|&t| {
+            let n = volume(&net.tensors[t].shape).checked_mul(batch);
+            crate::limits::check(
+                n,
+                std::mem::size_of::<f32>(),
+                &format_args!(
+                    "calibration batch of {batch} items for input '{}'",
+                    net.tensors[t].name
+                ),
+            )?;
+            Ok(n.unwrap_or_default())
+        })
+        .collect::<Result<_>>()?;
     let mut batches: Vec<Vec<Vec<f32>>> = Vec::new();
     loop {
         let mut bufs: Vec<Vec<f32>> = sizes.iter().map(|&n| vec![0.0; n]).collect();

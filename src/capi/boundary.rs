@@ -106,9 +106,14 @@ fn null(what: &str) -> Error {
 
 /// `&T` from a C pointer that must not be null.
 ///
+/// Owned handles are checked against the live ones first (`handles`).
+///
 /// # Safety
 /// `p` is null or points to a live `T` that is not mutated while the reference lives.
-pub unsafe fn get<'a, T>(p: *const T, what: &str) -> Result<&'a T> {
+pub unsafe fn get<'a, T: 'static>(p: *const T, what: &str) -> Result<&'a T> {
+    if !p.is_null() {
+        super::handles::check(p, what)?;
+    }
     // SAFETY: the caller's contract.
     unsafe { p.as_ref() }.ok_or_else(|| null(what))
 }
@@ -117,7 +122,10 @@ pub unsafe fn get<'a, T>(p: *const T, what: &str) -> Result<&'a T> {
 ///
 /// # Safety
 /// `p` is null or points to a live `T` that nothing else accesses while the reference lives.
-pub unsafe fn get_mut<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
+pub unsafe fn get_mut<'a, T: 'static>(p: *mut T, what: &str) -> Result<&'a mut T> {
+    if !p.is_null() {
+        super::handles::check(p, what)?;
+    }
     // SAFETY: the caller's contract.
     unsafe { p.as_mut() }.ok_or_else(|| null(what))
 }

@@ -38,7 +38,7 @@ pub unsafe extern "C" fn infer8_builder_create(
     ffi_boundary!("infer8_builder_create", std::ptr::null_mut(), |_rep| {
         // SAFETY (all pointer arguments in this file): the header's contract: null or valid.
         let logger = unsafe { logger_arg(logger) }?;
-        Ok(Box::into_raw(Box::new(infer8_builder {
+        Ok(super::handles::adopt(Box::new(infer8_builder {
             config: BuilderConfig::default(),
             calibrator: None,
             logger,
@@ -50,10 +50,8 @@ pub unsafe extern "C" fn infer8_builder_create(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn infer8_builder_destroy(builder: *mut infer8_builder) {
     ffi_boundary!("infer8_builder_destroy", (), |_rep| {
-        if !builder.is_null() {
-            // SAFETY: made by Box::into_raw in infer8_builder_create; destroyed once.
-            drop(unsafe { Box::from_raw(builder) });
-        }
+        // SAFETY: `release` frees only a live builder made by this library.
+        drop(unsafe { super::handles::release(builder, "builder") }?);
         Ok(())
     })
 }
@@ -68,7 +66,7 @@ pub unsafe extern "C" fn infer8_builder_create_network(
         std::ptr::null_mut(),
         |rep| {
             let b = unsafe { self::builder(rep, builder) }?;
-            Ok(Box::into_raw(Box::new(infer8_network::new(
+            Ok(super::handles::adopt(Box::new(infer8_network::new(
                 b.logger.clone(),
             ))))
         }
@@ -214,7 +212,7 @@ pub unsafe extern "C" fn infer8_builder_build_engine(
         let n = unsafe { get_mut(network, "network") }?;
         let calibrator = b.calibrator.as_mut().map(|c| c as &mut dyn Calibrator);
         let engine = build_engine(&n.net, &b.config, calibrator, &*b.logger)?;
-        Ok(Box::into_raw(Box::new(infer8_engine::new(
+        Ok(super::handles::adopt(Box::new(infer8_engine::new(
             engine,
             b.logger.clone(),
         )?)))

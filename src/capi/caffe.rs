@@ -26,7 +26,7 @@ pub struct infer8_caffe_parser {
 #[unsafe(no_mangle)]
 pub extern "C" fn infer8_caffe_parser_create() -> *mut infer8_caffe_parser {
     ffi_boundary!("infer8_caffe_parser_create", std::ptr::null_mut(), |_rep| {
-        Ok(Box::into_raw(Box::new(infer8_caffe_parser {
+        Ok(super::handles::adopt(Box::new(infer8_caffe_parser {
             parser: CaffeParser::new(),
             blobs: None,
         })))
@@ -37,10 +37,8 @@ pub extern "C" fn infer8_caffe_parser_create() -> *mut infer8_caffe_parser {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn infer8_caffe_parser_destroy(parser: *mut infer8_caffe_parser) {
     ffi_boundary!("infer8_caffe_parser_destroy", (), |_rep| {
-        if !parser.is_null() {
-            // SAFETY: made by Box::into_raw in infer8_caffe_parser_create; destroyed once.
-            drop(unsafe { Box::from_raw(parser) });
-        }
+        // SAFETY: `release` frees only a live parser made by this library.
+        drop(unsafe { super::handles::release(parser, "parser") }?);
         Ok(())
     })
 }

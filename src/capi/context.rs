@@ -59,10 +59,8 @@ unsafe fn context<'a>(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn infer8_context_destroy(context: *mut infer8_context) {
     ffi_boundary!("infer8_context_destroy", (), |_rep| {
-        if !context.is_null() {
-            // SAFETY: made by Box::into_raw in infer8_engine_create_execution_context; destroyed once.
-            drop(unsafe { Box::from_raw(context) });
-        }
+        // SAFETY: `release` frees only a live context made by this library.
+        drop(unsafe { super::handles::release(context, "context") }?);
         Ok(())
     })
 }

@@ -63,10 +63,8 @@ unsafe fn engine<'a>(rep: &mut Reporter, e: *const infer8_engine) -> Result<&'a 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn infer8_engine_destroy(engine: *mut infer8_engine) {
     ffi_boundary!("infer8_engine_destroy", (), |_rep| {
-        if !engine.is_null() {
-            // SAFETY: made by Box::into_raw by the builder or runtime; destroyed once.
-            drop(unsafe { Box::from_raw(engine) });
-        }
+        // SAFETY: `release` frees only a live engine made by this library.
+        drop(unsafe { super::handles::release(engine, "engine") }?);
         Ok(())
     })
 }
@@ -169,7 +167,7 @@ pub unsafe extern "C" fn infer8_engine_serialize(
 ) -> *mut infer8_host_memory {
     ffi_boundary!("infer8_engine_serialize", std::ptr::null_mut(), |rep| {
         let e = unsafe { self::engine(rep, engine) }?;
-        Ok(Box::into_raw(Box::new(infer8_host_memory {
+        Ok(super::handles::adopt(Box::new(infer8_host_memory {
             bytes: serialize::to_bytes(&e.engine),
         })))
     })
@@ -186,7 +184,7 @@ pub unsafe extern "C" fn infer8_engine_create_execution_context(
         |rep| {
             let e = unsafe { self::engine(rep, engine) }?;
             let ctx = ExecutionContext::new(e.engine.clone())?;
-            Ok(Box::into_raw(Box::new(infer8_context {
+            Ok(super::handles::adopt(Box::new(infer8_context {
                 ctx,
                 logger: e.logger.clone(),
             })))

@@ -33,10 +33,8 @@ pub unsafe extern "C" fn infer8_host_memory_size(memory: *const infer8_host_memo
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn infer8_host_memory_destroy(memory: *mut infer8_host_memory) {
     ffi_boundary!("infer8_host_memory_destroy", (), |_rep| {
-        if !memory.is_null() {
-            // SAFETY: made by Box::into_raw in infer8_engine_serialize; destroyed once.
-            drop(unsafe { Box::from_raw(memory) });
-        }
+        // SAFETY: `release` frees only a live memory made by this library.
+        drop(unsafe { super::handles::release(memory, "memory") }?);
         Ok(())
     })
 }

@@ -113,10 +113,8 @@ fn weights(values: &[f32]) -> Weights {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn infer8_network_destroy(net: *mut infer8_network) {
     ffi_boundary!("infer8_network_destroy", (), |_rep| {
-        if !net.is_null() {
-            // SAFETY: made by Box::into_raw in infer8_builder_create_network; destroyed once.
-            drop(unsafe { Box::from_raw(net) });
-        }
+        // SAFETY: `release` frees only a live net made by this library.
+        drop(unsafe { super::handles::release(net, "net") }?);
         Ok(())
     })
 }

@@ -22,7 +22,7 @@ pub unsafe extern "C" fn infer8_runtime_create(
     ffi_boundary!("infer8_runtime_create", std::ptr::null_mut(), |_rep| {
         // SAFETY: the header's contract: null or valid.
         let logger = unsafe { logger_arg(logger) }?;
-        Ok(Box::into_raw(Box::new(infer8_runtime { logger })))
+        Ok(super::handles::adopt(Box::new(infer8_runtime { logger })))
     })
 }
 
@@ -30,10 +30,8 @@ pub unsafe extern "C" fn infer8_runtime_create(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn infer8_runtime_destroy(runtime: *mut infer8_runtime) {
     ffi_boundary!("infer8_runtime_destroy", (), |_rep| {
-        if !runtime.is_null() {
-            // SAFETY: made by Box::into_raw in infer8_runtime_create; destroyed once.
-            drop(unsafe { Box::from_raw(runtime) });
-        }
+        // SAFETY: `release` frees only a live runtime made by this library.
+        drop(unsafe { super::handles::release(runtime, "runtime") }?);
         Ok(())
     })
 }
@@ -58,7 +56,7 @@ pub unsafe extern "C" fn infer8_runtime_deserialize_engine(
             }
             let bytes = unsafe { slice_arg(data as *const u8, size as i64, "data") }?;
             let engine = serialize::from_bytes(bytes)?;
-            Ok(Box::into_raw(Box::new(infer8_engine::new(
+            Ok(super::handles::adopt(Box::new(infer8_engine::new(
                 engine,
                 r.logger.clone(),
             )?)))

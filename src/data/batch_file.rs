@@ -24,24 +24,28 @@ pub fn write(path: &Path, dims: [usize; 4], data: &[f32], labels: &[f32]) -> Res
 
 pub fn read(path: &Path) -> Result<BatchFile> {
     let raw = std::fs::read(path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+    parse(&raw, &path.display().to_string())
+}
+
+/// A batch file's bytes; `file` names it in errors.
+pub fn parse(raw: &[u8], file: &str) -> Result<BatchFile> {
     let word = |i: usize| raw.get(4 * i..4 * i + 4).map(|b| [b[0], b[1], b[2], b[3]]);
     let mut dims = [0usize; 4];
     for (i, d) in dims.iter_mut().enumerate() {
         let v = word(i)
             .map(i32::from_ne_bytes)
-            .ok_or_else(|| Error::Format(format!("{}: truncated header", path.display())))?;
+            .ok_or_else(|| Error::Format(format!("{file}: truncated header")))?;
         *d = usize::try_from(v)
-            .map_err(|_| Error::Format(format!("{}: negative dimension {v}", path.display())))?;
+            .map_err(|_| Error::Format(format!("{file}: negative dimension {v}")))?;
     }
     let values = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     let floats = (raw.len() - 16) / 4;
     let labels = match values {
-        Some(v) if raw.len() % 4 == 0 && floats == v => 0,
-        Some(v) if raw.len() % 4 == 0 && floats == v + dims[0] => dims[0],
+        Some(v) if raw.len().is_multiple_of(4) && floats == v => 0,
+        Some(v) if raw.len().is_multiple_of(4) && Some(floats) == v.checked_add(dims[0]) => dims[0],
         _ => crate::bail!(
             Format,
-            "{}: {dims:?} does not match the file size of {} bytes",
-            path.display(),
+            "{file}: {dims:?} does not match the file size of {} bytes",
             raw.len()
         ),
     };

@@ -83,6 +83,12 @@ impl Engine {
         network.refresh_shapes()?;
         let order: Vec<LayerId> = (0..network.layers.len()).collect();
         let plan = MemoryPlan::new(&network, &order)?;
+        // Each execution context allocates this arena: refuse an engine no context could hold.
+        crate::limits::check(
+            plan.arena_len.checked_mul(max_batch_size),
+            std::mem::size_of::<f32>(),
+            &format_args!("the activation memory at maximum batch size {max_batch_size}"),
+        )?;
         let mut bindings = Vec::new();
         for (is_input, list) in [(true, &network.inputs), (false, &network.outputs)] {
             for &t in list {

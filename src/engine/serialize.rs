@@ -131,20 +131,45 @@ impl<'a> Reader<'a> {
         }
         Ok(n)
     }
+    /// A dimension or layer parameter: TensorRT's are C++ `int`s, and keeping them in that range
+    /// keeps shape arithmetic on hostile values from overflowing.
+    fn int(&mut self) -> Result<usize> {
+        let v = self.u64()?;
+        usize::try_from(v)
+            .ok()
+            .filter(|&v| v <= i32::MAX as usize)
+            .ok_or_else(|| {
+                Error::Format(format!(
+                    "engine file has an out-of-range value {v} at byte {}",
+                    self.pos - 8
+                ))
+            })
+    }
+    fn signed_int(&mut self) -> Result<i64> {
+        let v = self.i64()?;
+        if v.unsigned_abs() > i32::MAX as u64 {
+            crate::bail!(
+                Format,
+                "engine file has an out-of-range value {v} at byte {}",
+                self.pos - 8
+            );
+        }
+        Ok(v)
+    }
     fn str(&mut self) -> Result<String> {
         let n = self.count(1)?;
         String::from_utf8(self.take(n)?.to_vec()).map_err(|_| fmt_err("name (not UTF-8)"))
     }
     fn usizes(&mut self) -> Result<Vec<usize>> {
         let n = self.count(8)?;
-        (0..n).map(|_| self.usize()).collect()
+        (0..n).map(|_| self.int()).collect()
     }
     fn i64s(&mut self) -> Result<Vec<i64>> {
         let n = self.count(8)?;
-        (0..n).map(|_| self.i64()).collect()
+        (0..n).map(|_| self.signed_int()).collect()
     }
     fn hw(&mut self) -> Result<[usize; 2]> {
-        Ok([self.usize()?, self.usize()?])
+        Ok([self.int()?, self.int()?])
     }
     fn enum_<T>(&mut self, what: &str, f: fn(i32) -> Option<T>) -> Result<T> {
         let v = self.i32()?;
@@ -189,13 +214,13 @@ fn write_conv(w: &mut Writer, c: &ConvParams) {
 
 fn read_conv(r: &mut Reader) -> Result<ConvParams> {
     Ok(ConvParams {
-        nb_output_maps: r.usize()?,
+        nb_output_maps: r.int()?,
         kernel: r.hw()?,
         stride: r.hw()?,
         pre_padding: r.hw()?,
         post_padding: r.hw()?,
         dilation: r.hw()?,
-        groups: r.usize()?,
+        groups: r.int()?,
         padding_mode: r.enum_("padding mode", PaddingMode::from_i32)?,
         kernel_weights: r.weights()?,
         bias: r.weights()?,
@@ -314,7 +339,7 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
             average_count_excludes_padding: r.bool()?,
         }),
         LayerType::FullyConnected => LayerKind::FullyConnected {
-            nb_outputs: r.usize()?,
+            nb_outputs: r.int()?,
             kernel: r.weights()?,
             bias: r.weights()?,
         },
@@ -326,7 +351,7 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
         LayerType::ParametricRelu => LayerKind::ParametricRelu,
         LayerType::Identity => LayerKind::Identity,
         LayerType::Lrn => LayerKind::Lrn {
-            window: r.usize()?,
+            window: r.int()?,
             alpha: r.f32()?,
             beta: r.f32()?,
             k: r.f32()?,
@@ -338,7 +363,7 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
             power: r.weights()?,
         },
         LayerType::SoftMax => LayerKind::SoftMax { axes: axes(r)? },
-        LayerType::Concatenation => LayerKind::Concatenation { axis: r.usize()? },
+        LayerType::Concatenation => LayerKind::Concatenation { axis: r.int()? },
         LayerType::ElementWise => LayerKind::ElementWise {
             op: r.enum_("element-wise operation", ElementWiseOperation::from_i32)?,
         },
@@ -381,14 +406,14 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
         },
         LayerType::TopK => LayerKind::TopK {
             op: r.enum_("top-k operation", TopKOperation::from_i32)?,
-            k: r.usize()?,
+            k: r.int()?,
             axes: axes(r)?,
         },
         LayerType::MatrixMultiply => LayerKind::MatrixMultiply {
             op0: r.enum_("matrix operation", MatrixOperation::from_i32)?,
             op1: r.enum_("matrix operation", MatrixOperation::from_i32)?,
         },
-        LayerType::Gather => LayerKind::Gather { axis: r.usize()? },
+        LayerType::Gather => LayerKind::Gather { axis: r.int()? },
         other => crate::bail!(
             Format,
             "engine file holds a {other:?} layer, which this version cannot run"
@@ -455,7 +480,8 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
             Format,
             "engine file is {} bytes, its header says {}",
             data.len(),
-            len as usize + HEADER_LEN
+            // The header is untrusted: its length may be anything up to u64::MAX.
+            len.saturating_add(HEADER_LEN as u64)
         );
     }
     if fnv1a(payload) != sum {
@@ -465,7 +491,7 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
         data: payload,
         pos: 0,
     };
-    let max_batch = r.usize()?;
+    let max_batch = r.int()?;
     let mut net = Network {
         name: r.str()?,
         explicit_batch: r.bool()?,

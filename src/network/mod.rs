@@ -132,6 +132,9 @@ impl Network {
         let descs = self.descs(inputs);
         let outs =
             shape::infer(&kind, &descs).map_err(|e| Error::Network(format!("{what}: {e}")))?;
+        for o in &outs {
+            check_size(&o.shape, &what)?;
+        }
         let mut outputs = Vec::with_capacity(outs.len());
         for (i, o) in outs.into_iter().enumerate() {
             let name = if kind.nb_outputs() == 1 {
@@ -261,10 +264,18 @@ impl Network {
     /// Re-infers every output shape after parameters or inputs changed.
     pub fn refresh_shapes(&mut self) -> Result<Vec<LayerId>> {
         let order = self.topological_order()?;
+        for &t in &self.inputs {
+            let input = &self.tensors[t];
+            check_size(&input.shape, &format!("input '{}'", input.name))?;
+        }
         for &l in &order {
             let descs = self.descs(&self.layers[l].inputs);
+            let name = &self.layers[l].name;
             let outs = shape::infer(&self.layers[l].kind, &descs)
-                .map_err(|e| Error::Network(format!("layer '{}': {e}", self.layers[l].name)))?;
+                .map_err(|e| Error::Network(format!("layer '{name}': {e}")))?;
+            for o in &outs {
+                check_size(&o.shape, &format!("layer '{name}'"))?;
+            }
             for (o, d) in self.layers[l].outputs.clone().into_iter().zip(outs) {
                 self.tensors[o].shape = d.shape;
                 if self.tensors[o].dtype != DataType::Int32 || d.dtype == DataType::Int32 {
@@ -287,4 +298,15 @@ impl Network {
     pub fn is_output(&self, t: TensorId) -> bool {
         self.outputs.contains(&t)
     }
+}
+
+/// A tensor's shape must have a volume (per batch item, as f32) under the memory cap: later volume
+/// arithmetic in shape inference, the memory plan and the kernels then cannot overflow.
+fn check_size(shape: &[usize], what: &str) -> Result<()> {
+    crate::limits::check(
+        crate::limits::volume(shape),
+        4,
+        &format_args!("{what}: shape {shape:?}"),
+    )
+    .map_err(|e| Error::Network(e.to_string()))
 }

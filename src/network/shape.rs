@@ -183,6 +183,16 @@ pub fn pool_geometry(p: &PoolParams, hw: [usize; 2]) -> Result<[SpatialOut; 2], 
             p.post_padding[d],
         )
         .map_err(|e| format!("{} dimension: {e}", ["height", "width"][d]))?;
+        // As in Caffe and TensorRT: otherwise a window can lie wholly in the padding, outside the input.
+        if out[d].pre >= p.window[d] || out[d].post >= p.window[d] {
+            return Err(format!(
+                "{} dimension: padding {}+{} must be smaller than the window {}",
+                ["height", "width"][d],
+                out[d].pre,
+                out[d].post,
+                p.window[d]
+            ));
+        }
     }
     Ok(out)
 }
@@ -293,14 +303,16 @@ pub fn shuffle_shapes(p: &ShuffleParams, input: &[usize]) -> Result<(Shape, Shap
     Ok((first, reshaped, second))
 }
 
-fn check_weights(what: &str, w: &Weights, expected: usize) -> Result<(), String> {
-    if w.len() != expected {
-        return Err(format!(
-            "{what} has {} values, expected {expected}",
+/// `expected` is `None` when the count the parameters imply overflows: no weights can match it.
+fn check_weights(what: &str, w: &Weights, expected: Option<usize>) -> Result<(), String> {
+    match expected {
+        Some(n) if n == w.len() => Ok(()),
+        Some(n) => Err(format!("{what} has {} values, expected {n}", w.len())),
+        None => Err(format!(
+            "{what} has {} values; the layer's parameters ask for more than can be counted",
             w.len()
-        ));
+        )),
     }
-    Ok(())
 }
 
 fn matrix_dims(shape: &[usize], op: MatrixOperation, what: &str) -> Result<(usize, usize), String> {
@@ -358,10 +370,10 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
             check_weights(
                 "kernel weights",
                 &p.kernel_weights,
-                per_group * p.kernel[0] * p.kernel[1],
+                crate::limits::volume(&[per_group, p.kernel[0], p.kernel[1]]),
             )?;
             if !p.bias.is_empty() {
-                check_weights("bias weights", &p.bias, p.nb_output_maps)?;
+                check_weights("bias weights", &p.bias, Some(p.nb_output_maps))?;
             }
             let g = conv_geometry(p, hw, deconv)?;
             let mut out = x[..x.len() - 3].to_vec();
@@ -385,9 +397,9 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
             }
             let keep = x.len().saturating_sub(3);
             let v = volume(&x[keep..]);
-            check_weights("kernel weights", kernel, nb_outputs * v)?;
+            check_weights("kernel weights", kernel, nb_outputs.checked_mul(v))?;
             if !bias.is_empty() {
-                check_weights("bias weights", bias, *nb_outputs)?;
+                check_weights("bias weights", bias, Some(*nb_outputs))?;
             }
             let mut out = x[..keep].to_vec();
             out.extend([*nb_outputs, 1, 1]);
@@ -420,7 +432,7 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
             };
             for (what, w) in [("shift", shift), ("scale", scale), ("power", power)] {
                 if !w.is_empty() {
-                    check_weights(what, w, count)?;
+                    check_weights(what, w, Some(count))?;
                 }
             }
             float(x.to_vec())
@@ -477,7 +489,7 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
             dtype: inputs[0].dtype,
         }]),
         LayerKind::Constant { dims, weights } => {
-            check_weights("constant weights", weights, volume(dims))?;
+            check_weights("constant weights", weights, crate::limits::volume(dims))?;
             float(dims.clone())
         }
         LayerKind::Slice {

@@ -149,8 +149,13 @@ impl CaffeParser {
     /// Reads a mean file (`parseBinaryProto`): a `BlobProto` whose dimensions (up to 4, right-aligned
     /// into NCHW) must match its data.
     pub fn parse_binary_proto(&self, path: &Path) -> Result<BinaryProtoBlob> {
-        let file = path.display().to_string();
-        let blob = proto::BlobProto::decode(self.read(path)?.as_slice()).map_err(|e| {
+        self.parse_binary_proto_buffer(&self.read(path)?, &path.display().to_string())
+    }
+
+    /// `parse_binary_proto` from memory; `file` names the blob in errors.
+    pub fn parse_binary_proto_buffer(&self, bytes: &[u8], file: &str) -> Result<BinaryProtoBlob> {
+        self.check_size(file, bytes.len() as u64)?;
+        let blob = proto::BlobProto::decode(bytes).map_err(|e| {
             Error::Format(format!("{file}: not a valid binaryproto (BlobProto): {e}"))
         })?;
         let shape = weights::blob_dims(&blob);

@@ -19,10 +19,6 @@ pub(super) fn decode_model(bytes: &[u8], file: &str) -> Result<NetParameter> {
     })
 }
 
-/// Most values generated for one blob without a model (1 GiB of FP32): a deploy file alone must not
-/// be able to demand unbounded memory.
-const MAX_GENERATED: usize = 1 << 28;
-
 /// How to fill a weight blob when there is no model.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Fill {
@@ -34,7 +30,9 @@ pub(super) enum Fill {
 enum Source {
     /// Blobs by layer name (the last layer of a name wins, as when Caffe copies trained layers).
     Model(HashMap<String, Vec<BlobProto>>),
-    Generated(Rng),
+    /// The filler, and how many values it has made: a deploy file alone must not be able to demand
+    /// more memory than the cap (`limits`), summed over all its layers.
+    Generated(Rng, usize),
 }
 
 pub(super) struct WeightStore {
@@ -58,7 +56,7 @@ impl WeightStore {
 
     pub fn generated(dtype: DataType) -> Self {
         WeightStore {
-            source: Source::Generated(Rng(0x5eed_cafe)),
+            source: Source::Generated(Rng(0x5eed_cafe), 0),
             dtype,
             file: "(no model)".to_string(),
         }
@@ -68,7 +66,7 @@ impl WeightStore {
     pub fn blob_count(&self, layer: &str) -> Option<usize> {
         match &self.source {
             Source::Model(m) => Some(m.get(layer).map_or(0, Vec::len)),
-            Source::Generated(_) => None,
+            Source::Generated(..) => None,
         }
     }
 
@@ -82,13 +80,19 @@ impl WeightStore {
         fill: Fill,
     ) -> Result<Weights> {
         let values = match &mut self.source {
-            Source::Generated(_) if expected > MAX_GENERATED => {
-                crate::bail!(
-                    Format,
-                    "layer '{layer}' blob {index} ({what}): {expected} values are too many to generate without a model"
+            Source::Generated(rng, made) => {
+                let total = made.checked_add(expected);
+                crate::limits::check(
+                    total,
+                    std::mem::size_of::<f32>(),
+                    &format_args!(
+                        "layer '{layer}' blob {index} ({what}): generating weights without a model"
+                    ),
                 )
+                .map_err(|e| Error::Format(e.to_string()))?;
+                *made += expected;
+                (0..expected).map(|_| rng.sample(fill)).collect()
             }
-            Source::Generated(rng) => (0..expected).map(|_| rng.sample(fill)).collect(),
             Source::Model(m) => {
                 let file = &self.file;
                 let blobs = m.get(layer).ok_or_else(|| {
