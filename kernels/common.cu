@@ -26,11 +26,10 @@ __device__ __forceinline__ half_bits f2h(float f) {
     return h;
 }
 
-// TensorRT's symmetric quantization as the CPU computes it: (v / s).round().clamp(-127, 127).
-// roundf rounds half away from zero, like Rust's f32::round.
+// TensorRT's symmetric quantization as the CPU computes it (backend/cpu/igemm.rs `saturate`):
+// v / s clamped to [-127, 127], rounded half to even (rintf).
 __device__ __forceinline__ int quant(float v, float s) {
-    float q = fminf(fmaxf(roundf(v / s), -127.0f), 127.0f);
-    return (int)q;
+    return (int)rintf(fminf(fmaxf(v / s, -127.0f), 127.0f));
 }
 
 // Loads and stores by a storage tag known at run time (memory-bound kernels).

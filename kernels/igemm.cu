@@ -37,6 +37,12 @@ struct GemmArgs {
     int raw;
     int softmax;
     int dense;  // an FC layer: rows are whole items, the table is the identity
+    // INT8 layers: per channel, accumulator x emul + eadd (the CPU's epilogue factors); with
+    // qunits the result is already in units of the INT8 output's scale (requantized, as the CPU
+    // does between INT8 layers; activation none or ReLU, which commute with that).
+    const float* emul;
+    const float* eadd;
+    int qunits;
     // Split reduction (few output tiles, long reductions): grid.z blocks share a tile, each
     // `kps` steps deep; the last to finish sums the partial tiles in split order (deterministic)
     // and runs the epilogue. `counters` are zero between launches: the last block resets its own.
@@ -313,10 +319,13 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
 #pragma unroll
             for (int r = 0; r < 4; r++) {
                 const int row = wm + g + (r >> 1) * 8, col = wn + j * 8 + 2 * t + (r & 1);
-                float v;
-                if constexpr (MODE == MODE_I8) v = (float)acci[j][r] * (a.qs * a.wscale[n0 + col]);
-                else v = accf[j][r];
-                cs[row][col] = activate(a.act, a.alpha, a.beta, v + a.bias[n0 + col]);
+                if constexpr (MODE == MODE_I8) {
+                    // The CPU's epilogue operation for operation (no contraction into an FMA).
+                    const float v = __fadd_rn(__fmul_rn((float)acci[j][r], a.emul[n0 + col]), a.eadd[n0 + col]);
+                    cs[row][col] = activate(a.act, a.alpha, a.beta, v);
+                } else {
+                    cs[row][col] = activate(a.act, a.alpha, a.beta, accf[j][r] + a.bias[n0 + col]);
+                }
             }
         }
     }
@@ -355,7 +364,8 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
         if (col >= a.n || base < 0) continue;
         float v = cs[pr * np][cl];
         for (int q = 1; q < np; q++) v = fmaxf(v, cs[pr * np + q][cl]);
-        st<TO>(a.y, base + (i64)col * plane, v, a.ys);
+        if (a.qunits) ((signed char*)a.y)[base + (i64)col * plane] = (signed char)rintf(fminf(fmaxf(v, -127.0f), 127.0f));
+        else st<TO>(a.y, base + (i64)col * plane, v, a.ys);
     }
 }
 

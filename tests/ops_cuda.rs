@@ -776,3 +776,84 @@ fn lenet_matches_cpu() {
         check_net("lenet", &net, &inputs, batch, &[mode]);
     }
 }
+
+/// Four contexts of one engine, each on its own thread and CUDA stream, enqueueing 20 times
+/// concurrently: every output is bit-identical to one context's.
+#[test]
+fn contexts_on_streams_match_one_context() {
+    use cudarc::driver::sys;
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(21);
+    let mut net = Network::new();
+    let x = net.add_input("x", DataType::Float, &[2, 12, 12]).unwrap();
+    let c = net
+        .add_layer(
+            LayerKind::Convolution(conv(&mut rng, 2, 8, [5, 5], 1, true)),
+            &[x],
+        )
+        .unwrap();
+    let t = net.layers[c].outputs[0];
+    let f = net
+        .add_layer(
+            LayerKind::FullyConnected {
+                nb_outputs: 10,
+                kernel: w(&mut rng, 10 * 8 * 8 * 8),
+                bias: w(&mut rng, 10),
+            },
+            &[t],
+        )
+        .unwrap();
+    let t = net.layers[f].outputs[0];
+    net.mark_output(t).unwrap();
+    let batch = 64;
+    let input = rng.vec(batch * 2 * 12 * 12, -1.0, 1.0);
+    for mode in ALL {
+        let e = engine(&net, mode, batch, std::slice::from_ref(&input));
+        let run = |stream: sys::CUstream, iters: usize| -> Vec<f32> {
+            let mut ctx = ExecutionContext::with_device(Arc::clone(&e), Device::Cuda).unwrap();
+            let dev_in = DeviceBuffer::from_slice(&input).unwrap();
+            let dev_out = DeviceBuffer::from_slice(&vec![f32::NAN; batch * 10]).unwrap();
+            let ptrs = [dev_in.ptr(), dev_out.ptr()];
+            for _ in 0..iters {
+                // SAFETY: device buffers of `batch` items; the stream is this thread's own.
+                unsafe { ctx.enqueue_device(batch, &ptrs, stream as u64, None) }.unwrap();
+            }
+            // SAFETY: the stream the work went to.
+            unsafe { cuda::synchronize(stream as u64) }.unwrap();
+            let mut out = vec![0f32; batch * 10];
+            dev_out.download(&mut out).unwrap();
+            out
+        };
+        let reference = run(std::ptr::null_mut(), 1);
+        let outs: Vec<Vec<f32>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        // The context is current on this thread once the default stream is
+                        // synchronized (the backend binds the primary context first).
+                        // SAFETY: the default stream.
+                        unsafe { cuda::synchronize(0) }.unwrap();
+                        let mut stream: sys::CUstream = std::ptr::null_mut();
+                        // SAFETY: an out-parameter; flag 1 is CU_STREAM_NON_BLOCKING.
+                        let r = unsafe { sys::cuStreamCreate(&mut stream, 1) };
+                        assert_eq!(r, sys::CUresult::CUDA_SUCCESS);
+                        let out = run(stream, 20);
+                        // SAFETY: our stream, idle after the synchronization in `run`.
+                        unsafe { sys::cuStreamDestroy_v2(stream) };
+                        out
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (i, out) in outs.iter().enumerate() {
+            let same = out
+                .iter()
+                .zip(&reference)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{mode:?}: context {i} on its own stream differs");
+        }
+    }
+}

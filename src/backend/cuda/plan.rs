@@ -16,7 +16,7 @@ use crate::engine::{Engine, Precision};
 use crate::error::{Error, Result};
 use crate::network::shape::{conv_geometry, pool_geometry};
 use crate::network::{LayerId, LayerKind, Network, PoolParams, TensorId};
-use crate::types::{DataType, volume};
+use crate::types::{ActivationType, DataType, volume};
 
 /// How a tensor's values are stored on the device (the tags of kernels/common.cu).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -1085,12 +1085,13 @@ impl Builder<'_> {
         gemm.npad = igemm::npad(n) as i32;
         gemm.xs = self.store[x].scale();
         gemm.ys = self.store[out].scale();
-        let bias = if bias.is_empty() {
+        let bias_v = if bias.is_empty() {
             vec![0.0; n]
         } else {
             bias.to_vec()
         };
-        let bias = self.upload(&igemm::pad_channels(&bias, n))?;
+        let bias = self.upload(&igemm::pad_channels(&bias_v, n))?;
+        let mut epilogue = None;
         let ktab = self.upload(&red.table())?;
         let mut wscale = None;
         let wbuf = match precision {
@@ -1114,6 +1115,22 @@ impl Builder<'_> {
                     matches!(self.store[x], Store::I8(xs) if xs.to_bits() == s.to_bits()) as i32;
                 let (iw, scales) = int8_weights(w, n);
                 wscale = Some(self.upload(&igemm::pad_channels(&scales, n))?);
+                // backend/cpu/quant.rs `Int8Gemm::epilogue`: an INT8 output under no activation
+                // or ReLU is requantized in the epilogue, in the output scale's units.
+                let out = match self.store[out] {
+                    Store::I8(ys) if gemm.act < 0 || gemm.act == ActivationType::Relu as i32 => {
+                        gemm.qunits = 1;
+                        ys
+                    }
+                    _ => 1.0,
+                };
+                let (emul, eadd): (Vec<f32>, Vec<f32>) = (0..n)
+                    .map(|c| (s * scales[c] / out, bias_v[c] / out))
+                    .unzip();
+                epilogue = Some((
+                    self.upload(&igemm::pad_channels(&emul, n))?,
+                    self.upload(&igemm::pad_channels(&eadd, n))?,
+                ));
                 self.upload(&igemm::pack_rows(&iw, n, kdim, kpad))?
             }
         };
@@ -1142,6 +1159,11 @@ impl Builder<'_> {
             .ptr(offset_of!(GemmArgs, bias), bias);
         if let Some(ws) = wscale {
             st = st.ptr(offset_of!(GemmArgs, wscale), ws);
+        }
+        if let Some((emul, eadd)) = epilogue {
+            st = st
+                .ptr(offset_of!(GemmArgs, emul), emul)
+                .ptr(offset_of!(GemmArgs, eadd), eadd);
         }
         Ok(st)
     }
