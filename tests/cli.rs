@@ -125,6 +125,11 @@ fn build_calibrate_run_time_inspect() {
         json["median_ms"].as_f64().unwrap() > 0.0 && json["batch"] == 100,
         "{out}"
     );
+    let device = json["device_median_ms"].as_f64().unwrap();
+    assert!(
+        device > 0.0 && device.is_finite() && json["device_runs"] == 5,
+        "{out}"
+    );
 
     let out = ok(&infer8(
         &[

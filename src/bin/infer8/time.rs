@@ -1,8 +1,9 @@
 //! `infer8 time`: latency and throughput of an engine at one batch size.
 
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use infer8::engine::context::{HostBinding, f32_bytes};
+use infer8::engine::context::{HostBinding, Profiler, f32_bytes};
 use infer8::error::Result;
 use infer8::types::volume;
 
@@ -23,6 +24,15 @@ pub struct Args {
     /// Machine-readable output
     #[arg(long)]
     json: bool,
+}
+
+/// Adds up one run's layer times.
+struct RunTotal(Arc<Mutex<f64>>);
+
+impl Profiler for RunTotal {
+    fn report_layer_time(&mut self, _: &str, ms: f32) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) += ms as f64;
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -72,8 +82,36 @@ pub fn run(a: Args) -> Result<()> {
             total.push((t2 - t0).as_secs_f64() * 1e3);
         }
     }
+    // Device time: what the layers themselves take, as IProfiler reports it (on CUDA each
+    // kernel between events, launched one by one; on the CPU each layer's wall time).
+    let sum = Arc::new(Mutex::new(0f64));
+    runner
+        .ctx
+        .set_profiler(Some(Box::new(RunTotal(Arc::clone(&sum)))));
+    let profiled = a.iterations.min(50);
+    let mut device = Vec::with_capacity(profiled);
+    for _ in 0..profiled {
+        *sum.lock().unwrap_or_else(|e| e.into_inner()) = 0.0;
+        let mut outs = outputs.iter_mut();
+        let mut bindings: Vec<HostBinding> = engine
+            .bindings
+            .iter()
+            .filter_map(|b| {
+                if b.is_input {
+                    Some(HostBinding::Input(f32_bytes(&input)))
+                } else {
+                    outs.next().map(|o| HostBinding::Output(o))
+                }
+            })
+            .collect();
+        runner.ctx.execute(batch, &mut bindings)?;
+        device.push(*sum.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+    runner.ctx.set_profiler(None);
     compute.sort_by(f64::total_cmp);
     total.sort_by(f64::total_cmp);
+    device.sort_by(f64::total_cmp);
+    let device_median = percentile(&device, 0.5);
     let median = percentile(&compute, 0.5);
     let device = format!("{:?}", runner.ctx.device());
     if a.json {
@@ -81,6 +119,7 @@ pub fn run(a: Args) -> Result<()> {
             "device": device, "batch": batch, "iterations": a.iterations,
             "median_ms": median, "p90_ms": percentile(&compute, 0.9), "p99_ms": percentile(&compute, 0.99),
             "host_median_ms": percentile(&total, 0.5), "images_per_s": batch as f64 / median * 1e3,
+            "device_median_ms": device_median, "device_runs": profiled,
         });
         println!("{doc}");
     } else {
@@ -97,6 +136,10 @@ pub fn run(a: Args) -> Result<()> {
         println!(
             "host     median {:.4} ms (input staging + execute)",
             percentile(&total, 0.5)
+        );
+        println!(
+            "device   median {device_median:.4} ms (the layers' own times reported to IProfiler, \
+             {profiled} profiled runs; on CUDA the kernels launched one by one)"
         );
         println!("throughput {:.0} images/s", batch as f64 / median * 1e3);
     }
