@@ -174,3 +174,63 @@ fn onnx_parser_reports_bad_input_and_runs_a_good_model() {
         (b.destroy)(builder.cast());
     }
 }
+
+/// `IOptimizationProfile`: dimensions round-trip per selector, validity follows min <= opt <= max,
+/// and a NULL input name, a selector outside kMIN..kMAX and a memory target outside [0, 1] are
+/// refused with an error.
+#[test]
+fn optimization_profile_checks_its_arguments() {
+    use infer8::abi::dims::Dims;
+    use infer8::abi::profile::IOptimizationProfileVtbl;
+    let _guard = serial();
+    let logger = TestLogger::new();
+    unsafe {
+        let builder = createInferBuilder_INTERNAL(logger.ptr(), 7000);
+        let b: &IBuilderVtbl = vt(builder);
+        let profile = (b.createOptimizationProfile)(builder.cast());
+        let p: &IOptimizationProfileVtbl = vt(profile);
+        let name = c"x".as_ptr();
+        for (sel, dims) in [(0, [1, 3]), (1, [2, 3]), (2, [4, 3])] {
+            assert!((p.setDimensions)(
+                profile.cast(),
+                name,
+                sel,
+                Dims::from_values(&dims)
+            ));
+        }
+        let got = (p.getDimensions)(profile.cast(), name, 1);
+        assert_eq!((got.nb_dims, got.d[0], got.d[1]), (2, 2, 3));
+        assert!((p.isValid)(profile.cast()));
+        // opt above max: no longer valid.
+        assert!((p.setDimensions)(
+            profile.cast(),
+            name,
+            1,
+            Dims::from_values(&[8, 3])
+        ));
+        assert!(!(p.isValid)(profile.cast()));
+        logger.expect_no_error();
+
+        assert!(!(p.setDimensions)(
+            profile.cast(),
+            std::ptr::null(),
+            0,
+            Dims::from_values(&[1])
+        ));
+        logger.expect_error("inputName");
+        assert!(!(p.setDimensions)(
+            profile.cast(),
+            name,
+            3,
+            Dims::from_values(&[1, 3])
+        ));
+        logger.expect_error("3 is not an OptProfileSelector");
+        assert_eq!((p.getDimensions)(profile.cast(), name, -1).nb_dims, -1);
+        logger.expect_error("-1 is not an OptProfileSelector");
+        assert!(!(p.setExtraMemoryTarget)(profile.cast(), 2.0));
+        logger.expect_error("outside [0, 1]");
+        assert!((p.setExtraMemoryTarget)(profile.cast(), 0.5));
+        assert_eq!((p.getExtraMemoryTarget)(profile.cast()), 0.5);
+        (b.destroy)(builder.cast());
+    }
+}
