@@ -1,8 +1,8 @@
 // Direct convolution with the bias, activation, max pooling (windows inside the input, no
 // padding) and storage conversion of the output fused in.
-// FP32 math for FP32/FP16 layers; INT8 layers multiply INT8 inputs by INT8 weights (one scale per
-// output channel) in INT32 and rescale once, which is what the CPU's dequantized f32 arithmetic
-// computes exactly (engine/context.rs quantize_into, builder/precision.rs).
+// FP32 math for FP32/FP16 layers; INT8 layers multiply INT8 inputs by INT8 weights in INT32 and
+// apply the CPU's per-channel epilogue factors (`wscale` and `bias` hold them; plan.rs
+// `int8_epilogue`), operation for operation, so they compute what the CPU's INT8 kernels do.
 
 struct ConvArgs {
     const void* x;
@@ -39,8 +39,9 @@ __device__ __forceinline__ float conv_at(const ConvArgs& a, i64 xbase, int wbase
             }
         }
     }
-    const float v = Q ? (float)acci * scale : accf;
-    return activate(a.act, a.alpha, a.beta, v + bias);
+    // INT8: the CPU's epilogue operation for operation (scale and bias are its factors).
+    const float v = Q ? __fadd_rn(__fmul_rn((float)acci, scale), bias) : accf + bias;
+    return activate(a.act, a.alpha, a.beta, v);
 }
 
 template <typename TI, typename TO, bool Q>
@@ -59,7 +60,7 @@ __device__ __forceinline__ void conv_body(const ConvArgs& a) {
         const i64 xi = a.x_wrap ? item % a.x_wrap : item;
         const i64 xbase = (xi * a.c + (i64)g * cg) * a.h * a.w_;
         const int wbase = k * cg * a.kh * a.kw;
-        const float scale = Q ? a.qs * a.wscale[k] : 1.0f;
+        const float scale = Q ? a.wscale[k] : 1.0f;
         const float bias = a.bias[k];
         float v;
         if (pooled) {
@@ -140,13 +141,13 @@ __device__ __forceinline__ void conv_s_body(const ConvArgs& a) {
             for (int c = 0; c < 4; c++) {
                 const int k = k0 + c;
                 if (k >= a.k) break;
-                const float scale = Q ? a.qs * a.wscale[k] : 1.0f;
+                const float scale = Q ? a.wscale[k] : 1.0f;
                 float v = NEG_INF;
 #pragma unroll
                 for (int q = 0; q < 4; q++) {
                     if (q >= np) break;
-                    const float s = Q ? (float)acc[c][q] * scale : (float)acc[c][q];
-                    v = fmaxf(v, activate(a.act, a.alpha, a.beta, s + a.bias[k]));
+                    const float s = Q ? __fadd_rn(__fmul_rn((float)acc[c][q], scale), a.bias[k]) : (float)acc[c][q] + a.bias[k];
+                    v = fmaxf(v, activate(a.act, a.alpha, a.beta, s));
                 }
                 st<TO>(a.y, (item * a.k + k) * plane + p, v, a.ys);
             }

@@ -67,8 +67,9 @@ __device__ __forceinline__ void fc_body(const FcArgs& a) {
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++) {
                 const int col = tx + 16 * j;
-                float v = Q ? (float)acc[i][j] * (a.qs * a.wscale[min(col, a.n - 1)]) : (float)acc[i][j];
-                if (col < a.n) v = activate(a.act, a.alpha, a.beta, v + a.bias[col]);
+                const int cc = min(col, a.n - 1);
+                float v = Q ? __fadd_rn(__fmul_rn((float)acc[i][j], a.wscale[cc]), a.bias[cc]) : (float)acc[i][j] + a.bias[cc];
+                if (col < a.n) v = activate(a.act, a.alpha, a.beta, v);
                 tile[ty + 16 * i][col] = v;
             }
         __syncthreads();
@@ -87,8 +88,8 @@ __device__ __forceinline__ void fc_body(const FcArgs& a) {
         for (int j = 0; j < 4; j++) {
             const int col = col0 + tx + 16 * j;
             if (col >= a.n) continue;
-            float v = Q ? (float)acc[i][j] * (a.qs * a.wscale[col]) : (float)acc[i][j];
-            v = activate(a.act, a.alpha, a.beta, v + a.bias[col]);
+            float v = Q ? __fadd_rn(__fmul_rn((float)acc[i][j], a.wscale[col]), a.bias[col]) : (float)acc[i][j] + a.bias[col];
+            v = activate(a.act, a.alpha, a.beta, v);
             st<TO>(a.y, row * a.n + col, v, a.ys);
         }
     }

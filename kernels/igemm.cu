@@ -37,12 +37,10 @@ struct GemmArgs {
     int raw;
     int softmax;
     int dense;  // an FC layer: rows are whole items, the table is the identity
-    // INT8 layers: per channel, accumulator x emul + eadd (the CPU's epilogue factors); with
-    // qunits the result is already in units of the INT8 output's scale (requantized, as the CPU
-    // does between INT8 layers; activation none or ReLU, which commute with that).
+    // INT8 layers: per channel, accumulator x emul + eadd (the CPU's epilogue factors; an INT8
+    // output they requantize is stored with ys = 1).
     const float* emul;
     const float* eadd;
-    int qunits;
     // Split reduction (few output tiles, long reductions): grid.z blocks share a tile, each
     // `kps` steps deep; the last to finish sums the partial tiles in split order (deterministic)
     // and runs the epilogue. `counters` are zero between launches: the last block resets its own.
@@ -364,8 +362,7 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
         if (col >= a.n || base < 0) continue;
         float v = cs[pr * np][cl];
         for (int q = 1; q < np; q++) v = fmaxf(v, cs[pr * np + q][cl]);
-        if (a.qunits) ((signed char*)a.y)[base + (i64)col * plane] = (signed char)rintf(fminf(fmaxf(v, -127.0f), 127.0f));
-        else st<TO>(a.y, base + (i64)col * plane, v, a.ys);
+        st<TO>(a.y, base + (i64)col * plane, v, a.ys);
     }
 }
 

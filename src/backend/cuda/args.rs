@@ -244,7 +244,6 @@ pub struct GemmArgs {
     pub dense: i32,
     pub emul: u64,
     pub eadd: u64,
-    pub qunits: i32,
     pub splits: i32,
     pub kps: i32,
     pub part: u64,

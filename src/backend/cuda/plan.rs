@@ -437,6 +437,29 @@ fn act_of(kind: Option<&LayerKind>) -> (i32, f32, f32) {
     }
 }
 
+/// An INT8 layer's epilogue as the CPU's (backend/cpu/quant.rs `Int8Gemm::epilogue`): per channel
+/// `accumulator * mul + add`. An INT8 output under no activation or ReLU (which commute with
+/// quantization) comes out in its scale's units, requantized by storing with scale 1: `true`.
+fn int8_epilogue(
+    input_scale: f32,
+    weight_scales: &[f32],
+    bias: &[f32],
+    out: Store,
+    act: i32,
+) -> (Vec<f32>, Vec<f32>, bool) {
+    let unit = match out {
+        Store::I8(o) if act < 0 || act == ActivationType::Relu as i32 => Some(o),
+        _ => None,
+    };
+    let u = unit.unwrap_or(1.0);
+    let (mul, add) = weight_scales
+        .iter()
+        .zip(bias)
+        .map(|(&ws, &b)| (input_scale * ws / u, b / u))
+        .unzip();
+    (mul, add, unit.is_some())
+}
+
 /// Per-output-channel INT8 weights as the builder made them (values `q * s` with `s = amax / 127`):
 /// the integers and each channel's scale, recovered from the channel's largest magnitude.
 fn int8_weights(w: &[f32], channels: usize) -> (Vec<i8>, Vec<f32>) {
@@ -594,9 +617,10 @@ impl Builder<'_> {
                         &p.bias.values,
                         k,
                         q,
-                        x,
+                        (x, out, act),
                         &mut args.qs,
                         &mut args.raw,
+                        &mut args.ys,
                     )?;
                     let mut name = self.typed_name("conv", q, x, out)?;
                     let mut grid = Grid::Flat {
@@ -686,9 +710,10 @@ impl Builder<'_> {
                         &bias.values,
                         *nb_outputs,
                         q,
-                        x,
+                        (x, out, act),
                         &mut args.qs,
                         &mut args.raw,
+                        &mut args.ys,
                     )?;
                     let name = self.typed_name("fc", q, x, out)?;
                     let grid = Grid::Tiles {
@@ -1115,18 +1140,11 @@ impl Builder<'_> {
                     matches!(self.store[x], Store::I8(xs) if xs.to_bits() == s.to_bits()) as i32;
                 let (iw, scales) = int8_weights(w, n);
                 wscale = Some(self.upload(&igemm::pad_channels(&scales, n))?);
-                // backend/cpu/quant.rs `Int8Gemm::epilogue`: an INT8 output under no activation
-                // or ReLU is requantized in the epilogue, in the output scale's units.
-                let out = match self.store[out] {
-                    Store::I8(ys) if gemm.act < 0 || gemm.act == ActivationType::Relu as i32 => {
-                        gemm.qunits = 1;
-                        ys
-                    }
-                    _ => 1.0,
-                };
-                let (emul, eadd): (Vec<f32>, Vec<f32>) = (0..n)
-                    .map(|c| (s * scales[c] / out, bias_v[c] / out))
-                    .unzip();
+                let (emul, eadd, units) =
+                    int8_epilogue(s, &scales, &bias_v, self.store[out], gemm.act);
+                if units {
+                    gemm.ys = 1.0;
+                }
                 epilogue = Some((
                     self.upload(&igemm::pad_channels(&emul, n))?,
                     self.upload(&igemm::pad_channels(&eadd, n))?,
@@ -1198,22 +1216,22 @@ impl Builder<'_> {
         bias: &[f32],
         channels: usize,
         q: bool,
-        x: TensorId,
+        (x, out, act): (TensorId, TensorId, i32),
         qs: &mut f32,
         raw: &mut i32,
+        ys: &mut f32,
     ) -> Result<Weights> {
         let bias = if bias.is_empty() {
             vec![0.0; channels]
         } else {
             bias.to_vec()
         };
-        let bias = self.upload(&bias)?;
         if !q {
             return Ok(Weights {
                 w: Some(self.upload(w)?),
                 wq: None,
                 wscale: None,
-                bias,
+                bias: self.upload(&bias)?,
             });
         }
         let s = self.engine.scales[x].ok_or_else(|| {
@@ -1225,11 +1243,16 @@ impl Builder<'_> {
         *qs = s;
         *raw = matches!(self.store[x], Store::I8(xs) if xs.to_bits() == s.to_bits()) as i32;
         let (iw, scales) = int8_weights(w, channels);
+        // `wscale` and `bias` carry the epilogue factors.
+        let (mul, add, units) = int8_epilogue(s, &scales, &bias, self.store[out], act);
+        if units {
+            *ys = 1.0;
+        }
         Ok(Weights {
             w: None,
             wq: Some(self.upload(&iw)?),
-            wscale: Some(self.upload(&scales)?),
-            bias,
+            wscale: Some(self.upload(&mul)?),
+            bias: self.upload(&add)?,
         })
     }
 }
