@@ -50,6 +50,8 @@ __device__ __forceinline__ void store_t(void* p, i64 i, float v, int t, float s)
 struct F32 { typedef float T; };
 struct F16 { typedef half_bits T; };
 struct I8 { typedef signed char T; };
+// FP32 storage of half values (an FP16 layer writing an FP32 output binding).
+struct F32H { typedef float T; };
 
 template <typename S> __device__ __forceinline__ float ld(const void* p, i64 i, float s);
 template <> __device__ __forceinline__ float ld<F32>(const void* p, i64 i, float) { return ((const float*)p)[i]; }
@@ -60,6 +62,7 @@ template <typename S> __device__ __forceinline__ void st(void* p, i64 i, float v
 template <> __device__ __forceinline__ void st<F32>(void* p, i64 i, float v, float) { ((float*)p)[i] = v; }
 template <> __device__ __forceinline__ void st<F16>(void* p, i64 i, float v, float) { ((half_bits*)p)[i] = f2h(v); }
 template <> __device__ __forceinline__ void st<I8>(void* p, i64 i, float v, float s) { ((signed char*)p)[i] = (signed char)quant(v, s); }
+template <> __device__ __forceinline__ void st<F32H>(void* p, i64 i, float v, float) { ((float*)p)[i] = h2f(f2h(v)); }
 
 // The integer an INT8 layer reads: the stored value itself when the tensor is already INT8 on the
 // layer's grid (raw), else the value quantized with the layer's input scale.

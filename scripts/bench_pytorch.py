@@ -9,6 +9,7 @@ the median of N runs, each between two CUDA events on one stream, after warm-up.
 """
 import argparse
 import sys
+import time
 
 import numpy as np
 import torch
@@ -46,6 +47,11 @@ def median_us(fn, iters, stream):
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     times = []
     with torch.cuda.stream(stream):
+        # The GPU lowers its clocks when idle: 0.3 s of work first, as infer8-bench-gpu does.
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 0.3:
+            fn()
+        stream.synchronize()
         for i in range(iters + 20):
             start.record(stream)
             fn()

@@ -164,6 +164,15 @@ mod bench {
             check(sys::cuEventCreate(&mut start, 0), "cuEventCreate")?;
             check(sys::cuEventCreate(&mut end, 0), "cuEventCreate")?;
         }
+        // The GPU lowers its clocks when idle: 0.3 s of work first (bench_pytorch.py does too).
+        let warm = std::time::Instant::now();
+        while warm.elapsed().as_secs_f64() < 0.3 {
+            // SAFETY: as below.
+            unsafe { ctx.enqueue_device(batch, ptrs, stream as u64, None) }
+                .map_err(|e| e.to_string())?;
+            // SAFETY: our stream.
+            unsafe { check(sys::cuStreamSynchronize(stream), "cuStreamSynchronize")? };
+        }
         let mut times = Vec::with_capacity(iters);
         for i in 0..iters + 20 {
             // SAFETY: device buffers sized for the batch; our stream and events.

@@ -178,6 +178,13 @@ pub fn build(engine: &Engine) -> Result<Plan> {
     }
 
     let fp16_inputs = engine.precisions.contains(&Precision::Half);
+    // FP16 implicit GEMMs round what they read to half themselves, as the CPU rounds FP16
+    // engines' inputs: such an input needs no conversion step.
+    let half_gemms_only = |t: TensorId| {
+        consumers[t]
+            .iter()
+            .all(|&c| engine.precisions[c] == Precision::Half && on_igemm(net, c, &fused[c]))
+    };
     let all_int8 = |t: TensorId| {
         !consumers[t].is_empty()
             && consumers[t]
@@ -193,7 +200,7 @@ pub fn build(engine: &Engine) -> Result<Plan> {
                 Some(b) if b.is_input => match (b.dtype, engine.scales[t]) {
                     (DataType::Half, _) => Store::F16,
                     (DataType::Int8, _) => Store::I8(1.0),
-                    _ if fp16_inputs => Store::F16,
+                    _ if fp16_inputs && !half_gemms_only(t) => Store::F16,
                     // Quantized once up front rather than at each of the reads an INT8
                     // convolution makes of every input value.
                     (_, Some(s)) if all_int8(t) => Store::I8(s),
@@ -285,9 +292,10 @@ pub fn build(engine: &Engine) -> Result<Plan> {
             matches!(
                 net.layers[w].kind,
                 LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }
-            )
+            ) && !on_igemm(net, w, &fused[w])
         });
-        // A broadcast output is replicated per item; a conv/FC kernel cannot store FP32-held half.
+        // A broadcast output is replicated per item; conv.cu and fc.cu cannot store FP32-held
+        // half (igemm.cu can).
         let needs_copy =
             net.tensors[t].broadcast_across_batch || (typed_writer && b.store[t] == Store::F32Half);
         let direct = !needs_copy;
@@ -399,6 +407,38 @@ fn poolable(net: &Network, l: LayerId) -> bool {
             g[d].pre == 0 && g[d].post == 0 && (g[d].out - 1) * p.stride[d] + p.window[d] <= hw[d]
         })
     })
+}
+
+/// Whether layer `l` (with what it absorbs) runs as igemm.cu's implicit GEMM: every FC layer, and
+/// every convolution of one group whose geometry fits the offset table and whose fused pooling
+/// window divides a tile's rows.
+fn on_igemm(net: &Network, l: LayerId, fused: &Fused) -> bool {
+    if kernels() != Kernels::Igemm {
+        return false;
+    }
+    let layer = &net.layers[l];
+    match &layer.kind {
+        LayerKind::FullyConnected { .. } => true,
+        LayerKind::Convolution(p) => {
+            let s = &net.tensors[layer.inputs[0]].shape;
+            let r = s.len();
+            let red = Reduction {
+                c: s[r - 3],
+                h: s[r - 2],
+                w: s[r - 1],
+                kh: p.kernel[0],
+                kw: p.kernel[1],
+                dh: p.dilation[0],
+                dw: p.dilation[1],
+            };
+            let np = match fused.pool.map(|c| &net.layers[c].kind) {
+                Some(LayerKind::Pooling(pp)) => pp.window[0] * pp.window[1],
+                _ => 1,
+            };
+            p.groups == 1 && red.fits() && igemm::GM.is_multiple_of(np)
+        }
+        _ => false,
+    }
 }
 
 /// The convolution and FC kernels an engine uses: `INFER8_CUDA_CONV=igemm` (the default: the
@@ -581,16 +621,7 @@ impl Builder<'_> {
                     dh: p.dilation[0],
                     dw: p.dilation[1],
                 };
-                let np = if args.pool_h > 0 {
-                    (args.pool_h * args.pool_w) as usize
-                } else {
-                    1
-                };
-                if kernels() == Kernels::Igemm
-                    && p.groups == 1
-                    && red.fits()
-                    && igemm::GM.is_multiple_of(np)
-                {
+                if on_igemm(net, l, &fused) {
                     let pooled = args.pool_h > 0;
                     let gemm = GemmArgs {
                         x_wrap: args.x_wrap,
@@ -671,7 +702,7 @@ impl Builder<'_> {
                     ..Default::default()
                 };
                 args.softmax = fused.softmax.is_some() as i32;
-                if kernels() == Kernels::Igemm {
+                if on_igemm(net, l, &fused) {
                     let red = Reduction {
                         c: kdim,
                         h: 1,
@@ -1153,9 +1184,7 @@ impl Builder<'_> {
             }
         };
         let ti = self.store[x].typed().unwrap_or("f32");
-        let to = self.store[out].typed().ok_or_else(|| {
-            Error::Runtime("igemm: no kernel writes FP32-held half values".into())
-        })?;
+        let to = self.store[out].typed().unwrap_or("f32h");
         let name = format!("igemm_{}_{ti}_{to}", igemm::mode(precision));
         let np = (gemm.pool_h * gemm.pool_w) as usize;
         let rows_per_item = outer * (gemm.poh * gemm.pow_) as usize * np;
