@@ -334,11 +334,15 @@ unsafe extern "C" fn build_cuda_engine(this: This, network: Network) -> Engine {
 /// The CPU backend runs FP16 (exactly rounded) and INT8 engines; answering false would make
 /// TensorRT samples skip those modes.
 unsafe extern "C" fn platform_has_fast_fp16(this: This) -> bool {
-    method("IBuilder::platformHasFastFp16", this, false, |_| Ok(true))
+    method("IBuilder::platformHasFastFp16", this, false, |_| {
+        Ok(crate::backend::fast_fp16())
+    })
 }
 
 unsafe extern "C" fn platform_has_fast_int8(this: This) -> bool {
-    method("IBuilder::platformHasFastInt8", this, false, |_| Ok(true))
+    method("IBuilder::platformHasFastInt8", this, false, |_| {
+        Ok(crate::backend::fast_int8())
+    })
 }
 
 unsafe extern "C" fn destroy(this: This) {

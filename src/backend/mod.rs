@@ -5,4 +5,4 @@ pub mod cpu;
 pub mod cuda;
 mod device;
 
-pub use device::{Device, selected};
+pub use device::{Device, fast_fp16, fast_int8, selected};
