@@ -43,9 +43,7 @@ fn cuda_available() -> bool {
 /// backend stores FP16 tensors as half and converts them in hardware where the CPU has F16C.
 pub fn fast_fp16() -> bool {
     match selected() {
-        Device::Cuda => {
-            gpu_arch().is_some_and(|a| matches!(a, (5, 3) | (6, 0) | (6, 2)) || a.0 >= 7)
-        }
+        Device::Cuda => gpu_arch().is_some_and(half_rate_arch),
         Device::Cpu => cpu_has_f16c(),
     }
 }
