@@ -46,6 +46,7 @@ pub mod context;
 pub mod dims;
 pub mod engine;
 pub mod error_recorder;
+pub mod gpu_allocator;
 pub mod host_memory;
 pub mod layer;
 pub mod layers;

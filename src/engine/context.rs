@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Engine, Precision};
-use crate::backend::Device;
 use crate::backend::cpu::{CpuLayer, In, Out};
+use crate::backend::{Device, DeviceAllocator};
 use crate::error::{Error, Result};
 use crate::network::TensorId;
 use crate::types::{DataType, volume};
@@ -45,6 +45,9 @@ pub struct ExecutionContext {
     /// Device copies of `execute`'s host bindings on a CUDA context, sized for the max batch.
     #[cfg(feature = "cuda")]
     device_bindings: Vec<crate::backend::cuda::DeviceBuffer>,
+    /// Where device buffers come from: the driver, or the application's `IGpuAllocator`.
+    #[cfg(feature = "cuda")]
+    device_memory: crate::backend::cuda::Source,
 }
 
 /// The CUDA side of a context, prepared at its first device run (contexts made for calibration
@@ -211,7 +214,21 @@ impl ExecutionContext {
             cuda: CudaState::Unprepared,
             #[cfg(feature = "cuda")]
             device_bindings: Vec::new(),
+            #[cfg(feature = "cuda")]
+            device_memory: None,
         })
+    }
+
+    /// Takes the context's device memory (weights, activations, scratch, staging) from the
+    /// application's allocator, as TensorRT does with `IGpuAllocator`. It applies to device state
+    /// made afterwards, that is from the first device run on; the CPU backend has no use for it.
+    pub fn set_device_allocator(&mut self, allocator: Option<Arc<dyn DeviceAllocator>>) {
+        #[cfg(feature = "cuda")]
+        {
+            self.device_memory = allocator;
+        }
+        #[cfg(not(feature = "cuda"))]
+        let _ = allocator;
     }
 
     pub fn device(&self) -> Device {
@@ -254,7 +271,12 @@ impl ExecutionContext {
         }
         if self.device_bindings.is_empty() {
             self.device_bindings = (0..engine.bindings.len())
-                .map(|i| DeviceBuffer::alloc(self.binding_bytes(i, engine.max_batch_size)))
+                .map(|i| {
+                    DeviceBuffer::alloc_from(
+                        self.binding_bytes(i, engine.max_batch_size),
+                        &self.device_memory,
+                    )
+                })
                 .collect::<Result<_>>()?;
         }
         for (i, b) in bindings.iter().enumerate() {
@@ -601,7 +623,10 @@ impl ExecutionContext {
         if matches!(self.cuda, CudaState::Unprepared) {
             self.cuda = match cuda::unsupported(&self.engine) {
                 Some(_) => CudaState::Host,
-                None => CudaState::Ready(Box::new(cuda::Executor::new(&self.engine)?)),
+                None => CudaState::Ready(Box::new(cuda::Executor::new(
+                    &self.engine,
+                    &self.device_memory,
+                )?)),
             };
         }
         match &mut self.cuda {

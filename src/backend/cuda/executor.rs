@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use cudarc::driver::result as drv;
 use cudarc::driver::sys;
 
-use super::memory::DeviceBuffer;
+use super::memory::{DeviceBuffer, Source};
 use super::plan::{self, Plan};
 use super::step::Loc;
 use super::{Gpu, cuda_err, gpu_or_err};
@@ -36,13 +36,16 @@ pub struct Executor {
 unsafe impl Send for Executor {}
 
 impl Executor {
-    pub fn new(engine: &Engine) -> Result<Executor> {
+    /// The device state of one context of `engine`: every buffer from `source` (the driver, or
+    /// the application's `IGpuAllocator`).
+    pub fn new(engine: &Engine, source: &Source) -> Result<Executor> {
         let gpu = gpu_or_err()?;
         gpu.ctx
             .bind_to_thread()
             .map_err(cuda_err("binding the context"))?;
-        let plan = plan::build(engine)?;
-        let arena = DeviceBuffer::alloc(engine.plan.arena_len * engine.max_batch_size * 4)?;
+        let plan = plan::build(engine, source)?;
+        let arena =
+            DeviceBuffer::alloc_from(engine.plan.arena_len * engine.max_batch_size * 4, source)?;
         let capture_stream = drv::stream::create(drv::stream::StreamKind::NonBlocking)
             .map_err(cuda_err("creating the capture stream"))?;
         // INFER8_CUDA_GRAPHS=0 launches each kernel directly (debugging, compute-sanitizer).

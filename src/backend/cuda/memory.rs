@@ -4,33 +4,75 @@
 use cudarc::driver::result as drv;
 use cudarc::driver::sys;
 
+use std::sync::Arc;
+
 use super::{cuda_err, gpu_or_err};
+use crate::backend::DeviceAllocator;
 use crate::error::Result;
 
-/// A device allocation, freed on drop.
+/// Where device buffers come from: the driver, or the application's allocator.
+pub type Source = Option<Arc<dyn DeviceAllocator>>;
+
+/// Alignment asked of an application's allocator: what `cuMemAlloc` gives, which the kernels'
+/// vector loads rely on.
+const ALIGNMENT: usize = 256;
+
+/// A device allocation, freed on drop (to where it came from).
 pub struct DeviceBuffer {
     ptr: u64,
     bytes: usize,
+    source: Source,
 }
 
 impl DeviceBuffer {
     /// `bytes` of uninitialized device memory (no allocation for 0 bytes: the pointer is 0).
     pub fn alloc(bytes: usize) -> Result<DeviceBuffer> {
+        Self::alloc_from(bytes, &None)
+    }
+
+    /// As [`Self::alloc`], from the application's allocator where `source` names one.
+    pub fn alloc_from(bytes: usize, source: &Source) -> Result<DeviceBuffer> {
         if bytes == 0 {
-            return Ok(DeviceBuffer { ptr: 0, bytes });
+            return Ok(DeviceBuffer {
+                ptr: 0,
+                bytes,
+                source: None,
+            });
         }
         gpu_or_err()?
             .ctx
             .bind_to_thread()
             .map_err(cuda_err("binding the context"))?;
-        // SAFETY: a plain allocation in the bound (primary) context.
-        let ptr = unsafe { drv::malloc_sync(bytes) }
-            .map_err(cuda_err(&format!("allocating {bytes} bytes")))?;
-        Ok(DeviceBuffer { ptr, bytes })
+        let ptr = match source {
+            Some(a) => match a.allocate(bytes, ALIGNMENT) {
+                Some(p) if p != 0 && p % ALIGNMENT as u64 == 0 => p,
+                Some(p) if p != 0 => {
+                    a.free(p);
+                    crate::bail!(
+                        Runtime,
+                        "IGpuAllocator returned {p:#x} for {bytes} bytes, not aligned to {ALIGNMENT}"
+                    )
+                }
+                _ => crate::bail!(Runtime, "IGpuAllocator gave no memory for {bytes} bytes"),
+            },
+            // SAFETY: a plain allocation in the bound (primary) context.
+            None => unsafe { drv::malloc_sync(bytes) }
+                .map_err(cuda_err(&format!("allocating {bytes} bytes")))?,
+        };
+        Ok(DeviceBuffer {
+            ptr,
+            bytes,
+            source: source.clone(),
+        })
     }
 
     pub fn from_slice<T: Copy>(data: &[T]) -> Result<DeviceBuffer> {
-        let buf = DeviceBuffer::alloc(std::mem::size_of_val(data))?;
+        Self::from_slice_in(data, &None)
+    }
+
+    /// As [`Self::from_slice`], from the application's allocator where `source` names one.
+    pub fn from_slice_in<T: Copy>(data: &[T], source: &Source) -> Result<DeviceBuffer> {
+        let buf = DeviceBuffer::alloc_from(std::mem::size_of_val(data), source)?;
         buf.upload(data)?;
         Ok(buf)
     }
@@ -74,10 +116,16 @@ impl DeviceBuffer {
 
 impl Drop for DeviceBuffer {
     fn drop(&mut self) {
-        if self.ptr != 0 {
+        if self.ptr == 0 {
+            return;
+        }
+        match &self.source {
+            Some(a) => a.free(self.ptr),
             // SAFETY: allocated by malloc_sync and freed once. A failure (context torn down at
             // process exit) leaves nothing to do.
-            let _ = unsafe { drv::free_sync(self.ptr) };
+            None => {
+                let _ = unsafe { drv::free_sync(self.ptr) };
+            }
         }
     }
 }

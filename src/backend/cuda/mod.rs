@@ -14,7 +14,7 @@ mod probe;
 mod step;
 
 pub use executor::Executor;
-pub use memory::{DeviceBuffer, copy, copy_to_host};
+pub use memory::{DeviceBuffer, Source, copy, copy_to_host};
 pub use plan::unsupported;
 pub use probe::{Gpu, gpu, unavailable_reason};
 

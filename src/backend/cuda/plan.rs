@@ -10,7 +10,7 @@ use std::mem::offset_of;
 
 use super::args::*;
 use super::igemm::{self, Reduction};
-use super::memory::DeviceBuffer;
+use super::memory::{DeviceBuffer, Source};
 use super::step::{Grid, Loc, Step};
 use crate::engine::{Engine, Precision};
 use crate::error::{Error, Result};
@@ -115,9 +115,11 @@ struct Builder<'a> {
     buffers: Vec<DeviceBuffer>,
     steps: Vec<Step>,
     split_ws: Option<(Loc, Loc)>,
+    source: Source,
 }
 
-pub fn build(engine: &Engine) -> Result<Plan> {
+/// The launches and device buffers of `engine`, the buffers from `source`.
+pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
     if let Some(why) = unsupported(engine) {
         return Err(Error::Unsupported(why));
     }
@@ -226,6 +228,7 @@ pub fn build(engine: &Engine) -> Result<Plan> {
         buffers: Vec::new(),
         steps: Vec::new(),
         split_ws: None,
+        source: source.clone(),
     };
 
     // Inputs: read in place, or converted first: to half where the CPU rounds them (FP16
@@ -249,7 +252,7 @@ pub fn build(engine: &Engine) -> Result<Plan> {
             } else {
                 engine.max_batch_size
             };
-            let loc = b.buffer(DeviceBuffer::alloc(items * vol * size)?);
+            let loc = b.buffer(DeviceBuffer::alloc_from(items * vol * size, source)?);
             b.locs[t] = Some(loc);
             let invariant = net.tensors[t].broadcast_across_batch;
             let args = MapArgs {
@@ -526,7 +529,7 @@ impl Builder<'_> {
     }
 
     fn upload<T: Copy>(&mut self, data: &[T]) -> Result<Loc> {
-        Ok(self.buffer(DeviceBuffer::from_slice(data)?))
+        Ok(self.buffer(DeviceBuffer::from_slice_in(data, &self.source)?))
     }
 
     fn loc(&self, t: TensorId) -> Result<Loc> {
@@ -1222,7 +1225,10 @@ impl Builder<'_> {
             return Ok(w);
         }
         let sms = super::gpu_or_err()?.multiprocessors as usize;
-        let part = self.buffer(DeviceBuffer::alloc(3 * sms * igemm::GM * igemm::GN * 4)?);
+        let part = self.buffer(DeviceBuffer::alloc_from(
+            3 * sms * igemm::GM * igemm::GN * 4,
+            &self.source,
+        )?);
         let counters = self.upload(&vec![0i32; 3 * sms])?;
         self.split_ws = Some((part, counters));
         Ok((part, counters))
