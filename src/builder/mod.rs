@@ -2,6 +2,7 @@
 //! precision assignment, calibration, weight conversion and the memory plan (DESIGN.md data flow).
 
 mod calibrate;
+mod lower;
 pub mod precision;
 
 use std::sync::Arc;
@@ -111,6 +112,7 @@ pub fn build_engine(
     }
     let mut net = network.clone();
     net.refresh_shapes()?;
+    lower::lower(&mut net)?;
     if net.outputs.is_empty() {
         crate::bail!(
             Network,

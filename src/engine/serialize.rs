@@ -254,7 +254,9 @@ fn write_kind(w: &mut Writer, k: &LayerKind) {
             w.f32(*alpha);
             w.f32(*beta);
         }
-        LayerKind::ParametricRelu | LayerKind::Identity => {}
+        LayerKind::ParametricRelu | LayerKind::Identity | LayerKind::Select => {}
+        // Lowered by the builder before an engine exists; `read_kind` refuses their tags.
+        LayerKind::Resize(_) | LayerKind::Shape | LayerKind::Fill(_) => {}
         LayerKind::Lrn {
             window,
             alpha,
@@ -350,6 +352,7 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
         },
         LayerType::ParametricRelu => LayerKind::ParametricRelu,
         LayerType::Identity => LayerKind::Identity,
+        LayerType::Select => LayerKind::Select,
         LayerType::Lrn => LayerKind::Lrn {
             window: r.int()?,
             alpha: r.f32()?,
