@@ -64,9 +64,10 @@ impl Network {
                 "addInput: an input named '{name}' already exists"
             );
         }
+        // Bool inputs are select conditions (TensorRT 7); they are read as 0 and 1.
         if !matches!(
             dtype,
-            DataType::Float | DataType::Half | DataType::Int32 | DataType::Int8
+            DataType::Float | DataType::Half | DataType::Int32 | DataType::Int8 | DataType::Bool
         ) {
             crate::bail!(
                 InvalidArgument,
