@@ -148,7 +148,11 @@ unsafe extern "C" fn get_binding_dimensions(this: This, i: i32) -> Dims {
         "ICudaEngine::getBindingDimensions",
         this,
         Dims::default(),
-        |e| Dims::from_shape(&e.binding(i)?.shape),
+        |e| {
+            e.binding(i)?;
+            let d = e.engine.binding_dims(i as usize)?;
+            Ok(Dims::from_values(&d.iter().map(|&v| v as i32).collect::<Vec<_>>()))
+        },
     )
 }
 
@@ -299,7 +303,11 @@ unsafe extern "C" fn get_profile_dimensions(this: This, i: i32, profile: i32, se
                     "{select} is not a valid OptProfileSelector"
                 );
             }
-            Dims::from_shape(&e.binding(i)?.shape)
+            let b = e.binding(i)?;
+            match e.engine.profile.iter().find(|r| r.binding == i as usize) {
+                Some(r) => Dims::from_shape([&r.min, &r.opt, &r.max][select as usize]),
+                None => Dims::from_shape(&b.shape),
+            }
         },
     )
 }

@@ -249,8 +249,8 @@ unsafe extern "C" fn add_input(this: This, name: *const c_char, dtype: i32, dims
             // SAFETY: a C string per the interface.
             let name = unsafe { c_str(name, "name") }?;
             let dtype = enum_arg(dtype, DataType::from_i32, "DataType")?;
-            let shape = dims.sizes("dimensions", 1)?;
-            let t = n.core.add_input(&name, dtype, &shape)?;
+            let declared = dims.signed_values("dimensions")?;
+            let t = n.core.add_input_declared(&name, dtype, &declared)?;
             Ok(n.tensor_ptr(t))
         },
     )
