@@ -135,8 +135,19 @@ impl Network {
             self.check_tensor(t, &what)?;
         }
         let descs = self.descs(inputs);
-        let outs =
-            shape::infer(&kind, &descs).map_err(|e| Error::Network(format!("{what}: {e}")))?;
+        let outs = match shape::infer(&kind, &descs) {
+            Ok(outs) => outs,
+            // Shapes downstream of a dynamic input are placeholders until the builder gives the
+            // input its profile's maximum; they are checked then.
+            Err(_) if !self.dynamic.is_empty() => {
+                let unknown = TensorDesc {
+                    shape: Vec::new(),
+                    dtype: DataType::Float,
+                };
+                vec![unknown; kind.nb_outputs()]
+            }
+            Err(e) => return Err(Error::Network(format!("{what}: {e}"))),
+        };
         for o in &outs {
             check_size(&o.shape, &what)?;
         }
