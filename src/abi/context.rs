@@ -11,6 +11,7 @@ use super::boundary::{
     Object, c_str, cache_c_string, index, method, non_null, positive, release, unsupported,
 };
 use super::dims::Dims;
+use super::error_recorder::ErrorRecorderSlot;
 use super::engine::EngineObj;
 use crate::backend::Device;
 use crate::engine::context::{HostBinding, Profiler};
@@ -86,6 +87,9 @@ pub struct ContextObj {
     logger: SharedLogger,
     profiler: User,
     name: CString,
+    /// `setErrorRecorder`: errors of this object (and, for an engine, of contexts made
+    /// afterwards) also reach the application's recorder.
+    recorder: ErrorRecorderSlot,
 }
 
 impl Object for ContextObj {
@@ -108,6 +112,7 @@ impl ContextObj {
             logger,
             profiler: std::ptr::null_mut(),
             name: CString::default(),
+            recorder: ErrorRecorderSlot::default(),
         })))
     }
 
@@ -416,9 +421,11 @@ unsafe extern "C" fn all_input_shapes_specified(this: This) -> bool {
     )
 }
 
-unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    method("IExecutionContext::setErrorRecorder", this, (), |_| {
-        unsupported("IErrorRecorder (errors go to the ILogger)")
+unsafe extern "C" fn set_error_recorder(this: This, recorder: *mut c_void) {
+    method("IExecutionContext::setErrorRecorder", this, (), |o| {
+        // SAFETY: the application's IErrorRecorder, alive while referenced (TensorRT's contract).
+        unsafe { o.recorder.set(&mut o.logger, recorder) };
+        Ok(())
     })
 }
 
@@ -427,7 +434,7 @@ unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
         "IExecutionContext::getErrorRecorder",
         this,
         std::ptr::null_mut(),
-        |_| Ok(std::ptr::null_mut()),
+        |o| Ok(o.recorder.get()),
     )
 }
 

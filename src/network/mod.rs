@@ -135,19 +135,9 @@ impl Network {
             self.check_tensor(t, &what)?;
         }
         let descs = self.descs(inputs);
-        let outs = match shape::infer(&kind, &descs) {
-            Ok(outs) => outs,
-            // Shapes downstream of a dynamic input are placeholders until the builder gives the
-            // input its profile's maximum; they are checked then.
-            Err(_) if !self.dynamic.is_empty() => {
-                let unknown = TensorDesc {
-                    shape: Vec::new(),
-                    dtype: DataType::Float,
-                };
-                vec![unknown; kind.nb_outputs()]
-            }
-            Err(e) => return Err(Error::Network(format!("{what}: {e}"))),
-        };
+        let outs = self
+            .infer(&kind, &descs)
+            .map_err(|e| Error::Network(format!("{what}: {e}")))?;
         for o in &outs {
             check_size(&o.shape, &what)?;
         }
@@ -171,6 +161,22 @@ impl Network {
         });
         self.update_broadcast(id);
         Ok(id)
+    }
+
+    /// Shape inference, where shapes downstream of a dynamic input are placeholders (no
+    /// dimensions) when they do not work out: they are checked once the builder gives the input
+    /// its profile's maximum.
+    fn infer(&self, kind: &LayerKind, descs: &[TensorDesc]) -> Result<Vec<TensorDesc>, String> {
+        match shape::infer(kind, descs) {
+            Err(_) if !self.dynamic.is_empty() => {
+                let unknown = TensorDesc {
+                    shape: Vec::new(),
+                    dtype: DataType::Float,
+                };
+                Ok(vec![unknown; kind.nb_outputs()])
+            }
+            r => r,
+        }
     }
 
     fn descs(&self, inputs: &[TensorId]) -> Vec<TensorDesc> {
@@ -333,7 +339,8 @@ impl Network {
         for &l in &order {
             let descs = self.descs(&self.layers[l].inputs);
             let name = &self.layers[l].name;
-            let outs = shape::infer(&self.layers[l].kind, &descs)
+            let outs = self
+                .infer(&self.layers[l].kind, &descs)
                 .map_err(|e| Error::Network(format!("layer '{name}': {e}")))?;
             for o in &outs {
                 check_size(&o.shape, &format!("layer '{name}'"))?;
