@@ -51,7 +51,8 @@ fn reference(x: &[f32], n: usize, h: usize, w: usize) -> Vec<f64> {
                     for c in 0..2 {
                         for ky in 0..3 {
                             for kx in 0..3 {
-                                let (iy, ix) = (oy as i64 + ky as i64 - 1, ox as i64 + kx as i64 - 1);
+                                let (iy, ix) =
+                                    (oy as i64 + ky as i64 - 1, ox as i64 + kx as i64 - 1);
                                 if iy < 0 || ix < 0 || iy >= h as i64 || ix >= w as i64 {
                                     continue;
                                 }
@@ -106,7 +107,12 @@ fn build(s: &Session, range: Option<[&[i32]; 3]>) -> *mut EngineObj {
             let profile = (b.createOptimizationProfile)(s.builder.cast());
             let p: &IOptimizationProfileVtbl = vt(profile);
             for (sel, d) in [KMIN, KOPT, KMAX].into_iter().zip(range) {
-                assert!((p.setDimensions)(profile.cast(), c"x".as_ptr(), sel, dims(d)));
+                assert!((p.setDimensions)(
+                    profile.cast(),
+                    c"x".as_ptr(),
+                    sel,
+                    dims(d)
+                ));
             }
             assert_eq!((c.addOptimizationProfile)(config.cast(), profile.cast()), 0);
         }
@@ -132,7 +138,10 @@ fn run_at(s: &Session, ctx: *mut c_void, shape: [usize; 4]) {
             values((cx.getBindingDimensions)(ctx.cast(), 1)),
             [n as i32, 3, h as i32, w as i32]
         );
-        let mut bindings = [x.as_ptr().cast_mut().cast::<c_void>(), y.as_mut_ptr().cast()];
+        let mut bindings = [
+            x.as_ptr().cast_mut().cast::<c_void>(),
+            y.as_mut_ptr().cast(),
+        ];
         assert!((cx.executeV2)(ctx.cast(), bindings.as_mut_ptr()));
     }
     s.logger.expect_no_error();
@@ -150,9 +159,18 @@ fn a_dynamic_input_runs_at_each_shape_of_its_profile() {
     unsafe {
         assert_eq!(values((e.getBindingDimensions)(engine, 0)), [-1, 2, -1, -1]);
         assert_eq!(values((e.getBindingDimensions)(engine, 1)), [-1, 3, -1, -1]);
-        assert_eq!(values((e.getProfileDimensions)(engine, 0, 0, KMIN)), [1, 2, 4, 4]);
-        assert_eq!(values((e.getProfileDimensions)(engine, 0, 0, KOPT)), [1, 2, 6, 6]);
-        assert_eq!(values((e.getProfileDimensions)(engine, 0, 0, KMAX)), [2, 2, 8, 10]);
+        assert_eq!(
+            values((e.getProfileDimensions)(engine, 0, 0, KMIN)),
+            [1, 2, 4, 4]
+        );
+        assert_eq!(
+            values((e.getProfileDimensions)(engine, 0, 0, KOPT)),
+            [1, 2, 6, 6]
+        );
+        assert_eq!(
+            values((e.getProfileDimensions)(engine, 0, 0, KMAX)),
+            [2, 2, 8, 10]
+        );
 
         let ctx = (e.createExecutionContext)(engine);
         let cx: &IExecutionContextVtbl = vt(ctx);
@@ -160,7 +178,8 @@ fn a_dynamic_input_runs_at_each_shape_of_its_profile() {
         assert_eq!(values((cx.getBindingDimensions)(ctx, 0)), [-1, 2, -1, -1]);
         let mut nothing = [std::ptr::null_mut::<c_void>(); 2];
         assert!(!(cx.executeV2)(ctx, nothing.as_mut_ptr()));
-        s.logger.expect_error("setBindingDimensions must give them before a run");
+        s.logger
+            .expect_error("setBindingDimensions must give them before a run");
 
         run_at(&s, ctx.cast(), [1, 2, 5, 7]);
         run_at(&s, ctx.cast(), [2, 2, 8, 10]);
@@ -189,7 +208,10 @@ fn a_dynamic_input_runs_at_each_shape_of_its_profile() {
         );
         s.logger.expect_no_error();
         let e2: &ICudaEngineVtbl = vt(copy);
-        assert_eq!(values((e2.getProfileDimensions)(copy, 0, 0, KMIN)), [1, 2, 4, 4]);
+        assert_eq!(
+            values((e2.getProfileDimensions)(copy, 0, 0, KMIN)),
+            [1, 2, 4, 4]
+        );
         let ctx = (e2.createExecutionContext)(copy);
         run_at(&s, ctx.cast(), [2, 2, 6, 9]);
         (vt::<IExecutionContextVtbl, _>(ctx).destroy)(ctx);
@@ -206,16 +228,19 @@ fn dynamic_inputs_need_a_fitting_profile() {
     let s = Session::new();
     network(&s);
     assert!(build(&s, None).is_null());
-    s.logger.expect_error("no optimization profile gives their range");
+    s.logger
+        .expect_error("no optimization profile gives their range");
     assert!(build(&s, Some([&[1, 2, 4, 4], &[1, 2, 6, 6], &[1, 3, 8, 8]])).is_null());
-    s.logger.expect_error("kMAX [1, 3, 8, 8] does not fit its dimensions [-1, 2, -1, -1]");
+    s.logger
+        .expect_error("kMAX [1, 3, 8, 8] does not fit its dimensions [-1, 2, -1, -1]");
     // A layer lowered at build time from the built shapes cannot follow a re-plan.
     unsafe {
         let x = (s.n().getInput)(s.net, 0);
         s.mark(output((s.n().addShape)(s.net, x)));
     }
     assert!(build(&s, Some([&[1, 2, 4, 4], &[1, 2, 6, 6], &[2, 2, 8, 10]])).is_null());
-    s.logger.expect_error("dynamic shapes are not supported with it");
+    s.logger
+        .expect_error("dynamic shapes are not supported with it");
 }
 
 #[test]

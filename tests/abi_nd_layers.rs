@@ -107,8 +107,10 @@ fn conv_ref(x: &T, p: &Conv, w: &[f32], b: &[f32]) -> T {
                 for c in 0..x.c {
                     for ky in 0..p.kernel[0] {
                         for kx in 0..p.kernel[1] {
-                            let iy = (oy * p.stride[0] + ky * p.dilation[0]) as i64 - p.pre[0] as i64;
-                            let ix = (ox * p.stride[1] + kx * p.dilation[1]) as i64 - p.pre[1] as i64;
+                            let iy =
+                                (oy * p.stride[0] + ky * p.dilation[0]) as i64 - p.pre[0] as i64;
+                            let ix =
+                                (ox * p.stride[1] + kx * p.dilation[1]) as i64 - p.pre[1] as i64;
                             let wi = ((k * x.c + c) * p.kernel[0] + ky) * p.kernel[1] + kx;
                             s += x.padded(c, iy, ix) * w[wi] as f64;
                         }
@@ -239,7 +241,14 @@ fn nd_convolution_pooling_padding_scale_prelu_and_deconvolution_match_float64() 
         );
         let lslope = (n.addConstant)(s.net, dims(&[1, 3, 1, 1]), weights(&slope));
         let lr = (n.addParametricReLU)(s.net, output(ls), output(lslope));
-        let ld = (n.addDeconvolutionNd)(s.net, output(lr), 2, dims(&[2, 3]), weights(&dw), weights(&db));
+        let ld = (n.addDeconvolutionNd)(
+            s.net,
+            output(lr),
+            2,
+            dims(&[2, 3]),
+            weights(&dw),
+            weights(&db),
+        );
         let dv: &IDeconvolutionLayerVtbl = vt(ld);
         (dv.setStrideNd)(ld, dims(&[2, 1]));
         s.logger.expect_no_error();
@@ -267,7 +276,14 @@ fn nd_convolution_pooling_padding_scale_prelu_and_deconvolution_match_float64() 
     }
     let y_deconv = deconv_ref(&y_prelu, 2, [2, 3], [2, 1], &dw, &db);
     let want = [&y_conv, &y_pool, &y_pad, &y_scale, &y_prelu, &y_deconv];
-    let names = ["convolution", "pooling", "padding", "scale", "parametric ReLU", "deconvolution"];
+    let names = [
+        "convolution",
+        "pooling",
+        "padding",
+        "scale",
+        "parametric ReLU",
+        "deconvolution",
+    ];
     for ((name, got), want) in names.iter().zip(&outs).zip(want) {
         check(name, &floats(got), &want.v);
     }
@@ -291,7 +307,10 @@ fn resize_ref(x: &T, oh: usize, ow: usize, scales: [f64; 2], linear: bool, align
         let clamp = |i: i64| i.clamp(0, input as i64 - 1) as usize;
         let f = s.floor();
         if linear {
-            vec![(clamp(f as i64), 1.0 - (s - f)), (clamp(f as i64 + 1), s - f)]
+            vec![
+                (clamp(f as i64), 1.0 - (s - f)),
+                (clamp(f as i64 + 1), s - f),
+            ]
         } else {
             vec![(clamp(f as i64), 1.0)]
         }
@@ -446,9 +465,11 @@ fn unsupported_nd_cases_and_bad_arguments_are_refused() {
         let x = s.input("x", FLOAT, &[1, 2, 3, 4, 5]);
         let l = (n.addConvolutionNd)(s.net, x, 1, dims(&[3, 3, 3]), weights(&w), weights(&b));
         assert!(l.is_null());
-        s.logger.expect_error("kernelSize with 3 spatial dimensions");
+        s.logger
+            .expect_error("kernelSize with 3 spatial dimensions");
         assert!((n.addPoolingNd)(s.net, x, 0, dims(&[2, 2, 2])).is_null());
-        s.logger.expect_error("windowSize with 3 spatial dimensions");
+        s.logger
+            .expect_error("windowSize with 3 spatial dimensions");
         let l = (n.addDeconvolutionNd)(s.net, x, 1, dims(&[3, 3, 3]), weights(&w), weights(&b));
         assert!(l.is_null());
         s.logger.expect_error("addDeconvolutionNd");
@@ -492,7 +513,8 @@ fn unsupported_nd_cases_and_bad_arguments_are_refused() {
         let bv: &IBuilderVtbl = vt(builder);
         let config = (bv.createBuilderConfig)(builder.cast());
         assert!((bv.buildEngineWithConfig)(builder.cast(), s.net, config).is_null());
-        s.logger.expect_error("3 scales for an input of 4 dimensions");
+        s.logger
+            .expect_error("3 scales for an input of 4 dimensions");
         (vt::<IBuilderConfigVtbl, _>(config).destroy)(config.cast());
     }
 }

@@ -11,8 +11,8 @@ use super::boundary::{
     Object, c_str, cache_c_string, index, method, non_null, positive, release, unsupported,
 };
 use super::dims::Dims;
-use super::error_recorder::ErrorRecorderSlot;
 use super::engine::EngineObj;
+use super::error_recorder::ErrorRecorderSlot;
 use crate::backend::Device;
 use crate::engine::context::{HostBinding, Profiler};
 use crate::engine::{Engine, ExecutionContext};
@@ -380,7 +380,9 @@ unsafe extern "C" fn get_binding_dimensions(this: This, i: i32) -> Dims {
             }
             if built.bindings[i].is_input || c.ctx.unset_input().is_some() {
                 let d = built.binding_dims(i)?;
-                return Ok(Dims::from_values(&d.iter().map(|&v| v as i32).collect::<Vec<_>>()));
+                return Ok(Dims::from_values(
+                    &d.iter().map(|&v| v as i32).collect::<Vec<_>>(),
+                ));
             }
             c.ctx.prepare_shapes()?;
             Dims::from_shape(&c.ctx.engine().bindings[i].shape)

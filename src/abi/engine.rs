@@ -156,7 +156,9 @@ unsafe extern "C" fn get_binding_dimensions(this: This, i: i32) -> Dims {
         |e| {
             e.binding(i)?;
             let d = e.engine.binding_dims(i as usize)?;
-            Ok(Dims::from_values(&d.iter().map(|&v| v as i32).collect::<Vec<_>>()))
+            Ok(Dims::from_values(
+                &d.iter().map(|&v| v as i32).collect::<Vec<_>>(),
+            ))
         },
     )
 }

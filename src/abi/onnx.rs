@@ -356,7 +356,10 @@ pub unsafe extern "C" fn infer8_onnx_parser_subgraph(
     // SAFETY: only the vptr of a non-null pointer is read; any IParser starts with one.
     if !p.is_null() && !std::ptr::eq(unsafe { (*p).vtable }, &VTABLE) {
         return function(FUNC, -1, || {
-            crate::bail!(InvalidArgument, "argument `parser` is not an infer8 ONNX parser")
+            crate::bail!(
+                InvalidArgument,
+                "argument `parser` is not an infer8 ONNX parser"
+            )
         });
     }
     method(FUNC, p, -1, |o| {

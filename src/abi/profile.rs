@@ -7,9 +7,9 @@ use std::ffi::c_char;
 
 use super::boundary::{Object, c_str, method};
 use super::dims::Dims;
+use crate::builder::profile::InputProfile;
 use crate::error::Result;
 use crate::logger::SharedLogger;
-use crate::builder::profile::InputProfile;
 
 type This = *mut ProfileObj;
 

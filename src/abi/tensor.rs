@@ -138,7 +138,9 @@ unsafe extern "C" fn get_dimensions(this: This) -> Dims {
     with("ITensor::getDimensions", this, Dims::default(), |t, net| {
         // A dynamic input reports its -1 dimensions, as declared.
         match net.core.dynamic.get(&t.id) {
-            Some(d) => Ok(Dims::from_values(&d.iter().map(|&v| v as i32).collect::<Vec<_>>())),
+            Some(d) => Ok(Dims::from_values(
+                &d.iter().map(|&v| v as i32).collect::<Vec<_>>(),
+            )),
             None => Dims::from_shape(&net.core.tensors[t.id].shape),
         }
     })

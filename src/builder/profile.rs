@@ -34,7 +34,9 @@ pub fn apply(net: &mut Network, profile: &[InputProfile]) -> Result<Vec<BindingP
         };
         for (sel, d) in [("kMIN", &p.min), ("kOPT", &p.opt), ("kMAX", &p.max)] {
             let fits = d.len() == declared.len()
-                && d.iter().zip(&declared).all(|(&v, &w)| w < 0 || v as i64 == w);
+                && d.iter()
+                    .zip(&declared)
+                    .all(|(&v, &w)| w < 0 || v as i64 == w);
             if !fits {
                 crate::bail!(
                     InvalidArgument,

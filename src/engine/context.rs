@@ -239,7 +239,11 @@ impl ExecutionContext {
     pub fn set_input_shape(&mut self, binding: usize, shape: Shape) -> Result<()> {
         let b = &self.built.bindings[binding];
         if !b.is_input {
-            crate::bail!(InvalidArgument, "binding {binding} ('{}') is an output", b.name);
+            crate::bail!(
+                InvalidArgument,
+                "binding {binding} ('{}') is an output",
+                b.name
+            );
         }
         match self.built.profile.iter().find(|r| r.binding == binding) {
             Some(r) => r.check(&shape, &b.name)?,

@@ -175,8 +175,11 @@ impl Engine {
         if let Some(r) = self.profile.iter().find(|r| r.binding == binding) {
             return Ok(r.declared.clone());
         }
-        let at_min: Vec<(usize, Shape)> =
-            self.profile.iter().map(|r| (r.binding, r.min.clone())).collect();
+        let at_min: Vec<(usize, Shape)> = self
+            .profile
+            .iter()
+            .map(|r| (r.binding, r.min.clone()))
+            .collect();
         let min = &self.reshaped(&at_min)?.bindings[binding].shape;
         Ok(max
             .iter()

@@ -592,9 +592,11 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
     let mut engine = Engine::assemble(net, max_batch, precisions, scales)?;
     // The ranges are untrusted: each must name an input binding, whose built shape is its maximum.
     for r in &profile {
-        let ok = engine.bindings.get(r.binding).is_some_and(|b| {
-            b.is_input && b.shape == r.max && r.declared.len() == r.max.len()
-        }) && r.check(&r.min, "").is_ok()
+        let ok = engine
+            .bindings
+            .get(r.binding)
+            .is_some_and(|b| b.is_input && b.shape == r.max && r.declared.len() == r.max.len())
+            && r.check(&r.min, "").is_ok()
             && r.check(&r.opt, "").is_ok();
         if !ok {
             crate::bail!(

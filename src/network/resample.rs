@@ -60,7 +60,11 @@ fn source(
         "align_corners" if output > 1.0 => o * (input as f64 - 1.0) / (output - 1.0),
         "align_corners" => 0.0,
         "asymmetric" => o / scale,
-        other => return Err(format!("coordinate_transformation_mode '{other}' is not supported")),
+        other => {
+            return Err(format!(
+                "coordinate_transformation_mode '{other}' is not supported"
+            ));
+        }
     })
 }
 
@@ -114,7 +118,12 @@ pub fn taps(
         .collect()
 }
 
-fn constant(net: &mut Network, dims: Vec<usize>, values: Vec<f32>, dtype: DataType) -> Result<TensorId> {
+fn constant(
+    net: &mut Network,
+    dims: Vec<usize>,
+    values: Vec<f32>,
+    dtype: DataType,
+) -> Result<TensorId> {
     let l = net.add_layer(
         LayerKind::Constant {
             dims,

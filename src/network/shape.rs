@@ -642,7 +642,10 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
                 ));
             }
             if !(p.alpha.is_finite() && p.beta.is_finite()) {
-                return Err(format!("alpha {} and beta {} must be finite", p.alpha, p.beta));
+                return Err(format!(
+                    "alpha {} and beta {} must be finite",
+                    p.alpha, p.beta
+                ));
             }
             float(p.dims.clone())
         }

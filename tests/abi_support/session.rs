@@ -85,7 +85,11 @@ impl Session {
             for i in inputs.len() as i32..(e.getNbBindings)(engine) {
                 let d = (e.getBindingDimensions)(engine, i);
                 let n: usize = d.d[..d.nb_dims as usize].iter().product::<i32>() as usize;
-                let size = if (e.getBindingDataType)(engine, i) == BOOL { 1 } else { 4 };
+                let size = if (e.getBindingDataType)(engine, i) == BOOL {
+                    1
+                } else {
+                    4
+                };
                 outputs.push(vec![0xAB; n * size]);
             }
             let ctx = (e.createExecutionContext)(engine);

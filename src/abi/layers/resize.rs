@@ -57,9 +57,7 @@ unsafe extern "C" fn set_scales(this: This, scales: *const f32, nb: i32) {
         let n = usize::try_from(nb)
             .ok()
             .filter(|n| (1..=crate::abi::dims::MAX_DIMS).contains(n))
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!("nbScales {nb} is outside 1..=8"))
-            })?;
+            .ok_or_else(|| Error::InvalidArgument(format!("nbScales {nb} is outside 1..=8")))?;
         if scales.is_null() {
             crate::bail!(InvalidArgument, "argument `scales` is null");
         }

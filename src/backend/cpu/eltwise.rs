@@ -98,7 +98,13 @@ pub fn select(batch: usize, cond: &In, then: &In, other: &In, out: &mut Out) {
     let s = [cond, then, other].map(|t| strides(t.batch, t.shape, &dims[..r]));
     let mut idx = [0usize; MAX_DIMS];
     for o in out.data[..dims[..r].iter().product()].iter_mut() {
-        let at = |k: usize| idx[..r].iter().zip(&s[k]).map(|(i, s)| i * s).sum::<usize>();
+        let at = |k: usize| {
+            idx[..r]
+                .iter()
+                .zip(&s[k])
+                .map(|(i, s)| i * s)
+                .sum::<usize>()
+        };
         *o = if cond.data[at(0)] != 0.0 {
             then.data[at(1)]
         } else {

@@ -118,7 +118,8 @@ pub fn resize(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
             continue;
         }
         changed = true;
-        let taps = taps(&mode, dims[a], out[a], scale[a]).map_err(|e| bad!(UnsupportedNode, "{e}"))?;
+        let taps =
+            taps(&mode, dims[a], out[a], scale[a]).map_err(|e| bad!(UnsupportedNode, "{e}"))?;
         let first = imp.net.layers.len();
         t = resample_axis(imp.net, t, a, &taps, mode.interp != "nearest")?;
         imp.adopt_layers(first);
@@ -128,4 +129,3 @@ pub fn resize(imp: &mut Importer, node: &NodeProto) -> PResult<Vec<Val>> {
     }
     Ok(vec![Val::T(t)])
 }
-
