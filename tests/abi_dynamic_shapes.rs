@@ -44,10 +44,10 @@ const B: [f32; 3] = [0.25, -0.5, 0.125];
 fn reference(x: &[f32], n: usize, h: usize, w: usize) -> Vec<f64> {
     let mut y = vec![0.0; n * 3 * h * w];
     for b in 0..n {
-        for k in 0..3 {
+        for (k, &bias) in B.iter().enumerate() {
             for oy in 0..h {
                 for ox in 0..w {
-                    let mut s = B[k] as f64;
+                    let mut s = bias as f64;
                     for c in 0..2 {
                         for ky in 0..3 {
                             for kx in 0..3 {

@@ -100,10 +100,10 @@ fn conv_ref(x: &T, p: &Conv, w: &[f32], b: &[f32]) -> T {
     let oh = (x.h + p.pre[0] + p.post[0] - extent(0)) / p.stride[0] + 1;
     let ow = (x.w + p.pre[1] + p.post[1] - extent(1)) / p.stride[1] + 1;
     let mut y = T::zeros(p.k, oh, ow);
-    for k in 0..p.k {
+    for (k, &bias) in b.iter().enumerate().take(p.k) {
         for oy in 0..oh {
             for ox in 0..ow {
-                let mut s = b[k] as f64;
+                let mut s = bias as f64;
                 for c in 0..x.c {
                     for ky in 0..p.kernel[0] {
                         for kx in 0..p.kernel[1] {
@@ -128,10 +128,10 @@ fn deconv_ref(x: &T, k: usize, kernel: [usize; 2], stride: [usize; 2], w: &[f32]
     let oh = (x.h - 1) * stride[0] + kernel[0];
     let ow = (x.w - 1) * stride[1] + kernel[1];
     let mut y = T::zeros(k, oh, ow);
-    for o in 0..k {
+    for (o, &bias) in b.iter().enumerate().take(k) {
         for oy in 0..oh {
             for ox in 0..ow {
-                y.set(o, oy, ox, b[o] as f64);
+                y.set(o, oy, ox, bias as f64);
             }
         }
     }
