@@ -30,6 +30,13 @@ typedef std::vector<SubGraph_t> SubGraphCollection_t;
 /* ONNXIFI weight descriptor; only declared (parseWithWeightDescriptors is not supported). */
 class onnxTensorDescriptorV1;
 
+/* infer8: sub-graph `index` of the last supportsModel of `parser` (an nvonnxparser::IParser*): its
+   node indices (owned by the parser until its next supportsModel or destroy) through `nodes`,
+   whether it is supported through `supported`; returns its node count, -1 past the last one.
+   IParser::supportsModel below uses it to fill a SubGraphCollection_t on the C++ side. */
+extern "C" TENSORRTAPI int64_t infer8_onnx_parser_subgraph(
+    const void* parser, int index, const size_t** nodes, bool* supported);
+
 namespace nvonnxparser
 {
 
@@ -81,10 +88,27 @@ public:
     /* 0 */ virtual bool parse(void const* serialized_onnx_model, size_t serialized_onnx_model_size) = 0;
     /* 1: verbosity is an ILogger::Severity; at kINFO or above a success is logged */
     virtual bool parseFromFile(const char* onnxModelFile, int verbosity) = 0;
-    /* 2: true if every node has an importer; sub_graph_collection is left unchanged */
+    /* 2: true if every node has an importer. The library cannot build a std::vector, so the slot
+       takes the collection by pointer (a reference has the same ABI): a program built against
+       another NvOnnxParser.h passes its vector, which is left unchanged; the wrapper below passes
+       nullptr and fills the vector itself. */
     virtual bool supportsModel(void const* serialized_onnx_model, size_t serialized_onnx_model_size,
-        SubGraphCollection_t& sub_graph_collection)
+        SubGraphCollection_t* sub_graph_collection)
         = 0;
+    /* Appends each run of nodes (indices, supported) of the model to sub_graph_collection. */
+    bool supportsModel(void const* serialized_onnx_model, size_t serialized_onnx_model_size,
+        SubGraphCollection_t& sub_graph_collection)
+    {
+        bool ok = supportsModel(
+            serialized_onnx_model, serialized_onnx_model_size, static_cast<SubGraphCollection_t*>(nullptr));
+        const size_t* nodes = nullptr;
+        bool supported = false;
+        int64_t n = 0;
+        for (int i = 0; (n = infer8_onnx_parser_subgraph(this, i, &nodes, &supported)) >= 0; i++)
+            sub_graph_collection.push_back(
+                SubGraph_t(std::vector<size_t>(nodes, nodes + static_cast<size_t>(n)), supported));
+        return ok;
+    }
     /* 3: not supported (returns false) */
     virtual bool parseWithWeightDescriptors(void const* serialized_onnx_model, size_t serialized_onnx_model_size,
         uint32_t weight_count, onnxTensorDescriptorV1 const* weight_descriptors)

@@ -131,7 +131,17 @@ trt_enum!(LayerType {
     Shape = 25,
     ParametricRelu = 26,
     Resize = 27,
+    TripLimit = 28,
+    Recurrence = 29,
+    Iterator = 30,
+    LoopOutput = 31,
+    Select = 32,
+    Fill = 33,
 });
+
+trt_enum!(ResizeMode { Nearest = 0, Linear = 1 });
+
+trt_enum!(FillOperation { Linspace = 0, RandomUniform = 1 });
 
 trt_enum!(CalibrationAlgoType { Legacy = 0, Entropy = 1, Entropy2 = 2, MinMax = 3 });
 

@@ -1,6 +1,6 @@
-//! `IErrorRecorder` on `IBuilder` and `IRuntime`: errors of the object and of what it creates
-//! afterwards reach the recorder (and still the logger), the library holds one reference while
-//! the recorder is set, and removing it stops the reports.
+//! `IErrorRecorder` on `IBuilder`, `IRuntime`, `ICudaEngine` and `IExecutionContext`: errors of
+//! the object and of what it creates afterwards reach the recorder (and still the logger), the
+//! library holds one reference while the recorder is set, and removing it stops the reports.
 
 mod abi_support;
 
@@ -130,5 +130,59 @@ fn errors_reach_the_recorder_of_builder_and_runtime() {
         assert_eq!(rec.errors.lock().unwrap().len(), 3);
         (r.destroy)(runtime.cast());
         assert_eq!(rec.refs.load(Ordering::SeqCst), 0);
+    }
+}
+
+fn recorder() -> Recorder {
+    Recorder {
+        vtable: &VTABLE,
+        errors: Mutex::new(Vec::new()),
+        refs: AtomicI32::new(0),
+    }
+}
+
+/// `ICudaEngine` and `IExecutionContext` (TensorRT 7): a recorder set on the engine hears its
+/// errors and those of contexts made afterwards; one set on a context hears that context's.
+#[test]
+fn errors_reach_the_recorder_of_engine_and_context() {
+    use abi_support::session::*;
+    use infer8::abi::context::IExecutionContextVtbl;
+    use infer8::abi::engine::ICudaEngineVtbl;
+    let _guard = serial();
+    let (rec, rec2) = (recorder(), recorder());
+    let rp = &rec as *const Recorder as *mut c_void;
+    let rp2 = &rec2 as *const Recorder as *mut c_void;
+    let s = Session::new();
+    unsafe {
+        let x = s.input("x", FLOAT, &[1, 4]);
+        s.mark(output((s.n().addActivation)(s.net, x, 0)));
+        let b: &IBuilderVtbl = vt(s.builder);
+        let config = (b.createBuilderConfig)(s.builder.cast());
+        let engine = (b.buildEngineWithConfig)(s.builder.cast(), s.net, config);
+        let e: &ICudaEngineVtbl = vt(engine);
+        assert!((e.getErrorRecorder)(engine).is_null());
+        (e.setErrorRecorder)(engine, rp);
+        assert_eq!((e.getErrorRecorder)(engine), rp);
+        assert_eq!(rec.refs.load(Ordering::SeqCst), 1);
+        (e.getBindingDimensions)(engine, 7);
+        s.logger.expect_error("binding index");
+        assert_eq!(rec.errors.lock().unwrap().len(), 1);
+
+        let ctx = (e.createExecutionContext)(engine);
+        let cx: &IExecutionContextVtbl = vt(ctx);
+        assert!(!(cx.setBindingDimensions)(ctx, 5, dims(&[1, 4])));
+        s.logger.expect_error("binding index");
+        assert_eq!(rec.errors.lock().unwrap().len(), 2);
+        (cx.setErrorRecorder)(ctx, rp2);
+        assert_eq!((cx.getErrorRecorder)(ctx), rp2);
+        assert!(!(cx.setBindingDimensions)(ctx, 1, dims(&[1, 4])));
+        s.logger.expect_error("is an output");
+        assert_eq!(rec2.errors.lock().unwrap().len(), 1);
+        (cx.destroy)(ctx);
+        assert_eq!(rec2.refs.load(Ordering::SeqCst), 0);
+        (e.setErrorRecorder)(engine, std::ptr::null_mut());
+        assert_eq!(rec.refs.load(Ordering::SeqCst), 0);
+        (e.destroy)(engine);
+        (vt::<infer8::abi::builder_config::IBuilderConfigVtbl, _>(config).destroy)(config.cast());
     }
 }

@@ -234,3 +234,53 @@ fn optimization_profile_checks_its_arguments() {
         (b.destroy)(builder.cast());
     }
 }
+
+/// `supportsModel` with a null collection (what the header's inline wrapper passes) keeps the runs
+/// of nodes for `infer8_onnx_parser_subgraph`, which the wrapper reads to fill its vector.
+#[test]
+fn supports_model_keeps_the_runs_of_nodes_for_the_header() {
+    use infer8::abi::onnx::infer8_onnx_parser_subgraph;
+    let _g = serial();
+    let logger = TestLogger::new();
+    unsafe {
+        let builder = createInferBuilder_INTERNAL(logger.ptr(), 7000);
+        let b: &IBuilderVtbl = vt(builder);
+        let net = (b.createNetworkV2)(builder.cast(), 1);
+        let parser = createNvOnnxParser_INTERNAL(net.cast(), logger.ptr(), 100);
+        let p: &IParserVtbl = vt(parser);
+        let (mut nodes, mut supported) = (std::ptr::null::<usize>(), false);
+        for (op, ok) in [("Relu", true), ("NoSuchOp", false)] {
+            let bytes = model(op);
+            let all = (p.supportsModel)(
+                parser.cast(),
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                std::ptr::null_mut(),
+            );
+            assert_eq!(all, ok, "{op}");
+            assert_eq!(
+                infer8_onnx_parser_subgraph(parser, 0, &mut nodes, &mut supported),
+                1
+            );
+            assert_eq!((*nodes, supported), (0, ok), "{op}");
+            assert_eq!(
+                infer8_onnx_parser_subgraph(parser, 1, &mut nodes, &mut supported),
+                -1
+            );
+        }
+        logger.expect_no_error();
+        let n = infer8_onnx_parser_subgraph(parser, 0, std::ptr::null_mut(), &mut supported);
+        assert_eq!(n, -1);
+        logger.expect_error("argument `nodes` is null");
+        (p.destroy)(parser.cast());
+        (vt::<INetworkDefinitionVtbl, _>(net).destroy)(net);
+        (b.destroy)(builder.cast());
+    }
+    // Not a parser: refused before anything else is read.
+    let other = [0usize; 4];
+    let (mut nodes, mut supported) = (std::ptr::null::<usize>(), false);
+    let n = unsafe {
+        infer8_onnx_parser_subgraph(other.as_ptr().cast(), 0, &mut nodes, &mut supported)
+    };
+    assert_eq!(n, -1);
+}

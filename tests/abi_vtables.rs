@@ -12,7 +12,6 @@ use infer8::abi::dims::{Dims, Permutation, RawWeights};
 /// Interfaces the headers declare that infer8 neither implements nor calls (yet). A new interface
 /// in the probe must be added here or to the Rust tables.
 const NOT_IMPLEMENTED: &[&str] = &[
-    "IFillLayer",
     "IGpuAllocator",
     "IIteratorLayer",
     "ILoop",
@@ -31,7 +30,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "IRNNLayer",
     "IRNNv2Layer",
     "IRefitter",
-    "IResizeLayer",
     "IRuntimePluginFactory",
     "ITripLimitLayer",
 ];

@@ -157,6 +157,17 @@ int modelBatch(const Options& o)
     const auto explicitBatch = 1U << static_cast<uint32_t>(NetworkDefinitionCreationFlag::kEXPLICIT_BATCH);
     Ptr<INetworkDefinition> network(builder->createNetworkV2(explicitBatch));
     Ptr<nvonnxparser::IParser> parser(nvonnxparser::createParser(*network, gLogger));
+    // As trtexec does: which runs of nodes the parser supports (LeNet: one run, all supported).
+    std::ifstream file(o.model, std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    SubGraphCollection_t subgraphs;
+    bool supported = parser->supportsModel(bytes.data(), bytes.size(), subgraphs);
+    if (!supported || subgraphs.size() != 1 || !subgraphs[0].second || subgraphs[0].first.empty())
+    {
+        std::printf("[E] supportsModel: %zu sub-graphs, supported %d\n", subgraphs.size(), supported);
+        return 0;
+    }
+    std::printf("supportsModel: one supported sub-graph of %zu nodes\n", subgraphs[0].first.size());
     if (!parser->parseFromFile(o.model.c_str(), static_cast<int>(ILogger::Severity::kWARNING)))
     {
         for (int i = 0; i < parser->getNbErrors(); i++)

@@ -295,18 +295,25 @@ fn build(logger: &SharedLogger, network: Network, r: BuildRequest) -> Result<Eng
             "no DLA cores: layers assigned to DLA run on the default backend",
         );
     }
-    for (i, &p) in r.profiles.iter().enumerate() {
+    let mut config = r.config;
+    match r.profiles {
+        [] => {}
         // SAFETY: checked by addOptimizationProfile; profiles live as long as their builder.
-        unsafe { &*p }.check(&net.core, i)?;
+        [p] => config.profile = unsafe { &**p }.inputs(0)?,
+        more => crate::bail!(
+            Unsupported,
+            "{} optimization profiles: infer8 builds one per engine",
+            more.len()
+        ),
     }
-    let mut calibrator = match (r.config.int8, r.calibrator.is_null()) {
+    let mut calibrator = match (config.int8, r.calibrator.is_null()) {
         // SAFETY: the application keeps its calibrator alive during the build (TensorRT's rule).
         (true, false) => Some(unsafe { CppCalibrator::new(r.calibrator, logger.clone()) }?),
         _ => None,
     };
     let engine = build_engine(
         &net.core,
-        &r.config,
+        &config,
         calibrator.as_mut().map(|c| c as &mut dyn Calibrator),
         &**logger,
     )?;
@@ -538,6 +545,8 @@ unsafe extern "C" fn build_engine_with_config(
                     debug_sync: flag(builder_config::DEBUG),
                     min_find_iterations: c.min_timing,
                     avg_find_iterations: c.avg_timing,
+                    // From `profiles`, in `build`.
+                    profile: Vec::new(),
                 },
                 calibrator: c.calibrator,
                 wants_dla: c.wants_dla(),

@@ -12,6 +12,7 @@ use super::boundary::{
 };
 use super::dims::Dims;
 use super::engine::EngineObj;
+use super::error_recorder::ErrorRecorderSlot;
 use crate::backend::Device;
 use crate::engine::context::{HostBinding, Profiler};
 use crate::engine::{Engine, ExecutionContext};
@@ -86,6 +87,9 @@ pub struct ContextObj {
     logger: SharedLogger,
     profiler: User,
     name: CString,
+    /// `setErrorRecorder`: errors of this object (and, for an engine, of contexts made
+    /// afterwards) also reach the application's recorder.
+    recorder: ErrorRecorderSlot,
 }
 
 impl Object for ContextObj {
@@ -108,6 +112,7 @@ impl ContextObj {
             logger,
             profiler: std::ptr::null_mut(),
             name: CString::default(),
+            recorder: ErrorRecorderSlot::default(),
         })))
     }
 
@@ -121,6 +126,7 @@ impl ContextObj {
         stream: Option<*mut c_void>,
         consumed: *mut *mut c_void,
     ) -> Result<bool> {
+        self.ctx.prepare_shapes()?;
         let engine = self.ctx.engine().clone();
         let batch = positive(batch, "batchSize")?;
         if batch > engine.max_batch_size {
@@ -344,32 +350,43 @@ unsafe extern "C" fn get_optimization_profile(this: This) -> i32 {
     )
 }
 
-/// Bindings have the dimensions the engine was built for (implicit batch, or the static shapes
-/// of an explicit-batch engine): setting them to anything else fails.
+/// A dynamic input's dimensions are checked against its profile; the context re-plans for them
+/// before its next run. A fixed binding accepts only its own dimensions.
 unsafe extern "C" fn set_binding_dimensions(this: This, i: i32, dims: Dims) -> bool {
     method(
         "IExecutionContext::setBindingDimensions",
         this,
         false,
         |c| {
-            let shape = binding_shape(c, i)?;
-            if dims.sizes("dimensions", 1)? != shape {
-                crate::bail!(
-                    InvalidArgument,
-                    "binding {i} has fixed dimensions {shape:?}, the shapes the engine was built for"
-                );
-            }
+            let i = index(i, c.ctx.built_engine().bindings.len(), "binding index")?;
+            c.ctx.set_input_shape(i, dims.sizes("dimensions", 1)?)?;
             Ok(true)
         },
     )
 }
 
+/// A dynamic input: -1 until set, then as set; an output: -1 where it depends on an input not
+/// set yet, else its dimensions at the inputs' dimensions.
 unsafe extern "C" fn get_binding_dimensions(this: This, i: i32) -> Dims {
     method(
         "IExecutionContext::getBindingDimensions",
         this,
         Dims::default(),
-        |c| Dims::from_shape(&binding_shape(c, i)?),
+        |c| {
+            let built = Arc::clone(c.ctx.built_engine());
+            let i = index(i, built.bindings.len(), "binding index")?;
+            if let Some(shape) = c.ctx.input_shape(i) {
+                return Dims::from_shape(shape);
+            }
+            if built.bindings[i].is_input || c.ctx.unset_input().is_some() {
+                let d = built.binding_dims(i)?;
+                return Ok(Dims::from_values(
+                    &d.iter().map(|&v| v as i32).collect::<Vec<_>>(),
+                ));
+            }
+            c.ctx.prepare_shapes()?;
+            Dims::from_shape(&c.ctx.engine().bindings[i].shape)
+        },
     )
 }
 
@@ -393,7 +410,7 @@ unsafe extern "C" fn all_input_dimensions_specified(this: This) -> bool {
         "IExecutionContext::allInputDimensionsSpecified",
         this,
         false,
-        |_| Ok(true),
+        |c| Ok(c.ctx.unset_input().is_none()),
     )
 }
 
@@ -406,9 +423,11 @@ unsafe extern "C" fn all_input_shapes_specified(this: This) -> bool {
     )
 }
 
-unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    method("IExecutionContext::setErrorRecorder", this, (), |_| {
-        unsupported("IErrorRecorder (errors go to the ILogger)")
+unsafe extern "C" fn set_error_recorder(this: This, recorder: *mut c_void) {
+    method("IExecutionContext::setErrorRecorder", this, (), |o| {
+        // SAFETY: the application's IErrorRecorder, alive while referenced (TensorRT's contract).
+        unsafe { o.recorder.set(&mut o.logger, recorder) };
+        Ok(())
     })
 }
 
@@ -417,7 +436,7 @@ unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
         "IExecutionContext::getErrorRecorder",
         this,
         std::ptr::null_mut(),
-        |_| Ok(std::ptr::null_mut()),
+        |o| Ok(o.recorder.get()),
     )
 }
 

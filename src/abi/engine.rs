@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::boundary::{Object, c_str, cache_c_string, index, method, release, unsupported};
 use super::context::ContextObj;
 use super::dims::Dims;
+use super::error_recorder::ErrorRecorderSlot;
 use super::host_memory::HostMemoryObj;
 use crate::engine::{Binding, Engine};
 use crate::error::Result;
@@ -61,6 +62,9 @@ pub struct EngineObj {
     binding_names: Vec<CString>,
     name: CString,
     format_desc: Vec<CString>,
+    /// `setErrorRecorder`: errors of this object (and, for an engine, of contexts made
+    /// afterwards) also reach the application's recorder.
+    recorder: ErrorRecorderSlot,
 }
 
 impl Object for EngineObj {
@@ -93,6 +97,7 @@ impl EngineObj {
             logger,
             binding_names,
             format_desc,
+            recorder: ErrorRecorderSlot::default(),
         }))
     }
 
@@ -148,7 +153,13 @@ unsafe extern "C" fn get_binding_dimensions(this: This, i: i32) -> Dims {
         "ICudaEngine::getBindingDimensions",
         this,
         Dims::default(),
-        |e| Dims::from_shape(&e.binding(i)?.shape),
+        |e| {
+            e.binding(i)?;
+            let d = e.engine.binding_dims(i as usize)?;
+            Ok(Dims::from_values(
+                &d.iter().map(|&v| v as i32).collect::<Vec<_>>(),
+            ))
+        },
     )
 }
 
@@ -299,7 +310,11 @@ unsafe extern "C" fn get_profile_dimensions(this: This, i: i32, profile: i32, se
                     "{select} is not a valid OptProfileSelector"
                 );
             }
-            Dims::from_shape(&e.binding(i)?.shape)
+            let b = e.binding(i)?;
+            match e.engine.profile.iter().find(|r| r.binding == i as usize) {
+                Some(r) => Dims::from_shape([&r.min, &r.opt, &r.max][select as usize]),
+                None => Dims::from_shape(&b.shape),
+            }
         },
     )
 }
@@ -329,9 +344,11 @@ unsafe extern "C" fn get_engine_capability(this: This) -> i32 {
     method("ICudaEngine::getEngineCapability", this, 0, |_| Ok(0))
 }
 
-unsafe extern "C" fn set_error_recorder(this: This, _: *mut c_void) {
-    method("ICudaEngine::setErrorRecorder", this, (), |_| {
-        unsupported("IErrorRecorder (errors go to the ILogger)")
+unsafe extern "C" fn set_error_recorder(this: This, recorder: *mut c_void) {
+    method("ICudaEngine::setErrorRecorder", this, (), |o| {
+        // SAFETY: the application's IErrorRecorder, alive while referenced (TensorRT's contract).
+        unsafe { o.recorder.set(&mut o.logger, recorder) };
+        Ok(())
     })
 }
 
@@ -340,7 +357,7 @@ unsafe extern "C" fn get_error_recorder(this: This) -> *mut c_void {
         "ICudaEngine::getErrorRecorder",
         this,
         std::ptr::null_mut(),
-        |_| Ok(std::ptr::null_mut()),
+        |o| Ok(o.recorder.get()),
     )
 }
 

@@ -61,7 +61,7 @@ pub mod tensor;
 /// Every vtable slot infer8 implements or calls: (interface, method, slot). Destructor slots are
 /// named `~D1` (complete) and `~D0` (deleting); the later of two overloads is `method#2`.
 pub fn slot_table() -> Vec<(&'static str, &'static str, usize)> {
-    use layers::{convolution::*, pointwise::*, pooling::*, shape::*};
+    use layers::{convolution::*, fill::*, pointwise::*, pooling::*, resize::*, shape::*};
     [
         logger::ILoggerVtbl::slots(),
         builder::IBuilderVtbl::slots(),
@@ -102,6 +102,8 @@ pub fn slot_table() -> Vec<(&'static str, &'static str, usize)> {
         ITopKLayerVtbl::slots(),
         IMatrixMultiplyLayerVtbl::slots(),
         IGatherLayerVtbl::slots(),
+        IResizeLayerVtbl::slots(),
+        IFillLayerVtbl::slots(),
         network::IOutputDimensionsFormulaVtbl::slots(),
         network::INetworkDefinitionVtbl::slots(),
         onnx::IParserVtbl::slots(),

@@ -13,7 +13,8 @@ use super::tensor::TensorObj;
 use crate::error::{Error, Result};
 use crate::logger::{Severity, SharedLogger};
 use crate::network::{
-    ConvParams, LayerId, LayerKind, Network, PoolParams, ShuffleParams, TensorId,
+    ConvParams, FillParams, LayerId, LayerKind, Network, PoolParams, ResizeParams, ShuffleParams,
+    TensorId,
 };
 use crate::types::*;
 
@@ -248,8 +249,8 @@ unsafe extern "C" fn add_input(this: This, name: *const c_char, dtype: i32, dims
             // SAFETY: a C string per the interface.
             let name = unsafe { c_str(name, "name") }?;
             let dtype = enum_arg(dtype, DataType::from_i32, "DataType")?;
-            let shape = dims.sizes("dimensions", 1)?;
-            let t = n.core.add_input(&name, dtype, &shape)?;
+            let declared = dims.signed_values("dimensions")?;
+            let t = n.core.add_input_declared(&name, dtype, &declared)?;
             Ok(n.tensor_ptr(t))
         },
     )
@@ -932,9 +933,10 @@ unsafe extern "C" fn get_name(this: This) -> *const c_char {
     })
 }
 
-unsafe extern "C" fn add_shape(this: This, _: Tensor) -> Layer {
-    with("INetworkDefinition::addShape", this, null_layer(), |_| {
-        unsupported("the shape layer (explicit batch networks)")
+unsafe extern "C" fn add_shape(this: This, input: Tensor) -> Layer {
+    with("INetworkDefinition::addShape", this, null_layer(), |n| {
+        let x = n.tensor_arg(input, "input")?;
+        n.add(LayerKind::Shape, &[x])
     })
 }
 
@@ -1067,9 +1069,17 @@ unsafe extern "C" fn add_scale_nd(
     })
 }
 
-unsafe extern "C" fn add_resize(this: This, _: Tensor) -> Layer {
-    with("INetworkDefinition::addResize", this, null_layer(), |_| {
-        unsupported("the resize layer")
+/// TensorRT's defaults: nearest, corners not aligned, output the input's size until set.
+unsafe extern "C" fn add_resize(this: This, input: Tensor) -> Layer {
+    with("INetworkDefinition::addResize", this, null_layer(), |n| {
+        let x = n.tensor_arg(input, "input")?;
+        let p = ResizeParams {
+            output: None,
+            scales: None,
+            mode: ResizeMode::Nearest,
+            align_corners: false,
+        };
+        n.add(LayerKind::Resize(p), &[x])
     })
 }
 
@@ -1091,15 +1101,27 @@ unsafe extern "C" fn add_loop(this: This) -> *mut c_void {
     )
 }
 
-unsafe extern "C" fn add_select(this: This, _: Tensor, _: Tensor, _: Tensor) -> Layer {
-    with("INetworkDefinition::addSelect", this, null_layer(), |_| {
-        unsupported("the select layer")
+unsafe extern "C" fn add_select(this: This, cond: Tensor, then: Tensor, other: Tensor) -> Layer {
+    with("INetworkDefinition::addSelect", this, null_layer(), |n| {
+        let inputs = [
+            n.tensor_arg(cond, "condition")?,
+            n.tensor_arg(then, "thenInput")?,
+            n.tensor_arg(other, "elseInput")?,
+        ];
+        n.add(LayerKind::Select, &inputs)
     })
 }
 
-unsafe extern "C" fn add_fill(this: This, _: Dims, _: i32) -> Layer {
-    with("INetworkDefinition::addFill", this, null_layer(), |_| {
-        unsupported("the fill layer")
+/// TensorRT's defaults for both operations: alpha 0, beta 1.
+unsafe extern "C" fn add_fill(this: This, dims: Dims, op: i32) -> Layer {
+    with("INetworkDefinition::addFill", this, null_layer(), |n| {
+        let p = FillParams {
+            dims: dims.sizes("dimensions", 1)?,
+            op: enum_arg(op, FillOperation::from_i32, "FillOperation")?,
+            alpha: 0.0,
+            beta: 1.0,
+        };
+        n.add(LayerKind::Fill(p), &[])
     })
 }
 

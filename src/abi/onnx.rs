@@ -79,6 +79,9 @@ pub struct OnnxParserObj {
     /// Boxed: C++ holds their addresses across later parses, which grow the vector.
     #[allow(clippy::vec_box)]
     errors: Vec<Box<ParserErrorObj>>,
+    /// The last `supportsModel`'s runs of nodes (indices, supported), read by the header's
+    /// wrapper through [`infer8_onnx_parser_subgraph`].
+    subgraphs: Vec<(Vec<usize>, bool)>,
 }
 
 impl Object for OnnxParserObj {
@@ -149,29 +152,34 @@ unsafe extern "C" fn parse_from_file(this: This, path: *const c_char, verbosity:
     })
 }
 
-/// The sub-graph collection is a C++ `std::vector`, which Rust cannot fill; the answer says
-/// whether every node has an importer, and the runs of (un)supported nodes are logged.
+/// The sub-graph collection is a C++ `std::vector`, which Rust cannot fill portably. infer8's
+/// header passes null here (its inline `supportsModel` then reads the runs of nodes through
+/// [`infer8_onnx_parser_subgraph`] and fills the vector in C++); a program built against
+/// NVIDIA's header passes its vector, which is left unchanged (the runs are logged).
 unsafe extern "C" fn supports_model(
     this: This,
     model: *const c_void,
     size: usize,
-    _: *mut c_void,
+    collection: *mut c_void,
 ) -> bool {
     method("IParser::supportsModel", this, false, |p| {
         non_null(model, "serialized_onnx_model")?;
         // SAFETY: the caller passes `size` readable bytes.
         let bytes = unsafe { std::slice::from_raw_parts(model.cast::<u8>(), size) };
         let (ok, groups) = p.parser.supports_model(bytes);
-        for (nodes, supported) in &groups {
+        if !collection.is_null() {
+            for (nodes, supported) in &groups {
+                p.logger.log(
+                    Severity::Verbose,
+                    &format!("ONNX parser: nodes {nodes:?} supported: {supported}"),
+                );
+            }
             p.logger.log(
-                Severity::Verbose,
-                &format!("ONNX parser: nodes {nodes:?} supported: {supported}"),
+                Severity::Warning,
+                "IParser::supportsModel: the SubGraphCollection_t of a program built against another NvOnnxParser.h is left unchanged (see the verbose log)",
             );
         }
-        p.logger.log(
-            Severity::Warning,
-            "IParser::supportsModel: the SubGraphCollection_t is left unchanged (see the verbose log)",
-        );
+        p.subgraphs = groups;
         Ok(ok)
     })
 }
@@ -323,8 +331,48 @@ pub unsafe extern "C" fn createNvOnnxParser_INTERNAL(
             network,
             logger,
             errors: Vec::new(),
+            subgraphs: Vec::new(),
         };
         Ok(Box::into_raw(Box::new(p)).cast())
+    })
+}
+
+/// Sub-graph `index` of the last `supportsModel` of `parser`: its node indices (owned by the
+/// parser until its next `supportsModel` or `destroy`) through `nodes`, whether it is supported
+/// through `supported`, and its node count; -1 past the last one. Called by the inline
+/// `IParser::supportsModel` of `include/NvOnnxParser.h`.
+///
+/// # Safety
+/// `parser` must be NULL or an `IParser` from infer8; `nodes` and `supported` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn infer8_onnx_parser_subgraph(
+    parser: *const c_void,
+    index: i32,
+    nodes: *mut *const usize,
+    supported: *mut bool,
+) -> i64 {
+    const FUNC: &str = "infer8_onnx_parser_subgraph";
+    let p = parser.cast_mut().cast::<OnnxParserObj>();
+    // SAFETY: only the vptr of a non-null pointer is read; any IParser starts with one.
+    if !p.is_null() && !std::ptr::eq(unsafe { (*p).vtable }, &VTABLE) {
+        return function(FUNC, -1, || {
+            crate::bail!(
+                InvalidArgument,
+                "argument `parser` is not an infer8 ONNX parser"
+            )
+        });
+    }
+    method(FUNC, p, -1, |o| {
+        let (nodes, supported) = (non_null(nodes, "nodes")?, non_null(supported, "supported")?);
+        let Some((list, ok)) = usize::try_from(index).ok().and_then(|i| o.subgraphs.get(i)) else {
+            return Ok(-1);
+        };
+        // SAFETY: checked non-null; the caller's out-pointers per the contract above.
+        unsafe {
+            *nodes.cast_mut() = list.as_ptr();
+            *supported.cast_mut() = *ok;
+        }
+        Ok(list.len() as i64)
     })
 }
 

@@ -1,15 +1,15 @@
-//! `nvinfer1::IOptimizationProfile` (6.0): min/opt/max dimensions per network input. infer8 builds
-//! static shapes, so a profile is checked at build time to cover exactly each input's dimensions;
-//! a real range is reported as unsupported rather than silently narrowed.
+//! `nvinfer1::IOptimizationProfile` (6.0): min/opt/max dimensions per network input, the ranges of
+//! inputs declared with -1 dimensions (a fixed input's range must be its own dimensions). The
+//! builder checks them against the network (`builder::profile`).
 
 use std::collections::BTreeMap;
 use std::ffi::c_char;
 
 use super::boundary::{Object, c_str, method};
 use super::dims::Dims;
+use crate::builder::profile::InputProfile;
 use crate::error::Result;
 use crate::logger::SharedLogger;
-use crate::network::Network;
 
 type This = *mut ProfileObj;
 
@@ -25,9 +25,6 @@ vtable! {
         isValid: unsafe extern "C" fn(This) -> bool,
     }
 }
-
-/// `OptProfileSelector`: kMIN, kOPT, kMAX.
-const SELECTORS: [&str; 3] = ["kMIN", "kOPT", "kMAX"];
 
 #[repr(C)]
 pub struct ProfileObj {
@@ -73,33 +70,27 @@ impl ProfileObj {
             })
     }
 
-    /// Every input the profile names must exist and be given exactly its own dimensions.
-    pub(super) fn check(&self, net: &Network, index: usize) -> Result<()> {
+    /// The profile's ranges for the builder, which checks them against the network's inputs
+    /// (`builder::profile`).
+    pub(super) fn inputs(&self, index: usize) -> Result<Vec<InputProfile>> {
         if !self.valid() {
             crate::bail!(
                 InvalidArgument,
                 "optimization profile {index} is incomplete or has min > opt > max"
             );
         }
-        for (name, [min, opt, max]) in &self.dims {
-            let Some(t) = net.inputs.iter().find(|&&t| net.tensors[t].name == *name) else {
-                crate::bail!(
-                    InvalidArgument,
-                    "optimization profile {index} names '{name}', which is not a network input"
-                );
-            };
-            let shape = &net.tensors[*t].shape;
-            for (sel, d) in SELECTORS.iter().zip([min, opt, max]) {
-                if d.as_ref() != Some(shape) {
-                    crate::bail!(
-                        Unsupported,
-                        "optimization profile {index}, input '{name}': {sel} {:?} differs from its dimensions {shape:?}; infer8 builds engines for static shapes",
-                        d.as_deref().unwrap_or_default()
-                    );
-                }
-            }
-        }
-        Ok(())
+        Ok(self
+            .dims
+            .iter()
+            .filter_map(|(name, [min, opt, max])| {
+                Some(InputProfile {
+                    name: name.clone(),
+                    min: min.clone()?,
+                    opt: opt.clone()?,
+                    max: max.clone()?,
+                })
+            })
+            .collect())
     }
 }
 

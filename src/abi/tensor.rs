@@ -124,11 +124,11 @@ unsafe extern "C" fn set_dimensions(this: This, dims: Dims) {
                 net.core.tensors[t.id].name
             );
         }
-        let shape = dims.sizes("dimensions", 1)?;
-        if shape.is_empty() {
+        let declared = dims.signed_values("dimensions")?;
+        if declared.is_empty() {
             crate::bail!(InvalidArgument, "dimensions must not be empty");
         }
-        tensor(t, net).shape = shape;
+        net.core.set_input_dims(t.id, &declared)?;
         net.reinfer();
         Ok(())
     })
@@ -136,7 +136,13 @@ unsafe extern "C" fn set_dimensions(this: This, dims: Dims) {
 
 unsafe extern "C" fn get_dimensions(this: This) -> Dims {
     with("ITensor::getDimensions", this, Dims::default(), |t, net| {
-        Dims::from_shape(&net.core.tensors[t.id].shape)
+        // A dynamic input reports its -1 dimensions, as declared.
+        match net.core.dynamic.get(&t.id) {
+            Some(d) => Ok(Dims::from_values(
+                &d.iter().map(|&v| v as i32).collect::<Vec<_>>(),
+            )),
+            None => Dims::from_shape(&net.core.tensors[t.id].shape),
+        }
     })
 }
 

@@ -2,7 +2,9 @@
 //! precision assignment, calibration, weight conversion and the memory plan (DESIGN.md data flow).
 
 mod calibrate;
+mod lower;
 pub mod precision;
+pub mod profile;
 
 use std::sync::Arc;
 
@@ -42,6 +44,8 @@ pub struct BuilderConfig {
     pub debug_sync: bool,
     pub min_find_iterations: i32,
     pub avg_find_iterations: i32,
+    /// The optimization profile: ranges of the dynamic inputs (by name).
+    pub profile: Vec<profile::InputProfile>,
 }
 
 impl Default for BuilderConfig {
@@ -55,6 +59,7 @@ impl Default for BuilderConfig {
             debug_sync: false,
             min_find_iterations: 1,
             avg_find_iterations: 1,
+            profile: Vec::new(),
         }
     }
 }
@@ -110,7 +115,9 @@ pub fn build_engine(
         crate::bail!(InvalidArgument, "the maximum batch size must be at least 1");
     }
     let mut net = network.clone();
+    let ranges = profile::apply(&mut net, &config.profile)?;
     net.refresh_shapes()?;
+    lower::lower(&mut net)?;
     if net.outputs.is_empty() {
         crate::bail!(
             Network,
@@ -152,7 +159,8 @@ pub fn build_engine(
     } else {
         config.max_batch_size
     };
-    let engine = Engine::assemble(net, max_batch, precisions, scales)?;
+    let mut engine = Engine::assemble(net, max_batch, precisions, scales)?;
+    engine.profile = ranges;
     let plan = crate::engine::int8::plan(&engine);
     if engine.precisions.contains(&Precision::Int8) {
         let kept = plan.storage.iter().filter(|s| s.is_some()).count();

@@ -9,7 +9,7 @@ use crate::backend::cpu::{CpuLayer, In, Out};
 use crate::backend::{Device, DeviceAllocator};
 use crate::error::{Error, Result};
 use crate::network::TensorId;
-use crate::types::{DataType, volume};
+use crate::types::{DataType, Shape, volume};
 
 /// `IProfiler`: told the time of every layer after each run.
 pub trait Profiler: Send {
@@ -23,7 +23,13 @@ pub enum HostBinding<'a> {
 }
 
 pub struct ExecutionContext {
+    /// The engine this context runs: the built one, or it re-planned for the dimensions set on
+    /// its dynamic inputs.
     engine: Arc<Engine>,
+    /// The engine as built (at its profile's maximum), the base of every re-plan.
+    built: Arc<Engine>,
+    /// Per binding: the dimensions `set_input_shape` gave a dynamic input.
+    input_shapes: Vec<Option<Shape>>,
     /// Prepared kernels, in execution order.
     kernels: Vec<CpuLayer>,
     arena: Vec<f32>,
@@ -205,6 +211,8 @@ impl ExecutionContext {
             scratch: vec![0.0; scratch_len],
             staging: vec![Vec::new(); net.inputs.len()],
             kernels,
+            built: Arc::clone(&engine),
+            input_shapes: vec![None; engine.bindings.len()],
             engine,
             profiler: None,
             name: String::new(),
@@ -239,6 +247,84 @@ impl ExecutionContext {
         &self.engine
     }
 
+    pub fn built_engine(&self) -> &Arc<Engine> {
+        &self.built
+    }
+
+    /// Sets the dimensions of input `binding` (`setBindingDimensions`): a dynamic input's must lie
+    /// in its range, a fixed input's must be its own.
+    pub fn set_input_shape(&mut self, binding: usize, shape: Shape) -> Result<()> {
+        let b = &self.built.bindings[binding];
+        if !b.is_input {
+            crate::bail!(
+                InvalidArgument,
+                "binding {binding} ('{}') is an output",
+                b.name
+            );
+        }
+        match self.built.profile.iter().find(|r| r.binding == binding) {
+            Some(r) => r.check(&shape, &b.name)?,
+            None if shape != b.shape => crate::bail!(
+                InvalidArgument,
+                "binding {binding} ('{}') has fixed dimensions {:?}",
+                b.name,
+                b.shape
+            ),
+            None => return Ok(()),
+        }
+        self.input_shapes[binding] = Some(shape);
+        Ok(())
+    }
+
+    /// The dimensions set on input `binding`, if it is dynamic and they were set.
+    pub fn input_shape(&self, binding: usize) -> Option<&Shape> {
+        self.input_shapes[binding].as_ref()
+    }
+
+    /// The first dynamic input without dimensions, if any.
+    pub fn unset_input(&self) -> Option<&str> {
+        self.built
+            .profile
+            .iter()
+            .find(|r| self.input_shapes[r.binding].is_none())
+            .map(|r| self.built.bindings[r.binding].name.as_str())
+    }
+
+    /// Re-plans the context when the dimensions set differ from those it runs (TensorRT's
+    /// contract: every dynamic input has them before a run). Profiler, name and debug flag stay.
+    pub fn prepare_shapes(&mut self) -> Result<()> {
+        if self.built.profile.is_empty() {
+            return Ok(());
+        }
+        if let Some(name) = self.unset_input() {
+            crate::bail!(
+                InvalidArgument,
+                "input '{name}' has dynamic dimensions: setBindingDimensions must give them before a run"
+            );
+        }
+        let shapes: Vec<(usize, Shape)> = self
+            .built
+            .profile
+            .iter()
+            .filter_map(|r| Some((r.binding, self.input_shapes[r.binding].clone()?)))
+            .collect();
+        if shapes
+            .iter()
+            .all(|(b, s)| self.engine.bindings[*b].shape == *s)
+        {
+            return Ok(());
+        }
+        let engine = Arc::new(self.built.reshaped(&shapes)?);
+        let mut fresh = ExecutionContext::with_device(engine, self.device)?;
+        fresh.built = Arc::clone(&self.built);
+        fresh.input_shapes = std::mem::take(&mut self.input_shapes);
+        fresh.profiler = self.profiler.take();
+        fresh.name = std::mem::take(&mut self.name);
+        fresh.debug_sync = self.debug_sync;
+        *self = fresh;
+        Ok(())
+    }
+
     pub fn set_profiler(&mut self, profiler: Option<Box<dyn Profiler>>) {
         self.profiler = profiler;
     }
@@ -250,6 +336,7 @@ impl ExecutionContext {
     /// Runs `batch` items. `bindings` follow the engine's binding order. On a CUDA context the
     /// bindings travel through device buffers the context keeps.
     pub fn execute(&mut self, batch: usize, bindings: &mut [HostBinding]) -> Result<()> {
+        self.prepare_shapes()?;
         #[cfg(feature = "cuda")]
         if self.device == Device::Cuda {
             return self.execute_staged(batch, bindings);

@@ -30,6 +30,17 @@ pub struct Binding {
     pub dtype: DataType,
 }
 
+/// The range of one dynamic input binding (builder::profile).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindingProfile {
+    pub binding: usize,
+    /// As `addInput` declared them: -1 where the profile decides.
+    pub declared: Vec<i64>,
+    pub min: Shape,
+    pub opt: Shape,
+    pub max: Shape,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Engine {
     pub max_batch_size: usize,
@@ -43,6 +54,25 @@ pub struct Engine {
     pub scales: Vec<Option<f32>>,
     pub bindings: Vec<Binding>,
     pub plan: MemoryPlan,
+    /// Dynamic inputs and their ranges; the engine itself is planned for each range's maximum.
+    pub profile: Vec<BindingProfile>,
+}
+
+impl BindingProfile {
+    /// `shape` lies in the range (`name` names the binding in the error).
+    pub fn check(&self, shape: &[usize], name: &str) -> Result<()> {
+        let inside = shape.len() == self.min.len()
+            && (0..shape.len()).all(|i| self.min[i] <= shape[i] && shape[i] <= self.max[i]);
+        if !inside {
+            crate::bail!(
+                InvalidArgument,
+                "dimensions {shape:?} of input '{name}' are outside its optimization profile ({:?} to {:?})",
+                self.min,
+                self.max
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Engine {
@@ -110,7 +140,52 @@ impl Engine {
             scales,
             bindings,
             plan,
+            profile: Vec::new(),
         })
+    }
+
+    /// The engine re-planned for other shapes of its dynamic inputs (`shapes`: binding index and
+    /// dimensions), each checked against its range.
+    pub fn reshaped(&self, shapes: &[(usize, Shape)]) -> Result<Engine> {
+        let mut network = self.network.clone();
+        for (binding, shape) in shapes {
+            let Some(r) = self.profile.iter().find(|r| r.binding == *binding) else {
+                crate::bail!(InvalidArgument, "binding {binding} has fixed dimensions");
+            };
+            r.check(shape, &self.bindings[*binding].name)?;
+            network.tensors[self.bindings[*binding].tensor].shape = shape.clone();
+        }
+        let mut engine = Engine::assemble(
+            network,
+            self.max_batch_size,
+            self.precisions.clone(),
+            self.scales.clone(),
+        )?;
+        engine.profile = self.profile.clone();
+        Ok(engine)
+    }
+
+    /// A binding's dimensions as TensorRT reports them: -1 where they follow a dynamic input
+    /// (found by re-planning at the profile's minimum).
+    pub fn binding_dims(&self, binding: usize) -> Result<Vec<i64>> {
+        let max = &self.bindings[binding].shape;
+        if self.profile.is_empty() {
+            return Ok(max.iter().map(|&d| d as i64).collect());
+        }
+        if let Some(r) = self.profile.iter().find(|r| r.binding == binding) {
+            return Ok(r.declared.clone());
+        }
+        let at_min: Vec<(usize, Shape)> = self
+            .profile
+            .iter()
+            .map(|r| (r.binding, r.min.clone()))
+            .collect();
+        let min = &self.reshaped(&at_min)?.bindings[binding].shape;
+        Ok(max
+            .iter()
+            .zip(min)
+            .map(|(&a, &b)| if a == b { a as i64 } else { -1 })
+            .collect())
     }
 
     pub fn binding_index(&self, name: &str) -> Option<usize> {

@@ -3,14 +3,15 @@
 //! batch, precisions, scales); bindings, order and memory plan are re-derived and re-checked on load
 //! by [`Engine::assemble`], so a file cannot smuggle in an inconsistent plan.
 
-use super::{Engine, Precision};
+use super::{BindingProfile, Engine, Precision};
 use crate::error::{Error, Result};
 use crate::network::*;
 use crate::types::*;
 
 const MAGIC: &[u8; 8] = b"INFER8EN";
-/// 2: the explicit-batch flag follows the network name.
-const FORMAT_VERSION: u32 = 2;
+/// 2: the explicit-batch flag follows the network name. 3: the dynamic inputs' ranges follow the
+/// scales (version 2 files, which have none, are still read).
+const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 fn fnv1a(data: &[u8]) -> u64 {
@@ -254,7 +255,9 @@ fn write_kind(w: &mut Writer, k: &LayerKind) {
             w.f32(*alpha);
             w.f32(*beta);
         }
-        LayerKind::ParametricRelu | LayerKind::Identity => {}
+        LayerKind::ParametricRelu | LayerKind::Identity | LayerKind::Select => {}
+        // Lowered by the builder before an engine exists; `read_kind` refuses their tags.
+        LayerKind::Resize(_) | LayerKind::Shape | LayerKind::Fill(_) => {}
         LayerKind::Lrn {
             window,
             alpha,
@@ -350,6 +353,7 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
         },
         LayerType::ParametricRelu => LayerKind::ParametricRelu,
         LayerType::Identity => LayerKind::Identity,
+        LayerType::Select => LayerKind::Select,
         LayerType::Lrn => LayerKind::Lrn {
             window: r.int()?,
             alpha: r.f32()?,
@@ -448,6 +452,14 @@ pub fn to_bytes(engine: &Engine) -> Vec<u8> {
     for s in &engine.scales {
         w.f32(s.unwrap_or(0.0));
     }
+    w.usize(engine.profile.len());
+    for r in &engine.profile {
+        w.usize(r.binding);
+        w.i64s(&r.declared);
+        for d in [&r.min, &r.opt, &r.max] {
+            w.usizes(d);
+        }
+    }
     let payload = w.0;
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(MAGIC);
@@ -466,10 +478,10 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
         );
     }
     let version = u32::from_le_bytes([data[8], data[9], data[10], data[11]]);
-    if version != FORMAT_VERSION {
+    if !(2..=FORMAT_VERSION).contains(&version) {
         crate::bail!(
             Format,
-            "engine file format version {version} is not supported (this library reads {FORMAT_VERSION})"
+            "engine file format version {version} is not supported (this library reads 2 to {FORMAT_VERSION})"
         );
     }
     let len = u64::from_le_bytes(data[12..20].try_into().map_err(|_| fmt_err("header"))?);
@@ -558,6 +570,18 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
     let scales = (0..nt)
         .map(|_| r.f32().map(|s| (s > 0.0).then_some(s)))
         .collect::<Result<Vec<_>>>()?;
+    let mut profile = Vec::new();
+    if version >= 3 {
+        for _ in 0..r.count(8)? {
+            profile.push(BindingProfile {
+                binding: r.int()?,
+                declared: r.i64s()?,
+                min: r.usizes()?,
+                opt: r.usizes()?,
+                max: r.usizes()?,
+            });
+        }
+    }
     if r.pos != payload.len() {
         crate::bail!(
             Format,
@@ -565,7 +589,25 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
             payload.len() - r.pos
         );
     }
-    Engine::assemble(net, max_batch, precisions, scales)
+    let mut engine = Engine::assemble(net, max_batch, precisions, scales)?;
+    // The ranges are untrusted: each must name an input binding, whose built shape is its maximum.
+    for r in &profile {
+        let ok = engine
+            .bindings
+            .get(r.binding)
+            .is_some_and(|b| b.is_input && b.shape == r.max && r.declared.len() == r.max.len())
+            && r.check(&r.min, "").is_ok()
+            && r.check(&r.opt, "").is_ok();
+        if !ok {
+            crate::bail!(
+                Format,
+                "engine file: the optimization profile of binding {} does not match the engine",
+                r.binding
+            );
+        }
+    }
+    engine.profile = profile;
+    Ok(engine)
 }
 
 #[cfg(test)]

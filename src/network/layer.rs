@@ -77,6 +77,26 @@ pub struct ShuffleParams {
     pub second_transpose: Vec<usize>,
 }
 
+/// `IResizeLayer`: the output size comes from `output` when set, else from `scales` (one per
+/// dimension, `floor(input * scale)`); with neither, the output is the input's size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResizeParams {
+    pub output: Option<Shape>,
+    pub scales: Option<Vec<f32>>,
+    pub mode: ResizeMode,
+    pub align_corners: bool,
+}
+
+/// `IFillLayer`: linspace gives `alpha + beta * i` along its one dimension; random uniform draws
+/// from `[alpha, beta]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FillParams {
+    pub dims: Shape,
+    pub op: FillOperation,
+    pub alpha: f64,
+    pub beta: f64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum LayerKind {
     Convolution(ConvParams),
@@ -154,6 +174,14 @@ pub enum LayerKind {
     Gather {
         axis: usize,
     },
+    /// Inputs: condition (non-zero is true), then, else; broadcast like an element-wise operation.
+    Select,
+    // The builder lowers these three to the kinds above before an engine is assembled
+    // (`builder::lower`): they exist so that their parameters stay editable until the build.
+    Resize(ResizeParams),
+    /// The input's dimensions as a 1D INT32 tensor.
+    Shape,
+    Fill(FillParams),
 }
 
 impl LayerKind {
@@ -180,6 +208,10 @@ impl LayerKind {
             LayerKind::TopK { .. } => LayerType::TopK,
             LayerKind::MatrixMultiply { .. } => LayerType::MatrixMultiply,
             LayerKind::Gather { .. } => LayerType::Gather,
+            LayerKind::Select => LayerType::Select,
+            LayerKind::Resize(_) => LayerType::Resize,
+            LayerKind::Shape => LayerType::Shape,
+            LayerKind::Fill(_) => LayerType::Fill,
         }
     }
 
@@ -207,6 +239,10 @@ impl LayerKind {
             LayerKind::TopK { .. } => "TopK",
             LayerKind::MatrixMultiply { .. } => "Matrix Multiply",
             LayerKind::Gather { .. } => "Gather",
+            LayerKind::Select => "Select",
+            LayerKind::Resize(_) => "Resize",
+            LayerKind::Shape => "Shape",
+            LayerKind::Fill(_) => "Fill",
         }
     }
 

@@ -2,6 +2,7 @@
 //! implicit-batch mode (no tensor shape includes the batch).
 
 pub mod layer;
+pub mod resample;
 pub mod shape;
 
 use crate::error::{Error, Result};
@@ -46,6 +47,9 @@ pub struct Network {
     /// `createNetworkV2(1U << kEXPLICIT_BATCH)`: every shape includes the batch dimension, and the
     /// engine runs the network as given (the implicit batch is 1).
     pub explicit_batch: bool,
+    /// Inputs declared with -1 dimensions (explicit batch only), as declared; their `shape` holds 1
+    /// for each -1 until the builder gives them the optimization profile's maximum.
+    pub dynamic: std::collections::BTreeMap<TensorId, Vec<i64>>,
 }
 
 impl Network {
@@ -63,9 +67,10 @@ impl Network {
                 "addInput: an input named '{name}' already exists"
             );
         }
+        // Bool inputs are select conditions (TensorRT 7); they are read as 0 and 1.
         if !matches!(
             dtype,
-            DataType::Float | DataType::Half | DataType::Int32 | DataType::Int8
+            DataType::Float | DataType::Half | DataType::Int32 | DataType::Int8 | DataType::Bool
         ) {
             crate::bail!(
                 InvalidArgument,
@@ -130,8 +135,9 @@ impl Network {
             self.check_tensor(t, &what)?;
         }
         let descs = self.descs(inputs);
-        let outs =
-            shape::infer(&kind, &descs).map_err(|e| Error::Network(format!("{what}: {e}")))?;
+        let outs = self
+            .infer(&kind, &descs)
+            .map_err(|e| Error::Network(format!("{what}: {e}")))?;
         for o in &outs {
             check_size(&o.shape, &what)?;
         }
@@ -157,6 +163,22 @@ impl Network {
         Ok(id)
     }
 
+    /// Shape inference, where shapes downstream of a dynamic input are placeholders (no
+    /// dimensions) when they do not work out: they are checked once the builder gives the input
+    /// its profile's maximum.
+    fn infer(&self, kind: &LayerKind, descs: &[TensorDesc]) -> Result<Vec<TensorDesc>, String> {
+        match shape::infer(kind, descs) {
+            Err(_) if !self.dynamic.is_empty() => {
+                let unknown = TensorDesc {
+                    shape: Vec::new(),
+                    dtype: DataType::Float,
+                };
+                Ok(vec![unknown; kind.nb_outputs()])
+            }
+            r => r,
+        }
+    }
+
     fn descs(&self, inputs: &[TensorId]) -> Vec<TensorDesc> {
         inputs
             .iter()
@@ -179,6 +201,52 @@ impl Network {
         for &o in &self.layers[l].outputs.clone() {
             self.tensors[o].broadcast_across_batch = invariant;
         }
+    }
+
+    /// `addInput` with dimensions where -1 (explicit batch only) leaves one to the optimization
+    /// profile.
+    pub fn add_input_declared(
+        &mut self,
+        name: &str,
+        dtype: DataType,
+        declared: &[i64],
+    ) -> Result<TensorId> {
+        let shape = self.placeholder(name, declared)?;
+        let t = self.add_input(name, dtype, &shape)?;
+        if declared.contains(&-1) {
+            self.dynamic.insert(t, declared.to_vec());
+        }
+        Ok(t)
+    }
+
+    /// `ITensor::setDimensions` on input `t`, -1 allowed as in [`Network::add_input_declared`].
+    pub fn set_input_dims(&mut self, t: TensorId, declared: &[i64]) -> Result<()> {
+        self.check_tensor(t, "input dimensions")?;
+        let shape = self.placeholder(&self.tensors[t].name.clone(), declared)?;
+        self.tensors[t].shape = shape;
+        if declared.contains(&-1) {
+            self.dynamic.insert(t, declared.to_vec());
+        } else {
+            self.dynamic.remove(&t);
+        }
+        Ok(())
+    }
+
+    /// The shape an input has until the builder sets its range: 1 for each -1.
+    fn placeholder(&self, name: &str, declared: &[i64]) -> Result<Shape> {
+        if let Some(bad) = declared.iter().find(|&&d| d == 0 || d < -1) {
+            crate::bail!(
+                InvalidArgument,
+                "input '{name}': dimension {bad} in {declared:?} is neither positive nor -1"
+            );
+        }
+        if declared.contains(&-1) && !self.explicit_batch {
+            crate::bail!(
+                InvalidArgument,
+                "input '{name}': -1 dimensions {declared:?} need an explicit-batch network"
+            );
+        }
+        Ok(declared.iter().map(|&d| d.max(1) as usize).collect())
     }
 
     pub fn mark_output(&mut self, t: TensorId) -> Result<()> {
@@ -271,7 +339,8 @@ impl Network {
         for &l in &order {
             let descs = self.descs(&self.layers[l].inputs);
             let name = &self.layers[l].name;
-            let outs = shape::infer(&self.layers[l].kind, &descs)
+            let outs = self
+                .infer(&self.layers[l].kind, &descs)
                 .map_err(|e| Error::Network(format!("layer '{name}': {e}")))?;
             for o in &outs {
                 check_size(&o.shape, &format!("layer '{name}'"))?;

@@ -328,7 +328,8 @@ fn matrix_dims(shape: &[usize], op: MatrixOperation, what: &str) -> Result<(usiz
 /// Output shapes and types of a layer; `inputs` are its input tensors in order.
 pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>, String> {
     let expected_inputs = match kind {
-        LayerKind::Constant { .. } => 0,
+        LayerKind::Constant { .. } | LayerKind::Fill(_) => 0,
+        LayerKind::Select => 3,
         LayerKind::ElementWise { .. }
         | LayerKind::ParametricRelu
         | LayerKind::MatrixMultiply { .. }
@@ -611,5 +612,71 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
                 dtype: inputs[0].dtype,
             }])
         }
+        LayerKind::Select => {
+            let (then, other) = (&inputs[1], &inputs[2]);
+            if then.dtype != other.dtype {
+                return Err(format!(
+                    "the two choices have different types ({:?} and {:?})",
+                    then.dtype, other.dtype
+                ));
+            }
+            let shape = broadcast(&broadcast(x, &then.shape)?, &other.shape)?;
+            Ok(vec![TensorDesc {
+                shape,
+                dtype: then.dtype,
+            }])
+        }
+        LayerKind::Resize(p) => float(resize_shape(p, x)?),
+        LayerKind::Shape => Ok(vec![TensorDesc {
+            shape: vec![x.len()],
+            dtype: DataType::Int32,
+        }]),
+        LayerKind::Fill(p) => {
+            if p.dims.is_empty() || p.dims.contains(&0) {
+                return Err(format!("fill dimensions {:?} are empty", p.dims));
+            }
+            if p.op == FillOperation::Linspace && p.dims.len() != 1 {
+                return Err(format!(
+                    "linspace with alpha and beta fills one dimension, not {:?}",
+                    p.dims
+                ));
+            }
+            if !(p.alpha.is_finite() && p.beta.is_finite()) {
+                return Err(format!(
+                    "alpha {} and beta {} must be finite",
+                    p.alpha, p.beta
+                ));
+            }
+            float(p.dims.clone())
+        }
     }
+}
+
+/// The output dimensions of a resize: given, or `floor(input * scale)` per dimension.
+pub fn resize_shape(p: &ResizeParams, x: &[usize]) -> Result<Shape, String> {
+    let out: Shape = match (&p.output, &p.scales) {
+        (Some(o), _) if o.len() != x.len() => {
+            return Err(format!(
+                "output dimensions {o:?} do not match the input's {x:?}"
+            ));
+        }
+        (Some(o), _) => o.clone(),
+        (None, Some(s)) if s.len() != x.len() => {
+            return Err(format!(
+                "{} scales for an input of {} dimensions",
+                s.len(),
+                x.len()
+            ));
+        }
+        (None, Some(s)) => x
+            .iter()
+            .zip(s)
+            .map(|(&d, &f)| (d as f64 * f as f64).floor() as usize)
+            .collect(),
+        (None, None) => x.to_vec(),
+    };
+    if out.contains(&0) {
+        return Err(format!("the resized dimensions {out:?} contain 0"));
+    }
+    Ok(out)
 }

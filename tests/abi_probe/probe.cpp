@@ -753,7 +753,10 @@ static void collect()
 
     X(IParser, parse);
     X(IParser, parseFromFile);
-    X(IParser, supportsModel);
+    // The slot; the reference overload is the header's inline wrapper.
+    add("IParser", "supportsModel",
+        slotOf(static_cast<bool (nvonnxparser::IParser::*)(void const*, size_t, SubGraphCollection_t*)>(
+            &nvonnxparser::IParser::supportsModel)));
     X(IParser, parseWithWeightDescriptors);
     X(IParser, supportsOperator);
     X(IParser, destroy);

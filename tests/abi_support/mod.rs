@@ -7,6 +7,8 @@ use std::sync::Mutex;
 
 use infer8::abi::logger::ILoggerVtbl;
 
+pub mod session;
+
 /// An `ILogger` object: vptr first, then what it recorded.
 #[repr(C)]
 pub struct TestLogger {

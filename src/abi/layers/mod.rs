@@ -20,8 +20,10 @@ macro_rules! params {
 }
 
 pub mod convolution;
+pub mod fill;
 pub mod pointwise;
 pub mod pooling;
+pub mod resize;
 pub mod shape;
 
 fn ptr<T>(v: &'static T) -> *const c_void {
@@ -54,6 +56,10 @@ pub fn vtable_of(kind: &LayerKind) -> (*const c_void, &'static str) {
         LayerKind::Gather { .. } => (ptr(&shape::GATHER), "IGatherLayer"),
         LayerKind::Identity => (ptr(&PLAIN), "IIdentityLayer"),
         LayerKind::ParametricRelu => (ptr(&PLAIN), "IParametricReLULayer"),
+        LayerKind::Select => (ptr(&PLAIN), "ISelectLayer"),
+        LayerKind::Shape => (ptr(&PLAIN), "IShapeLayer"),
+        LayerKind::Resize(_) => (ptr(&resize::RESIZE), "IResizeLayer"),
+        LayerKind::Fill(_) => (ptr(&fill::FILL), "IFillLayer"),
     }
 }
 
@@ -79,6 +85,8 @@ pub fn is_layer_vtable(v: *const c_void) -> bool {
         ptr(&shape::TOP_K),
         ptr(&shape::MATRIX_MULTIPLY),
         ptr(&shape::GATHER),
+        ptr(&resize::RESIZE),
+        ptr(&fill::FILL),
         ptr(&PLAIN),
     ]
     .contains(&v)

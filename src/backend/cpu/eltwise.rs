@@ -87,3 +87,35 @@ pub fn elementwise(op: ElementWiseOperation, batch: usize, a: &In, b: &In, y: &m
 pub fn prelu(batch: usize, x: &In, slopes: &In, y: &mut Out) {
     broadcast2(batch, x, slopes, y, |v, s| if v >= 0.0 { v } else { v * s });
 }
+
+/// `Select`: `then` where `cond` is non-zero, else `other`, all three broadcast to `out`. No
+/// arithmetic touches the unchosen value, so an infinity or NaN there does not leak through.
+pub fn select(batch: usize, cond: &In, then: &In, other: &In, out: &mut Out) {
+    let r = out.shape.len() + 1;
+    let mut dims = [1usize; MAX_DIMS];
+    dims[0] = batch;
+    dims[1..r].copy_from_slice(out.shape);
+    let s = [cond, then, other].map(|t| strides(t.batch, t.shape, &dims[..r]));
+    let mut idx = [0usize; MAX_DIMS];
+    for o in out.data[..dims[..r].iter().product()].iter_mut() {
+        let at = |k: usize| {
+            idx[..r]
+                .iter()
+                .zip(&s[k])
+                .map(|(i, s)| i * s)
+                .sum::<usize>()
+        };
+        *o = if cond.data[at(0)] != 0.0 {
+            then.data[at(1)]
+        } else {
+            other.data[at(2)]
+        };
+        for d in (0..r).rev() {
+            idx[d] += 1;
+            if idx[d] < dims[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+}

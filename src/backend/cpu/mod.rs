@@ -109,6 +109,7 @@ enum Kernel {
     TopK(topk::TopK),
     MatMul(matmul::MatMul),
     Gather(gather::Gather),
+    Select,
 }
 
 /// A layer ready to run on the CPU: parameters checked, weights packed.
@@ -253,6 +254,12 @@ impl CpuLayer {
                 Kernel::MatMul(matmul::MatMul::new(*op0, *op1, x, inputs[1], outputs[0]))
             }
             LayerKind::Gather { axis } => Kernel::Gather(gather::Gather::new(*axis, x)),
+            LayerKind::Select => Kernel::Select,
+            LayerKind::Resize(_) | LayerKind::Shape | LayerKind::Fill(_) => crate::bail!(
+                Network,
+                "{}: the builder lowers this layer; an engine cannot hold it",
+                kind.type_name()
+            ),
         })
     }
 
@@ -332,6 +339,7 @@ impl CpuLayer {
             Kernel::Reduce(k) => k.run(batch, x, y),
             Kernel::MatMul(k) => k.run(batch, x, &inputs[1], y, scratch),
             Kernel::Gather(k) => k.run(batch, x, &inputs[1], y)?,
+            Kernel::Select => eltwise::select(batch, x, &inputs[1], &inputs[2], y),
             Kernel::Constant(_) | Kernel::TopK(_) => {}
         }
         Ok(())

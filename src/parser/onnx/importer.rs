@@ -145,13 +145,20 @@ impl<'n> Importer<'n> {
     /// Adds a layer named after the node and returns its first output.
     pub fn layer(&mut self, kind: LayerKind, inputs: &[TensorId]) -> PResult<TensorId> {
         let l = self.net.add_layer(kind, inputs)?;
-        self.layers_of_node += 1;
-        self.net.layers[l].name = if self.layers_of_node == 1 {
-            self.base_name.clone()
-        } else {
-            format!("{}_{}", self.base_name, self.layers_of_node)
-        };
+        self.adopt_layers(l);
         Ok(self.net.layers[l].outputs[0])
+    }
+
+    /// Names the layers from `first` on, added directly to the network, after the current node.
+    pub fn adopt_layers(&mut self, first: usize) {
+        for l in first..self.net.layers.len() {
+            self.layers_of_node += 1;
+            self.net.layers[l].name = if self.layers_of_node == 1 {
+                self.base_name.clone()
+            } else {
+                format!("{}_{}", self.base_name, self.layers_of_node)
+            };
+        }
     }
 
     pub fn shuffle(
