@@ -857,3 +857,82 @@ fn contexts_on_streams_match_one_context() {
         }
     }
 }
+
+/// An application allocator (TensorRT's `IGpuAllocator`) serves every device buffer of a context:
+/// the outputs are bit-identical to a context on the driver's memory, and everything it gave is
+/// given back when the context is dropped.
+#[test]
+fn application_allocator_serves_device_memory() {
+    use infer8::backend::DeviceAllocator;
+    use std::collections::HashMap;
+    if !have_gpu() {
+        return;
+    }
+    #[derive(Default)]
+    struct Counting {
+        live: Mutex<HashMap<u64, DeviceBuffer>>,
+        calls: Mutex<(usize, usize)>,
+    }
+    impl DeviceAllocator for Counting {
+        fn allocate(&self, bytes: usize, alignment: usize) -> Option<u64> {
+            assert_eq!(alignment, 256);
+            let b = DeviceBuffer::alloc(bytes).ok()?;
+            let p = b.ptr();
+            self.live.lock().unwrap().insert(p, b);
+            self.calls.lock().unwrap().0 += 1;
+            Some(p)
+        }
+        fn free(&self, ptr: u64) {
+            assert!(
+                self.live.lock().unwrap().remove(&ptr).is_some(),
+                "{ptr:#x} not ours"
+            );
+            self.calls.lock().unwrap().1 += 1;
+        }
+    }
+
+    let mut rng = Rng::new(31);
+    let mut net = Network::new();
+    let x = net.add_input("x", DataType::Float, &[3, 10, 10]).unwrap();
+    let c = net
+        .add_layer(
+            LayerKind::Convolution(conv(&mut rng, 3, 16, [3, 3], 1, true)),
+            &[x],
+        )
+        .unwrap();
+    let t = net.layers[c].outputs[0];
+    net.mark_output(t).unwrap();
+    let batch = 4;
+    let input = rng.vec(batch * 300, -1.0, 1.0);
+    let out_len = batch * 16 * 8 * 8;
+    for mode in ALL {
+        let e = engine(&net, mode, batch, std::slice::from_ref(&input));
+        let run = |ctx: &mut ExecutionContext| {
+            let mut out = vec![0u8; out_len * 4];
+            ctx.execute(
+                batch,
+                &mut [
+                    HostBinding::Input(&bytes(&input)),
+                    HostBinding::Output(&mut out),
+                ],
+            )
+            .unwrap();
+            floats(&out)
+        };
+        let want = run(&mut ExecutionContext::with_device(Arc::clone(&e), Device::Cuda).unwrap());
+        let counting = Arc::new(Counting::default());
+        let mut ctx = ExecutionContext::with_device(e, Device::Cuda).unwrap();
+        ctx.set_device_allocator(Some(Arc::clone(&counting) as Arc<dyn DeviceAllocator>));
+        let got = run(&mut ctx);
+        assert_eq!(got, want, "{mode:?}");
+        let (made, freed) = *counting.calls.lock().unwrap();
+        // Weights, bias, offset table, activations, staged bindings at least.
+        assert!(
+            made >= 4 && freed == 0,
+            "{mode:?}: {made} allocations, {freed} freed"
+        );
+        drop(ctx);
+        assert_eq!(*counting.calls.lock().unwrap(), (made, made), "{mode:?}");
+        assert!(counting.live.lock().unwrap().is_empty());
+    }
+}

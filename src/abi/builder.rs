@@ -9,10 +9,12 @@ use super::builder_config::{self, BuilderConfigObj};
 use super::calibrator::CppCalibrator;
 use super::engine::EngineObj;
 use super::error_recorder::ErrorRecorderSlot;
+use super::gpu_allocator::CppGpuAllocator;
 use super::layer::LayerObj;
 use super::logger::{CppLogger, set_process_logger};
 use super::network::NetworkObj;
 use super::profile::ProfileObj;
+use crate::backend::DeviceAllocator;
 use crate::builder::{BuilderConfig, Calibrator, build_engine};
 use crate::error::Result;
 use crate::logger::{Logger, Severity, SharedLogger};
@@ -122,6 +124,8 @@ pub struct BuilderObj {
     profiles: Vec<Box<ProfileObj>>,
     /// `setErrorRecorder`: networks, configs and engines made afterwards share the recording logger.
     recorder: ErrorRecorderSlot,
+    /// `setGpuAllocator`: device memory of engines built afterwards.
+    allocator: Option<Arc<dyn DeviceAllocator>>,
 }
 
 impl Object for BuilderObj {
@@ -272,6 +276,7 @@ struct BuildRequest<'a> {
     wants_dla: bool,
     gpu_fallback: bool,
     profiles: &'a [*const ProfileObj],
+    allocator: Option<Arc<dyn DeviceAllocator>>,
 }
 
 fn build(logger: &SharedLogger, network: Network, r: BuildRequest) -> Result<Engine> {
@@ -317,7 +322,11 @@ fn build(logger: &SharedLogger, network: Network, r: BuildRequest) -> Result<Eng
         calibrator.as_mut().map(|c| c as &mut dyn Calibrator),
         &**logger,
     )?;
-    Ok(EngineObj::create(Arc::new(engine), logger.clone()))
+    Ok(EngineObj::create(
+        Arc::new(engine),
+        logger.clone(),
+        r.allocator,
+    ))
 }
 
 unsafe extern "C" fn build_cuda_engine(this: This, network: Network) -> Engine {
@@ -332,6 +341,7 @@ unsafe extern "C" fn build_cuda_engine(this: This, network: Network) -> Engine {
                 wants_dla: b.wants_dla(),
                 gpu_fallback: b.s.gpu_fallback,
                 profiles: &[],
+                allocator: b.allocator.clone(),
             };
             build(&b.logger, network, request)
         },
@@ -462,15 +472,12 @@ unsafe extern "C" fn reset(this: This, network: Network) {
     })
 }
 
-/// The CPU backend allocates host memory, so a GPU allocator has nothing to serve.
+/// Engines built afterwards take their contexts' device memory from `allocator` (null: from the
+/// driver again); the CPU backend allocates host memory and never calls it.
 unsafe extern "C" fn set_gpu_allocator(this: This, allocator: *mut c_void) {
     method("IBuilder::setGpuAllocator", this, (), |b| {
-        if !allocator.is_null() {
-            b.logger.log(
-                Severity::Verbose,
-                "IGpuAllocator not used: the CPU backend allocates host memory",
-            );
-        }
+        // SAFETY: the application keeps its allocator alive while engines made with it exist.
+        b.allocator = unsafe { CppGpuAllocator::from_ptr(allocator) };
         Ok(())
     })
 }
@@ -552,6 +559,7 @@ unsafe extern "C" fn build_engine_with_config(
                 wants_dla: c.wants_dla(),
                 gpu_fallback: flag(builder_config::GPU_FALLBACK),
                 profiles: &c.profiles,
+                allocator: b.allocator.clone(),
             };
             build(&b.logger, network, request)
         },
@@ -702,6 +710,7 @@ pub unsafe extern "C" fn createInferBuilder_INTERNAL(
             header_version: version,
             profiles: Vec::new(),
             recorder: ErrorRecorderSlot::default(),
+            allocator: None,
         };
         Ok(Box::into_raw(Box::new(b)).cast())
     })

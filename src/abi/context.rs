@@ -104,7 +104,9 @@ impl ContextObj {
         engine: Arc<Engine>,
         logger: SharedLogger,
     ) -> Result<This> {
-        let ctx = ExecutionContext::new(engine)?;
+        let mut ctx = ExecutionContext::new(engine)?;
+        // SAFETY: contexts are made by their engine's methods, which pass the live engine.
+        ctx.set_device_allocator(unsafe { &*engine_obj }.allocator.clone());
         Ok(Box::into_raw(Box::new(ContextObj {
             vtable: &VTABLE,
             ctx,

@@ -8,6 +8,7 @@ use super::context::ContextObj;
 use super::dims::Dims;
 use super::error_recorder::ErrorRecorderSlot;
 use super::host_memory::HostMemoryObj;
+use crate::backend::DeviceAllocator;
 use crate::engine::{Binding, Engine};
 use crate::error::Result;
 use crate::logger::SharedLogger;
@@ -65,6 +66,9 @@ pub struct EngineObj {
     /// `setErrorRecorder`: errors of this object (and, for an engine, of contexts made
     /// afterwards) also reach the application's recorder.
     recorder: ErrorRecorderSlot,
+    /// The `IGpuAllocator` of the builder or runtime that made the engine: its contexts' device
+    /// memory comes from it.
+    pub(super) allocator: Option<Arc<dyn DeviceAllocator>>,
 }
 
 impl Object for EngineObj {
@@ -78,7 +82,11 @@ fn c_string(s: &str) -> CString {
 }
 
 impl EngineObj {
-    pub(super) fn create(engine: Arc<Engine>, logger: SharedLogger) -> This {
+    pub(super) fn create(
+        engine: Arc<Engine>,
+        logger: SharedLogger,
+        allocator: Option<Arc<dyn DeviceAllocator>>,
+    ) -> This {
         let binding_names = engine.bindings.iter().map(|b| c_string(&b.name)).collect();
         let format_desc = engine
             .bindings
@@ -98,6 +106,7 @@ impl EngineObj {
             binding_names,
             format_desc,
             recorder: ErrorRecorderSlot::default(),
+            allocator,
         }))
     }
 

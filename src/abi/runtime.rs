@@ -8,6 +8,8 @@ use super::boundary::{Object, function, method, non_null, release, unsupported};
 use super::builder::user_logger;
 use super::engine::EngineObj;
 use super::error_recorder::ErrorRecorderSlot;
+use super::gpu_allocator::CppGpuAllocator;
+use crate::backend::DeviceAllocator;
 use crate::logger::{Severity, SharedLogger};
 
 type This = *mut RuntimeObj;
@@ -39,6 +41,8 @@ pub struct RuntimeObj {
     header_version: i32,
     /// `setErrorRecorder`: engines deserialized afterwards share the recording logger.
     recorder: ErrorRecorderSlot,
+    /// `setGpuAllocator`: device memory of engines deserialized afterwards.
+    allocator: Option<Arc<dyn DeviceAllocator>>,
 }
 
 impl Object for RuntimeObj {
@@ -76,7 +80,11 @@ unsafe extern "C" fn deserialize_cuda_engine(
             // SAFETY: `blob` points at `size` bytes per the interface.
             let bytes = unsafe { std::slice::from_raw_parts(blob.cast::<u8>(), size) };
             let engine = crate::engine::serialize::from_bytes(bytes)?;
-            Ok(EngineObj::create(Arc::new(engine), r.logger.clone()))
+            Ok(EngineObj::create(
+                Arc::new(engine),
+                r.logger.clone(),
+                r.allocator.clone(),
+            ))
         },
     )
 }
@@ -107,15 +115,12 @@ unsafe extern "C" fn destroy(this: This) {
     unsafe { release("IRuntime::destroy", this) }
 }
 
-/// The CPU backend allocates host memory, so a GPU allocator has nothing to serve.
+/// Engines deserialized afterwards take their contexts' device memory from `allocator` (null:
+/// from the driver again); the CPU backend allocates host memory and never calls it.
 unsafe extern "C" fn set_gpu_allocator(this: This, allocator: *mut c_void) {
     method("IRuntime::setGpuAllocator", this, (), |r| {
-        if !allocator.is_null() {
-            r.logger.log(
-                Severity::Verbose,
-                "IGpuAllocator not used: the CPU backend allocates host memory",
-            );
-        }
+        // SAFETY: the application keeps its allocator alive while engines made with it exist.
+        r.allocator = unsafe { CppGpuAllocator::from_ptr(allocator) };
         Ok(())
     })
 }
@@ -167,6 +172,7 @@ pub unsafe extern "C" fn createInferRuntime_INTERNAL(
             dla_core: -1,
             header_version: version,
             recorder: ErrorRecorderSlot::default(),
+            allocator: None,
         };
         Ok(Box::into_raw(Box::new(r)).cast())
     })
