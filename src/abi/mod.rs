@@ -53,9 +53,12 @@ pub mod logger;
 pub mod network;
 pub mod onnx;
 pub mod plugin;
+pub mod plugin_factory;
+pub mod plugin_layer;
 pub mod profile;
 pub mod runtime;
 pub mod tensor;
+pub mod user_plugin;
 
 /// Every vtable slot infer8 implements or calls: (interface, method, slot). Destructor slots are
 /// named `~D1` (complete) and `~D0` (deleting); the later of two overloads is `method#2`.
@@ -79,6 +82,18 @@ pub fn slot_table() -> Vec<(&'static str, &'static str, usize)> {
         host_memory::IHostMemoryVtbl::slots(),
         plugin::IPluginRegistryVtbl::slots(),
         plugin::IPluginCreatorVtbl::slots(),
+        user_plugin::IPluginVtbl::slots(),
+        user_plugin::IPluginExtVtbl::slots(),
+        user_plugin::IPluginV2Vtbl::slots(),
+        user_plugin::IPluginV2ExtVtbl::slots(),
+        user_plugin::IPluginV2IOExtVtbl::slots(),
+        user_plugin::override_slots(),
+        plugin_factory::IPluginFactoryVtbl::slots(),
+        plugin_factory::IPluginFactoryExtVtbl::slots(),
+        plugin_factory::IPluginFactoryV2Vtbl::slots(),
+        plugin_factory::IRuntimePluginFactoryVtbl::slots(),
+        plugin_layer::IPluginLayerVtbl::slots(),
+        plugin_layer::IPluginV2LayerVtbl::slots(),
         runtime::IRuntimeVtbl::slots(),
         tensor::ITensorVtbl::slots(),
         layer::ILayerVtbl::slots(),

@@ -9,6 +9,7 @@ use std::ptr::NonNull;
 use super::boundary::{Object, c_str, enum_arg, index, method, positive, release, unsupported};
 use super::dims::{Dims, RawWeights};
 use super::layer::LayerObj;
+use super::plugin_layer;
 use super::tensor::TensorObj;
 use crate::error::{Error, Result};
 use crate::logger::{Severity, SharedLogger};
@@ -204,7 +205,7 @@ impl NetworkObj {
         Ok(t.id)
     }
 
-    fn add(&mut self, kind: LayerKind, inputs: &[TensorId]) -> Result<Layer> {
+    pub(super) fn add(&mut self, kind: LayerKind, inputs: &[TensorId]) -> Result<Layer> {
         let l = self.core.add_layer(kind, inputs)?;
         Ok(self.layer_ptr(l))
     }
@@ -426,7 +427,11 @@ unsafe extern "C" fn add_softmax(this: This, input: Tensor) -> Layer {
 }
 
 /// An `ITensor* const*` array of `count` tensors of this network.
-fn tensor_array(n: &NetworkObj, inputs: *const Tensor, count: i32) -> Result<Vec<TensorId>> {
+pub(super) fn tensor_array(
+    n: &NetworkObj,
+    inputs: *const Tensor,
+    count: i32,
+) -> Result<Vec<TensorId>> {
     let count = positive(count, "nbInputs")?;
     if inputs.is_null() {
         crate::bail!(InvalidArgument, "argument `inputs` is null");
@@ -503,9 +508,14 @@ unsafe extern "C" fn add_rnn(
     })
 }
 
-unsafe extern "C" fn add_plugin(this: This, _: *const Tensor, _: i32, _: *mut c_void) -> Layer {
-    with("INetworkDefinition::addPlugin", this, null_layer(), |_| {
-        unsupported("the IPlugin layer")
+unsafe extern "C" fn add_plugin(
+    this: This,
+    inputs: *const Tensor,
+    nb: i32,
+    p: *mut c_void,
+) -> Layer {
+    with("INetworkDefinition::addPlugin", this, null_layer(), |n| {
+        plugin_layer::add(n, inputs, nb, p, plugin_layer::Added::Plugin)
     })
 }
 
@@ -860,12 +870,17 @@ unsafe extern "C" fn add_rnn_v2(this: This, _: Tensor, _: i32, _: i32, _: i32, _
     })
 }
 
-unsafe extern "C" fn add_plugin_ext(this: This, _: *const Tensor, _: i32, _: *mut c_void) -> Layer {
+unsafe extern "C" fn add_plugin_ext(
+    this: This,
+    inputs: *const Tensor,
+    nb: i32,
+    p: *mut c_void,
+) -> Layer {
     with(
         "INetworkDefinition::addPluginExt",
         this,
         null_layer(),
-        |_| unsupported("the IPluginExt layer"),
+        |n| plugin_layer::add(n, inputs, nb, p, plugin_layer::Added::PluginExt),
     )
 }
 
@@ -891,13 +906,15 @@ unsafe extern "C" fn unmark_output(this: This, tensor: Tensor) {
     })
 }
 
-unsafe extern "C" fn add_plugin_v2(this: This, _: *const Tensor, _: i32, _: *mut c_void) -> Layer {
-    with(
-        "INetworkDefinition::addPluginV2",
-        this,
-        null_layer(),
-        |_| unsupported("the IPluginV2 layer"),
-    )
+unsafe extern "C" fn add_plugin_v2(
+    this: This,
+    inputs: *const Tensor,
+    nb: i32,
+    p: *mut c_void,
+) -> Layer {
+    with("INetworkDefinition::addPluginV2", this, null_layer(), |n| {
+        plugin_layer::add(n, inputs, nb, p, plugin_layer::Added::PluginV2)
+    })
 }
 
 unsafe extern "C" fn add_slice(

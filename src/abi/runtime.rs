@@ -8,6 +8,7 @@ use super::boundary::{Object, function, method, non_null, release, unsupported};
 use super::builder::user_logger;
 use super::engine::EngineObj;
 use super::error_recorder::ErrorRecorderSlot;
+use super::plugin_factory::RuntimePlugins;
 use crate::logger::{Severity, SharedLogger};
 
 type This = *mut RuntimeObj;
@@ -54,7 +55,8 @@ impl RuntimeObj {
     }
 }
 
-/// infer8 engine files hold no plugin layers, so a plugin factory is never consulted.
+/// Plugin layers are re-created through `factory` (`IPlugin`, `IPluginExt`; may be null when the
+/// engine has none) or the plugin registry (`IPluginV2`).
 unsafe extern "C" fn deserialize_cuda_engine(
     this: This,
     blob: *const c_void,
@@ -67,15 +69,10 @@ unsafe extern "C" fn deserialize_cuda_engine(
         std::ptr::null_mut(),
         |r| {
             non_null(blob, "blob")?;
-            if !factory.is_null() {
-                r.logger.log(
-                    Severity::Verbose,
-                    "deserializeCudaEngine: the plugin factory is not needed (no plugin layers)",
-                );
-            }
             // SAFETY: `blob` points at `size` bytes per the interface.
             let bytes = unsafe { std::slice::from_raw_parts(blob.cast::<u8>(), size) };
-            let engine = crate::engine::serialize::from_bytes(bytes)?;
+            let engine =
+                crate::engine::serialize::from_bytes_with(bytes, &mut RuntimePlugins(factory))?;
             Ok(EngineObj::create(Arc::new(engine), r.logger.clone()))
         },
     )

@@ -127,6 +127,7 @@ pub fn build_engine(
         }
     }
     let mut net = prune(&net)?;
+    crate::engine::plugin::instantiate(&mut net)?;
     logger.log(
         Severity::Info,
         &format!(
@@ -153,6 +154,7 @@ pub fn build_engine(
         config.max_batch_size
     };
     let engine = Engine::assemble(net, max_batch, precisions, scales)?;
+    crate::engine::plugin::start(&engine, true)?;
     let plan = crate::engine::int8::plan(&engine);
     if engine.precisions.contains(&Precision::Int8) {
         let kept = plan.storage.iter().filter(|s| s.is_some()).count();

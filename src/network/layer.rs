@@ -1,6 +1,7 @@
 //! The layer set of TensorRT 5.1's `INetworkDefinition`, as plain data. A layer's parameters can be
 //! changed after it is added (as through `IConvolutionLayer::setStride`); shapes are re-inferred.
 
+use super::plugin::PluginLayer;
 use crate::types::*;
 
 /// Height and width, the order of TensorRT's `DimsHW`.
@@ -154,6 +155,8 @@ pub enum LayerKind {
     Gather {
         axis: usize,
     },
+    /// A layer the application implements (`addPlugin`, `addPluginExt`, `addPluginV2`).
+    Plugin(PluginLayer),
 }
 
 impl LayerKind {
@@ -180,6 +183,8 @@ impl LayerKind {
             LayerKind::TopK { .. } => LayerType::TopK,
             LayerKind::MatrixMultiply { .. } => LayerType::MatrixMultiply,
             LayerKind::Gather { .. } => LayerType::Gather,
+            LayerKind::Plugin(p) if p.is_v2() => LayerType::PluginV2,
+            LayerKind::Plugin(_) => LayerType::Plugin,
         }
     }
 
@@ -207,12 +212,15 @@ impl LayerKind {
             LayerKind::TopK { .. } => "TopK",
             LayerKind::MatrixMultiply { .. } => "Matrix Multiply",
             LayerKind::Gather { .. } => "Gather",
+            LayerKind::Plugin(p) if p.is_v2() => "PluginV2",
+            LayerKind::Plugin(_) => "Plugin",
         }
     }
 
     pub fn nb_outputs(&self) -> usize {
         match self {
             LayerKind::TopK { .. } => 2,
+            LayerKind::Plugin(p) => p.nb_outputs,
             _ => 1,
         }
     }

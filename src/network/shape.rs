@@ -333,7 +333,7 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
         | LayerKind::ParametricRelu
         | LayerKind::MatrixMultiply { .. }
         | LayerKind::Gather { .. } => 2,
-        LayerKind::Concatenation { .. } => inputs.len().max(1),
+        LayerKind::Concatenation { .. } | LayerKind::Plugin(_) => inputs.len().max(1),
         _ => 1,
     };
     if inputs.len() != expected_inputs {
@@ -610,6 +610,16 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
                 shape: out,
                 dtype: inputs[0].dtype,
             }])
+        }
+        LayerKind::Plugin(p) => {
+            let shapes: Vec<Shape> = inputs.iter().map(|t| t.shape.clone()).collect();
+            Ok(p.output_shapes(&shapes)?
+                .into_iter()
+                .map(|shape| TensorDesc {
+                    shape,
+                    dtype: DataType::Float,
+                })
+                .collect())
         }
     }
 }

@@ -21,6 +21,7 @@ mod im2col;
 mod lrn;
 mod matmul;
 mod padding;
+mod plugin;
 mod pool;
 mod quant;
 mod reduce;
@@ -109,6 +110,7 @@ enum Kernel {
     TopK(topk::TopK),
     MatMul(matmul::MatMul),
     Gather(gather::Gather),
+    Plugin(crate::network::plugin::PluginLayer),
 }
 
 /// A layer ready to run on the CPU: parameters checked, weights packed.
@@ -253,6 +255,7 @@ impl CpuLayer {
                 Kernel::MatMul(matmul::MatMul::new(*op0, *op1, x, inputs[1], outputs[0]))
             }
             LayerKind::Gather { axis } => Kernel::Gather(gather::Gather::new(*axis, x)),
+            LayerKind::Plugin(p) => Kernel::Plugin(p.clone()),
         })
     }
 
@@ -266,6 +269,11 @@ impl CpuLayer {
             Kernel::Fc(k) => k.scratch_len(batch),
             Kernel::Shuffle(k) => k.scratch_len(batch),
             Kernel::MatMul(k) => k.scratch_len(batch),
+            // The plugin's workspace, asked for the maximum batch once (`Plugin::initialize`).
+            Kernel::Plugin(p) => p
+                .plugin
+                .workspace_size()
+                .div_ceil(std::mem::size_of::<f32>()),
             _ => 0,
         }
     }
@@ -289,6 +297,9 @@ impl CpuLayer {
                 }
             }
             return Ok(());
+        }
+        if let Kernel::Plugin(p) = &self.kernel {
+            return plugin::run(p, batch, inputs, outputs, scratch);
         }
         if let Kernel::TopK(k) = &self.kernel {
             let (values, indices) = outputs.split_at_mut(1);
@@ -332,7 +343,7 @@ impl CpuLayer {
             Kernel::Reduce(k) => k.run(batch, x, y),
             Kernel::MatMul(k) => k.run(batch, x, &inputs[1], y, scratch),
             Kernel::Gather(k) => k.run(batch, x, &inputs[1], y)?,
-            Kernel::Constant(_) | Kernel::TopK(_) => {}
+            Kernel::Constant(_) | Kernel::TopK(_) | Kernel::Plugin(_) => {}
         }
         Ok(())
     }
