@@ -2,7 +2,7 @@
 //! (vptr first): a `Scale` layer (`y = factor * x`) as an `IPluginV2Ext` re-created by a registered
 //! `IPluginCreator`, and as an `IPluginExt` re-created by the runtime's `IPluginFactory`. Checks the
 //! calls infer8 makes (configure, initialize, workspace, enqueue on host memory with a null stream,
-//! terminate, clone/destroy), and that every failure of the application's code is a logged error
+//! terminate, clone/destroy), the Caffe parser's `IPluginFactory`, and that every failure of the application's code is a logged error
 //! naming the layer, never a crash.
 
 mod abi_support;
@@ -13,14 +13,15 @@ use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 use abi_support::{TestLogger, serial, vt};
 use infer8::abi::builder::{IBuilderVtbl, createInferBuilder_INTERNAL};
+use infer8::abi::caffe::{IBlobNameToTensorVtbl, ICaffeParserVtbl, create_caffe_parser};
 use infer8::abi::context::IExecutionContextVtbl;
-use infer8::abi::dims::Dims;
+use infer8::abi::dims::{Dims, RawWeights};
 use infer8::abi::engine::ICudaEngineVtbl;
 use infer8::abi::host_memory::IHostMemoryVtbl;
 use infer8::abi::layer::ILayerVtbl;
 use infer8::abi::network::INetworkDefinitionVtbl;
 use infer8::abi::plugin::{IPluginCreatorVtbl, IPluginRegistryVtbl, getPluginRegistry};
-use infer8::abi::plugin_factory::IRuntimePluginFactoryVtbl;
+use infer8::abi::plugin_factory::{IPluginFactoryVtbl, IRuntimePluginFactoryVtbl};
 use infer8::abi::plugin_layer::IPluginV2LayerVtbl;
 use infer8::abi::runtime::{IRuntimeVtbl, createInferRuntime_INTERNAL};
 use infer8::abi::tensor::ITensorVtbl;
@@ -678,6 +679,131 @@ fn failures_of_the_application_code_are_logged_errors() {
         assert!(layer_made.is_null() && !made);
         logger.expect_error("argument `plugin` is null");
         destroy(mine);
+    }
+    assert_released();
+}
+
+// ---- The Caffe parser's first-generation factory (`IPluginFactory`: plain `IPlugin`s).
+
+#[repr(C)]
+struct CaffeFactory {
+    vtable: &'static IPluginFactoryVtbl,
+    fail: bool,
+    made: Mutex<Vec<User>>,
+}
+
+unsafe extern "C" fn is_plugin(_: User, name: *const c_char) -> bool {
+    (unsafe { CStr::from_ptr(name) }) == c"scale"
+}
+
+unsafe extern "C" fn caffe_create(
+    this: User,
+    _: *const c_char,
+    _: *const RawWeights,
+    nb: i32,
+) -> User {
+    let f = unsafe { &*(this as *const CaffeFactory) };
+    if f.fail || nb != 0 {
+        return std::ptr::null_mut();
+    }
+    let p = ext(Behaviour {
+        factor: 3.0,
+        ..Behaviour::default()
+    });
+    f.made.lock().unwrap().push(p);
+    p
+}
+
+static CAFFE_FACTORY_VTABLE: IPluginFactoryVtbl = IPluginFactoryVtbl {
+    isPlugin: is_plugin,
+    createPlugin: caffe_create,
+};
+
+impl Drop for CaffeFactory {
+    fn drop(&mut self) {
+        for p in self.made.lock().unwrap().drain(..) {
+            unsafe { destroy(p) };
+        }
+    }
+}
+
+const DEPLOY: &str = r#"
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 2 dim: 3 dim: 3 } } }
+layer { name: "scale" type: "MyScale" bottom: "data" top: "out" }
+"#;
+
+/// Parses `DEPLOY` with `factory` (may be null) and builds it; returns the engine or null.
+unsafe fn parse_and_build(logger: &'static TestLogger, factory: User) -> User {
+    unsafe {
+        let builder = createInferBuilder_INTERNAL(logger.ptr(), 5105);
+        let b: &IBuilderVtbl = vt(builder);
+        let net = (b.createNetwork)(builder.cast());
+        let n: &INetworkDefinitionVtbl = vt(net);
+        let parser = create_caffe_parser();
+        let p: &ICaffeParserVtbl = vt(parser);
+        (p.setPluginFactory)(parser.cast(), factory);
+        let blobs = (p.parseBuffers)(
+            parser.cast(),
+            DEPLOY.as_ptr().cast(),
+            DEPLOY.len(),
+            std::ptr::null(),
+            0,
+            net.cast(),
+            0,
+        );
+        let mut engine = std::ptr::null_mut();
+        if !blobs.is_null() {
+            let out =
+                (vt::<IBlobNameToTensorVtbl, _>(blobs.cast_mut()).find)(blobs, c"out".as_ptr());
+            (n.markOutput)(net, out);
+            let layer = (n.getLayer)(net, 0);
+            assert_eq!(
+                (vt::<ILayerVtbl, _>(layer).getType)(layer),
+                10,
+                "an IPluginLayer"
+            );
+            (b.setMaxBatchSize)(builder.cast(), MAX_BATCH);
+            engine = (b.buildCudaEngine)(builder.cast(), net.cast()).cast();
+        }
+        (p.destroy)(parser.cast());
+        (n.destroy)(net.cast());
+        (b.destroy)(builder.cast());
+        engine
+    }
+}
+
+#[test]
+fn the_caffe_parser_asks_its_plugin_factory_for_unknown_layers() {
+    let _g = serial();
+    let logger = TestLogger::new();
+    unsafe {
+        assert!(parse_and_build(logger, std::ptr::null_mut()).is_null());
+        logger.expect_error("unknown or unsupported layer type 'MyScale'");
+        {
+            let factory = CaffeFactory {
+                vtable: &CAFFE_FACTORY_VTABLE,
+                fail: false,
+                made: Mutex::new(Vec::new()),
+            };
+            let engine =
+                parse_and_build(logger, (&factory as *const CaffeFactory).cast_mut().cast());
+            logger.expect_no_error();
+            assert!(!engine.is_null());
+            // A first-generation IPlugin is configured through `configure` (slot 2).
+            assert_eq!(STATS.configured_max_batch.load(Ordering::SeqCst), MAX_BATCH);
+            assert_eq!(run(engine), Some(scaled(3.0)));
+            destroy_engine(engine);
+        }
+        let failing = CaffeFactory {
+            vtable: &CAFFE_FACTORY_VTABLE,
+            fail: true,
+            made: Mutex::new(Vec::new()),
+        };
+        let engine = parse_and_build(logger, (&failing as *const CaffeFactory).cast_mut().cast());
+        assert!(engine.is_null());
+        logger.expect_error(
+            "layer 'scale' (MyScale): the plugin factory's createPlugin returned null",
+        );
     }
     assert_released();
 }
