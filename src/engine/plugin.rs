@@ -215,4 +215,48 @@ mod tests {
             "every engine's plugin was released"
         );
     }
+
+    /// Re-creates every plugin layer as a `Cube`, recording the layers it was asked for.
+    struct Cubes(Arc<AtomicI32>, Vec<String>);
+
+    impl crate::network::plugin::PluginResolver for Cubes {
+        fn resolve(
+            &mut self,
+            layer: &str,
+            origin: &PluginOrigin,
+            data: &[u8],
+        ) -> Result<Arc<dyn Plugin>> {
+            assert_eq!((origin, data), (&PluginOrigin::Factory, &[][..]));
+            self.1.push(layer.to_string());
+            Ok(Arc::new(Cube(self.0.clone())))
+        }
+    }
+
+    /// An engine file with a plugin layer reads back only through a resolver; without one, and
+    /// truncated anywhere, it is an error, never a crash.
+    #[test]
+    fn plugin_layers_round_trip_through_a_resolver() {
+        use crate::engine::serialize::{from_bytes, from_bytes_with, try_to_bytes};
+        let live = Arc::new(AtomicI32::new(0));
+        let net = network(&live);
+        let cfg = BuilderConfig {
+            max_batch_size: 2,
+            ..BuilderConfig::default()
+        };
+        let engine = build_engine(&net, &cfg, None, &NullLogger).unwrap();
+        let bytes = try_to_bytes(&engine).unwrap();
+        let expected = run(engine);
+        let err = from_bytes(&bytes).unwrap_err().to_string();
+        assert!(err.contains("is a plugin layer"), "{err}");
+        let mut cubes = Cubes(live.clone(), Vec::new());
+        let back = from_bytes_with(&bytes, &mut cubes).unwrap();
+        assert_eq!(cubes.1, [net.layers[1].name.clone()]);
+        assert_eq!(run(back), expected);
+        for n in 0..bytes.len() {
+            assert!(from_bytes_with(&bytes[..n], &mut cubes).is_err());
+        }
+        drop(net);
+        drop(cubes);
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+    }
 }
