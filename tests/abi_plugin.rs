@@ -25,7 +25,10 @@ use infer8::abi::plugin_factory::{IPluginFactoryVtbl, IRuntimePluginFactoryVtbl}
 use infer8::abi::plugin_layer::IPluginV2LayerVtbl;
 use infer8::abi::runtime::{IRuntimeVtbl, createInferRuntime_INTERNAL};
 use infer8::abi::tensor::ITensorVtbl;
-use infer8::abi::user_plugin::{IPluginExtVtbl, IPluginV2ExtVtbl, IPluginV2Vtbl, IPluginVtbl};
+use infer8::abi::user_plugin::{
+    IPluginExtVtbl, IPluginV2ExtVtbl, IPluginV2IOExtVtbl, IPluginV2Vtbl, IPluginVtbl,
+    PluginTensorDesc,
+};
 
 type User = *mut c_void;
 
@@ -804,6 +807,84 @@ fn the_caffe_parser_asks_its_plugin_factory_for_unknown_layers() {
         logger.expect_error(
             "layer 'scale' (MyScale): the plugin factory's createPlugin returned null",
         );
+    }
+    assert_released();
+}
+
+// ---- An `IPluginV2IOExt` (6.0): configured with tensor descriptions after
+// `supportsFormatCombination`.
+
+/// `nvinfer1::PluginTensorDesc` as the header lays it out.
+#[repr(C)]
+struct TensorDesc {
+    dims: Dims,
+    type_: i32,
+    format: i32,
+    scale: f32,
+}
+
+unsafe extern "C" fn io_version(_: User) -> i32 {
+    (2 << 24) | 6001
+}
+unsafe extern "C" fn configure_io(
+    this: User,
+    inputs: *const PluginTensorDesc,
+    nb_inputs: i32,
+    _: *const PluginTensorDesc,
+    nb_outputs: i32,
+) {
+    let d = unsafe { &*inputs.cast::<TensorDesc>() };
+    assert_eq!((nb_inputs, nb_outputs, d.type_, d.format), (1, 1, 0, 0));
+    me(this).count.store(volume(&d.dims), Ordering::SeqCst);
+    STATS.configured_max_batch.store(-1, Ordering::SeqCst);
+}
+unsafe extern "C" fn supports_combination(
+    this: User,
+    pos: i32,
+    in_out: *const PluginTensorDesc,
+    nb_inputs: i32,
+    nb_outputs: i32,
+) -> bool {
+    assert!((0..nb_inputs + nb_outputs).contains(&pos));
+    let d = unsafe { &*in_out.cast::<TensorDesc>().add(pos as usize) };
+    me(this).b.supports_fp32 && d.type_ == 0 && d.format == 0
+}
+
+static V2IOEXT: IPluginV2IOExtVtbl = IPluginV2IOExtVtbl {
+    base: IPluginV2ExtVtbl {
+        base: IPluginV2Vtbl {
+            getTensorRTVersion: io_version,
+            ..V2EXT.base
+        },
+        ..V2EXT
+    },
+    configurePluginIO: configure_io,
+    supportsFormatCombination: supports_combination,
+};
+
+#[test]
+fn an_io_ext_plugin_is_configured_with_tensor_descriptions() {
+    let _g = serial();
+    let logger = TestLogger::new();
+    for supports_fp32 in [true, false] {
+        let b = Behaviour {
+            supports_fp32,
+            ..Behaviour::default()
+        };
+        let mine = new_plugin((&V2IOEXT as *const IPluginV2IOExtVtbl).cast(), b, 0);
+        unsafe {
+            let (engine, _) = build(logger, mine, Add::V2);
+            if supports_fp32 {
+                logger.expect_no_error();
+                assert_eq!(STATS.configured_max_batch.load(Ordering::SeqCst), -1);
+                assert_eq!(run(engine), Some(scaled(2.0)));
+                destroy_engine(engine);
+            } else {
+                assert!(engine.is_null());
+                logger.expect_error("supportsFormatCombination");
+            }
+            destroy(mine);
+        }
     }
     assert_released();
 }

@@ -1,8 +1,9 @@
 //! The TensorRT 5.1 C++ ABI (DESIGN.md decision 1): library objects are `#[repr(C)]` structs whose
 //! first word points at a static vtable laid out in the header's declaration order; user objects
-//! (`ILogger`, calibrators, `IProfiler`, plugin creators) are called through theirs. Each vtable is
-//! defined with [`vtable!`], which also records every slot, so [`slot_table`] (compared with a C++
-//! probe by `tests/abi_vtables.rs`) cannot drift from the structs.
+//! (`ILogger`, calibrators, `IProfiler`, plugins, their factories and creators) are called through
+//! theirs. Each vtable is defined with [`vtable!`], which also records every slot, so
+//! [`slot_table`] (compared with a C++ probe by `tests/abi_vtables.rs`) cannot drift from the
+//! structs.
 
 /// Defines a `#[repr(C)]` vtable struct of function pointers (fields named as the C++ methods, in
 /// slot order; `as "name"` renames overloads and destructors) and its `slots()`: (interface, method,

@@ -255,10 +255,11 @@ impl UserPlugin {
         })
     }
 
-    /// `supportsFormat(kFLOAT, kNCHW)`, which every generation but IOExt answers.
+    /// `supportsFormat(kFLOAT, kNCHW)`, for the generations that answer it (IOExt overrides it to
+    /// say false and is asked `supportsFormatCombination` instead; `IPlugin` has neither).
     fn check_float_linear(&self) -> Result<()> {
         let f = match self.generation {
-            Generation::V1 => return Ok(()),
+            Generation::V1 | Generation::V2IoExt => return Ok(()),
             Generation::Ext => self.ext().supportsFormat,
             _ => self.v2().supportsFormat,
         };
