@@ -57,9 +57,9 @@ run_valgrind() {
     "${vg[@]}" $c/c_lenet_export_wts $m/lenet.prototxt $m/lenet_iter_10000.caffemodel "$b/vg.wts"
     echo "sanitize: valgrind sample_lenet_api"
     "${vg[@]}" $b/sample_lenet_api/sample_lenet_api $c/lenet.wts $c/t10k-images-idx3-ubyte $c/t10k-labels-idx1-ubyte
-    echo "sanitize: valgrind sample_plugin"
+    echo "sanitize: valgrind sample_plugin (100 images)"
     "${vg[@]}" $b/sample_plugin/sample_plugin $m/lenet.prototxt $m/lenet_iter_10000.caffemodel \
-        $c/t10k-images-idx3-ubyte $c/t10k-labels-idx1-ubyte
+        $c/t10k-images-idx3-ubyte $c/t10k-labels-idx1-ubyte 100
     echo "sanitize: valgrind sampleINT8 (2 batches of 10 scored)"
     (cd $b/sampleINT8 && "${vg[@]}" ./sampleINT8 mnist batch=10 start=50 score=2 \
         "datadir=$PWD/data/mnist" "model=$m")
