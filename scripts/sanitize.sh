@@ -3,7 +3,7 @@
 #   asan      the C/C++ examples (c_examples, CMake) built with -fsanitize=address,undefined and
 #             run by ctest against target/release/libinfer8.so; LeakSanitizer sees the library's
 #             heap too (Rust allocates through the same malloc), so a leak in infer8 fails here
-#   valgrind  memcheck on c_lenet, sample_lenet_api and sampleINT8 (a few batches): no errors and
+#   valgrind  memcheck on c_lenet, sample_lenet_api, sample_plugin and sampleINT8 (a few batches): no errors and
 #             no definitely/indirectly lost bytes; scripts/valgrind.supp names what is outside infer8
 #   rust      the robustness tests of the Rust suite built with -Zsanitizer=address (RUSTC_BOOTSTRAP=1
 #             on stable), in target/asan
@@ -57,6 +57,9 @@ run_valgrind() {
     "${vg[@]}" $c/c_lenet_export_wts $m/lenet.prototxt $m/lenet_iter_10000.caffemodel "$b/vg.wts"
     echo "sanitize: valgrind sample_lenet_api"
     "${vg[@]}" $b/sample_lenet_api/sample_lenet_api $c/lenet.wts $c/t10k-images-idx3-ubyte $c/t10k-labels-idx1-ubyte
+    echo "sanitize: valgrind sample_plugin (100 images)"
+    "${vg[@]}" $b/sample_plugin/sample_plugin $m/lenet.prototxt $m/lenet_iter_10000.caffemodel \
+        $c/t10k-images-idx3-ubyte $c/t10k-labels-idx1-ubyte 100
     echo "sanitize: valgrind sampleINT8 (2 batches of 10 scored)"
     (cd $b/sampleINT8 && "${vg[@]}" ./sampleINT8 mnist batch=10 start=50 score=2 \
         "datadir=$PWD/data/mnist" "model=$m")

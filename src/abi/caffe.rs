@@ -3,7 +3,7 @@
 //! layers to the core network; the network object creates their ABI objects on first request.
 //! As in TensorRT, the parser logs through the process logger (the builder's).
 
-use std::ffi::{CStr, c_char, c_void};
+use std::ffi::{CStr, CString, c_char, c_void};
 use std::path::Path;
 use std::ptr::NonNull;
 
@@ -11,9 +11,10 @@ use super::boundary::{Object, c_str, enum_arg, function, method, non_null, relea
 use super::dims::Dims;
 use super::logger::process_logger;
 use super::network::NetworkObj;
+use super::plugin_factory::CaffeFactories;
 use super::tensor::TensorObj;
 use crate::error::Result;
-use crate::logger::{Severity, SharedLogger};
+use crate::logger::SharedLogger;
 use crate::parser::caffe::{BinaryProtoBlob, BlobNameToTensor, CaffeParser};
 use crate::types::DataType;
 
@@ -66,7 +67,8 @@ pub struct CaffeParserObj {
     /// pointers: C++ holds them while the parser is borrowed for other calls.
     blob_maps: Vec<NonNull<BlobMapObj>>,
     /// Whether a plugin factory was set (they are not consulted yet).
-    has_plugin_factory: bool,
+    /// The application's plugin factories, consulted for every layer.
+    plugins: CaffeFactories,
 }
 
 impl Object for CaffeParserObj {
@@ -125,20 +127,13 @@ fn weight_type(v: i32) -> Result<DataType> {
 }
 
 impl CaffeParserObj {
-    /// Gives the parse result its ABI object, or explains a failure plugins might have avoided.
+    /// Gives the parse result its ABI object.
     fn finish(
         &mut self,
         result: Result<BlobNameToTensor>,
         network: &mut NetworkObj,
     ) -> Result<BlobMap> {
-        let map = result.inspect_err(|_| {
-            if self.has_plugin_factory {
-                process_logger().log(
-                    Severity::Error,
-                    "Caffe parser: plugin factories are not consulted yet (no plugin layers)",
-                );
-            }
-        })?;
+        let map = result?;
         network.sync();
         let obj = Box::leak(Box::new(BlobMapObj {
             vtable: &BLOB_MAP_VTABLE,
@@ -166,11 +161,12 @@ unsafe extern "C" fn parse(
             Some(unsafe { c_str(model, "model") }?)
         };
         let net = network_arg(network)?;
-        let result = p.parser.parse(
+        let result = p.parser.parse_with_plugins(
             Path::new(&deploy),
             model.as_deref().map(Path::new),
             &mut net.core,
             weight_type(wt)?,
+            &mut p.plugins.consult(),
         );
         p.finish(result, net)
     })
@@ -192,9 +188,13 @@ unsafe extern "C" fn parse_buffers(
         let model = (!model.is_null())
             .then(|| unsafe { std::slice::from_raw_parts(model.cast::<u8>(), model_len) });
         let net = network_arg(network)?;
-        let result = p
-            .parser
-            .parse_buffers(deploy, model, &mut net.core, weight_type(wt)?);
+        let result = p.parser.parse_buffers_with_plugins(
+            deploy,
+            model,
+            &mut net.core,
+            weight_type(wt)?,
+            &mut p.plugins.consult(),
+        );
         p.finish(result, net)
     })
 }
@@ -223,41 +223,36 @@ unsafe extern "C" fn set_protobuf_buffer_size(this: This, size: usize) {
     })
 }
 
-/// Factories are remembered so a failed parse can say why plugin layers were not created.
-fn set_factory(p: &mut CaffeParserObj, factory: *mut c_void) -> Result<()> {
-    p.has_plugin_factory = !factory.is_null();
-    if p.has_plugin_factory {
-        process_logger().log(
-            Severity::Warning,
-            "Caffe parser: plugin factories are not supported yet and will not be consulted",
-        );
-    }
-    Ok(())
-}
-
 unsafe extern "C" fn set_plugin_factory(this: This, factory: *mut c_void) {
     method("ICaffeParser::setPluginFactory", this, (), |p| {
-        set_factory(p, factory)
+        p.plugins.v1 = (!factory.is_null()).then_some(factory);
+        p.plugins.ext = false;
+        Ok(())
     })
 }
 
 unsafe extern "C" fn set_plugin_factory_ext(this: This, factory: *mut c_void) {
     method("ICaffeParser::setPluginFactoryExt", this, (), |p| {
-        set_factory(p, factory)
+        p.plugins.v1 = (!factory.is_null()).then_some(factory);
+        p.plugins.ext = true;
+        Ok(())
     })
 }
 
 unsafe extern "C" fn set_plugin_factory_v2(this: This, factory: *mut c_void) {
     method("ICaffeParser::setPluginFactoryV2", this, (), |p| {
-        set_factory(p, factory)
+        p.plugins.v2 = (!factory.is_null()).then_some(factory);
+        Ok(())
     })
 }
 
-/// The namespace only selects plugin creators, which the parser does not use yet.
+/// The namespace the V2 factory's `createPlugin` is given.
 unsafe extern "C" fn set_plugin_namespace(this: This, namespace: *const c_char) {
-    method("ICaffeParser::setPluginNamespace", this, (), |_| {
+    method("ICaffeParser::setPluginNamespace", this, (), |p| {
         // SAFETY: a C string per the interface.
-        unsafe { c_str(namespace, "libNamespace") }.map(|_| ())
+        let namespace = unsafe { c_str(namespace, "libNamespace") }?;
+        p.plugins.namespace = CString::new(namespace).unwrap_or_default();
+        Ok(())
     })
 }
 
@@ -374,7 +369,7 @@ fn create() -> *mut c_void {
                 vtable: &PARSER_VTABLE,
                 parser: CaffeParser::new(),
                 blob_maps: Vec::new(),
-                has_plugin_factory: false,
+                plugins: CaffeFactories::default(),
             };
             Ok(Box::into_raw(Box::new(obj)).cast())
         },

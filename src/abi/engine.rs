@@ -203,7 +203,7 @@ unsafe extern "C" fn get_workspace_size(this: This) -> usize {
 unsafe extern "C" fn serialize(this: This) -> *mut HostMemoryObj {
     method("ICudaEngine::serialize", this, std::ptr::null_mut(), |e| {
         Ok(HostMemoryObj::create(
-            crate::engine::serialize::to_bytes(&e.engine),
+            crate::engine::serialize::try_to_bytes(&e.engine)?,
             e.logger.clone(),
         ))
     })

@@ -1,8 +1,9 @@
 //! The TensorRT 5.1 C++ ABI (DESIGN.md decision 1): library objects are `#[repr(C)]` structs whose
 //! first word points at a static vtable laid out in the header's declaration order; user objects
-//! (`ILogger`, calibrators, `IProfiler`, plugin creators) are called through theirs. Each vtable is
-//! defined with [`vtable!`], which also records every slot, so [`slot_table`] (compared with a C++
-//! probe by `tests/abi_vtables.rs`) cannot drift from the structs.
+//! (`ILogger`, calibrators, `IProfiler`, plugins, their factories and creators) are called through
+//! theirs. Each vtable is defined with [`vtable!`], which also records every slot, so
+//! [`slot_table`] (compared with a C++ probe by `tests/abi_vtables.rs`) cannot drift from the
+//! structs.
 
 /// Defines a `#[repr(C)]` vtable struct of function pointers (fields named as the C++ methods, in
 /// slot order; `as "name"` renames overloads and destructors) and its `slots()`: (interface, method,
@@ -54,9 +55,12 @@ pub mod logger;
 pub mod network;
 pub mod onnx;
 pub mod plugin;
+pub mod plugin_factory;
+pub mod plugin_layer;
 pub mod profile;
 pub mod runtime;
 pub mod tensor;
+pub mod user_plugin;
 
 /// Every vtable slot infer8 implements or calls: (interface, method, slot). Destructor slots are
 /// named `~D1` (complete) and `~D0` (deleting); the later of two overloads is `method#2`.
@@ -80,6 +84,18 @@ pub fn slot_table() -> Vec<(&'static str, &'static str, usize)> {
         host_memory::IHostMemoryVtbl::slots(),
         plugin::IPluginRegistryVtbl::slots(),
         plugin::IPluginCreatorVtbl::slots(),
+        user_plugin::IPluginVtbl::slots(),
+        user_plugin::IPluginExtVtbl::slots(),
+        user_plugin::IPluginV2Vtbl::slots(),
+        user_plugin::IPluginV2ExtVtbl::slots(),
+        user_plugin::IPluginV2IOExtVtbl::slots(),
+        user_plugin::override_slots(),
+        plugin_factory::IPluginFactoryVtbl::slots(),
+        plugin_factory::IPluginFactoryExtVtbl::slots(),
+        plugin_factory::IPluginFactoryV2Vtbl::slots(),
+        plugin_factory::IRuntimePluginFactoryVtbl::slots(),
+        plugin_layer::IPluginLayerVtbl::slots(),
+        plugin_layer::IPluginV2LayerVtbl::slots(),
         runtime::IRuntimeVtbl::slots(),
         tensor::ITensorVtbl::slots(),
         layer::ILayerVtbl::slots(),

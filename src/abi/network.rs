@@ -9,6 +9,7 @@ use std::ptr::NonNull;
 use super::boundary::{Object, c_str, enum_arg, index, method, positive, release, unsupported};
 use super::dims::{Dims, RawWeights};
 use super::layer::LayerObj;
+use super::plugin_layer;
 use super::tensor::TensorObj;
 use crate::error::{Error, Result};
 use crate::logger::{Severity, SharedLogger};
@@ -205,7 +206,7 @@ impl NetworkObj {
         Ok(t.id)
     }
 
-    fn add(&mut self, kind: LayerKind, inputs: &[TensorId]) -> Result<Layer> {
+    pub(super) fn add(&mut self, kind: LayerKind, inputs: &[TensorId]) -> Result<Layer> {
         let l = self.core.add_layer(kind, inputs)?;
         Ok(self.layer_ptr(l))
     }
@@ -427,7 +428,11 @@ unsafe extern "C" fn add_softmax(this: This, input: Tensor) -> Layer {
 }
 
 /// An `ITensor* const*` array of `count` tensors of this network.
-fn tensor_array(n: &NetworkObj, inputs: *const Tensor, count: i32) -> Result<Vec<TensorId>> {
+pub(super) fn tensor_array(
+    n: &NetworkObj,
+    inputs: *const Tensor,
+    count: i32,
+) -> Result<Vec<TensorId>> {
     let count = positive(count, "nbInputs")?;
     if inputs.is_null() {
         crate::bail!(InvalidArgument, "argument `inputs` is null");
@@ -504,9 +509,14 @@ unsafe extern "C" fn add_rnn(
     })
 }
 
-unsafe extern "C" fn add_plugin(this: This, _: *const Tensor, _: i32, _: *mut c_void) -> Layer {
-    with("INetworkDefinition::addPlugin", this, null_layer(), |_| {
-        unsupported("the IPlugin layer")
+unsafe extern "C" fn add_plugin(
+    this: This,
+    inputs: *const Tensor,
+    nb: i32,
+    p: *mut c_void,
+) -> Layer {
+    with("INetworkDefinition::addPlugin", this, null_layer(), |n| {
+        plugin_layer::add(n, inputs, nb, p, plugin_layer::Added::Plugin)
     })
 }
 
@@ -861,12 +871,17 @@ unsafe extern "C" fn add_rnn_v2(this: This, _: Tensor, _: i32, _: i32, _: i32, _
     })
 }
 
-unsafe extern "C" fn add_plugin_ext(this: This, _: *const Tensor, _: i32, _: *mut c_void) -> Layer {
+unsafe extern "C" fn add_plugin_ext(
+    this: This,
+    inputs: *const Tensor,
+    nb: i32,
+    p: *mut c_void,
+) -> Layer {
     with(
         "INetworkDefinition::addPluginExt",
         this,
         null_layer(),
-        |_| unsupported("the IPluginExt layer"),
+        |n| plugin_layer::add(n, inputs, nb, p, plugin_layer::Added::PluginExt),
     )
 }
 
@@ -892,13 +907,15 @@ unsafe extern "C" fn unmark_output(this: This, tensor: Tensor) {
     })
 }
 
-unsafe extern "C" fn add_plugin_v2(this: This, _: *const Tensor, _: i32, _: *mut c_void) -> Layer {
-    with(
-        "INetworkDefinition::addPluginV2",
-        this,
-        null_layer(),
-        |_| unsupported("the IPluginV2 layer"),
-    )
+unsafe extern "C" fn add_plugin_v2(
+    this: This,
+    inputs: *const Tensor,
+    nb: i32,
+    p: *mut c_void,
+) -> Layer {
+    with("INetworkDefinition::addPluginV2", this, null_layer(), |n| {
+        plugin_layer::add(n, inputs, nb, p, plugin_layer::Added::PluginV2)
+    })
 }
 
 unsafe extern "C" fn add_slice(

@@ -142,7 +142,7 @@ unsafe extern "C" fn get_plugin_creator(
         "IPluginRegistry::getPluginCreator",
         this,
         std::ptr::null_mut(),
-        |r| {
+        |_| {
             // SAFETY: C strings per the interface; the namespace defaults to "" in the header.
             let (name, version) =
                 unsafe { (c_str(name, "pluginType")?, c_str(version, "pluginVersion")?) };
@@ -151,13 +151,32 @@ unsafe extern "C" fn get_plugin_creator(
             } else {
                 unsafe { c_str(namespace, "pluginNamespace") }?
             };
-            let c = r.creators.lock().unwrap_or_else(|e| e.into_inner());
-            Ok(c.entries
-                .iter()
-                .find(|e| e.name == name && e.version == version && e.namespace == namespace)
-                .map_or(std::ptr::null_mut(), |e| e.creator))
+            Ok(find_creator(&name, &version, &namespace).unwrap_or(std::ptr::null_mut()))
         },
     )
+}
+
+/// The registered creator of a plugin type, version and namespace (what an engine file names).
+pub(super) fn find_creator(name: &str, version: &str, namespace: &str) -> Option<Creator> {
+    let c = REGISTRY.creators.lock().unwrap_or_else(|e| e.into_inner());
+    c.entries
+        .iter()
+        .find(|e| e.name == name && e.version == version && e.namespace == namespace)
+        .map(|e| e.creator)
+}
+
+/// `IPluginCreator::deserializePlugin(layerName, data, length)`: the plugin, or null.
+pub(super) fn deserialize_plugin(creator: Creator, layer: &CStr, data: &[u8]) -> *mut c_void {
+    // SAFETY: a registered IPluginCreator (registerCreator's argument, alive for the process);
+    // `layer` and `data` are valid for the call.
+    unsafe {
+        ((*creator.cast::<&IPluginCreatorVtbl>()).deserializePlugin)(
+            creator,
+            layer.as_ptr(),
+            data.as_ptr().cast(),
+            data.len(),
+        )
+    }
 }
 
 /// The registry is a process singleton: deleting it does nothing.

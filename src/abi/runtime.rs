@@ -9,6 +9,7 @@ use super::builder::user_logger;
 use super::engine::EngineObj;
 use super::error_recorder::ErrorRecorderSlot;
 use super::gpu_allocator::CppGpuAllocator;
+use super::plugin_factory::RuntimePlugins;
 use crate::backend::DeviceAllocator;
 use crate::logger::{Severity, SharedLogger};
 
@@ -58,7 +59,8 @@ impl RuntimeObj {
     }
 }
 
-/// infer8 engine files hold no plugin layers, so a plugin factory is never consulted.
+/// Plugin layers are re-created through `factory` (`IPlugin`, `IPluginExt`; may be null when the
+/// engine has none) or the plugin registry (`IPluginV2`).
 unsafe extern "C" fn deserialize_cuda_engine(
     this: This,
     blob: *const c_void,
@@ -71,15 +73,10 @@ unsafe extern "C" fn deserialize_cuda_engine(
         std::ptr::null_mut(),
         |r| {
             non_null(blob, "blob")?;
-            if !factory.is_null() {
-                r.logger.log(
-                    Severity::Verbose,
-                    "deserializeCudaEngine: the plugin factory is not needed (no plugin layers)",
-                );
-            }
             // SAFETY: `blob` points at `size` bytes per the interface.
             let bytes = unsafe { std::slice::from_raw_parts(blob.cast::<u8>(), size) };
-            let engine = crate::engine::serialize::from_bytes(bytes)?;
+            let engine =
+                crate::engine::serialize::from_bytes_with(bytes, &mut RuntimePlugins(factory))?;
             Ok(EngineObj::create(
                 Arc::new(engine),
                 r.logger.clone(),

@@ -44,18 +44,22 @@ fn algorithm_of(c: &mut dyn Calibrator) -> Algorithm {
 }
 
 /// The FP32 engine that calibration runs: the same network, every layer in FP32, no output
-/// bindings (the observer sees every tensor as it is computed).
+/// bindings (the observer sees every tensor as it is computed). Its plugin layers are objects of
+/// its own, released with it.
 fn fp32_engine(net: &Network, batch: usize) -> Result<Engine> {
     let mut net = net.clone();
     net.outputs.clear();
+    crate::engine::plugin::instantiate(&mut net)?;
     let layers = net.layers.len();
     let tensors = net.tensors.len();
-    Engine::assemble(
+    let engine = Engine::assemble(
         net,
         batch,
         vec![Precision::Float; layers],
         vec![None; tensors],
-    )
+    )?;
+    crate::engine::plugin::start(&engine, true)?;
+    Ok(engine)
 }
 
 /// Returns each tensor's `amax` (None where a cache lacks the tensor).

@@ -134,6 +134,7 @@ pub fn build_engine(
         }
     }
     let mut net = prune(&net)?;
+    crate::engine::plugin::instantiate(&mut net)?;
     logger.log(
         Severity::Info,
         &format!(
@@ -161,6 +162,7 @@ pub fn build_engine(
     };
     let mut engine = Engine::assemble(net, max_batch, precisions, scales)?;
     engine.profile = ranges;
+    crate::engine::plugin::start(&engine, true)?;
     let plan = crate::engine::int8::plan(&engine);
     if engine.precisions.contains(&Precision::Int8) {
         let kept = plan.storage.iter().filter(|s| s.is_some()).count();

@@ -22,6 +22,16 @@ pub fn assign(net: &Network, config: &BuilderConfig, logger: &dyn Logger) -> Vec
     net.layers
         .iter()
         .map(|layer| {
+            // The application's code computes in FP32 (`network::plugin`); neighbours convert.
+            if matches!(layer.kind, LayerKind::Plugin(_)) {
+                if layer.precision.is_some_and(|p| p != DataType::Float) {
+                    logger.log(
+                        Severity::Warning,
+                        &format!("plugin layer '{}' runs in FP32", layer.name),
+                    );
+                }
+                return Precision::Float;
+            }
             let requested = match layer.precision {
                 Some(DataType::Int8) if config.int8 || config.strict_types => Some(Precision::Int8),
                 Some(DataType::Half) if config.fp16 || config.strict_types => Some(Precision::Half),

@@ -5,6 +5,7 @@
 pub mod context;
 pub mod int8;
 pub mod plan;
+pub mod plugin;
 pub mod serialize;
 
 use crate::error::Result;

@@ -2,9 +2,14 @@
 //! (little-endian). The payload holds what defines an engine (network with converted weights, max
 //! batch, precisions, scales); bindings, order and memory plan are re-derived and re-checked on load
 //! by [`Engine::assemble`], so a file cannot smuggle in an inconsistent plan.
+//!
+//! Plugin layers (types 10 and 23) hold the plugin's own bytes; an `IPluginV2` layer also the
+//! creator's name, version and namespace. Reading one needs a [`PluginResolver`] (the application's
+//! `IPluginFactory` or the plugin registry); files without plugin layers read as before.
 
 use super::{BindingProfile, Engine, Precision};
 use crate::error::{Error, Result};
+use crate::network::plugin::{NoPlugins, PluginLayer, PluginOrigin, PluginResolver};
 use crate::network::*;
 use crate::types::*;
 
@@ -43,8 +48,11 @@ impl Writer {
         self.u64(v as u64);
     }
     fn str(&mut self, s: &str) {
-        self.usize(s.len());
-        self.0.extend_from_slice(s.as_bytes());
+        self.bytes(s.as_bytes());
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        self.usize(b.len());
+        self.0.extend_from_slice(b);
     }
     fn usizes(&mut self, v: &[usize]) {
         self.usize(v.len());
@@ -158,8 +166,11 @@ impl<'a> Reader<'a> {
         Ok(v)
     }
     fn str(&mut self) -> Result<String> {
+        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| fmt_err("name (not UTF-8)"))
+    }
+    fn bytes(&mut self) -> Result<&'a [u8]> {
         let n = self.count(1)?;
-        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| fmt_err("name (not UTF-8)"))
+        self.take(n)
     }
     fn usizes(&mut self) -> Result<Vec<usize>> {
         let n = self.count(8)?;
@@ -228,7 +239,8 @@ fn read_conv(r: &mut Reader) -> Result<ConvParams> {
     })
 }
 
-fn write_kind(w: &mut Writer, k: &LayerKind) {
+/// The plugin's bytes (`serialize`) are the only part that can fail: it is application code.
+fn write_kind(w: &mut Writer, k: &LayerKind) -> Result<()> {
     w.i32(k.layer_type() as i32);
     match k {
         LayerKind::Convolution(c) | LayerKind::Deconvolution(c) => write_conv(w, c),
@@ -323,10 +335,53 @@ fn write_kind(w: &mut Writer, k: &LayerKind) {
             w.i32(*op1 as i32);
         }
         LayerKind::Gather { axis } => w.usize(*axis),
+        LayerKind::Plugin(p) => {
+            if let PluginOrigin::Registry {
+                name,
+                version,
+                namespace,
+            } = &p.origin
+            {
+                w.str(name);
+                w.str(version);
+                w.str(namespace);
+            }
+            w.bytes(&p.plugin.serialize()?);
+        }
     }
+    Ok(())
 }
 
-fn read_kind(r: &mut Reader) -> Result<LayerKind> {
+/// A plugin layer of the file, re-created by `plugins`.
+fn read_plugin(
+    r: &mut Reader,
+    layer: &str,
+    v2: bool,
+    plugins: &mut dyn PluginResolver,
+) -> Result<LayerKind> {
+    let origin = if v2 {
+        PluginOrigin::Registry {
+            name: r.str()?,
+            version: r.str()?,
+            namespace: r.str()?,
+        }
+    } else {
+        PluginOrigin::Factory
+    };
+    let data = r.bytes()?;
+    let plugin = plugins.resolve(layer, &origin, data)?;
+    let p = PluginLayer::new(plugin)
+        .map_err(|e| Error::Runtime(format!("plugin layer '{layer}': {e}")))?;
+    if p.is_v2() != v2 {
+        crate::bail!(
+            Runtime,
+            "plugin layer '{layer}': the re-created plugin is of another generation than the one serialized"
+        );
+    }
+    Ok(LayerKind::Plugin(p))
+}
+
+fn read_kind(r: &mut Reader, layer: &str, plugins: &mut dyn PluginResolver) -> Result<LayerKind> {
     let axes = |r: &mut Reader| u32::try_from(r.u64()?).map_err(|_| fmt_err("axes mask"));
     Ok(match r.enum_("layer type", LayerType::from_i32)? {
         LayerType::Convolution => LayerKind::Convolution(read_conv(r)?),
@@ -418,6 +473,8 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
             op1: r.enum_("matrix operation", MatrixOperation::from_i32)?,
         },
         LayerType::Gather => LayerKind::Gather { axis: r.int()? },
+        LayerType::Plugin => read_plugin(r, layer, false, plugins)?,
+        LayerType::PluginV2 => read_plugin(r, layer, true, plugins)?,
         other => crate::bail!(
             Format,
             "engine file holds a {other:?} layer, which this version cannot run"
@@ -425,7 +482,17 @@ fn read_kind(r: &mut Reader) -> Result<LayerKind> {
     })
 }
 
+/// The engine file of an engine without plugin layers (those the builder of the command line and
+/// the C API make).
+///
+/// # Panics
+/// If a plugin layer fails to serialize: use [`try_to_bytes`] for engines that may hold one.
 pub fn to_bytes(engine: &Engine) -> Vec<u8> {
+    try_to_bytes(engine).expect("only plugin layers fail to serialize")
+}
+
+/// The engine file; fails when a plugin layer's `serialize` does.
+pub fn try_to_bytes(engine: &Engine) -> Result<Vec<u8>> {
     let net = &engine.network;
     let mut w = Writer::default();
     w.usize(engine.max_batch_size);
@@ -444,7 +511,8 @@ pub fn to_bytes(engine: &Engine) -> Vec<u8> {
     w.usize(net.layers.len());
     for (l, p) in net.layers.iter().zip(&engine.precisions) {
         w.str(&l.name);
-        write_kind(&mut w, &l.kind);
+        write_kind(&mut w, &l.kind)
+            .map_err(|e| Error::Runtime(format!("plugin layer '{}': {e}", l.name)))?;
         w.usizes(&l.inputs);
         w.usizes(&l.outputs);
         w.u8(*p as u8);
@@ -467,10 +535,16 @@ pub fn to_bytes(engine: &Engine) -> Vec<u8> {
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     out.extend_from_slice(&fnv1a(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
-    out
+    Ok(out)
 }
 
+/// Reads an engine file; a plugin layer in it is an error (see [`from_bytes_with`]).
 pub fn from_bytes(data: &[u8]) -> Result<Engine> {
+    from_bytes_with(data, &mut NoPlugins)
+}
+
+/// Reads an engine file, re-creating its plugin layers through `plugins`, and initializes them.
+pub fn from_bytes_with(data: &[u8], plugins: &mut dyn PluginResolver) -> Result<Engine> {
     if data.len() < HEADER_LEN || &data[..8] != MAGIC {
         crate::bail!(
             Format,
@@ -528,7 +602,7 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
     let mut precisions = Vec::with_capacity(nl);
     for id in 0..nl {
         let name = r.str()?;
-        let kind = read_kind(&mut r)?;
+        let kind = read_kind(&mut r, &name, plugins)?;
         let inputs = r.usizes()?;
         let outputs = r.usizes()?;
         if !check(&inputs) || !check(&outputs) || outputs.len() != kind.nb_outputs() {
@@ -607,6 +681,7 @@ pub fn from_bytes(data: &[u8]) -> Result<Engine> {
         }
     }
     engine.profile = profile;
+    super::plugin::start(&engine, false)?;
     Ok(engine)
 }
 

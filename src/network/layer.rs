@@ -1,6 +1,7 @@
 //! The layer set of TensorRT 5.1's `INetworkDefinition`, as plain data. A layer's parameters can be
 //! changed after it is added (as through `IConvolutionLayer::setStride`); shapes are re-inferred.
 
+use super::plugin::PluginLayer;
 use crate::types::*;
 
 /// Height and width, the order of TensorRT's `DimsHW`.
@@ -182,6 +183,8 @@ pub enum LayerKind {
     /// The input's dimensions as a 1D INT32 tensor.
     Shape,
     Fill(FillParams),
+    /// A layer the application implements (`addPlugin`, `addPluginExt`, `addPluginV2`).
+    Plugin(PluginLayer),
 }
 
 impl LayerKind {
@@ -212,6 +215,8 @@ impl LayerKind {
             LayerKind::Resize(_) => LayerType::Resize,
             LayerKind::Shape => LayerType::Shape,
             LayerKind::Fill(_) => LayerType::Fill,
+            LayerKind::Plugin(p) if p.is_v2() => LayerType::PluginV2,
+            LayerKind::Plugin(_) => LayerType::Plugin,
         }
     }
 
@@ -243,12 +248,15 @@ impl LayerKind {
             LayerKind::Resize(_) => "Resize",
             LayerKind::Shape => "Shape",
             LayerKind::Fill(_) => "Fill",
+            LayerKind::Plugin(p) if p.is_v2() => "PluginV2",
+            LayerKind::Plugin(_) => "Plugin",
         }
     }
 
     pub fn nb_outputs(&self) -> usize {
         match self {
             LayerKind::TopK { .. } => 2,
+            LayerKind::Plugin(p) => p.nb_outputs,
             _ => 1,
         }
     }

@@ -334,7 +334,7 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
         | LayerKind::ParametricRelu
         | LayerKind::MatrixMultiply { .. }
         | LayerKind::Gather { .. } => 2,
-        LayerKind::Concatenation { .. } => inputs.len().max(1),
+        LayerKind::Concatenation { .. } | LayerKind::Plugin(_) => inputs.len().max(1),
         _ => 1,
     };
     if inputs.len() != expected_inputs {
@@ -648,6 +648,16 @@ pub fn infer(kind: &LayerKind, inputs: &[TensorDesc]) -> Result<Vec<TensorDesc>,
                 ));
             }
             float(p.dims.clone())
+        }
+        LayerKind::Plugin(p) => {
+            let shapes: Vec<Shape> = inputs.iter().map(|t| t.shape.clone()).collect();
+            Ok(p.output_shapes(&shapes)?
+                .into_iter()
+                .map(|shape| TensorDesc {
+                    shape,
+                    dtype: DataType::Float,
+                })
+                .collect())
         }
     }
 }

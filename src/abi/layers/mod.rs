@@ -4,6 +4,7 @@
 use std::ffi::c_void;
 
 use super::layer::PLAIN;
+use super::plugin_layer;
 use crate::network::LayerKind;
 
 /// The parameters of a layer kind. The vtable guarantees the kind, so a mismatch is a library bug,
@@ -60,6 +61,8 @@ pub fn vtable_of(kind: &LayerKind) -> (*const c_void, &'static str) {
         LayerKind::Shape => (ptr(&PLAIN), "IShapeLayer"),
         LayerKind::Resize(_) => (ptr(&resize::RESIZE), "IResizeLayer"),
         LayerKind::Fill(_) => (ptr(&fill::FILL), "IFillLayer"),
+        LayerKind::Plugin(p) if p.is_v2() => (ptr(&plugin_layer::PLUGIN_V2), "IPluginV2Layer"),
+        LayerKind::Plugin(_) => (ptr(&plugin_layer::PLUGIN), "IPluginLayer"),
     }
 }
 
@@ -88,6 +91,8 @@ pub fn is_layer_vtable(v: *const c_void) -> bool {
         ptr(&resize::RESIZE),
         ptr(&fill::FILL),
         ptr(&PLAIN),
+        ptr(&plugin_layer::PLUGIN),
+        ptr(&plugin_layer::PLUGIN_V2),
     ]
     .contains(&v)
 }

@@ -21,6 +21,7 @@ mod im2col;
 mod lrn;
 mod matmul;
 mod padding;
+mod plugin;
 mod pool;
 mod quant;
 mod reduce;
@@ -110,6 +111,7 @@ enum Kernel {
     MatMul(matmul::MatMul),
     Gather(gather::Gather),
     Select,
+    Plugin(crate::network::plugin::PluginLayer),
 }
 
 /// A layer ready to run on the CPU: parameters checked, weights packed.
@@ -260,6 +262,7 @@ impl CpuLayer {
                 "{}: the builder lowers this layer; an engine cannot hold it",
                 kind.type_name()
             ),
+            LayerKind::Plugin(p) => Kernel::Plugin(p.clone()),
         })
     }
 
@@ -273,6 +276,11 @@ impl CpuLayer {
             Kernel::Fc(k) => k.scratch_len(batch),
             Kernel::Shuffle(k) => k.scratch_len(batch),
             Kernel::MatMul(k) => k.scratch_len(batch),
+            // The plugin's workspace, asked for the maximum batch once (`Plugin::initialize`).
+            Kernel::Plugin(p) => p
+                .plugin
+                .workspace_size()
+                .div_ceil(std::mem::size_of::<f32>()),
             _ => 0,
         }
     }
@@ -296,6 +304,9 @@ impl CpuLayer {
                 }
             }
             return Ok(());
+        }
+        if let Kernel::Plugin(p) = &self.kernel {
+            return plugin::run(p, batch, inputs, outputs, scratch);
         }
         if let Kernel::TopK(k) = &self.kernel {
             let (values, indices) = outputs.split_at_mut(1);
@@ -340,7 +351,7 @@ impl CpuLayer {
             Kernel::MatMul(k) => k.run(batch, x, &inputs[1], y, scratch),
             Kernel::Gather(k) => k.run(batch, x, &inputs[1], y)?,
             Kernel::Select => eltwise::select(batch, x, &inputs[1], &inputs[2], y),
-            Kernel::Constant(_) | Kernel::TopK(_) => {}
+            Kernel::Constant(_) | Kernel::TopK(_) | Kernel::Plugin(_) => {}
         }
         Ok(())
     }

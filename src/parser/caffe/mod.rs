@@ -2,10 +2,11 @@
 //! caffemodel become `Network` calls, layer by layer, as TensorRT's open-source parser made them.
 //!
 //! Pipeline: `text` (prototxt) and `weights` (caffemodel) decode, `upgrade` brings legacy nets to
-//! the current form and keeps the TEST-phase layers, `import` adds the layers. User plugin
-//! factories, when they come, are consulted in `import::import_layer` before the built-in importers.
+//! the current form and keeps the TEST-phase layers, `import` adds the layers. The user's plugin
+//! factory ([`PluginFactory`]) is consulted in `import::import_layer` before the built-in importers.
 
 mod import;
+mod plugin;
 mod proto;
 mod text;
 mod upgrade;
@@ -14,6 +15,8 @@ mod weights;
 use crate::error::{Error, Result};
 use crate::network::{Network, TensorId};
 use crate::types::DataType;
+use plugin::NoPluginFactory;
+pub use plugin::PluginFactory;
 use prost::Message;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -89,6 +92,18 @@ impl CaffeParser {
         net: &mut Network,
         weight_type: DataType,
     ) -> Result<BlobNameToTensor> {
+        self.parse_with_plugins(deploy, model, net, weight_type, &mut NoPluginFactory)
+    }
+
+    /// `parse`, asking `plugins` first for each layer (`setPluginFactory`, `setPluginFactoryV2`).
+    pub fn parse_with_plugins(
+        &mut self,
+        deploy: &Path,
+        model: Option<&Path>,
+        net: &mut Network,
+        weight_type: DataType,
+        plugins: &mut dyn PluginFactory,
+    ) -> Result<BlobNameToTensor> {
         let deploy_bytes = self.read(deploy)?;
         let model_bytes = model.map(|m| self.read(m)).transpose()?;
         let model_name = model.map(|m| m.display().to_string()).unwrap_or_default();
@@ -98,6 +113,7 @@ impl CaffeParser {
             model,
             net,
             weight_type,
+            plugins,
         )
     }
 
@@ -109,6 +125,18 @@ impl CaffeParser {
         net: &mut Network,
         weight_type: DataType,
     ) -> Result<BlobNameToTensor> {
+        self.parse_buffers_with_plugins(deploy, model, net, weight_type, &mut NoPluginFactory)
+    }
+
+    /// `parse_buffers`, asking `plugins` first for each layer.
+    pub fn parse_buffers_with_plugins(
+        &mut self,
+        deploy: &[u8],
+        model: Option<&[u8]>,
+        net: &mut Network,
+        weight_type: DataType,
+        plugins: &mut dyn PluginFactory,
+    ) -> Result<BlobNameToTensor> {
         for (what, bytes) in [("deploy buffer", Some(deploy)), ("model buffer", model)] {
             if let Some(b) = bytes {
                 self.check_size(what, b.len() as u64)?;
@@ -119,6 +147,7 @@ impl CaffeParser {
             model.map(|m| (m, "model buffer")),
             net,
             weight_type,
+            plugins,
         )
     }
 
@@ -128,6 +157,7 @@ impl CaffeParser {
         model: Option<(&[u8], &str)>,
         net: &mut Network,
         weight_type: DataType,
+        plugins: &mut dyn PluginFactory,
     ) -> Result<BlobNameToTensor> {
         if !matches!(weight_type, DataType::Float | DataType::Half) {
             crate::bail!(
@@ -143,7 +173,7 @@ impl CaffeParser {
             }
             None => weights::WeightStore::generated(weight_type),
         };
-        import::import_net(&deploy_net, &mut store, net, deploy.1)
+        import::import_net(&deploy_net, &mut store, net, deploy.1, plugins)
     }
 
     /// Reads a mean file (`parseBinaryProto`): a `BlobProto` whose dimensions (up to 4, right-aligned

@@ -70,6 +70,25 @@ impl WeightStore {
         }
     }
 
+    /// Every blob of `layer` as FP32 values, for a plugin layer (none without a model, or when the
+    /// model has no weights for the layer).
+    pub fn all_blobs(&self, layer: &str) -> Result<Vec<Vec<f32>>> {
+        let Source::Model(m) = &self.source else {
+            return Ok(Vec::new());
+        };
+        m.get(layer).map_or(Ok(Vec::new()), |blobs| {
+            blobs
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    blob_values(b).map_err(|e| {
+                        Error::Format(format!("{}: layer '{layer}' blob {i}: {e}", self.file))
+                    })
+                })
+                .collect()
+        })
+    }
+
     /// Blob `index` (`what` names it in errors) of `layer`, which must hold `expected` values.
     pub fn blob(
         &mut self,

@@ -8,6 +8,7 @@ mod norm;
 mod tensor;
 
 use super::BlobNameToTensor;
+use super::plugin::PluginFactory;
 use super::proto::LayerParameter;
 use super::upgrade::{Net, in_test_phase};
 use super::weights::{Fill, WeightStore};
@@ -64,6 +65,7 @@ pub(super) fn import_net(
     weights: &mut WeightStore,
     network: &mut Network,
     file: &str,
+    plugins: &mut dyn PluginFactory,
 ) -> Result<BlobNameToTensor> {
     let mut blobs = BlobNameToTensor::default();
     for (name, dims) in &net.inputs {
@@ -72,7 +74,7 @@ pub(super) fn import_net(
         blobs.blobs.insert(name.clone(), t);
     }
     for layer in net.layers.iter().filter(|l| in_test_phase(l)) {
-        import_layer(layer, network, weights, &mut blobs, file)?;
+        import_layer(layer, network, weights, &mut blobs, file, plugins)?;
     }
     // TensorRT's setTensorNames: every blob names its (last) tensor, so with in-place layers the
     // earlier producers keep their default names.
@@ -105,6 +107,7 @@ fn import_layer(
     weights: &mut WeightStore,
     blobs: &mut BlobNameToTensor,
     file: &str,
+    plugins: &mut dyn PluginFactory,
 ) -> Result<()> {
     let what = || format!("{file}: layer '{}' ({})", layer.name(), layer.r#type());
     let inputs = layer
@@ -150,6 +153,17 @@ fn import_layer(
                 .first()
                 .ok_or_else(|| Error::Format(format!("{}: needs one bottom", what())))?;
             vec![x; layer.top.len()]
+        }
+        // As TensorRT's parser: the application's factory may claim any layer, known type or not.
+        _ if plugins.is_plugin(layer.name()) => {
+            let mut cx = Ctx {
+                net: network,
+                weights,
+                layer,
+                inputs,
+                file,
+            };
+            cx.plugin(plugins)?
         }
         ty => {
             let import = importer(ty).ok_or_else(|| {
@@ -304,6 +318,19 @@ impl Ctx<'_> {
         let name = self.name().to_string();
         self.add_named(name, kind, inputs)
             .map(|l| self.net.layers[l].outputs[0])
+    }
+
+    /// The application's layer, made by its factory from the layer's blobs: as many tops as the
+    /// plugin has outputs.
+    fn plugin(&mut self, plugins: &mut dyn PluginFactory) -> Result<Vec<TensorId>> {
+        let blobs = self.weights.all_blobs(self.name())?;
+        let plugin = plugins
+            .create(self.name(), blobs)
+            .map_err(|e| self.error(e))?;
+        let inputs = self.inputs.clone();
+        let name = self.name().to_string();
+        let l = self.add_named(name, LayerKind::Plugin(plugin), &inputs)?;
+        Ok(self.net.layers[l].outputs.clone())
     }
 
     /// Adds a helper layer of a composition, named `<caffe name>/<part>`.
