@@ -91,6 +91,31 @@ else
     echo "gpu-check: sampleINT8 did not compile"; status=1
 fi
 
+echo "== C++ examples with plugin, select and dynamic-shape layers (the CUDA backend runs them through the host)"
+gunzip -c "$DATA/mnist/t10k-images-idx3-ubyte.gz" >"$OUTDIR/t10k-images-idx3-ubyte"
+gunzip -c "$DATA/mnist/t10k-labels-idx1-ubyte.gz" >"$OUTDIR/t10k-labels-idx1-ubyte"
+for ex in sample_plugin sample_dynamic_nd; do
+    g++ -std=c++11 -O2 -Wall -Wextra -Werror "c_examples/$ex/$ex.cpp" -Iinclude -I/usr/local/cuda/include \
+        -L"$BIN/lib" -lnvinfer -lnvcaffe_parser -lnvinfer_plugin -L/usr/local/cuda/lib64 -lcudart \
+        -Wl,-rpath,"$(pwd)/$BIN/lib" -o "$OUTDIR/$ex" || { echo "gpu-check: $ex did not compile"; status=1; }
+done
+"$OUTDIR/sample_plugin" "$DATA/models/lenet/lenet.prototxt" "$DATA/models/lenet/lenet_iter_10000.caffemodel" \
+    "$OUTDIR/t10k-images-idx3-ubyte" "$OUTDIR/t10k-labels-idx1-ubyte" 2>&1 | tail -4
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
+"$OUTDIR/sample_dynamic_nd" 2>&1 | tail -3
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
+
+if [ "${GPU_CHECK_SANITIZE:-0}" = 1 ]; then
+    echo "== compute-sanitizer memcheck: sampleINT8 (500 images) and the operator suite (batch_65536 skipped: hours under memcheck)"
+    (cd "$OUTDIR/sample" && INFER8_CUDA_GRAPHS=0 compute-sanitizer --tool memcheck --error-exitcode 9 \
+        ./sampleINT8 mnist batch=100 start=5 score=5 datadir=data/mnist "model=$ROOT/$DATA/models/lenet") 2>&1 |
+        grep -E "ERROR SUMMARY|Top1|PASSED|FAILED|=========" | head -20
+    [ "${PIPESTATUS[0]}" = 0 ] || status=1
+    INFER8_CUDA_GRAPHS=0 compute-sanitizer --tool memcheck --error-exitcode 9 "$BIN/ops_cuda" --test-threads=1 \
+        --skip batch_65536 2>&1 | grep -E "ERROR SUMMARY|test result|=========" | head -20
+    [ "${PIPESTATUS[0]}" = 0 ] || status=1
+fi
+
 echo "== infer8 command line with --device cuda (host bindings staged through device memory)"
 M="--deploy $DATA/models/lenet/lenet.prototxt --model $DATA/models/lenet/lenet_iter_10000.caffemodel --output prob"
 MN="--mnist-images $DATA/mnist/t10k-images-idx3-ubyte.gz --mnist-labels $DATA/mnist/t10k-labels-idx1-ubyte.gz"

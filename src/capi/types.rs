@@ -209,6 +209,12 @@ pub enum infer8_layer_type {
     Shape = 25,
     ParametricRelu = 26,
     Resize = 27,
+    TripLimit = 28,
+    Recurrence = 29,
+    Iterator = 30,
+    LoopOutput = 31,
+    Select = 32,
+    Fill = 33,
 }
 
 #[repr(i32)]
