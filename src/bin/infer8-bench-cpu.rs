@@ -3,7 +3,8 @@
 //! MTCNN det3 in FP32 and FP16 at batch 1 and 64, each timed in-process through
 //! `ExecutionContext::execute` (median over `--iterations` after 20 warm-up runs), next to the
 //! peers' rows that `scripts/bench_cpu_peers.py` wrote (`--peers FILE`). `scripts/bench-cpu.sh`
-//! runs both.
+//! runs both. `--calibration-runs N` instead times issue 4's calibration benchmark: LeNet's INT8
+//! build with entropy v2 on MNIST test images 0-499.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,6 +39,9 @@ struct Args {
     /// The shared data folder (default: $INFER8_DATA_DIR, else ../shared/data)
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Only time LeNet's calibration (500 images, entropy v2) this many times; print the median
+    #[arg(long)]
+    calibration_runs: Option<usize>,
 }
 
 struct Model {
@@ -134,17 +138,21 @@ impl Calibrator for Cal<'_> {
 }
 
 fn build(data: &Path, m: &Model, precision: &str, images: &[f32]) -> Res<Arc<Engine>> {
-    let fp16 = precision == "FP16";
-    let int8 = precision == "INT8";
     let net = network(
         data,
         m,
-        if fp16 {
+        if precision == "FP16" {
             DataType::Half
         } else {
             DataType::Float
         },
     )?;
+    build_network(&net, m, precision, images)
+}
+
+fn build_network(net: &Network, m: &Model, precision: &str, images: &[f32]) -> Res<Arc<Engine>> {
+    let fp16 = precision == "FP16";
+    let int8 = precision == "INT8";
     let config = BuilderConfig {
         max_batch_size: m.batches[1],
         fp16,
@@ -153,7 +161,7 @@ fn build(data: &Path, m: &Model, precision: &str, images: &[f32]) -> Res<Arc<Eng
     };
     let mut cal = Cal { images, next: 0 };
     let cal: Option<&mut dyn Calibrator> = if int8 { Some(&mut cal) } else { None };
-    build_engine(&net, &config, cal, &NullLogger)
+    build_engine(net, &config, cal, &NullLogger)
         .map(Arc::new)
         .map_err(|e| format!("{} {precision}: {e}", m.name))
 }
@@ -323,6 +331,9 @@ fn bench(args: &Args) -> Res<()> {
     let labels = mnist::read_labels(&mnist_dir.join("t10k-labels-idx1-ubyte.gz"))
         .map_err(|e| e.to_string())?;
     let calibration = images.normalized(0, CAL_IMAGES);
+    if let Some(runs) = args.calibration_runs {
+        return calibration_bench(&data, &calibration, runs);
+    }
     let mut rows = Vec::new();
     for m in &MODELS {
         for &precision in m.precisions {
@@ -368,5 +379,36 @@ fn bench(args: &Args) -> Res<()> {
         args.iterations
     );
     print_table(&rows);
+    Ok(())
+}
+
+/// Issue 4's calibration benchmark: LeNet (parsed once) built in INT8 with entropy v2 on images
+/// 0-499, so each run is the calibration (two passes over 10 batches of 50 in the FP32 engine, the
+/// KL search) plus weight quantization; an FP32 build of the same network is timed beside it to
+/// show what is not calibration.
+fn calibration_bench(data: &Path, calibration: &[f32], runs: usize) -> Res<()> {
+    if runs == 0 {
+        return Err("--calibration-runs must be at least 1".into());
+    }
+    let lenet = &MODELS[0];
+    let net = network(data, lenet, DataType::Float)?;
+    let median = |precision: &str| -> Res<f64> {
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let t0 = Instant::now();
+            build_network(&net, lenet, precision, calibration)?;
+            times.push(t0.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times[times.len() / 2])
+    };
+    let int8 = median("INT8")?;
+    let fp32 = median("FP32")?;
+    println!(
+        "{}, {} threads (rayon), median of {runs} runs: LeNet INT8 build with entropy v2 \
+         calibration on {CAL_IMAGES} MNIST images {int8:.4} s (FP32 build {fp32:.4} s)",
+        cpu_name(),
+        rayon::current_num_threads(),
+    );
     Ok(())
 }
