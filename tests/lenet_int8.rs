@@ -42,6 +42,10 @@ struct TestCalibrator {
     algorithm: CalibrationAlgoType,
     cache_in: Option<Vec<u8>>,
     cache_out: Option<Vec<u8>>,
+    legacy: (f64, f64),
+    histograms_in: Option<Vec<u8>>,
+    histograms_out: Option<Vec<u8>>,
+    batches_given: usize,
 }
 
 impl TestCalibrator {
@@ -57,6 +61,10 @@ impl TestCalibrator {
             algorithm,
             cache_in: None,
             cache_out: None,
+            legacy: (1.0 - 1e-6, 1.0),
+            histograms_in: None,
+            histograms_out: None,
+            batches_given: 0,
         }
     }
 }
@@ -72,6 +80,7 @@ impl Calibrator for TestCalibrator {
         };
         buffers[0].copy_from_slice(b);
         self.next += 1;
+        self.batches_given += 1;
         true
     }
     fn read_calibration_cache(&mut self) -> Option<Vec<u8>> {
@@ -84,7 +93,13 @@ impl Calibrator for TestCalibrator {
         self.algorithm
     }
     fn legacy_parameters(&mut self) -> Option<(f64, f64)> {
-        Some((1.0 - 1e-6, 1.0))
+        Some(self.legacy)
+    }
+    fn read_histogram_cache(&mut self) -> Option<Vec<u8>> {
+        self.histograms_in.clone()
+    }
+    fn write_histogram_cache(&mut self, cache: &[u8]) {
+        self.histograms_out = Some(cache.to_vec());
     }
 }
 
@@ -239,4 +254,42 @@ fn calibration_cache_is_deterministic_and_round_trips() {
         a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
         "INT8 outputs differ after the cache round trip"
     );
+}
+
+/// The legacy calibrator's grid search: histograms collected once (with any parameters) and handed
+/// back through `readHistogramCache` give, for other parameters, the same scales bit for bit as
+/// running the batches again, and no batch is asked for.
+#[test]
+fn legacy_histogram_cache_gives_the_same_scales_as_the_batches() {
+    let Some(data) = caffe_support::data_dir() else {
+        return;
+    };
+    let m = mnist(&data);
+    let order: Vec<usize> = (0..CAL_IMAGES / CAL_BATCH).collect();
+    let mut first = TestCalibrator::new(&m, CalibrationAlgoType::Legacy, &order);
+    build(&data, false, true, Some(&mut first));
+    let histograms = first.histograms_out.expect("no histogram cache written");
+    for legacy in [(0.999, 0.5), (0.9999, 0.6), (1.0 - 1e-6, 1.0)] {
+        let mut batches = TestCalibrator::new(&m, CalibrationAlgoType::Legacy, &order);
+        batches.legacy = legacy;
+        let a = build(&data, false, true, Some(&mut batches));
+        let mut cached = TestCalibrator::new(&m, CalibrationAlgoType::Legacy, &order);
+        cached.legacy = legacy;
+        cached.histograms_in = Some(histograms.clone());
+        let b = build(&data, false, true, Some(&mut cached));
+        assert_eq!(cached.batches_given, 0, "{legacy:?}: batches run");
+        assert_eq!(
+            cached.histograms_out, None,
+            "{legacy:?}: histograms rewritten"
+        );
+        assert_eq!(
+            batches.cache_out, cached.cache_out,
+            "{legacy:?}: the scales differ"
+        );
+        let (pa, pb) = (run(&a, &m, FIRST, 500), run(&b, &m, FIRST, 500));
+        assert!(
+            pa.iter().zip(&pb).all(|(x, y)| x.to_bits() == y.to_bits()),
+            "{legacy:?}: INT8 outputs differ"
+        );
+    }
 }

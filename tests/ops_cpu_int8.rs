@@ -8,7 +8,9 @@
 //! - INT8 outputs equal the reference rounded half to even and clamped to ±127, except where the
 //!   reference lies within 1e-3 of a rounding tie (there f32 and f64 may round apart).
 
-use infer8::backend::cpu::{CpuLayer, In, Int8Gemm, Int8Mode, Out};
+use infer8::backend::cpu::{
+    CpuLayer, In, Int8Gemm, Int8Isa, Int8Mode, Out, int8_isa, set_int8_isa,
+};
 use infer8::network::{ConvParams, LayerKind, PoolParams};
 use infer8::types::{PoolingType, Weights};
 
@@ -410,4 +412,93 @@ fn int8_modes_are_checked() {
         Some(Int8Mode::Passthrough),
     );
     assert!(err.is_err());
+}
+
+/// Every INT8 GEMM path this CPU has (portable, AVX2, AVX-VNNI, AVX512-VNNI) gives the same bits,
+/// real and requantized, on every convolution case and a fully connected layer. Paths the CPU
+/// lacks are named as skipped; run this on a VNNI machine to compare the VNNI kernels.
+/// Other tests of this binary may run while the path is switched: all paths agree, so they see
+/// the same values whichever they get.
+#[test]
+fn every_int8_isa_gives_the_same_bits() {
+    let mut rng = Rng(5);
+    let mut layers = Vec::new();
+    for c in &CASES {
+        let per = c.c / c.groups * c.kernel[0] * c.kernel[1];
+        let w: Vec<f32> = (0..c.k * per).map(|_| rng.next() * 0.3).collect();
+        let bias: Vec<f32> = (0..c.k).map(|_| rng.next()).collect();
+        let xs = vec![c.c, c.hw[0], c.hw[1]];
+        let ys = vec![c.k, out_dim(c, 0), out_dim(c, 1)];
+        layers.push((
+            LayerKind::Convolution(conv_params(c, w, bias)),
+            xs,
+            ys,
+            1.0 / 127.0,
+        ));
+    }
+    let (k, n) = (800, 500);
+    layers.push((
+        LayerKind::FullyConnected {
+            nb_outputs: n,
+            kernel: Weights::new((0..n * k).map(|_| rng.next() * 0.05).collect()),
+            bias: Weights::new((0..n).map(|_| rng.next()).collect()),
+        },
+        vec![k, 1, 1],
+        vec![n, 1, 1],
+        1.0 / 127.0,
+    ));
+    let batch = 5;
+    let outputs = || -> Vec<Vec<u32>> {
+        let mut all = Vec::new();
+        let mut rng = Rng(6);
+        for (kind, xs, ys, s_in) in &layers {
+            let x: Vec<f32> = (0..batch * xs.iter().product::<usize>())
+                .map(|_| rng.next() * 1.2)
+                .collect();
+            for output_scale in [None, Some(0.02)] {
+                let mode = Int8Mode::Gemm(Int8Gemm {
+                    input_scale: *s_in,
+                    input_int8: false,
+                    output_scale,
+                });
+                let layer = CpuLayer::with_int8(kind, &[xs], &[ys], Some(mode)).unwrap();
+                let y = run(&layer, batch, &x, xs, ys);
+                all.push(y.iter().map(|v| v.to_bits()).collect());
+            }
+        }
+        all
+    };
+    let (mut compared, mut skipped) = (Vec::new(), Vec::new());
+    let mut reference: Option<(Int8Isa, Vec<Vec<u32>>)> = None;
+    for isa in Int8Isa::ALL {
+        // A path the CPU cannot run is refused, never run (it would fault).
+        if set_int8_isa(Some(isa)).is_err() {
+            assert!(!isa.available());
+            skipped.push(isa.env_name());
+            continue;
+        }
+        assert_eq!(int8_isa(), isa);
+        let got = outputs();
+        match &reference {
+            None => reference = Some((isa, got)),
+            Some((first, want)) => {
+                for (i, (g, w)) in got.iter().zip(want).enumerate() {
+                    assert!(g == w, "{isa:?} differs from {first:?} in output {i}");
+                }
+            }
+        }
+        compared.push(isa.env_name());
+    }
+    set_int8_isa(None).unwrap();
+    assert!(int8_isa().available());
+    println!(
+        "INT8 GEMM paths compared bit for bit: {}; skipped (this CPU lacks them): {}",
+        compared.join(", "),
+        if skipped.is_empty() {
+            "none".to_string()
+        } else {
+            skipped.join(", ")
+        }
+    );
+    assert_eq!(compared.first(), Some(&"portable"));
 }

@@ -183,11 +183,13 @@ private:
 };
 
 // The legacy calibrator with TensorRT 5's parameterisation: quantile = 1 - 10^-quantileIndex.
+// The histogram cache lives in the caller's vector, so the grid search collects histograms once.
 class LegacyCalibrator : public IInt8LegacyCalibrator
 {
 public:
-    LegacyCalibrator(BatchStream& s, double cutoff, double quantileIndex, bool readCache)
+    LegacyCalibrator(BatchStream& s, double cutoff, double quantileIndex, bool readCache, std::vector<char>& histogram)
         : mImpl(s, "LegacyCalibrationTable", readCache), mCutoff(cutoff), mQuantile(1 - std::pow(10.0, -quantileIndex))
+        , mHistogram(histogram)
     {
     }
     int getBatchSize() const override { return mImpl.batchSize(); }
@@ -209,7 +211,7 @@ public:
 private:
     CalibratorBase mImpl;
     double mCutoff, mQuantile;
-    std::vector<char> mHistogram;
+    std::vector<char>& mHistogram;
 };
 
 struct Score
@@ -401,6 +403,7 @@ std::string batchPrefix(const Options& o)
 Score runPrecision(DataType dataType, const Options& o)
 {
     BatchStream calibration(kCalBatchSize, kNbCalBatches, batchPrefix(o));
+    std::vector<char> histogram;
     std::unique_ptr<IInt8Calibrator> calibrator;
     if (dataType == DataType::kINT8)
     {
@@ -412,7 +415,7 @@ Score runPrecision(DataType dataType, const Options& o)
             break;
         case CalibrationAlgoType::kMINMAX_CALIBRATION: calibrator.reset(new MinMaxCalibrator(calibration, cache)); break;
         case CalibrationAlgoType::kLEGACY_CALIBRATION:
-            calibrator.reset(new LegacyCalibrator(calibration, 1.0, 6.0, true));
+            calibrator.reset(new LegacyCalibrator(calibration, 1.0, 6.0, true, histogram));
             break;
         default: calibrator.reset(new Calibrator<IInt8EntropyCalibrator2>(calibration, cache, true)); break;
         }
@@ -433,6 +436,7 @@ void searchLegacy(const Options& o)
 {
     double bestCutoff = 1, bestQuantile = 6;
     float best = -1;
+    std::vector<char> histogram;
     std::vector<double> cutoffs{1.0};
     for (double c = 0.4; c <= 0.7 + 1e-9; c += 0.05)
         cutoffs.push_back(c);
@@ -440,7 +444,7 @@ void searchLegacy(const Options& o)
         for (double q = 2; q <= 8; q += 1)
         {
             BatchStream calibration(kCalBatchSize, kNbCalBatches, batchPrefix(o));
-            LegacyCalibrator calibrator(calibration, cutoff, q, false);
+            LegacyCalibrator calibrator(calibration, cutoff, q, false, histogram);
             Ptr<ICudaEngine> engine(buildEngine(DataType::kINT8, o, &calibrator));
             if (!engine)
                 continue;

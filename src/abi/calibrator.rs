@@ -173,6 +173,29 @@ impl Calibrator for CppCalibrator {
             ))
         }
     }
+
+    fn read_histogram_cache(&mut self) -> Option<Vec<u8>> {
+        if self.algorithm != CalibrationAlgoType::Legacy {
+            return None;
+        }
+        let mut len = 0usize;
+        // SAFETY: see `legacy`; the result points at `len` bytes owned by the calibrator.
+        unsafe {
+            let p = (self.legacy().readHistogramCache)(self.user, &mut len);
+            (!p.is_null() && len > 0)
+                .then(|| std::slice::from_raw_parts(p.cast::<u8>(), len).to_vec())
+        }
+    }
+
+    fn write_histogram_cache(&mut self, cache: &[u8]) {
+        if self.algorithm != CalibrationAlgoType::Legacy {
+            return;
+        }
+        // SAFETY: see `legacy`; the calibrator copies the bytes during the call.
+        unsafe {
+            (self.legacy().writeHistogramCache)(self.user, cache.as_ptr().cast(), cache.len())
+        }
+    }
 }
 
 /// Copies one calibration batch from the calibrator's binding: device memory when the process runs

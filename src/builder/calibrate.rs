@@ -103,6 +103,120 @@ pub fn calibrate(
         }
     }
 
+    let start = Instant::now();
+    let legacy = matches!(alg, Algorithm::Legacy { .. });
+    let cached = if legacy {
+        histograms_from_cache(net, calibrator, logger)
+    } else {
+        None
+    };
+    let hists = match cached {
+        Some(h) => h,
+        None => {
+            let h = collect_histograms(net, calibrator, &alg, logger)?;
+            if legacy {
+                let entries: Vec<(String, calib::Histogram)> = net
+                    .tensors
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .zip(h.iter().cloned())
+                    .collect();
+                calibrator.write_histogram_cache(&calib::write_histogram_cache(&entries));
+            }
+            h
+        }
+    };
+    let post = Instant::now();
+    let amax: Vec<f32> = hists.iter().map(|h| calib::compute_amax(&alg, h)).collect();
+    logger.log(
+        Severity::Info,
+        &format!(
+            "  Post Processing Calibration data in {} seconds.",
+            post.elapsed().as_secs_f64()
+        ),
+    );
+
+    let entries: Vec<(String, f32)> = net
+        .tensors
+        .iter()
+        .zip(&amax)
+        .filter(|(_, a)| **a > 0.0)
+        .map(|(t, &a)| (t.name.clone(), calib::scale_from_amax(a)))
+        .collect();
+    logger.log(
+        Severity::Info,
+        &format!(
+            "Calibration completed in {} seconds.",
+            start.elapsed().as_secs_f64()
+        ),
+    );
+    logger.log(
+        Severity::Info,
+        &format!(
+            "Writing Calibration Cache for calibrator: TRT-{CACHE_VERSION}-{}",
+            alg.trt_name()
+        ),
+    );
+    calibrator.write_calibration_cache(&calib::write_cache(CACHE_VERSION, &alg, &entries));
+    // Round-trip through the cached f32 scale, so an engine built from the cache is bit-identical.
+    Ok(amax
+        .into_iter()
+        .map(|a| (a > 0.0).then(|| calib::amax_from_scale(calib::scale_from_amax(a))))
+        .collect())
+}
+
+/// `IInt8LegacyCalibrator::readHistogramCache`, asked after a calibration cache miss: a cache that
+/// holds a histogram for every tensor of the network replaces running the batches.
+fn histograms_from_cache(
+    net: &Network,
+    calibrator: &mut dyn Calibrator,
+    logger: &dyn Logger,
+) -> Option<Vec<calib::Histogram>> {
+    let bytes = calibrator
+        .read_histogram_cache()
+        .filter(|b| !b.is_empty())?;
+    let ignored = |why: String| {
+        logger.log(
+            Severity::Warning,
+            &format!("histogram cache ignored: {why}; calibrating again"),
+        );
+    };
+    let entries = match calib::read_histogram_cache(&bytes) {
+        Ok(e) => e,
+        Err(e) => {
+            ignored(e);
+            return None;
+        }
+    };
+    let mut by_name: HashMap<String, calib::Histogram> = entries.into_iter().collect();
+    let mut hists = Vec::with_capacity(net.tensors.len());
+    for t in &net.tensors {
+        match by_name.remove(&t.name) {
+            Some(h) => hists.push(h),
+            None => {
+                ignored(format!("it has no histogram for tensor '{}'", t.name));
+                return None;
+            }
+        }
+    }
+    logger.log(
+        Severity::Info,
+        &format!(
+            "Using the histogram cache ({} tensors): no calibration batches run.",
+            hists.len()
+        ),
+    );
+    Some(hists)
+}
+
+/// Runs the calibrator's batches through the FP32 engine: absolute maxima, then (unless the
+/// algorithm needs none) histograms over those frozen ranges, one per network tensor.
+fn collect_histograms(
+    net: &Network,
+    calibrator: &mut dyn Calibrator,
+    alg: &Algorithm,
+    logger: &dyn Logger,
+) -> Result<Vec<calib::Histogram>> {
     let mut batch = calibrator.batch_size();
     if net.explicit_batch && batch != 1 {
         // The inputs' shapes hold the batch: every getBatch fills whole input tensors.
@@ -117,7 +231,6 @@ pub fn calibrate(
     if batch == 0 {
         crate::bail!(InvalidArgument, "calibrator getBatchSize() returned 0");
     }
-    let start = Instant::now();
     logger.log(
         Severity::Info,
         &format!("Starting Calibration with batch size {batch}."),
@@ -172,7 +285,6 @@ pub fn calibrate(
     let engine = Arc::new(fp32_engine(net, batch)?);
     let mut ctx = ExecutionContext::new(engine)?;
     let mut collector = RangeCollector::new(net.tensors.len());
-    let post = Instant::now();
     for pass in 0..2 {
         if pass == 1 {
             if !alg.needs_histograms() {
@@ -203,41 +315,5 @@ pub fn calibrate(
             }
         }
     }
-    let hists = collector.into_histograms();
-    let amax: Vec<f32> = hists.iter().map(|h| calib::compute_amax(&alg, h)).collect();
-    logger.log(
-        Severity::Info,
-        &format!(
-            "  Post Processing Calibration data in {} seconds.",
-            post.elapsed().as_secs_f64()
-        ),
-    );
-
-    let entries: Vec<(String, f32)> = net
-        .tensors
-        .iter()
-        .zip(&amax)
-        .filter(|(_, a)| **a > 0.0)
-        .map(|(t, &a)| (t.name.clone(), calib::scale_from_amax(a)))
-        .collect();
-    logger.log(
-        Severity::Info,
-        &format!(
-            "Calibration completed in {} seconds.",
-            start.elapsed().as_secs_f64()
-        ),
-    );
-    logger.log(
-        Severity::Info,
-        &format!(
-            "Writing Calibration Cache for calibrator: TRT-{CACHE_VERSION}-{}",
-            alg.trt_name()
-        ),
-    );
-    calibrator.write_calibration_cache(&calib::write_cache(CACHE_VERSION, &alg, &entries));
-    // Round-trip through the cached f32 scale, so an engine built from the cache is bit-identical.
-    Ok(amax
-        .into_iter()
-        .map(|a| (a > 0.0).then(|| calib::amax_from_scale(calib::scale_from_amax(a))))
-        .collect())
+    Ok(collector.into_histograms())
 }

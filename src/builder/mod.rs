@@ -27,6 +27,13 @@ pub trait Calibrator {
     fn legacy_parameters(&mut self) -> Option<(f64, f64)> {
         None
     }
+    /// Legacy calibrator only (`IInt8LegacyCalibrator::readHistogramCache`): the histograms of an
+    /// earlier calibration, so a quantile/cutoff search skips running the batches again.
+    fn read_histogram_cache(&mut self) -> Option<Vec<u8>> {
+        None
+    }
+    /// Legacy calibrator only: receives the histograms just collected.
+    fn write_histogram_cache(&mut self, _cache: &[u8]) {}
     /// infer8's percentile method (no TensorRT `CalibrationAlgoType`): when `Some(p)`, the range of
     /// each tensor covers `p` percent of its values, and `algorithm()` is not consulted.
     fn percentile(&mut self) -> Option<f64> {

@@ -24,26 +24,34 @@ impl Histogram {
     /// infinities and values beyond absmax (possible only if pass 2 saw other data than pass 1)
     /// land in the last bin so that nothing is lost silently.
     pub(crate) fn add(&mut self, data: &[f32]) {
-        let last = self.bins.len() - 1;
-        let n = self.bins.len() as f64;
+        let n = self.bins.len();
         let absmax = f64::from(self.absmax);
-        for &x in data {
-            let a = x.abs();
-            if a.is_nan() {
-                continue;
+        // Two slots past the bins count zeros and NaNs, so the index computation has no branch
+        // and vectorises; the counting loop after it is a plain scatter.
+        let (zero_slot, nan_slot) = (n, n + 1);
+        let mut counts = vec![0u64; n + 2];
+        let mut index = [0u32; 256];
+        for chunk in data.chunks(index.len()) {
+            for (slot, &x) in index.iter_mut().zip(chunk) {
+                let a = f64::from(x.abs());
+                // The quotient is non-negative or NaN, so truncation (`as usize`, saturating,
+                // inf included) is its floor; absmax 0 sends every nonzero value to the last bin.
+                let bin = if absmax > 0.0 {
+                    ((a / absmax * n as f64) as usize).min(n - 1)
+                } else {
+                    n - 1
+                };
+                let bin = if a == 0.0 { zero_slot } else { bin };
+                *slot = if a.is_nan() { nan_slot } else { bin } as u32;
             }
-            if a == 0.0 {
-                self.zeros += 1;
-                continue;
+            for &i in &index[..chunk.len()] {
+                counts[i as usize] += 1;
             }
-            let bin = if a.is_finite() && absmax > 0.0 {
-                // `as usize` saturates, and floor of a non-negative finite value is in range.
-                ((f64::from(a) / absmax * n).floor() as usize).min(last)
-            } else {
-                last
-            };
-            self.bins[bin] += 1;
         }
+        for (bin, c) in self.bins.iter_mut().zip(&counts) {
+            *bin += c;
+        }
+        self.zeros += counts[zero_slot];
     }
 
     pub(crate) fn nonzero_count(&self) -> u64 {

@@ -12,8 +12,21 @@ fn broadcast2(batch: usize, a: &In, b: &In, out: &mut Out, f: impl Fn(f32, f32) 
     let mut dims = [1usize; MAX_DIMS];
     dims[0] = batch;
     dims[1..r].copy_from_slice(out.shape);
-    let sa = strides(a.batch, a.shape, &dims[..r]);
-    let sb = strides(b.batch, b.shape, &dims[..r]);
+    let mut sa = strides(a.batch, a.shape, &dims[..r]);
+    let mut sb = strides(b.batch, b.shape, &dims[..r]);
+    // Fold the last dimension into the one before while each operand either runs on
+    // contiguously or repeats across both, so rows are long (PReLU's per-channel slope
+    // covers whole H x W planes instead of rows of W).
+    let mut r = r;
+    let merges = |s: &[usize; MAX_DIMS], d: usize, inner: usize| {
+        s[d] == s[d + 1] * inner || (s[d] == 0 && s[d + 1] == 0)
+    };
+    while r > 2 && merges(&sa, r - 2, dims[r - 1]) && merges(&sb, r - 2, dims[r - 1]) {
+        dims[r - 2] *= dims[r - 1];
+        sa[r - 2] = sa[r - 1];
+        sb[r - 2] = sb[r - 1];
+        r -= 1;
+    }
     let inner = dims[r - 1];
     let rows: usize = dims[..r - 1].iter().product();
     let (ia, ib) = (sa[r - 1], sb[r - 1]);

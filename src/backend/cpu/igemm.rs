@@ -6,8 +6,12 @@
 //! so one `vpmaddwd` multiplies a broadcast pair of A by eight pairs of B and adds each pair's two
 //! products into an `i32` lane. Values are in `[-127, 127]`, so the pair sum stays far inside
 //! `i16 x i16 -> i32` and nothing saturates (unlike `vpmaddubsw`); a depth of `2^17` pairs still
-//! cannot overflow `i32`. The AVX2 kernel is chosen at run time; the portable one gives the same
-//! integers.
+//! cannot overflow `i32`. VNNI's `vpdpwssd` computes exactly that pair sum and adds it into the
+//! accumulator in one instruction (it wraps like `vpaddd`, and never needs to), so the same
+//! packing serves it and every path gives the same integers: AVX512-VNNI, AVX-VNNI, AVX2 or
+//! portable, chosen at run time by `isa.rs`.
+
+use super::isa::{Int8Isa, int8_isa};
 
 pub const MR: usize = 6;
 pub const NR: usize = 16;
@@ -181,20 +185,15 @@ type TileFn = fn(usize, &[i16], &[i16], &mut Tile);
 type StoreFn = fn(&Tile, &Factors, usize, &mut Dst, usize, usize);
 
 fn select() -> (TileFn, StoreFn) {
+    // `Int8Isa::available` checked the features before the path could be chosen.
     #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") {
-        return (tile_avx2_entry, store_full_avx2_entry);
+    match int8_isa() {
+        Int8Isa::Portable => {}
+        Int8Isa::Avx2 => return (tile_avx2_entry, store_full_avx2_entry),
+        Int8Isa::AvxVnni => return (tile_avxvnni_entry, store_full_avx2_entry),
+        Int8Isa::Avx512Vnni => return (tile_avx512vnni_entry, store_full_avx2_entry),
     }
     (tile_portable, store_full_portable)
-}
-
-/// Which integer kernel this machine runs (for the log).
-pub fn kernel_name() -> &'static str {
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") {
-        return "AVX2 vpmaddwd";
-    }
-    "portable"
 }
 
 pub fn tile_portable(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
@@ -242,6 +241,74 @@ unsafe fn tile_avx2(kp: usize, a: *const i16, b: *const i16, t: &mut Tile) {
         for (row, out) in acc.iter().zip(t.iter_mut()) {
             _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, row[0]);
             _mm256_storeu_si256(out.as_mut_ptr().add(8) as *mut __m256i, row[1]);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn tile_avxvnni_entry(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
+    assert!(Int8Isa::AvxVnni.available());
+    assert!(a.len() >= kp * MR * 2 && b.len() >= kp * NR * 2);
+    // SAFETY: AVX-VNNI (and AVX2) checked above; the bounds above cover every read.
+    unsafe { tile_avxvnni(kp, a.as_ptr(), b.as_ptr(), t) }
+}
+
+/// [`tile_avx2`] with each `vpmaddwd` + `vpaddd` pair fused into one `vpdpwssd`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avxvnni")]
+unsafe fn tile_avxvnni(kp: usize, a: *const i16, b: *const i16, t: &mut Tile) {
+    use std::arch::x86_64::*;
+    // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their panels.
+    unsafe {
+        let mut acc = [[_mm256_setzero_si256(); 2]; MR];
+        let (mut a, mut b) = (a, b);
+        for _ in 0..kp {
+            let b0 = _mm256_loadu_si256(b as *const __m256i);
+            let b1 = _mm256_loadu_si256(b.add(16) as *const __m256i);
+            for (i, row) in acc.iter_mut().enumerate() {
+                let x = _mm256_set1_epi32((a.add(2 * i) as *const i32).read_unaligned());
+                row[0] = _mm256_dpwssd_avx_epi32(row[0], x, b0);
+                row[1] = _mm256_dpwssd_avx_epi32(row[1], x, b1);
+            }
+            a = a.add(MR * 2);
+            b = b.add(NR * 2);
+        }
+        for (row, out) in acc.iter().zip(t.iter_mut()) {
+            _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, row[0]);
+            _mm256_storeu_si256(out.as_mut_ptr().add(8) as *mut __m256i, row[1]);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn tile_avx512vnni_entry(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
+    assert!(Int8Isa::Avx512Vnni.available());
+    assert!(a.len() >= kp * MR * 2 && b.len() >= kp * NR * 2);
+    // SAFETY: AVX512F and AVX512-VNNI checked above; the bounds above cover every read.
+    unsafe { tile_avx512vnni(kp, a.as_ptr(), b.as_ptr(), t) }
+}
+
+/// The 6x16 tile in 6 zmm accumulators, one per row: per depth pair one load of B (16 pairs),
+/// six broadcast pairs of A and six `vpdpwssd`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vnni")]
+unsafe fn tile_avx512vnni(kp: usize, a: *const i16, b: *const i16, t: &mut Tile) {
+    use std::arch::x86_64::*;
+    // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their panels.
+    unsafe {
+        let mut acc = [_mm512_setzero_si512(); MR];
+        let (mut a, mut b) = (a, b);
+        for _ in 0..kp {
+            let bv = _mm512_loadu_si512(b as *const __m512i);
+            for (i, row) in acc.iter_mut().enumerate() {
+                let x = _mm512_set1_epi32((a.add(2 * i) as *const i32).read_unaligned());
+                *row = _mm512_dpwssd_epi32(*row, x, bv);
+            }
+            a = a.add(MR * 2);
+            b = b.add(NR * 2);
+        }
+        for (row, out) in acc.iter().zip(t.iter_mut()) {
+            _mm512_storeu_si512(out.as_mut_ptr() as *mut __m512i, *row);
         }
     }
 }
@@ -364,8 +431,14 @@ mod tests {
             let kp = pairs(k);
             let mut kernels: Vec<TileFn> = vec![tile_portable];
             #[cfg(target_arch = "x86_64")]
-            if is_x86_feature_detected!("avx2") {
-                kernels.push(tile_avx2_entry);
+            for (isa, tile) in [
+                (Int8Isa::Avx2, tile_avx2_entry as TileFn),
+                (Int8Isa::AvxVnni, tile_avxvnni_entry),
+                (Int8Isa::Avx512Vnni, tile_avx512vnni_entry),
+            ] {
+                if isa.available() {
+                    kernels.push(tile);
+                }
             }
             for tile in kernels {
                 for pi in 0..m.div_ceil(MR) {

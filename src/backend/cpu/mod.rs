@@ -18,6 +18,7 @@ mod gather;
 mod gemm;
 mod igemm;
 mod im2col;
+mod isa;
 mod lrn;
 mod matmul;
 mod padding;
@@ -38,7 +39,7 @@ use crate::network::LayerKind;
 use crate::types::{ActivationType, DataType, ElementWiseOperation, Shape, UnaryOperation, volume};
 use rayon::prelude::*;
 
-pub use igemm::kernel_name as int8_kernel_name;
+pub use isa::{Int8Isa, int8_isa, kernel_name as int8_kernel_name, set_int8_isa};
 pub use quant::Int8Gemm;
 
 /// The INT8 values of a tensor stored INT8 in an `f32` region of `len` slots: its first `len`

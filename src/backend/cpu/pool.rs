@@ -22,6 +22,8 @@ pub struct Pool {
     exclude_padding: bool,
     /// The window of every output row and column.
     spans: [Vec<Span>; 2],
+    /// Output columns whose window lies wholly inside the input row, a contiguous range.
+    full_cols: std::ops::Range<usize>,
 }
 
 /// One dimension of a window: the clipped input range and the window's extent inside the padding.
@@ -56,8 +58,18 @@ impl Pool {
             blend: p.blend_factor,
             exclude_padding: p.average_count_excludes_padding,
             spans: [Vec::new(), Vec::new()],
+            full_cols: 0..0,
         };
         pool.spans = [0, 1].map(|d| (0..pool.out[d]).map(|o| pool.span(d, o)).collect());
+        let full = |o: &usize| {
+            let s = pool.spans[1][*o];
+            s.hi - s.lo == pool.window[1] && s.lo + pool.pre[1] == o * pool.stride[1]
+        };
+        let first = (0..pool.out[1]).find(full).unwrap_or(0);
+        let end = (first..pool.out[1])
+            .find(|o| !full(o))
+            .unwrap_or(pool.out[1]);
+        pool.full_cols = first..end.max(first);
         Ok(pool)
     }
 
@@ -135,8 +147,12 @@ impl Pool {
             if max2x2 {
                 return max_2x2(src, w, ow, out, f32::max);
             }
-            if self.kind == PoolingType::Max {
-                return self.max_rows(src, w, out);
+            match self.kind {
+                PoolingType::Max => {
+                    return self.separable(src, w, out, f32::NEG_INFINITY, f32::max);
+                }
+                PoolingType::Average => return self.separable(src, w, out, 0.0, |a, b| a + b),
+                PoolingType::MaxAverageBlend => {}
             }
             for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
                 for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
@@ -146,24 +162,66 @@ impl Pool {
         });
     }
 
-    /// Max pooling one input row at a time: each row updates every output of the output rows
-    /// whose windows contain it, so the inner loops run over contiguous memory.
-    fn max_rows(&self, src: &[f32], w: usize, out: &mut [f32]) {
-        let ow = self.out[1];
-        for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
-            orow.fill(f32::NEG_INFINITY);
-            for y in sy.lo..sy.hi {
-                let row = &src[y * w..(y + 1) * w];
-                for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
-                    *o = row[sx.lo..sx.hi].iter().fold(*o, |m, &v| m.max(v));
-                }
-            }
-            for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
-                if sy.hi == sy.lo || sx.hi == sx.lo {
-                    *o = 0.0;
-                }
-            }
+    /// Max or average pooling of one plane, an output row at a time, in contiguous passes the
+    /// compiler vectorises: the input rows of the row's window are combined into one row `v`,
+    /// then `v` is combined over every window offset into `m` (`m[x]` covers `v[x..x + kw]`),
+    /// and whole windows read their result from `m`; windows clipped at an edge fold `v`
+    /// directly. Average pooling divides the window sum as `window_value` does. The two rows
+    /// live in a per-thread buffer kept between calls.
+    fn separable(
+        &self,
+        src: &[f32],
+        w: usize,
+        out: &mut [f32],
+        identity: f32,
+        combine: impl Fn(f32, f32) -> f32,
+    ) {
+        thread_local! {
+            static ROWS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
         }
+        let ow = self.out[1];
+        let kw = self.window[1];
+        let max = self.kind == PoolingType::Max;
+        let full = self.full_cols.clone();
+        let (stride, pre) = (self.stride[1], self.pre[1]);
+        ROWS.with_borrow_mut(|rows| {
+            rows.resize(2 * w, 0.0);
+            let (v, m) = rows.split_at_mut(w);
+            for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
+                v.fill(identity);
+                for y in sy.lo..sy.hi {
+                    for (a, &b) in v.iter_mut().zip(&src[y * w..(y + 1) * w]) {
+                        *a = combine(*a, b);
+                    }
+                }
+                if !full.is_empty() {
+                    let len = w + 1 - kw;
+                    m[..len].fill(identity);
+                    for k in 0..kw {
+                        for (a, &b) in m[..len].iter_mut().zip(&v[k..k + len]) {
+                            *a = combine(*a, b);
+                        }
+                    }
+                }
+                for (ox, (o, sx)) in orow.iter_mut().zip(&self.spans[1]).enumerate() {
+                    let count = (sy.hi - sy.lo) * (sx.hi - sx.lo);
+                    let value = if full.contains(&ox) {
+                        m[ox * stride - pre]
+                    } else {
+                        v[sx.lo..sx.hi].iter().fold(identity, |a, &b| combine(a, b))
+                    };
+                    *o = if count == 0 {
+                        0.0
+                    } else if max {
+                        value
+                    } else if self.exclude_padding {
+                        value / count as f32
+                    } else {
+                        value / (sy.padded * sx.padded) as f32
+                    };
+                }
+            }
+        });
     }
 
     /// A window with no input element inside (possible only with padding at least as large as
