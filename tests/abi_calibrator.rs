@@ -7,14 +7,9 @@ mod abi_support;
 use std::ffi::{c_char, c_void};
 use std::sync::Mutex;
 
-use abi_support::{TestLogger, serial, vt};
-use infer8::abi::builder::{IBuilderVtbl, createInferBuilder_INTERNAL};
+use abi_support::{TestLogger, int8_conv, serial, vt};
 use infer8::abi::calibrator::IInt8CalibratorVtbl;
-use infer8::abi::dims::{Dims, RawWeights};
 use infer8::abi::engine::ICudaEngineVtbl;
-use infer8::abi::layer::ILayerVtbl;
-use infer8::abi::network::INetworkDefinitionVtbl;
-use infer8::abi::tensor::ITensorVtbl;
 
 #[repr(C)]
 struct Calibrator {
@@ -76,46 +71,10 @@ static VTABLE: IInt8CalibratorVtbl = IInt8CalibratorVtbl {
     dtor_deleting: no_dtor,
 };
 
-const KERNEL: [f32; 18] = [
-    0.1, -0.2, 0.3, 0.4, 0.5, -0.6, 0.7, 0.8, -0.9, 0.2, 0.1, -0.3, 0.5, 0.2, 0.1, -0.1, 0.3, 0.6,
-];
-
-fn weights(values: &[f32]) -> RawWeights {
-    RawWeights {
-        type_: 0,
-        values: values.as_ptr().cast(),
-        count: values.len() as i64,
-    }
-}
-
-/// Builds `data [1, 4, 4]` → 3x3 convolution → `out` in INT8 with `cal`; returns the engine (null
-/// on error).
+/// Builds the INT8 convolution of `abi_support::int8_conv` with `cal`; the engine, or null on error.
 unsafe fn build(logger: &'static TestLogger, cal: &Calibrator) -> *mut c_void {
-    unsafe {
-        let builder = createInferBuilder_INTERNAL(logger.ptr(), 5105);
-        let b: &IBuilderVtbl = vt(builder);
-        let net = (b.createNetwork)(builder.cast());
-        let n: &INetworkDefinitionVtbl = vt(net);
-        let data = (n.addInput)(net, c"data".as_ptr(), 0, Dims::from_values(&[1, 4, 4]));
-        let conv = (n.addConvolution)(
-            net,
-            data,
-            2,
-            Dims::from_values(&[3, 3]),
-            weights(&KERNEL),
-            weights(&[0.5, -0.5]),
-        );
-        let out = (vt::<ILayerVtbl, _>(conv).getOutput)(conv, 0);
-        (vt::<ITensorVtbl, _>(out).setName)(out, c"out".as_ptr());
-        (n.markOutput)(net, out);
-        (b.setMaxBatchSize)(builder.cast(), 4);
-        (b.setInt8Mode)(builder.cast(), true);
-        (b.setInt8Calibrator)(builder.cast(), (cal as *const Calibrator).cast_mut().cast());
-        let engine = (b.buildCudaEngine)(builder.cast(), net.cast());
-        (n.destroy)(net.cast());
-        (b.destroy)(builder.cast());
-        engine.cast()
-    }
+    // SAFETY: `cal` is a C++-shaped calibrator, alive during the build.
+    unsafe { int8_conv::build(logger, (cal as *const Calibrator).cast()) }
 }
 
 fn calibrator(sizes: &[i32], batches: usize) -> Calibrator {

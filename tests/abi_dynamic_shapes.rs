@@ -20,7 +20,6 @@ use infer8::abi::profile::IOptimizationProfileVtbl;
 use infer8::abi::runtime::{IRuntimeVtbl, createInferRuntime_INTERNAL};
 use infer8::abi::tensor::ITensorVtbl;
 
-const TOLERANCE: f64 = 1e-5;
 const KMIN: i32 = 0;
 const KOPT: i32 = 1;
 const KMAX: i32 = 2;
@@ -67,18 +66,6 @@ fn reference(x: &[f32], n: usize, h: usize, w: usize) -> Vec<f64> {
         }
     }
     y
-}
-
-fn check(what: &str, got: &[f32], want: &[f64]) {
-    assert_eq!(got.len(), want.len(), "{what}: element count");
-    let scale = want.iter().fold(1e-6f64, |m, v| m.max(v.abs()));
-    let err = got
-        .iter()
-        .zip(want)
-        .map(|(&g, &w)| (g as f64 - w).abs())
-        .fold(0.0, f64::max)
-        / scale;
-    assert!(err <= TOLERANCE, "{what}: relative error {err:e}");
 }
 
 /// The network above; returns the input.

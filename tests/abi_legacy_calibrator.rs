@@ -8,14 +8,9 @@ mod abi_support;
 use std::ffi::{c_char, c_void};
 use std::sync::Mutex;
 
-use abi_support::{TestLogger, serial, vt};
-use infer8::abi::builder::{IBuilderVtbl, createInferBuilder_INTERNAL};
+use abi_support::{TestLogger, int8_conv, serial, vt};
 use infer8::abi::calibrator::{IInt8CalibratorVtbl, IInt8LegacyCalibratorVtbl};
-use infer8::abi::dims::{Dims, RawWeights};
 use infer8::abi::engine::ICudaEngineVtbl;
-use infer8::abi::layer::ILayerVtbl;
-use infer8::abi::network::INetworkDefinitionVtbl;
-use infer8::abi::tensor::ITensorVtbl;
 
 const BATCHES: usize = 3;
 
@@ -136,49 +131,16 @@ fn calibrator(histogram_in: Vec<u8>) -> Calibrator {
     }
 }
 
-const KERNEL: [f32; 18] = [
-    0.1, -0.2, 0.3, 0.4, 0.5, -0.6, 0.7, 0.8, -0.9, 0.2, 0.1, -0.3, 0.5, 0.2, 0.1, -0.1, 0.3, 0.6,
-];
-
-fn weights(values: &[f32]) -> RawWeights {
-    RawWeights {
-        type_: 0,
-        values: values.as_ptr().cast(),
-        count: values.len() as i64,
-    }
-}
-
-/// Builds `data [1, 4, 4]` → 3x3 convolution → `out` in INT8 with `cal`, destroys the engine and
+/// Builds the INT8 convolution of `abi_support::int8_conv` with `cal`, destroys the engine and
 /// returns the calls the calibrator saw (getAlgorithm and the legacy parameters are not recorded).
 fn build(cal: &Calibrator) -> Vec<&'static str> {
     let logger = TestLogger::new();
-    unsafe {
-        let builder = createInferBuilder_INTERNAL(logger.ptr(), 5105);
-        let b: &IBuilderVtbl = vt(builder);
-        let net = (b.createNetwork)(builder.cast());
-        let n: &INetworkDefinitionVtbl = vt(net);
-        let data = (n.addInput)(net, c"data".as_ptr(), 0, Dims::from_values(&[1, 4, 4]));
-        let conv = (n.addConvolution)(
-            net,
-            data,
-            2,
-            Dims::from_values(&[3, 3]),
-            weights(&KERNEL),
-            weights(&[0.5, -0.5]),
-        );
-        let out = (vt::<ILayerVtbl, _>(conv).getOutput)(conv, 0);
-        (vt::<ITensorVtbl, _>(out).setName)(out, c"out".as_ptr());
-        (n.markOutput)(net, out);
-        (b.setMaxBatchSize)(builder.cast(), 4);
-        (b.setInt8Mode)(builder.cast(), true);
-        (b.setInt8Calibrator)(builder.cast(), (cal as *const Calibrator).cast_mut().cast());
-        let engine = (b.buildCudaEngine)(builder.cast(), net.cast());
-        logger.expect_no_error();
-        assert!(!engine.is_null());
-        (vt::<ICudaEngineVtbl, _>(engine).destroy)(engine.cast());
-        (n.destroy)(net.cast());
-        (b.destroy)(builder.cast());
-    }
+    // SAFETY: `cal` is a C++-shaped legacy calibrator, alive during the build.
+    let engine = unsafe { int8_conv::build(logger, (cal as *const Calibrator).cast()) };
+    logger.expect_no_error();
+    assert!(!engine.is_null());
+    // SAFETY: an engine the builder just made.
+    unsafe { (vt::<ICudaEngineVtbl, _>(engine).destroy)(engine.cast()) };
     cal.calls.lock().unwrap().clone()
 }
 

@@ -22,21 +22,6 @@ use infer8::abi::layers::fill::IFillLayerVtbl;
 use infer8::abi::layers::pooling::IPoolingLayerVtbl;
 use infer8::abi::layers::resize::IResizeLayerVtbl;
 
-const TOLERANCE: f64 = 1e-5;
-
-/// Relative error of `got` against `want` (see the file comment), asserted within tolerance.
-fn check(what: &str, got: &[f32], want: &[f64]) {
-    assert_eq!(got.len(), want.len(), "{what}: element count");
-    let scale = want.iter().fold(1e-6f64, |m, v| m.max(v.abs()));
-    let err = got
-        .iter()
-        .zip(want)
-        .map(|(&g, &w)| (g as f64 - w).abs())
-        .fold(0.0, f64::max)
-        / scale;
-    assert!(err <= TOLERANCE, "{what}: relative error {err:e}");
-}
-
 /// A CHW tensor in float64 (the batch of these tests is 1).
 #[derive(Clone)]
 struct T {

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use infer8::abi::logger::ILoggerVtbl;
 
+pub mod int8_conv;
 pub mod session;
 
 /// An `ILogger` object: vptr first, then what it recorded.

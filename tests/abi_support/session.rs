@@ -135,3 +135,19 @@ pub fn ints(b: &[u8]) -> Vec<i32> {
         .map(|c| i32::from_ne_bytes(c.try_into().unwrap()))
         .collect()
 }
+
+/// Both files' bound: the largest error relative to the largest reference magnitude.
+pub const TOLERANCE: f64 = 1e-5;
+
+/// Relative error of `got` against a float64 reference, asserted within [`TOLERANCE`].
+pub fn check(what: &str, got: &[f32], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{what}: element count");
+    let scale = want.iter().fold(1e-6f64, |m, v| m.max(v.abs()));
+    let err = got
+        .iter()
+        .zip(want)
+        .map(|(&g, &w)| (g as f64 - w).abs())
+        .fold(0.0, f64::max)
+        / scale;
+    assert!(err <= TOLERANCE, "{what}: relative error {err:e}");
+}
