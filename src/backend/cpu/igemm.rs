@@ -217,33 +217,52 @@ fn tile_avx2_entry(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
     unsafe { tile_avx2(kp, a.as_ptr(), b.as_ptr(), t) }
 }
 
-/// The 6x16 tile in 12 ymm `i32` accumulators: per depth pair two loads of B, six broadcast
-/// pairs of A, twelve `vpmaddwd` and twelve `vpaddd`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn tile_avx2(kp: usize, a: *const i16, b: *const i16, t: &mut Tile) {
-    use std::arch::x86_64::*;
-    // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their panels.
-    unsafe {
-        let mut acc = [[_mm256_setzero_si256(); 2]; MR];
-        let (mut a, mut b) = (a, b);
-        for _ in 0..kp {
-            let b0 = _mm256_loadu_si256(b as *const __m256i);
-            let b1 = _mm256_loadu_si256(b.add(16) as *const __m256i);
-            for (i, row) in acc.iter_mut().enumerate() {
-                let x = _mm256_set1_epi32((a.add(2 * i) as *const i32).read_unaligned());
-                row[0] = _mm256_add_epi32(row[0], _mm256_madd_epi16(x, b0));
-                row[1] = _mm256_add_epi32(row[1], _mm256_madd_epi16(x, b1));
+/// A 6x16 tile in 12 ymm `i32` accumulators: per depth pair two loads of B, six broadcast pairs
+/// of A and twelve multiply-accumulates of 16-bit pairs (`$madd`, whose arguments are named by the
+/// caller), under the target features `$features`.
+macro_rules! ymm_tile {
+    ($(#[$doc:meta])* $name:ident, $features:literal, |$acc:ident, $x:ident, $b:ident| $madd:expr) => {
+        $(#[$doc])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name(kp: usize, a: *const i16, b: *const i16, t: &mut Tile) {
+            use std::arch::x86_64::*;
+            // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their
+            // panels.
+            unsafe {
+                let mut acc = [[_mm256_setzero_si256(); 2]; MR];
+                let (mut a, mut b) = (a, b);
+                for _ in 0..kp {
+                    let b0 = _mm256_loadu_si256(b as *const __m256i);
+                    let b1 = _mm256_loadu_si256(b.add(16) as *const __m256i);
+                    for (i, row) in acc.iter_mut().enumerate() {
+                        let x = _mm256_set1_epi32((a.add(2 * i) as *const i32).read_unaligned());
+                        for (r, bv) in row.iter_mut().zip([b0, b1]) {
+                            let ($acc, $x, $b) = (*r, x, bv);
+                            *r = $madd;
+                        }
+                    }
+                    a = a.add(MR * 2);
+                    b = b.add(NR * 2);
+                }
+                for (row, out) in acc.iter().zip(t.iter_mut()) {
+                    _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, row[0]);
+                    _mm256_storeu_si256(out.as_mut_ptr().add(8) as *mut __m256i, row[1]);
+                }
             }
-            a = a.add(MR * 2);
-            b = b.add(NR * 2);
         }
-        for (row, out) in acc.iter().zip(t.iter_mut()) {
-            _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, row[0]);
-            _mm256_storeu_si256(out.as_mut_ptr().add(8) as *mut __m256i, row[1]);
-        }
-    }
+    };
 }
+
+ymm_tile!(
+    /// `vpmaddwd` then `vpaddd`.
+    tile_avx2, "avx2", |acc, x, b| _mm256_add_epi32(acc, _mm256_madd_epi16(x, b))
+);
+
+ymm_tile!(
+    /// [`tile_avx2`] with each `vpmaddwd` + `vpaddd` pair fused into one `vpdpwssd` (same sums).
+    tile_avxvnni, "avx2,avxvnni", |acc, x, b| _mm256_dpwssd_avx_epi32(acc, x, b)
+);
 
 #[cfg(target_arch = "x86_64")]
 fn tile_avxvnni_entry(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
@@ -251,33 +270,6 @@ fn tile_avxvnni_entry(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
     assert!(a.len() >= kp * MR * 2 && b.len() >= kp * NR * 2);
     // SAFETY: AVX-VNNI (and AVX2) checked above; the bounds above cover every read.
     unsafe { tile_avxvnni(kp, a.as_ptr(), b.as_ptr(), t) }
-}
-
-/// [`tile_avx2`] with each `vpmaddwd` + `vpaddd` pair fused into one `vpdpwssd`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,avxvnni")]
-unsafe fn tile_avxvnni(kp: usize, a: *const i16, b: *const i16, t: &mut Tile) {
-    use std::arch::x86_64::*;
-    // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their panels.
-    unsafe {
-        let mut acc = [[_mm256_setzero_si256(); 2]; MR];
-        let (mut a, mut b) = (a, b);
-        for _ in 0..kp {
-            let b0 = _mm256_loadu_si256(b as *const __m256i);
-            let b1 = _mm256_loadu_si256(b.add(16) as *const __m256i);
-            for (i, row) in acc.iter_mut().enumerate() {
-                let x = _mm256_set1_epi32((a.add(2 * i) as *const i32).read_unaligned());
-                row[0] = _mm256_dpwssd_avx_epi32(row[0], x, b0);
-                row[1] = _mm256_dpwssd_avx_epi32(row[1], x, b1);
-            }
-            a = a.add(MR * 2);
-            b = b.add(NR * 2);
-        }
-        for (row, out) in acc.iter().zip(t.iter_mut()) {
-            _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, row[0]);
-            _mm256_storeu_si256(out.as_mut_ptr().add(8) as *mut __m256i, row[1]);
-        }
-    }
 }
 
 #[cfg(target_arch = "x86_64")]
