@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Builds ONNX models of LeNet, CIFAR-10 full and MTCNN det3 from their Caffe weights, for the CPU
-benchmark's ONNX Runtime peer (scripts/bench_cpu_peers.py).
+benchmark's ONNX Runtime peer (scripts/bench_cpu_peers.py), and LeNet for the ONNX parser's tests
+(tests/onnx_lenet.rs, c_examples/sampleINT8_trt7).
 
 The architectures are written out here from the deploy prototxts in ../shared/data/models; the
 weights are read from the .caffemodel files with a small protobuf wire-format reader, so nothing
-depends on infer8's own Caffe parser. The batch dimension is symbolic ("N").
+depends on infer8's own Caffe parser. The batch dimension is symbolic ("N") unless --batch fixes it.
 
-    caffe_to_onnx.py DATA_DIR OUT_DIR     # writes OUT_DIR/{lenet,cifar10_full,det3}.onnx
+    caffe_to_onnx.py DATA_DIR OUT_DIR [--model NAME] [--batch N]
+        # writes OUT_DIR/NAME.onnx for NAME in lenet, cifar10_full, det3 (all without --model)
 """
 
+import argparse
 import struct
 import sys
 from pathlib import Path
@@ -84,10 +87,10 @@ def caffe_blobs(path):
 
 
 class Graph:
-    def __init__(self, blobs, channels, hw):
-        self.blobs = blobs
+    def __init__(self, blobs, batch, channels, hw):
+        self.blobs, self.batch = blobs, batch
         self.nodes, self.inits = [], []
-        self.input = helper.make_tensor_value_info("data", TensorProto.FLOAT, ["N", channels, *hw])
+        self.input = helper.make_tensor_value_info("data", TensorProto.FLOAT, [batch, channels, *hw])
         self.outputs = []
 
     def weight(self, layer, index, shape):
@@ -146,7 +149,7 @@ class Graph:
         return self.node("Mul", [x, factor], name)
 
     def output(self, x, width):
-        self.outputs.append(helper.make_tensor_value_info(x, TensorProto.FLOAT, ["N", width]))
+        self.outputs.append(helper.make_tensor_value_info(x, TensorProto.FLOAT, [self.batch, width]))
 
     def model(self, name):
         graph = helper.make_graph(self.nodes, name, [self.input], self.outputs, self.inits)
@@ -156,8 +159,8 @@ class Graph:
         return model
 
 
-def lenet(blobs):
-    g = Graph(blobs, 1, [28, 28])
+def lenet(blobs, batch):
+    g = Graph(blobs, batch, 1, [28, 28])
     x = g.conv("data", "conv1", 1, 20, 5)
     x = g.pool(x, "pool1", "max", 2, 2)
     x = g.conv(x, "conv2", 20, 50, 5)
@@ -169,8 +172,8 @@ def lenet(blobs):
     return g.model("LeNet")
 
 
-def cifar10_full(blobs):
-    g = Graph(blobs, 3, [32, 32])
+def cifar10_full(blobs, batch):
+    g = Graph(blobs, batch, 3, [32, 32])
     x = g.conv("data", "conv1", 3, 32, 5, pad=2)
     x = g.relu(g.pool(x, "pool1", "max", 3, 2), "relu1")
     x = g.lrn_within_channel(x, "norm1", 3, 5e-05, 0.75)
@@ -183,8 +186,8 @@ def cifar10_full(blobs):
     return g.model("CIFAR10_full")
 
 
-def det3(blobs):
-    g = Graph(blobs, 3, [48, 48])
+def det3(blobs, batch):
+    g = Graph(blobs, batch, 3, [48, 48])
     x = g.prelu(g.conv("data", "conv1", 3, 32, 3), "prelu1", 32, True)
     x = g.pool(x, "pool1", "max", 3, 2)
     x = g.prelu(g.conv(x, "conv2", 32, 64, 3), "prelu2", 64, True)
@@ -207,16 +210,21 @@ MODELS = {
 
 
 def main():
-    if len(sys.argv) != 3:
-        raise SystemExit(__doc__)
-    data, out = Path(sys.argv[1]), Path(sys.argv[2])
-    out.mkdir(parents=True, exist_ok=True)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("data_dir", type=Path)
+    ap.add_argument("out_dir", type=Path)
+    ap.add_argument("--model", choices=sorted(MODELS), help="one model (default: all)")
+    ap.add_argument("--batch", type=int, help="a fixed batch size (default: symbolic N)")
+    a = ap.parse_args()
+    a.out_dir.mkdir(parents=True, exist_ok=True)
     for name, (weights, build) in MODELS.items():
-        path = data / weights
+        if a.model not in (None, name):
+            continue
+        path = a.data_dir / weights
         if not path.is_file():
             raise SystemExit(f"{path}: not found (set INFER8_DATA_DIR)")
-        onnx.save(build(caffe_blobs(path)), out / f"{name}.onnx")
-        print(f"wrote {out / name}.onnx")
+        onnx.save(build(caffe_blobs(path), a.batch or "N"), a.out_dir / f"{name}.onnx")
+        print(f"wrote {a.out_dir / name}.onnx")
 
 
 if __name__ == "__main__":

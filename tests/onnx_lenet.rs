@@ -1,4 +1,4 @@
-//! Issue 9: LeNet exported to ONNX from the Caffe weights (`scripts/lenet_to_onnx.py`) gives the
+//! Issue 9: LeNet exported to ONNX from the Caffe weights (`scripts/caffe_to_onnx.py`) gives the
 //! Caffe path's outputs within 1e-6 on 100 MNIST test images, FP32 on the CPU. Skips when the
 //! shared data or Python's `onnx` package is absent.
 
@@ -52,14 +52,14 @@ fn onnx_lenet_matches_caffe() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let onnx = dir.join("lenet.onnx");
     let status = std::process::Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/lenet_to_onnx.py"))
-        .arg(data.join("models/lenet/lenet_iter_10000.caffemodel"))
-        .arg(&onnx)
-        .args(["--batch", &BATCH.to_string()])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/caffe_to_onnx.py"))
+        .arg(&data)
+        .arg(dir)
+        .args(["--model", "lenet", "--batch", &BATCH.to_string()])
         .status();
     if !status.is_ok_and(|s| s.success()) {
         eprintln!(
-            "skipped: scripts/lenet_to_onnx.py failed (python3 with the onnx package needed)"
+            "skipped: scripts/caffe_to_onnx.py failed (python3 with the onnx package needed)"
         );
         return;
     }

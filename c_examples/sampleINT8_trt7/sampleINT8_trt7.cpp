@@ -1,5 +1,5 @@
 // sampleINT8_trt7 for infer8: sampleINT8 written for TensorRT 7's API. LeNet comes from ONNX
-// (scripts/lenet_to_onnx.py) through nvonnxparser into an explicit-batch network
+// (scripts/caffe_to_onnx.py) through nvonnxparser into an explicit-batch network
 // (createNetworkV2), is built with an IBuilderConfig (flags, INT8 entropy calibrator, an
 // optimization profile) and run with enqueueV2; scores MNIST in FP32, FP16 and INT8.
 // Arguments: model=FILE.onnx datadir=DIR [start=N] [score=N]
