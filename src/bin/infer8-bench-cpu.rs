@@ -52,6 +52,12 @@ struct Args {
     /// Only time LeNet's calibration (500 images, entropy v2) this many times; print the median
     #[arg(long)]
     calibration_runs: Option<usize>,
+    /// Only this model (lenet, cifar10_full, det3)
+    #[arg(long)]
+    model: Option<String>,
+    /// Only this precision (FP32, FP16, INT8)
+    #[arg(long)]
+    precision: Option<String>,
 }
 
 struct Model {
@@ -347,7 +353,8 @@ fn bench(args: &Args) -> Res<()> {
         return calibration_bench(&data, &calibration, runs);
     }
     let mut rows = Vec::new();
-    for m in &MODELS {
+    let wanted = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+    for m in MODELS.iter().filter(|m| wanted(&args.model, m.name)) {
         let synthetic_cal;
         let cal_images = if m.name == "lenet" {
             &calibration
@@ -357,7 +364,7 @@ fn bench(args: &Args) -> Res<()> {
             synthetic_cal = synthetic(SYNTHETIC_CAL_IMAGES, item);
             &synthetic_cal
         };
-        for &precision in m.precisions {
+        for &precision in m.precisions.iter().filter(|p| wanted(&args.precision, p)) {
             let engine = build(&data, m, precision, cal_images)?;
             let mut ctx = ExecutionContext::with_device(Arc::clone(&engine), Device::Cpu)
                 .map_err(|e| e.to_string())?;
