@@ -32,6 +32,8 @@ pub struct ExecutionContext {
     input_shapes: Vec<Option<Shape>>,
     /// Prepared kernels, in execution order.
     kernels: Vec<CpuLayer>,
+    /// Which steps run fused (`engine::fusion`).
+    fusion: super::fusion::Fusion,
     arena: Vec<f32>,
     scratch: Vec<f32>,
     /// Network inputs converted to f32 (non-FP32 bindings, FP16 rounding), by input position.
@@ -199,7 +201,9 @@ impl ExecutionContext {
             scratch_len = scratch_len.max(k.scratch_len(engine.max_batch_size));
             kernels.push(k);
         }
+        let fusion = super::fusion::plan(&engine, &kernels, &int8.storage);
         Ok(ExecutionContext {
+            fusion,
             int8_storage: int8.storage,
             dequantized: Vec::new(),
             // A CUDA context needs host activations only if the CPU must stand in: allocated then.
@@ -478,7 +482,12 @@ impl ExecutionContext {
             let len = volume(&net.tensors[t].shape) * items;
             (off * batch + len <= arena_len).then(|| (unsafe { arena.add(off * batch) }, len))
         };
+        // Calibration observes every tensor, so it runs the layers apart.
+        let fuse = observe.is_none();
         for (step, &l) in engine.order.iter().enumerate() {
+            if fuse && self.fusion.absorbed[step] {
+                continue;
+            }
             let layer = &net.layers[l];
             let start = Instant::now();
             let items = |t: TensorId| items_of(net, t, batch);
@@ -520,8 +529,13 @@ impl ExecutionContext {
             } else {
                 batch
             };
-            let mut outs = Vec::with_capacity(layer.outputs.len());
-            for &t in &layer.outputs {
+            let fused = self.fusion.writes[step].filter(|_| fuse);
+            let written = match &fused {
+                Some(t) => std::slice::from_ref(t),
+                None => &layer.outputs[..],
+            };
+            let mut outs = Vec::with_capacity(written.len());
+            for &t in written {
                 let (p, len) = region(t, run_batch).ok_or_else(|| {
                     Error::Runtime(format!("tensor '{}' has no memory", net.tensors[t].name))
                 })?;
@@ -532,9 +546,15 @@ impl ExecutionContext {
                 });
             }
             self.kernels[step]
-                .run(run_batch, &ins, &mut outs, &mut self.scratch)
+                .run_fused(
+                    run_batch,
+                    &ins,
+                    &mut outs,
+                    &mut self.scratch,
+                    fused.is_some(),
+                )
                 .map_err(|e| Error::Runtime(format!("layer '{}': {e}", layer.name)))?;
-            for (o, &t) in outs.iter_mut().zip(&layer.outputs) {
+            for (o, &t) in outs.iter_mut().zip(written) {
                 let int8 = self.int8_storage[t];
                 if engine.precisions[l] == Precision::Half && int8.is_none() {
                     round_to_half(o.data);
@@ -553,7 +573,11 @@ impl ExecutionContext {
                 }
             }
             if let Some(p) = self.profiler.as_mut() {
-                p.report_layer_time(&layer.name, start.elapsed().as_secs_f32() * 1e3);
+                let label = match &self.fusion.labels[step] {
+                    Some(label) if fused.is_some() => label,
+                    _ => &layer.name,
+                };
+                p.report_layer_time(label, start.elapsed().as_secs_f32() * 1e3);
             }
         }
 

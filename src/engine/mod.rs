@@ -3,6 +3,7 @@
 //! preparation (packed weights, kernels) happens when an execution context is created.
 
 pub mod context;
+pub mod fusion;
 pub mod int8;
 pub mod plan;
 pub mod plugin;

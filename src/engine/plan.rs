@@ -25,6 +25,17 @@ impl MemoryPlan {
                 last_use[t] = step;
             }
         }
+        // A layer that absorbs the ReLU after it writes the ReLU's output while reading its own
+        // inputs (engine/fusion.rs): they stay alive through the ReLU's step.
+        for (step, _) in super::fusion::relu_follows(net, order)
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, f)| f)
+        {
+            for &t in &net.layers[order[step]].inputs {
+                last_use[t] = last_use[t].max(step + 1);
+            }
+        }
         for &t in &net.outputs {
             last_use[t] = usize::MAX;
         }

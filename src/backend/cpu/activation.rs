@@ -27,6 +27,13 @@ pub fn run(kind: ActivationType, alpha: f32, beta: f32, x: &[f32], y: &mut [f32]
     }
 }
 
+/// A ReLU fused into the layer that wrote `y` (applied while `y` is still in cache).
+pub fn relu_in_place(y: &mut [f32]) {
+    for v in y {
+        *v = v.max(0.0);
+    }
+}
+
 pub fn sigmoid(v: f32) -> f32 {
     1.0 / (1.0 + (-v).exp())
 }

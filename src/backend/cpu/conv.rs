@@ -1,6 +1,7 @@
 //! Convolution as im2col + GEMM: per batch item and group, `out[Kg, P] = W[Kg, Cg·kh·kw] · col`,
 //! where im2col (see `im2col.rs`) writes `col` directly in the GEMM's packed-B layout.
 
+use super::activation::relu_in_place;
 use super::gemm::{self, Bias, COut, NR};
 use super::im2col::Geometry;
 use super::{In, Out, tasks};
@@ -64,7 +65,8 @@ impl Conv {
         tasks(batch * self.outer) * self.col_len()
     }
 
-    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32]) {
+    /// `relu`: a following ReLU fused in (see `CpuLayer::run_fused`).
+    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32], relu: bool) {
         let items = batch * self.outer;
         let g = &self.geo;
         let (isz, osz) = (g.c * g.hw[0] * g.hw[1], g.k * g.positions());
@@ -78,6 +80,9 @@ impl Conv {
                     &mut scratch[..col_len],
                     gemm::gemm_par,
                 );
+                if relu {
+                    relu_in_place(yi);
+                }
             }
             return;
         }
@@ -91,6 +96,9 @@ impl Conv {
                     let item = t * per + i;
                     let xi = x.item_of(item, self.outer, isz);
                     self.one(xi, yi, col, gemm::gemm);
+                    if relu {
+                        relu_in_place(yi);
+                    }
                 }
             });
     }

@@ -58,7 +58,8 @@ impl ConvInt8 {
         tasks(batch * self.outer) * self.task_len().div_ceil(2)
     }
 
-    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32]) {
+    /// `relu`: a following ReLU fused into the epilogue (see `CpuLayer::run_fused`).
+    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32], relu: bool) {
         let items = batch * self.outer;
         let g = &self.geo;
         let (isz, osz) = (g.c * g.hw[0] * g.hw[1], g.k * g.positions());
@@ -69,7 +70,7 @@ impl ConvInt8 {
             let mut y = y;
             for i in 0..(items - t * per).min(per) {
                 let item = t * per + i;
-                self.one(x, item, isz, &mut y, i * osz, scratch);
+                self.one(x, item, isz, &mut y, i * osz, scratch, relu);
             }
         };
         let out_i8 = self.mode.output_scale.is_some();
@@ -98,6 +99,7 @@ impl ConvInt8 {
         y: &mut Dst,
         offset: usize,
         scratch: &mut [i16],
+        relu: bool,
     ) {
         let g = &self.geo;
         let (kg, p) = (g.k / g.groups, g.positions());
@@ -118,6 +120,7 @@ impl ConvInt8 {
                 per_row: true,
                 mul: &self.epilogue_mul[gi * kg..],
                 add: &self.epilogue_add[gi * kg..],
+                relu,
             };
             let at = offset + gi * kg * p;
             let mut dst = match y {

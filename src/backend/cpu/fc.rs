@@ -1,5 +1,6 @@
 //! Fully connected layer as one GEMM: `out[rows, N] = x[rows, K] · Wᵀ + bias`, with Wᵀ packed once.
 
+use super::activation::relu_in_place;
 use super::conv::bias_or_zero;
 use super::gemm::{self, Bias, COut, MR, NR};
 use super::{In, Out, tasks, tasks_for};
@@ -46,7 +47,7 @@ impl Fc {
     }
 
     /// Threads take whole panels of rows.
-    fn rows(&self, rows: usize, x: &[f32], y: &mut [f32], scratch: &mut [f32]) {
+    fn rows(&self, rows: usize, x: &[f32], y: &mut [f32], scratch: &mut [f32], relu: bool) {
         let rows_per = self.split(rows) * MR;
         let (k, n) = (self.kdim, self.nout);
         y.par_chunks_mut(rows_per * n)
@@ -61,11 +62,14 @@ impl Fc {
                     cs: 1,
                 };
                 gemm::gemm(m, n, k, a, &self.weights, c, Bias::Col(&self.bias));
+                if relu {
+                    relu_in_place(ys);
+                }
             });
     }
 
     /// A single row (batch 1) has no rows to share out: threads take column panels instead.
-    fn one_row(&self, x: &[f32], y: &mut [f32], a: &mut [f32]) {
+    fn one_row(&self, x: &[f32], y: &mut [f32], a: &mut [f32], relu: bool) {
         let (k, n) = (self.kdim, self.nout);
         gemm::pack_a(a, 1, k, x, k, 1);
         let panels = n.div_ceil(NR);
@@ -87,6 +91,9 @@ impl Fc {
                 c,
                 Bias::Col(&self.bias[c0..]),
             );
+            if relu {
+                relu_in_place(ys);
+            }
         });
     }
 
@@ -94,7 +101,8 @@ impl Fc {
         gemm::packed_a_len(batch * self.outer, self.kdim)
     }
 
-    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32]) {
+    /// `relu`: a following ReLU fused in (see `CpuLayer::run_fused`).
+    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32], relu: bool) {
         // A batch-invariant input gives batch-invariant rows: compute them once and copy.
         let rows = if x.batch == 1 {
             self.outer
@@ -102,9 +110,9 @@ impl Fc {
             batch * self.outer
         };
         if rows == 1 {
-            self.one_row(x.data, &mut y.data[..self.nout], scratch);
+            self.one_row(x.data, &mut y.data[..self.nout], scratch, relu);
         } else {
-            self.rows(rows, x.data, &mut y.data[..rows * self.nout], scratch);
+            self.rows(rows, x.data, &mut y.data[..rows * self.nout], scratch, relu);
         }
         if x.batch == 1 {
             for b in 1..batch {

@@ -61,7 +61,8 @@ impl FcInt8 {
         igemm::packed_a_len(batch * self.outer, self.kdim)
     }
 
-    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32]) {
+    /// `relu`: a following ReLU fused into the epilogue (see `CpuLayer::run_fused`).
+    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32], relu: bool) {
         // A batch-invariant input gives batch-invariant rows: compute them once and copy.
         let rows = if x.batch == 1 {
             self.outer
@@ -77,6 +78,7 @@ impl FcInt8 {
             per_row: false,
             mul: &self.epilogue_mul,
             add: &self.epilogue_add,
+            relu,
         };
         let run = |t: usize, dst: Dst, a: &mut [i16]| {
             let r0 = t * rows_per;

@@ -67,21 +67,52 @@ pub fn pack_b(dst: &mut [i16], k: usize, n: usize, get: impl Fn(usize, usize) ->
 }
 
 /// How accumulators become outputs: `acc · mul[c] + add[c]`, where `c` is the row (per output
-/// channel of a convolution) or the column (per output of a fully connected layer).
+/// channel of a convolution) or the column (per output of a fully connected layer), then a
+/// following ReLU when `relu` (the engine fused it: the layer's output is the activation's).
 pub struct Epilogue<'a> {
     pub per_row: bool,
     pub mul: &'a [f32],
     pub add: &'a [f32],
+    pub relu: bool,
 }
 
 /// Where C goes, row stride `rs`: real values, or INT8 values (`mul`/`add` already divided by
-/// the output scale) rounded half to even and clamped to `[-127, 127]`.
+/// the output scale) rounded half to even and clamped to `[-127, 127]` (`[0, 127]` under ReLU,
+/// which is what clamping first and taking the ReLU of the INT8 value gives).
 pub enum Dst<'a> {
     F32(&'a mut [f32]),
     I8(&'a mut [i8]),
 }
 
 pub type Tile = [[i32; NR]; MR];
+
+/// What a tile kernel does with its accumulators: hand back the sums, or run the epilogue on
+/// them while they are still in registers and store whole 16-column rows.
+pub enum TileOut<'s, 'd> {
+    Sums(&'s mut Tile),
+    Store(Sink<'s, 'd>),
+}
+
+/// `rows` whole rows of a tile's outputs at `dst[at..]`, row stride `rs`.
+pub struct Sink<'s, 'd> {
+    pub f: &'s Factors<'s>,
+    pub rows: usize,
+    pub dst: &'s mut Dst<'d>,
+    pub at: usize,
+    pub rs: usize,
+}
+
+impl Sink<'_, '_> {
+    /// Whether every row the sink names lies in `dst`: the vector stores' bounds check.
+    fn in_bounds(&self) -> bool {
+        let need = self.at + (self.rows.max(1) - 1) * self.rs + NR;
+        let len = match &*self.dst {
+            Dst::F32(v) => v.len(),
+            Dst::I8(v) => v.len(),
+        };
+        self.rows <= MR && len >= need
+    }
+}
 
 /// `C = epilogue(A·B)` with A packed by [`pack_a`] (`m x k`) and B by [`pack_b`] (`k x n`).
 #[allow(clippy::too_many_arguments)]
@@ -95,61 +126,81 @@ pub fn igemm(
     dst: &mut Dst,
     rs: usize,
 ) {
-    let (tile, store_full) = select();
+    let tile = select();
     let kp = pairs(k);
+    let mut t = [[0; NR]; MR];
     for pj in 0..n.div_ceil(NR) {
         let bp = &b[pj * NR * kp * 2..][..NR * kp * 2];
         for pi in 0..m.div_ceil(MR) {
             let ap = &a[pi * MR * kp * 2..][..MR * kp * 2];
-            let mut t = [[0; NR]; MR];
-            tile(kp, ap, bp, &mut t);
             let (r0, c0) = (pi * MR, pj * NR);
             let (rows, cols) = (MR.min(m - r0), NR.min(n - c0));
             let f = Factors::new(epi, r0, c0, rows, cols);
             let at = r0 * rs + c0;
             if cols == NR {
-                store_full(&t, &f, rows, dst, at, rs);
+                let sink = Sink {
+                    f: &f,
+                    rows,
+                    dst: &mut *dst,
+                    at,
+                    rs,
+                };
+                tile(kp, ap, bp, TileOut::Store(sink));
             } else {
+                tile(kp, ap, bp, TileOut::Sums(&mut t));
                 store(&t, &f, rows, cols, dst, at, rs);
             }
         }
     }
 }
 
+static ONES: [f32; NR] = [1.0; NR];
+static ZEROS: [f32; NR] = [0.0; NR];
+
 /// One tile's epilogue factors: `C[i][j] = acc · (row_mul[i] · col_mul[j]) + (row_add[i] +
 /// col_add[j])`, where one side is 1 and 0, so each product and sum is the exact `mul[c]` and
-/// `add[c]` of [`Epilogue`] and every store path gives the same bits.
-pub struct Factors {
-    row_mul: [f32; MR],
-    row_add: [f32; MR],
-    col_mul: [f32; NR],
-    col_add: [f32; NR],
+/// `add[c]` of [`Epilogue`] and every store path gives the same bits. Borrowed, not copied:
+/// a tile of a short reduction is only a few dozen cycles of multiplies.
+pub struct Factors<'a> {
+    row_mul: &'a [f32],
+    row_add: &'a [f32],
+    col_mul: &'a [f32],
+    col_add: &'a [f32],
+    relu: bool,
 }
 
-impl Factors {
-    fn new(epi: &Epilogue, r0: usize, c0: usize, rows: usize, cols: usize) -> Factors {
-        let mut f = Factors {
-            row_mul: [1.0; MR],
-            row_add: [0.0; MR],
-            col_mul: [1.0; NR],
-            col_add: [0.0; NR],
-        };
+impl<'a> Factors<'a> {
+    fn new(epi: &Epilogue<'a>, r0: usize, c0: usize, rows: usize, cols: usize) -> Factors<'a> {
+        let relu = epi.relu;
         if epi.per_row {
-            f.row_mul[..rows].copy_from_slice(&epi.mul[r0..r0 + rows]);
-            f.row_add[..rows].copy_from_slice(&epi.add[r0..r0 + rows]);
+            let (row_mul, row_add) = (&epi.mul[r0..r0 + rows], &epi.add[r0..r0 + rows]);
+            Factors {
+                row_mul,
+                row_add,
+                col_mul: &ONES,
+                col_add: &ZEROS,
+                relu,
+            }
         } else {
-            f.col_mul[..cols].copy_from_slice(&epi.mul[c0..c0 + cols]);
-            f.col_add[..cols].copy_from_slice(&epi.add[c0..c0 + cols]);
+            let (col_mul, col_add) = (&epi.mul[c0..c0 + cols], &epi.add[c0..c0 + cols]);
+            Factors {
+                row_mul: &ONES,
+                row_add: &ZEROS,
+                col_mul,
+                col_add,
+                relu,
+            }
         }
-        f
     }
 }
 
 /// Stores `rows x cols` of a tile at `dst[at..]`, row stride `rs`.
 fn store(t: &Tile, f: &Factors, rows: usize, cols: usize, dst: &mut Dst, at: usize, rs: usize) {
+    let lo = if f.relu { 0.0 } else { -127.0 };
     for (i, trow) in t.iter().enumerate().take(rows) {
         let real = |j: usize| {
-            trow[j] as f32 * (f.row_mul[i] * f.col_mul[j]) + (f.row_add[i] + f.col_add[j])
+            let v = trow[j] as f32 * (f.row_mul[i] * f.col_mul[j]) + (f.row_add[i] + f.col_add[j]);
+            if f.relu { v.max(0.0) } else { v }
         };
         let base = at + i * rs;
         match dst {
@@ -160,43 +211,45 @@ fn store(t: &Tile, f: &Factors, rows: usize, cols: usize, dst: &mut Dst, at: usi
             }
             Dst::I8(out) => {
                 for (j, o) in out[base..base + cols].iter_mut().enumerate() {
-                    *o = saturate(real(j));
+                    *o = round_i8(real(j).clamp(lo, 127.0));
                 }
             }
         }
     }
 }
 
-fn store_full_portable(t: &Tile, f: &Factors, rows: usize, dst: &mut Dst, at: usize, rs: usize) {
-    store(t, f, rows, NR, dst, at, rs)
-}
-
 /// 1.5 · 2^23: adding and subtracting it rounds an `f32` of magnitude below 2^22 to an integer,
 /// half to even (the default rounding mode), without a libm call.
 const ROUND: f32 = 12_582_912.0;
 
+/// `v` (already within ±127) rounded half to even.
+#[inline]
+fn round_i8(v: f32) -> i8 {
+    ((v + ROUND) - ROUND) as i8
+}
+
 /// INT8 value of `v` (already in units of the output scale): clamp to ±127, round half to even.
 #[inline]
 pub fn saturate(v: f32) -> i8 {
-    ((v.clamp(-127.0, 127.0) + ROUND) - ROUND) as i8
+    round_i8(v.clamp(-127.0, 127.0))
 }
 
-type TileFn = fn(usize, &[i16], &[i16], &mut Tile);
-type StoreFn = fn(&Tile, &Factors, usize, &mut Dst, usize, usize);
+type TileFn = fn(usize, &[i16], &[i16], TileOut);
 
-fn select() -> (TileFn, StoreFn) {
+fn select() -> TileFn {
     // `Int8Isa::available` checked the features before the path could be chosen.
     #[cfg(target_arch = "x86_64")]
     match int8_isa() {
         Int8Isa::Portable => {}
-        Int8Isa::Avx2 => return (tile_avx2_entry, store_full_avx2_entry),
-        Int8Isa::AvxVnni => return (tile_avxvnni_entry, store_full_avx2_entry),
-        Int8Isa::Avx512Vnni => return (tile_avx512vnni_entry, store_full_avx2_entry),
+        Int8Isa::Avx2 => return tile_avx2_entry,
+        Int8Isa::AvxVnni => return tile_avxvnni_entry,
+        Int8Isa::Avx512Vnni => return tile_avx512vnni_entry,
     }
-    (tile_portable, store_full_portable)
+    tile_portable
 }
 
-pub fn tile_portable(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
+pub fn tile_portable(kp: usize, a: &[i16], b: &[i16], out: TileOut) {
+    let mut t = [[0; NR]; MR];
     for (ak, bk) in a[..kp * MR * 2]
         .chunks_exact(MR * 2)
         .zip(b.chunks_exact(NR * 2))
@@ -207,14 +260,28 @@ pub fn tile_portable(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
             }
         }
     }
+    match out {
+        TileOut::Sums(sums) => *sums = t,
+        TileOut::Store(s) => store(&t, s.f, s.rows, NR, s.dst, s.at, s.rs),
+    }
+}
+
+/// The checks every SIMD tile entry makes before its `unsafe` body: the panels hold `kp` pairs
+/// and a sink's rows lie in its destination.
+#[cfg(target_arch = "x86_64")]
+fn check_tile(kp: usize, a: &[i16], b: &[i16], out: &TileOut) {
+    assert!(a.len() >= kp * MR * 2 && b.len() >= kp * NR * 2);
+    if let TileOut::Store(s) = out {
+        assert!(s.in_bounds());
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
-fn tile_avx2_entry(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
-    assert!(a.len() >= kp * MR * 2 && b.len() >= kp * NR * 2);
-    // SAFETY: `select` returns this entry only after detecting AVX2; the bounds above cover
-    // every read.
-    unsafe { tile_avx2(kp, a.as_ptr(), b.as_ptr(), t) }
+fn tile_avx2_entry(kp: usize, a: &[i16], b: &[i16], out: TileOut) {
+    check_tile(kp, a, b, &out);
+    // SAFETY: `select` returns this entry only after detecting AVX2; `check_tile` covers every
+    // read and write.
+    unsafe { tile_avx2(kp, a.as_ptr(), b.as_ptr(), out) }
 }
 
 /// A 6x16 tile in 12 ymm `i32` accumulators: per depth pair two loads of B, six broadcast pairs
@@ -225,10 +292,10 @@ macro_rules! ymm_tile {
         $(#[$doc])*
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = $features)]
-        unsafe fn $name(kp: usize, a: *const i16, b: *const i16, t: &mut Tile) {
+        unsafe fn $name(kp: usize, a: *const i16, b: *const i16, out: TileOut) {
             use std::arch::x86_64::*;
             // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their
-            // panels.
+            // panels and that the sink's rows are in bounds.
             unsafe {
                 let mut acc = [[_mm256_setzero_si256(); 2]; MR];
                 let (mut a, mut b) = (a, b);
@@ -245,10 +312,7 @@ macro_rules! ymm_tile {
                     a = a.add(MR * 2);
                     b = b.add(NR * 2);
                 }
-                for (row, out) in acc.iter().zip(t.iter_mut()) {
-                    _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, row[0]);
-                    _mm256_storeu_si256(out.as_mut_ptr().add(8) as *mut __m256i, row[1]);
-                }
+                emit_avx2(&acc, out);
             }
         }
     };
@@ -265,28 +329,29 @@ ymm_tile!(
 );
 
 #[cfg(target_arch = "x86_64")]
-fn tile_avxvnni_entry(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
+fn tile_avxvnni_entry(kp: usize, a: &[i16], b: &[i16], out: TileOut) {
     assert!(Int8Isa::AvxVnni.available());
-    assert!(a.len() >= kp * MR * 2 && b.len() >= kp * NR * 2);
-    // SAFETY: AVX-VNNI (and AVX2) checked above; the bounds above cover every read.
-    unsafe { tile_avxvnni(kp, a.as_ptr(), b.as_ptr(), t) }
+    check_tile(kp, a, b, &out);
+    // SAFETY: AVX-VNNI (and AVX2) checked above; `check_tile` covers every read and write.
+    unsafe { tile_avxvnni(kp, a.as_ptr(), b.as_ptr(), out) }
 }
 
 #[cfg(target_arch = "x86_64")]
-fn tile_avx512vnni_entry(kp: usize, a: &[i16], b: &[i16], t: &mut Tile) {
+fn tile_avx512vnni_entry(kp: usize, a: &[i16], b: &[i16], out: TileOut) {
     assert!(Int8Isa::Avx512Vnni.available());
-    assert!(a.len() >= kp * MR * 2 && b.len() >= kp * NR * 2);
-    // SAFETY: AVX512F and AVX512-VNNI checked above; the bounds above cover every read.
-    unsafe { tile_avx512vnni(kp, a.as_ptr(), b.as_ptr(), t) }
+    check_tile(kp, a, b, &out);
+    // SAFETY: AVX512F and AVX512-VNNI checked above; `check_tile` covers every read and write.
+    unsafe { tile_avx512vnni(kp, a.as_ptr(), b.as_ptr(), out) }
 }
 
 /// The 6x16 tile in 6 zmm accumulators, one per row: per depth pair one load of B (16 pairs),
 /// six broadcast pairs of A and six `vpdpwssd`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vnni")]
-unsafe fn tile_avx512vnni(kp: usize, a: *const i16, b: *const i16, t: &mut Tile) {
+unsafe fn tile_avx512vnni(kp: usize, a: *const i16, b: *const i16, out: TileOut) {
     use std::arch::x86_64::*;
-    // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their panels.
+    // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their panels
+    // and that the sink's rows are in bounds.
     unsafe {
         let mut acc = [_mm512_setzero_si512(); MR];
         let (mut a, mut b) = (a, b);
@@ -299,61 +364,72 @@ unsafe fn tile_avx512vnni(kp: usize, a: *const i16, b: *const i16, t: &mut Tile)
             a = a.add(MR * 2);
             b = b.add(NR * 2);
         }
-        for (row, out) in acc.iter().zip(t.iter_mut()) {
-            _mm512_storeu_si512(out.as_mut_ptr() as *mut __m512i, *row);
+        let halves = acc.map(|z| [_mm512_castsi512_si256(z), _mm512_extracti64x4_epi64::<1>(z)]);
+        emit_avx2(&halves, out);
+    }
+}
+
+/// A tile's accumulators, as 16 `i32` lanes per row in two ymm registers, to where `out` says:
+/// the sums into memory, or the epilogue straight from the registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn emit_avx2(acc: &[[std::arch::x86_64::__m256i; 2]; MR], out: TileOut) {
+    use std::arch::x86_64::*;
+    // SAFETY (whole body): the tile's entry checked the sink's bounds; a `Tile` holds MR rows
+    // of 16 lanes.
+    unsafe {
+        match out {
+            TileOut::Sums(t) => {
+                for (row, o) in acc.iter().zip(t.iter_mut()) {
+                    _mm256_storeu_si256(o.as_mut_ptr() as *mut __m256i, row[0]);
+                    _mm256_storeu_si256(o.as_mut_ptr().add(8) as *mut __m256i, row[1]);
+                }
+            }
+            TileOut::Store(s) => epilogue_avx2(acc, s),
         }
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-fn store_full_avx2_entry(t: &Tile, f: &Factors, rows: usize, dst: &mut Dst, at: usize, rs: usize) {
-    let need = at + (rows.max(1) - 1) * rs + NR;
-    let len = match dst {
-        Dst::F32(v) => v.len(),
-        Dst::I8(v) => v.len(),
-    };
-    assert!(rows <= MR && len >= need);
-    // SAFETY: `select` returns this entry only after detecting AVX2; `dst` holds every row.
-    unsafe { store_full_avx2(t, f, rows, dst, at, rs) }
-}
-
-/// [`store`] of whole 16-column rows: the same multiply, add, clamp and round-half-to-even
-/// (`vcvtps2dq` in the default rounding mode), eight lanes at a time.
+/// [`store`] of whole 16-column rows from registers: the same multiply, add, ReLU, clamp and
+/// round-half-to-even (`vcvtps2dq` in the default rounding mode), eight lanes at a time.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn store_full_avx2(t: &Tile, f: &Factors, rows: usize, dst: &mut Dst, at: usize, rs: usize) {
+#[inline]
+unsafe fn epilogue_avx2(acc: &[[std::arch::x86_64::__m256i; 2]; MR], s: Sink) {
     use std::arch::x86_64::*;
-    // SAFETY (whole body): the entry checked that every row of `dst` is in bounds.
+    let f = s.f;
+    // SAFETY (whole body): the tile's entry checked that every row of the sink is in bounds.
     unsafe {
-        let (lo, hi) = (_mm256_set1_ps(-127.0), _mm256_set1_ps(127.0));
-        for (i, trow) in t.iter().enumerate().take(rows) {
-            let mut v = [_mm256_setzero_ps(); 2];
-            for (h, v) in v.iter_mut().enumerate() {
-                let acc = _mm256_cvtepi32_ps(_mm256_loadu_si256(
-                    trow.as_ptr().add(8 * h) as *const __m256i
-                ));
-                let mul = _mm256_mul_ps(
-                    _mm256_set1_ps(f.row_mul[i]),
-                    _mm256_loadu_ps(f.col_mul.as_ptr().add(8 * h)),
-                );
-                let add = _mm256_add_ps(
-                    _mm256_set1_ps(f.row_add[i]),
-                    _mm256_loadu_ps(f.col_add.as_ptr().add(8 * h)),
-                );
-                *v = _mm256_add_ps(_mm256_mul_ps(acc, mul), add);
-            }
-            let base = at + i * rs;
-            match dst {
+        let zero = _mm256_setzero_ps();
+        let lo = _mm256_set1_ps(if f.relu { 0.0 } else { -127.0 });
+        let hi = _mm256_set1_ps(127.0);
+        let col_mul = [0, 8].map(|h| _mm256_loadu_ps(f.col_mul.as_ptr().add(h)));
+        let col_add = [0, 8].map(|h| _mm256_loadu_ps(f.col_add.as_ptr().add(h)));
+        for (i, row) in acc.iter().enumerate().take(s.rows) {
+            let (rm, ra) = (_mm256_set1_ps(f.row_mul[i]), _mm256_set1_ps(f.row_add[i]));
+            let v = [0, 1].map(|h| {
+                let mul = _mm256_mul_ps(rm, col_mul[h]);
+                let add = _mm256_add_ps(ra, col_add[h]);
+                _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(row[h]), mul), add)
+            });
+            let base = s.at + i * s.rs;
+            match s.dst {
                 Dst::F32(out) => {
+                    // max(v, 0) gives 0 for NaN, as `f32::max` does in the portable store.
+                    let v = if f.relu {
+                        v.map(|v| _mm256_max_ps(v, zero))
+                    } else {
+                        v
+                    };
                     _mm256_storeu_ps(out.as_mut_ptr().add(base), v[0]);
                     _mm256_storeu_ps(out.as_mut_ptr().add(base + 8), v[1]);
                 }
                 Dst::I8(out) => {
-                    let q0 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v[0], lo), hi));
-                    let q1 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v[1], lo), hi));
+                    let q = v.map(|v| _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, lo), hi)));
                     // Lanes are in [-127, 127]: packing cannot saturate; fix the lane order of
                     // the 256-bit packs, then keep the low 16 bytes.
-                    let w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0b11_01_10_00);
+                    let w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q[0], q[1]), 0b11_01_10_00);
                     let b = _mm256_packs_epi16(w, w);
                     let b = _mm256_permute4x64_epi64(b, 0b11_01_10_00);
                     _mm_storeu_si128(
@@ -393,6 +469,22 @@ mod tests {
         (pa, pb)
     }
 
+    /// The portable tile, then each SIMD tile this CPU can run.
+    fn kernels() -> Vec<TileFn> {
+        let mut kernels: Vec<TileFn> = vec![tile_portable];
+        #[cfg(target_arch = "x86_64")]
+        for (isa, tile) in [
+            (Int8Isa::Avx2, tile_avx2_entry as TileFn),
+            (Int8Isa::AvxVnni, tile_avxvnni_entry),
+            (Int8Isa::Avx512Vnni, tile_avx512vnni_entry),
+        ] {
+            if isa.available() {
+                kernels.push(tile);
+            }
+        }
+        kernels
+    }
+
     /// Exact `i64` reference of `A·B`.
     fn reference(m: usize, n: usize, k: usize, a: &[i16], b: &[i16]) -> Vec<i64> {
         let mut c = vec![0i64; m * n];
@@ -421,22 +513,12 @@ mod tests {
             let want = reference(m, n, k, &a, &b);
             let (pa, pb) = packed(m, n, k, &a, &b);
             let kp = pairs(k);
-            let mut kernels: Vec<TileFn> = vec![tile_portable];
-            #[cfg(target_arch = "x86_64")]
-            for (isa, tile) in [
-                (Int8Isa::Avx2, tile_avx2_entry as TileFn),
-                (Int8Isa::AvxVnni, tile_avxvnni_entry),
-                (Int8Isa::Avx512Vnni, tile_avx512vnni_entry),
-            ] {
-                if isa.available() {
-                    kernels.push(tile);
-                }
-            }
-            for tile in kernels {
+            for tile in kernels() {
                 for pi in 0..m.div_ceil(MR) {
                     for pj in 0..n.div_ceil(NR) {
                         let mut t = [[0; NR]; MR];
-                        tile(kp, &pa[pi * MR * kp * 2..], &pb[pj * NR * kp * 2..], &mut t);
+                        let (ap, bp) = (&pa[pi * MR * kp * 2..], &pb[pj * NR * kp * 2..]);
+                        tile(kp, ap, bp, TileOut::Sums(&mut t));
                         for (i, trow) in t.iter().enumerate().take(MR.min(m - pi * MR)) {
                             for (j, &v) in trow.iter().enumerate().take(NR.min(n - pj * NR)) {
                                 let (r, c) = (pi * MR + i, pj * NR + j);
@@ -458,7 +540,7 @@ mod tests {
         let (a, b) = (values(m * k, 3), values(k * n, 4));
         let want = reference(m, n, k, &a, &b);
         let (pa, pb) = packed(m, n, k, &a, &b);
-        for per_row in [true, false] {
+        for (per_row, relu) in [(true, false), (false, false), (true, true), (false, true)] {
             let len = if per_row { m } else { n };
             let mul: Vec<f32> = (0..len).map(|c| 1e-4 * (c as f32 + 1.0)).collect();
             let add: Vec<f32> = (0..len).map(|c| c as f32 * 0.37 - 2.0).collect();
@@ -466,6 +548,7 @@ mod tests {
                 per_row,
                 mul: &mul,
                 add: &add,
+                relu,
             };
             let mut real = vec![0f32; m * n];
             igemm(m, n, k, &pa, &pb, &epi, &mut Dst::F32(&mut real), n);
@@ -475,6 +558,7 @@ mod tests {
                 for j in 0..n {
                     let c = if per_row { i } else { j };
                     let exact = want[i * n + j] as f64 * mul[c] as f64 + add[c] as f64;
+                    let exact = if relu { exact.max(0.0) } else { exact };
                     let got = real[i * n + j] as f64;
                     assert!(
                         (got - exact).abs() <= 1e-6 * exact.abs().max(1.0),
@@ -490,38 +574,55 @@ mod tests {
         }
     }
 
-    /// The AVX2 store gives the same bits as the portable one, real and INT8, per row and per
-    /// column, including values beyond ±127 and exact halves.
-    #[cfg(target_arch = "x86_64")]
+    /// Every SIMD tile's epilogue from registers gives the portable store's bits, real and
+    /// INT8, per row and per column, with and without ReLU, including values beyond ±127,
+    /// exact halves and a ragged last row.
     #[test]
-    fn avx2_store_equals_portable() {
-        if !is_x86_feature_detected!("avx2") {
-            return;
-        }
-        let mut t = [[0i32; NR]; MR];
-        for (i, row) in t.iter_mut().enumerate() {
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = (i as i32 * 7919 - j as i32 * 104_729) * 3 + 1;
-            }
-        }
-        let mul: Vec<f32> = (0..NR).map(|c| [0.5, 1e-3, 2.5e-4, 1.0][c % 4]).collect();
-        let add: Vec<f32> = (0..NR).map(|c| c as f32 * 0.25 - 1.5).collect();
+    fn fused_stores_equal_portable() {
+        let (m, n, k) = (11, 32, 9);
+        let (a, b) = (values(m * k, 5), values(k * n, 6));
+        let (pa, pb) = packed(m, n, k, &a, &b);
+        let mul: Vec<f32> = (0..n).map(|c| [0.5, 1e-3, 2.5e-4, 1.0][c % 4]).collect();
+        let add: Vec<f32> = (0..n).map(|c| c as f32 * 0.25 - 1.5).collect();
         for per_row in [true, false] {
-            let epi = Epilogue {
-                per_row,
-                mul: &mul,
-                add: &add,
-            };
-            let f = Factors::new(&epi, 0, 0, MR, NR);
-            let (mut a, mut b) = (vec![0f32; MR * NR], vec![0f32; MR * NR]);
-            store_full_portable(&t, &f, MR, &mut Dst::F32(&mut a), 0, NR);
-            store_full_avx2_entry(&t, &f, MR, &mut Dst::F32(&mut b), 0, NR);
-            assert_eq!(a, b);
-            let (mut a, mut b) = (vec![0i8; MR * NR], vec![0i8; MR * NR]);
-            store_full_portable(&t, &f, MR, &mut Dst::I8(&mut a), 0, NR);
-            store_full_avx2_entry(&t, &f, MR, &mut Dst::I8(&mut b), 0, NR);
-            assert_eq!(a, b);
-            assert!(a.contains(&127) && a.contains(&-127));
+            for relu in [false, true] {
+                let epi = Epilogue {
+                    per_row,
+                    mul: &mul,
+                    add: &add,
+                    relu,
+                };
+                let run = |tile: TileFn, dst: &mut Dst| {
+                    let kp = pairs(k);
+                    for pi in 0..m.div_ceil(MR) {
+                        for pj in 0..n / NR {
+                            let (r0, c0) = (pi * MR, pj * NR);
+                            let rows = MR.min(m - r0);
+                            let f = Factors::new(&epi, r0, c0, rows, NR);
+                            let sink = Sink {
+                                f: &f,
+                                rows,
+                                dst: &mut *dst,
+                                at: r0 * n + c0,
+                                rs: n,
+                            };
+                            let (ap, bp) = (&pa[pi * MR * kp * 2..], &pb[pj * NR * kp * 2..]);
+                            tile(kp, ap, bp, TileOut::Store(sink));
+                        }
+                    }
+                };
+                let (mut real, mut q) = (vec![0f32; m * n], vec![0i8; m * n]);
+                run(tile_portable, &mut Dst::F32(&mut real));
+                run(tile_portable, &mut Dst::I8(&mut q));
+                assert!(q.contains(&127) && q.contains(if relu { &0 } else { &-127 }));
+                for tile in kernels() {
+                    let (mut r2, mut q2) = (vec![0f32; m * n], vec![0i8; m * n]);
+                    run(tile, &mut Dst::F32(&mut r2));
+                    run(tile, &mut Dst::I8(&mut q2));
+                    assert_eq!(real, r2, "per_row {per_row} relu {relu}");
+                    assert_eq!(q, q2, "per_row {per_row} relu {relu}");
+                }
+            }
         }
         assert_eq!(
             [

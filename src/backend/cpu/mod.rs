@@ -293,6 +293,35 @@ impl CpuLayer {
         outputs: &mut [Out],
         scratch: &mut [f32],
     ) -> Result<()> {
+        self.run_fused(batch, inputs, outputs, scratch, false)
+    }
+
+    /// Whether [`CpuLayer::run_fused`] can apply a following ReLU itself: convolution and fully
+    /// connected layers, in FP32 and INT8.
+    pub fn fuses_relu(&self) -> bool {
+        matches!(
+            self.kernel,
+            Kernel::Conv(_) | Kernel::ConvInt8(_) | Kernel::Fc(_) | Kernel::FcInt8(_)
+        )
+    }
+
+    /// [`CpuLayer::run`], then a ReLU on the output when `relu` (the layer [`fuses_relu`]): the
+    /// engine skips the Activation layer and this layer writes the activation's output. The
+    /// values are those of the two layers run apart, INT8 included: clamping to `[0, 127]`
+    /// before rounding equals rounding then taking the ReLU.
+    ///
+    /// [`fuses_relu`]: CpuLayer::fuses_relu
+    pub fn run_fused(
+        &self,
+        batch: usize,
+        inputs: &[In],
+        outputs: &mut [Out],
+        scratch: &mut [f32],
+        relu: bool,
+    ) -> Result<()> {
+        if relu && !self.fuses_relu() {
+            crate::bail!(Runtime, "{}: cannot apply a fused ReLU", self.name);
+        }
         self.check(batch, inputs, outputs, scratch)?;
         if batch == 0 {
             return Ok(());
@@ -317,9 +346,9 @@ impl CpuLayer {
         let y = &mut outputs[0];
         let x = &inputs[0];
         match &self.kernel {
-            Kernel::Conv(k) => k.run(batch, x, y, scratch),
-            Kernel::ConvInt8(k) => k.run(batch, x, y, scratch),
-            Kernel::FcInt8(k) => k.run(batch, x, y, scratch),
+            Kernel::Conv(k) => k.run(batch, x, y, scratch, relu),
+            Kernel::ConvInt8(k) => k.run(batch, x, y, scratch, relu),
+            Kernel::FcInt8(k) => k.run(batch, x, y, scratch, relu),
             Kernel::PoolInt8(k) => k.run_i8(batch, x, y)?,
             Kernel::ReluInt8 => {
                 let n = x.batch * volume(x.shape);
@@ -333,7 +362,7 @@ impl CpuLayer {
             }
             Kernel::Deconv(k) => k.run(batch, x, y, scratch),
             Kernel::Pool(k) => k.run(batch, x, y),
-            Kernel::Fc(k) => k.run(batch, x, y, scratch),
+            Kernel::Fc(k) => k.run(batch, x, y, scratch, relu),
             Kernel::Activation(kind, alpha, beta) => pointwise(batch, x, y, |x, y| {
                 activation::run(*kind, *alpha, *beta, x, y)
             }),

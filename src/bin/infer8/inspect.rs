@@ -25,13 +25,14 @@ pub struct Args {
     json: bool,
 }
 
-/// Sums `reportLayerTime` over runs.
+/// Sums `reportLayerTime` over runs. A fused step ("conv1 + relu1") counts for its first layer.
 struct Times(Arc<Mutex<HashMap<String, f64>>>);
 
 impl Profiler for Times {
     fn report_layer_time(&mut self, layer: &str, ms: f32) {
+        let first = layer.split(" + ").next().unwrap_or(layer);
         if let Ok(mut t) = self.0.lock() {
-            *t.entry(layer.to_string()).or_default() += ms as f64;
+            *t.entry(first.to_string()).or_default() += ms as f64;
         }
     }
 }
