@@ -62,7 +62,7 @@ impl ConvInt8 {
     pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32], relu: bool) {
         let items = batch * self.outer;
         let g = &self.geo;
-        let (isz, osz) = (g.c * g.hw[0] * g.hw[1], g.k * g.positions());
+        let osz = g.k * g.positions();
         let task = self.task_len().div_ceil(2);
         let per = items.div_ceil(tasks(items));
         let run = |t: usize, y: Dst, scratch: &mut [f32]| {
@@ -70,7 +70,7 @@ impl ConvInt8 {
             let mut y = y;
             for i in 0..(items - t * per).min(per) {
                 let item = t * per + i;
-                self.one(x, item, isz, &mut y, i * osz, scratch, relu);
+                self.one(x, item, &mut y, i * osz, scratch, relu);
             }
         };
         let out_i8 = self.mode.output_scale.is_some();
@@ -95,7 +95,6 @@ impl ConvInt8 {
         &self,
         x: &In,
         item: usize,
-        isz: usize,
         y: &mut Dst,
         offset: usize,
         scratch: &mut [i16],
@@ -103,6 +102,7 @@ impl ConvInt8 {
     ) {
         let g = &self.geo;
         let (kg, p) = (g.k / g.groups, g.positions());
+        let isz = g.c * g.hw[0] * g.hw[1];
         let (col, plane) = scratch.split_at_mut(igemm::packed_b_len(g.kdim, p));
         if self.mode.input_int8 {
             let xi = &i8_view(x.data)[x.index_of(item, self.outer) * isz..][..isz];
