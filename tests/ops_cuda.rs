@@ -50,10 +50,12 @@ fn floats(b: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-/// A binding's bytes: INT32 bindings (indices) hold their values as integers.
+/// A binding's bytes: INT32 bindings (indices) hold their values as integers, Bool bindings
+/// (conditions) as one byte each.
 fn binding_bytes(dtype: DataType, v: &[f32]) -> Vec<u8> {
     match dtype {
         DataType::Int32 => v.iter().flat_map(|&x| (x as i32).to_ne_bytes()).collect(),
+        DataType::Bool => v.iter().map(|&x| x as u8).collect(),
         _ => bytes(v),
     }
 }
@@ -1294,6 +1296,47 @@ fn top_k() {
             3,
             &[Mode::Fp32, Mode::Fp16],
             &mut rng,
+        );
+    }
+}
+
+#[test]
+fn select() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(47);
+    for cond_type in [DataType::Float, DataType::Bool] {
+        let shapes: [&[usize]; 3] = [&[3, 1, 5], &[3, 4, 5], &[1, 4, 1]];
+        let mut net = Network::new();
+        let ids: Vec<_> = ["cond", "then", "else"]
+            .iter()
+            .zip(shapes)
+            .map(|(name, s)| {
+                let dtype = if *name == "cond" {
+                    cond_type
+                } else {
+                    DataType::Float
+                };
+                net.add_input(name, dtype, s).unwrap()
+            })
+            .collect();
+        let l = net.add_layer(LayerKind::Select, &ids).unwrap();
+        let t = net.layers[l].outputs[0];
+        net.mark_output(t).unwrap();
+        let batch = 3;
+        let cond = (0..batch * 15).map(|_| rng.below(2) as f32).collect();
+        let inputs = vec![
+            cond,
+            rng.vec(batch * 60, -1.0, 1.0),
+            rng.vec(batch * 4, -1.0, 1.0),
+        ];
+        check_net(
+            &format!("select, {cond_type:?} condition"),
+            &net,
+            &inputs,
+            batch,
+            &[Mode::Fp32, Mode::Fp16],
         );
     }
 }

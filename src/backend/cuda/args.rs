@@ -149,6 +149,10 @@ pub struct BinArgs {
     pub as_: f32,
     pub bs: f32,
     pub ys: f32,
+    pub c: u64,
+    pub sc: [i64; 8],
+    pub ct: i32,
+    pub cs: f32,
 }
 
 #[repr(C)]

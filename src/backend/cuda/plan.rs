@@ -90,7 +90,7 @@ pub fn unsupported(engine: &Engine) -> Option<String> {
             | LayerKind::TopK { .. }
             | LayerKind::MatrixMultiply { .. }
             | LayerKind::Deconvolution(_) => true,
-            LayerKind::ElementWise { .. } | LayerKind::ParametricRelu => {
+            LayerKind::ElementWise { .. } | LayerKind::ParametricRelu | LayerKind::Select => {
                 net.tensors[layer.outputs[0]].shape.len() < 8
             }
             _ => false,
@@ -924,8 +924,13 @@ impl Builder<'_> {
                 }
                 st
             }
-            LayerKind::ElementWise { .. } | LayerKind::ParametricRelu => {
-                let (a, bt) = (layer.inputs[0], layer.inputs[1]);
+            LayerKind::ElementWise { .. } | LayerKind::ParametricRelu | LayerKind::Select => {
+                // Select's inputs are the condition, then the two choices.
+                let select = matches!(layer.kind, LayerKind::Select);
+                let (a, bt) = (
+                    layer.inputs[select as usize],
+                    layer.inputs[select as usize + 1],
+                );
                 let oshape = shape(out);
                 let rank = oshape.len() + 1;
                 let mut dims = [1i32; 8];
@@ -953,9 +958,10 @@ impl Builder<'_> {
                 };
                 let op = match &layer.kind {
                     LayerKind::ElementWise { op } => *op as i32,
+                    LayerKind::Select => 9,
                     _ => 8,
                 };
-                let args = BinArgs {
+                let mut args = BinArgs {
                     rank: rank as i32,
                     dims,
                     sa: strides(a),
@@ -969,9 +975,15 @@ impl Builder<'_> {
                     ys: ys.scale(),
                     ..Default::default()
                 };
+                let cond = select.then_some(layer.inputs[0]);
+                if let Some(c) = cond {
+                    args.sc = strides(c);
+                    args.ct = self.store[c].tag();
+                    args.cs = self.store[c].scale();
+                }
                 let vol = volume(oshape);
                 // dims[0] is the batch.
-                Step::new(
+                let st = Step::new(
                     "binary",
                     &args,
                     Grid::Flat {
@@ -983,7 +995,11 @@ impl Builder<'_> {
                 .count32(offset_of!(BinArgs, dims))
                 .ptr(offset_of!(BinArgs, a), self.loc(a)?)
                 .ptr(offset_of!(BinArgs, b), self.loc(bt)?)
-                .ptr(offset_of!(BinArgs, y), self.loc(out)?)
+                .ptr(offset_of!(BinArgs, y), self.loc(out)?);
+                match cond {
+                    Some(c) => st.ptr(offset_of!(BinArgs, c), self.loc(c)?),
+                    None => st,
+                }
             }
             LayerKind::Concatenation { axis } => {
                 let oshape = shape(out);
