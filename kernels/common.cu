@@ -10,6 +10,8 @@ typedef long long i64;
 #define ST_I8 2
 // FP32 storage of an FP16 layer's output: values rounded to half, kept as float.
 #define ST_F32H 3
+// INT32 bindings (indices): truncated toward zero on store, as engine/context.rs `encode` does.
+#define ST_I32 4
 
 #define NEG_INF __int_as_float(0xff800000)
 
@@ -36,6 +38,7 @@ __device__ __forceinline__ int quant(float v, float s) {
 __device__ __forceinline__ float load_t(const void* p, i64 i, int t, float s) {
     if (t == ST_F16) return h2f(((const half_bits*)p)[i]);
     if (t == ST_I8) return (float)((const signed char*)p)[i] * s;
+    if (t == ST_I32) return (float)((const int*)p)[i];
     return ((const float*)p)[i];
 }
 
@@ -43,6 +46,7 @@ __device__ __forceinline__ void store_t(void* p, i64 i, float v, int t, float s)
     if (t == ST_F16) ((half_bits*)p)[i] = f2h(v);
     else if (t == ST_I8) ((signed char*)p)[i] = (signed char)quant(v, s);
     else if (t == ST_F32H) ((float*)p)[i] = h2f(f2h(v));
+    else if (t == ST_I32) ((int*)p)[i] = (int)v;
     else ((float*)p)[i] = v;
 }
 

@@ -75,3 +75,82 @@ extern "C" __global__ void __launch_bounds__(256) lrn(const LrnArgs a) {
         store_t(a.y, idx, v / powf(a.k + a.alpha / (float)a.window * sum, a.beta), a.yt, a.ys);
     }
 }
+
+// Shuffle and Slice (backend/cpu/shuffle.rs, slice.rs): each output element, in C order over
+// `dims`, reads x at `base + Σ index[d] · strides[d]` within its item. A shuffle whose reshape
+// sits between two transposes goes through the reshaped tensor's index space: the strides then
+// give the position in the first transpose's output (C order over `mid_dims`), and `mid_strides`
+// map that to x. Strides may be negative (reversed slices).
+struct StridedArgs {
+    const void* x;
+    void* y;
+    i64 n;  // output elements, batch included
+    i64 per_item;
+    i64 x_item;
+    i64 x_wrap;
+    i64 base;
+    int rank, mid_rank;  // mid_rank 0: the strides address x directly
+    int dims[8];
+    int mid_dims[8];
+    i64 strides[8];
+    i64 mid_strides[8];
+    int xt, yt;
+    float xs, ys;
+};
+
+extern "C" __global__ void __launch_bounds__(256) strided(const StridedArgs a) {
+    GRID_LOOP(i, a.n) {
+        const i64 item = i / a.per_item;
+        i64 rest = i - item * a.per_item, at = 0;
+        for (int d = a.rank - 1; d >= 0; d--) {
+            const i64 q = rest / a.dims[d];
+            at += (rest - q * a.dims[d]) * a.strides[d];
+            rest = q;
+        }
+        if (a.mid_rank > 0) {
+            i64 m = at;
+            at = 0;
+            for (int d = a.mid_rank - 1; d >= 0; d--) {
+                const i64 q = m / a.mid_dims[d];
+                at += (m - q * a.mid_dims[d]) * a.mid_strides[d];
+                m = q;
+            }
+        }
+        const i64 xi = (a.x_wrap ? item % a.x_wrap : item) * a.x_item + a.base + at;
+        store_t(a.y, i, load_t(a.x, xi, a.xt, a.xs), a.yt, a.ys);
+    }
+}
+
+// Gather along one axis (backend/cpu/gather.rs): y[o, j, e] = x[o, idx[j], e] per item, with
+// `outer` rows before the axis and `inner` elements after it. The CPU rejects an index outside
+// the axis; a kernel cannot, so such an element reads as 0 rather than out of bounds.
+struct GatherArgs {
+    const void* x;
+    const void* idx;
+    void* y;
+    i64 n;  // output elements, batch included
+    i64 x_wrap;
+    i64 idx_wrap;
+    int outer, len, inner, nidx;
+    int xt, it, yt;
+    float xs, is, ys;
+};
+
+extern "C" __global__ void __launch_bounds__(256) gather(const GatherArgs a) {
+    const i64 per_item = (i64)a.outer * a.nidx * a.inner;
+    GRID_LOOP(i, a.n) {
+        const i64 item = i / per_item;
+        const i64 r = i - item * per_item;
+        const i64 row = r / a.inner;
+        const int e = (int)(r - row * a.inner);
+        const int o = (int)(row / a.nidx), j = (int)(row - (i64)o * a.nidx);
+        const i64 ii = (a.idx_wrap ? item % a.idx_wrap : item) * a.nidx + j;
+        const float v = load_t(a.idx, ii, a.it, a.is);
+        float val = 0.0f;
+        if (v >= 0.0f && v < (float)a.len && v == floorf(v)) {
+            const i64 xi = (a.x_wrap ? item % a.x_wrap : item) * a.outer + o;
+            val = load_t(a.x, (xi * a.len + (int)v) * a.inner + e, a.xt, a.xs);
+        }
+        store_t(a.y, i, val, a.yt, a.ys);
+    }
+}

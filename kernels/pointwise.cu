@@ -59,8 +59,9 @@ extern "C" __global__ void __launch_bounds__(256) map(const MapArgs a) {
     }
 }
 
-// Two inputs broadcast to the output (ElementWise, ParametricRelu): strides are 0 along the
-// dimensions an input repeats, as in backend/cpu/eltwise.rs.
+// Two inputs broadcast to the output (ElementWise, ParametricRelu), or three (Select, whose
+// condition is `c`): strides are 0 along the dimensions an input repeats, as in
+// backend/cpu/eltwise.rs.
 struct BinArgs {
     const void* a;
     const void* b;
@@ -70,19 +71,24 @@ struct BinArgs {
     int dims[8];
     i64 sa[8];
     i64 sb[8];
-    int op;  // ElementWiseOperation codes 0..7, 8 parametric ReLU
+    int op;  // ElementWiseOperation codes 0..7, 8 parametric ReLU, 9 select (c != 0 ? a : b)
     int at, bt, yt;
     float as, bs, ys;
+    const void* c;
+    i64 sc[8];
+    int ct;
+    float cs;
 };
 
 extern "C" __global__ void __launch_bounds__(256) binary(const BinArgs p) {
     GRID_LOOP(i, p.n) {
-        i64 rest = i, oa = 0, ob = 0;
+        i64 rest = i, oa = 0, ob = 0, oc = 0;
         for (int d = p.rank - 1; d >= 0; d--) {
             const i64 q = rest / p.dims[d];
             const int c = (int)(rest - q * p.dims[d]);
             oa += c * p.sa[d];
             ob += c * p.sb[d];
+            oc += c * p.sc[d];
             rest = q;
         }
         const float x = load_t(p.a, oa, p.at, p.as), y = load_t(p.b, ob, p.bt, p.bs);
@@ -96,7 +102,8 @@ extern "C" __global__ void __launch_bounds__(256) binary(const BinArgs p) {
         case 5: r = x / y; break;
         case 6: r = powf(x, y); break;
         case 7: r = floorf(x / y); break;
-        default: r = x >= 0.0f ? x : x * y; break;
+        case 8: r = x >= 0.0f ? x : x * y; break;
+        default: r = load_t(p.c, oc, p.ct, p.cs) != 0.0f ? x : y; break;
         }
         store_t(p.y, i, r, p.yt, p.ys);
     }

@@ -19,7 +19,7 @@ use infer8::builder::{BuilderConfig, build_engine};
 use infer8::engine::context::HostBinding;
 use infer8::engine::{Engine, ExecutionContext};
 use infer8::logger::NullLogger;
-use infer8::network::{ConvParams, LayerKind, Network, PoolParams, TensorId};
+use infer8::network::{ConvParams, LayerKind, Network, PoolParams, ShuffleParams, TensorId};
 use infer8::types::*;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -50,6 +50,38 @@ fn floats(b: &[u8]) -> Vec<f32> {
         .collect()
 }
 
+/// A binding's bytes: INT32 bindings (indices) hold their values as integers, Bool bindings
+/// (conditions) as one byte each.
+fn binding_bytes(dtype: DataType, v: &[f32]) -> Vec<u8> {
+    match dtype {
+        DataType::Int32 => v.iter().flat_map(|&x| (x as i32).to_ne_bytes()).collect(),
+        DataType::Bool => v.iter().map(|&x| x as u8).collect(),
+        _ => bytes(v),
+    }
+}
+
+/// A binding's values from its bytes.
+fn binding_values(dtype: DataType, b: &[u8]) -> Vec<f32> {
+    match dtype {
+        DataType::Int32 => b
+            .chunks_exact(4)
+            .map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]) as f32)
+            .collect(),
+        _ => floats(b),
+    }
+}
+
+/// The input bindings' bytes, `inputs` in binding order.
+fn input_bytes(engine: &Engine, inputs: &[Vec<f32>]) -> Vec<Vec<u8>> {
+    engine
+        .bindings
+        .iter()
+        .filter(|b| b.is_input)
+        .zip(inputs)
+        .map(|(b, v)| binding_bytes(b.dtype, v))
+        .collect()
+}
+
 /// Sets every tensor's dynamic range from a CPU FP32 run, so INT8 engines need no calibrator.
 fn set_ranges(net: &mut Network, inputs: &[Vec<f32>], batch: usize) {
     let engine = Arc::new(
@@ -66,7 +98,7 @@ fn set_ranges(net: &mut Network, inputs: &[Vec<f32>], batch: usize) {
     );
     let mut amax = vec![0f32; engine.network.tensors.len()];
     let mut ctx = ExecutionContext::with_device(Arc::clone(&engine), Device::Cpu).expect("context");
-    let ins: Vec<Vec<u8>> = inputs.iter().map(|v| bytes(v)).collect();
+    let ins = input_bytes(&engine, inputs);
     let mut outs: Vec<Vec<u8>> = engine
         .bindings
         .iter()
@@ -106,14 +138,14 @@ fn engine(net: &Network, mode: Mode, batch: usize, inputs: &[Vec<f32>]) -> Arc<E
 
 /// Runs the engine on the CPU (host buffers) and on CUDA (device buffers); returns both outputs.
 fn run_both(engine: &Arc<Engine>, inputs: &[Vec<f32>], batch: usize) -> Vec<(Vec<f32>, Vec<f32>)> {
-    let outs: Vec<usize> = engine
+    let outs: Vec<(usize, DataType)> = engine
         .bindings
         .iter()
         .filter(|b| !b.is_input)
-        .map(|b| batch * volume(&b.shape))
+        .map(|b| (batch * volume(&b.shape), b.dtype))
         .collect();
-    let ins: Vec<Vec<u8>> = inputs.iter().map(|v| bytes(v)).collect();
-    let mut cpu_out: Vec<Vec<u8>> = outs.iter().map(|&n| vec![0u8; n * 4]).collect();
+    let ins = input_bytes(engine, inputs);
+    let mut cpu_out: Vec<Vec<u8>> = outs.iter().map(|&(n, _)| vec![0u8; n * 4]).collect();
     let mut views: Vec<HostBinding> = ins.iter().map(|b| HostBinding::Input(b)).collect();
     views.extend(cpu_out.iter_mut().map(|b| HostBinding::Output(b)));
     ExecutionContext::with_device(Arc::clone(engine), Device::Cpu)
@@ -123,14 +155,14 @@ fn run_both(engine: &Arc<Engine>, inputs: &[Vec<f32>], batch: usize) -> Vec<(Vec
 
     let mut gpu =
         ExecutionContext::with_device(Arc::clone(engine), Device::Cuda).expect("cuda context");
-    let dev_in: Vec<DeviceBuffer> = inputs
+    let dev_in: Vec<DeviceBuffer> = ins
         .iter()
-        .map(|v| DeviceBuffer::from_slice(v).expect("upload"))
+        .map(|b| DeviceBuffer::from_slice(b).expect("upload"))
         .collect();
     // Poisoned outputs: an element the GPU never writes shows up as NaN.
     let dev_out: Vec<DeviceBuffer> = outs
         .iter()
-        .map(|&n| DeviceBuffer::from_slice(&vec![f32::NAN; n]).expect("alloc"))
+        .map(|&(n, _)| DeviceBuffer::from_slice(&vec![f32::NAN; n]).expect("alloc"))
         .collect();
     let ptrs: Vec<u64> = dev_in
         .iter()
@@ -145,18 +177,39 @@ fn run_both(engine: &Arc<Engine>, inputs: &[Vec<f32>], batch: usize) -> Vec<(Vec
     dev_out
         .iter()
         .zip(&cpu_out)
-        .map(|(d, c)| {
-            let mut g = vec![0f32; c.len() / 4];
+        .zip(&outs)
+        .map(|((d, c), &(_, dtype))| {
+            let mut g = vec![0u8; c.len()];
             d.download(&mut g).expect("download");
-            (floats(c), g)
+            (binding_values(dtype, c), binding_values(dtype, &g))
         })
         .collect()
 }
 
-/// The network `inputs` → layer → output, in every mode given.
+/// The network `inputs` → layer → output, in every mode given, on the GPU.
 fn check_net(what: &str, net: &Network, inputs: &[Vec<f32>], batch: usize, modes: &[Mode]) {
+    compare(what, net, inputs, batch, modes, true);
+}
+
+/// `check_net`, where `on_gpu` says whether the CUDA backend runs the engine itself (else the
+/// context runs it on the host).
+fn compare(
+    what: &str,
+    net: &Network,
+    inputs: &[Vec<f32>],
+    batch: usize,
+    modes: &[Mode],
+    on_gpu: bool,
+) {
     for &mode in modes {
         let e = engine(net, mode, batch, inputs);
+        let why = cuda::unsupported(&e);
+        assert_eq!(
+            why.is_none(),
+            on_gpu,
+            "{what} {mode:?}: runs on the {}: {why:?}",
+            if on_gpu { "host" } else { "GPU" }
+        );
         let step = |t: TensorId| e.scales[t].unwrap_or(0.0) as f64;
         let out_steps: Vec<f64> = e
             .bindings
@@ -686,24 +739,98 @@ fn batch_65536() {
     check_net("batch 65536", &net, &inputs, batch, &ALL);
 }
 
-/// A layer the CUDA backend lacks: the context runs the engine on the CPU through copies.
+/// A plugin (host code, `y = -x`): the only kind of layer the CUDA backend leaves on the host.
+struct Negate {
+    volume: usize,
+}
+
+impl infer8::network::plugin::Plugin for Negate {
+    fn nb_outputs(&self) -> infer8::error::Result<usize> {
+        Ok(1)
+    }
+    fn origin(&self) -> infer8::error::Result<infer8::network::plugin::PluginOrigin> {
+        Ok(infer8::network::plugin::PluginOrigin::Factory)
+    }
+    fn output_shapes(&self, inputs: &[Shape]) -> infer8::error::Result<Vec<Shape>> {
+        Ok(inputs[..1].to_vec())
+    }
+    fn for_engine(&self) -> infer8::error::Result<Arc<dyn infer8::network::plugin::Plugin>> {
+        Ok(Arc::new(Negate {
+            volume: self.volume,
+        }))
+    }
+    fn configure(&self, _: &[Shape], _: &[Shape], _: usize) -> infer8::error::Result<()> {
+        Ok(())
+    }
+    fn initialize(&self, _: usize) -> infer8::error::Result<()> {
+        Ok(())
+    }
+    fn workspace_size(&self) -> usize {
+        0
+    }
+    unsafe fn enqueue(
+        &self,
+        batch: usize,
+        inputs: &[*const f32],
+        outputs: &[*mut f32],
+        _: *mut u8,
+    ) -> infer8::error::Result<()> {
+        let n = batch * self.volume;
+        // SAFETY: the engine passes `batch` items of the input and room for as many outputs.
+        let (x, y) = unsafe {
+            (
+                std::slice::from_raw_parts(inputs[0], n),
+                std::slice::from_raw_parts_mut(outputs[0], n),
+            )
+        };
+        for (y, x) in y.iter_mut().zip(x) {
+            *y = -x;
+        }
+        Ok(())
+    }
+    fn serialize(&self) -> infer8::error::Result<Vec<u8>> {
+        Ok(Vec::new())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A layer the CUDA backend lacks (a plugin) between GPU layers: the context runs the whole
+/// engine on the CPU through copies.
 #[test]
 fn unsupported_layer_runs_through_the_host() {
     if !have_gpu() {
         return;
     }
     let mut rng = Rng::new(10);
-    check_layer(
-        "top-k (host fallback)",
-        LayerKind::TopK {
-            op: TopKOperation::Max,
-            k: 2,
-            axes: 1,
-        },
-        &[&[5, 3]],
+    let mut net = Network::new();
+    let x = net.add_input("x", DataType::Float, &[5, 3]).unwrap();
+    let plugin =
+        infer8::network::plugin::PluginLayer::new(Arc::new(Negate { volume: 15 })).expect("plugin");
+    let p = net.add_layer(LayerKind::Plugin(plugin), &[x]).unwrap();
+    let t = net.layers[p].outputs[0];
+    let k = net
+        .add_layer(
+            LayerKind::TopK {
+                op: TopKOperation::Max,
+                k: 2,
+                axes: 1,
+            },
+            &[t],
+        )
+        .unwrap();
+    for t in net.layers[k].outputs.clone() {
+        net.mark_output(t).unwrap();
+    }
+    let inputs = vec![rng.vec(3 * 15, -1.0, 1.0)];
+    compare(
+        "plugin + top-k (host fallback)",
+        &net,
+        &inputs,
         3,
         &[Mode::Fp32],
-        &mut rng,
+        false,
     );
 }
 
@@ -934,5 +1061,282 @@ fn application_allocator_serves_device_memory() {
         drop(ctx);
         assert_eq!(*counting.calls.lock().unwrap(), (made, made), "{mode:?}");
         assert!(counting.live.lock().unwrap().is_empty());
+    }
+}
+
+fn shuffle(first: &[usize], reshape: Option<&[i64]>, second: &[usize]) -> LayerKind {
+    LayerKind::Shuffle(ShuffleParams {
+        first_transpose: first.to_vec(),
+        reshape: reshape.map(<[i64]>::to_vec),
+        second_transpose: second.to_vec(),
+    })
+}
+
+#[test]
+fn shuffle_layer() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(40);
+    let cases: [(&str, LayerKind, &[usize]); 5] = [
+        (
+            "shuffle transpose, reshape, transpose",
+            shuffle(&[2, 0, 1], Some(&[0, -1]), &[1, 0]),
+            &[3, 4, 5],
+        ),
+        (
+            "shuffle reshape",
+            shuffle(&[], Some(&[-1, 6]), &[]),
+            &[3, 4, 5],
+        ),
+        (
+            "shuffle first transpose",
+            shuffle(&[1, 2, 0], None, &[]),
+            &[3, 4, 5],
+        ),
+        (
+            "shuffle reshape, transpose",
+            shuffle(&[], Some(&[4, 15]), &[1, 0]),
+            &[3, 4, 5],
+        ),
+        (
+            "shuffle 4D transpose, reshape, transpose",
+            shuffle(&[3, 1, 0, 2], Some(&[15, 8]), &[1, 0]),
+            &[2, 3, 4, 5],
+        ),
+    ];
+    for (what, kind, s) in cases {
+        check_layer(what, kind, &[s], 3, &ALL, &mut rng);
+    }
+    // Into an INT8 convolution: the shuffle stores its output on the convolution's INT8 grid.
+    let mut net = Network::new();
+    let x = net.add_input("x", DataType::Float, &[4, 6, 6]).unwrap();
+    let sh = net.add_layer(shuffle(&[0, 2, 1], None, &[]), &[x]).unwrap();
+    let t = net.layers[sh].outputs[0];
+    let c = net
+        .add_layer(
+            LayerKind::Convolution(conv(&mut rng, 4, 5, [3, 3], 1, true)),
+            &[t],
+        )
+        .unwrap();
+    let t = net.layers[c].outputs[0];
+    net.mark_output(t).unwrap();
+    let inputs = vec![rng.vec(3 * 144, -1.0, 1.0)];
+    check_net("shuffle into conv", &net, &inputs, 3, &ALL);
+}
+
+#[test]
+fn slice_layer() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(41);
+    for (what, start, size, stride) in [
+        (
+            "slice strides 1, 2, 3",
+            [0i64, 1, 1],
+            [2usize, 3, 3],
+            [1i64, 2, 3],
+        ),
+        ("slice reversed", [2, 6, 7], [3, 4, 3], [-1, -2, -3]),
+    ] {
+        let kind = LayerKind::Slice {
+            start: start.to_vec(),
+            size: size.to_vec(),
+            stride: stride.to_vec(),
+        };
+        check_layer(what, kind, &[&[3, 7, 8]], 3, &ALL, &mut rng);
+    }
+}
+
+#[test]
+fn deconvolution() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(42);
+    let mut cases: Vec<(&str, ConvParams, [usize; 3])> = Vec::new();
+    let mut p = conv(&mut rng, 4, 6, [3, 3], 2, true);
+    p.stride = [2, 2];
+    p.pre_padding = [1, 1];
+    p.post_padding = [1, 1];
+    cases.push(("deconv stride 2 padded grouped", p, [4, 5, 5]));
+    let mut p = conv(&mut rng, 3, 2, [2, 3], 1, false);
+    p.stride = [1, 2];
+    p.dilation = [2, 1];
+    p.pre_padding = [0, 1];
+    p.post_padding = [1, 0];
+    cases.push(("deconv dilated no bias", p, [3, 4, 6]));
+    let mut p = conv(&mut rng, 2, 3, [3, 3], 1, true);
+    p.padding_mode = PaddingMode::SameUpper;
+    p.stride = [2, 2];
+    cases.push(("deconv same-upper", p, [2, 5, 4]));
+    for (what, p, s) in cases {
+        check_layer(what, LayerKind::Deconvolution(p), &[&s], 3, &ALL, &mut rng);
+    }
+}
+
+#[test]
+fn matrix_multiply() {
+    if !have_gpu() {
+        return;
+    }
+    use MatrixOperation::{None as N, Transpose as T, Vector as V};
+    let mut rng = Rng::new(43);
+    let cases = [
+        ("matmul", N, N, vec![2, 3, 4], vec![2, 4, 5]),
+        (
+            "matmul transposes, broadcast lead",
+            T,
+            T,
+            vec![1, 4, 3],
+            vec![2, 5, 4],
+        ),
+        ("matmul 2D right operand", N, T, vec![2, 3, 4], vec![5, 4]),
+        ("matmul vector left", V, N, vec![2, 4], vec![2, 4, 5]),
+        ("matmul vector right", T, V, vec![3, 4, 3], vec![3, 4]),
+    ];
+    for (what, op0, op1, a, b) in cases {
+        let kind = LayerKind::MatrixMultiply { op0, op1 };
+        check_layer(what, kind, &[&a, &b], 3, &ALL, &mut rng);
+    }
+    // A batch-invariant right operand.
+    let mut net = Network::new();
+    let x = net.add_input("x", DataType::Float, &[2, 3, 4]).unwrap();
+    let c = net
+        .add_layer(
+            LayerKind::Constant {
+                dims: vec![4, 5],
+                weights: w(&mut rng, 20),
+            },
+            &[],
+        )
+        .unwrap();
+    let ct = net.layers[c].outputs[0];
+    let m = net
+        .add_layer(LayerKind::MatrixMultiply { op0: N, op1: N }, &[x, ct])
+        .unwrap();
+    let t = net.layers[m].outputs[0];
+    net.mark_output(t).unwrap();
+    let inputs = vec![rng.vec(3 * 24, -1.0, 1.0)];
+    check_net("matmul by a constant", &net, &inputs, 3, &ALL);
+}
+
+#[test]
+fn reduce() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(44);
+    for &op in ReduceOperation::ALL {
+        for (axes, keep_dims) in [(0b101, true), (0b101, false), (0b010, false), (0b111, true)] {
+            check_layer(
+                &format!("reduce {op:?} axes {axes:#b} keep {keep_dims}"),
+                LayerKind::Reduce {
+                    op,
+                    axes,
+                    keep_dims,
+                },
+                &[&[3, 4, 5]],
+                3,
+                &ALL,
+                &mut rng,
+            );
+        }
+    }
+}
+
+#[test]
+fn gather() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(45);
+    for (axis, idx) in [(1usize, vec![2usize, 3]), (2, vec![4]), (0, vec![2])] {
+        let data = [3usize, 5, 4];
+        let mut net = Network::new();
+        let x = net.add_input("x", DataType::Float, &data).unwrap();
+        let i = net.add_input("i", DataType::Int32, &idx).unwrap();
+        let g = net.add_layer(LayerKind::Gather { axis }, &[x, i]).unwrap();
+        let t = net.layers[g].outputs[0];
+        net.mark_output(t).unwrap();
+        let batch = 3;
+        let n: usize = idx.iter().product();
+        let indices = (0..batch * n)
+            .map(|_| rng.below(data[axis]) as f32)
+            .collect();
+        let inputs = vec![rng.vec(batch * 60, -1.0, 1.0), indices];
+        check_net(
+            &format!("gather axis {axis} indices {idx:?}"),
+            &net,
+            &inputs,
+            batch,
+            &[Mode::Fp32, Mode::Fp16],
+        );
+    }
+}
+
+#[test]
+fn top_k() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(46);
+    let cases: [(TopKOperation, usize, u32, &[usize]); 4] = [
+        (TopKOperation::Max, 3, 0b10, &[4, 6, 5]),
+        (TopKOperation::Min, 2, 0b1, &[5, 3]),
+        (TopKOperation::Max, 7, 0b100, &[2, 3, 7]),
+        (TopKOperation::Min, 1, 0b100, &[2, 3, 7]),
+    ];
+    for (op, k, axes, s) in cases {
+        check_layer(
+            &format!("top-k {op:?} k {k} axes {axes:#b} of {s:?}"),
+            LayerKind::TopK { op, k, axes },
+            &[s],
+            3,
+            &[Mode::Fp32, Mode::Fp16],
+            &mut rng,
+        );
+    }
+}
+
+#[test]
+fn select() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(47);
+    for cond_type in [DataType::Float, DataType::Bool] {
+        let shapes: [&[usize]; 3] = [&[3, 1, 5], &[3, 4, 5], &[1, 4, 1]];
+        let mut net = Network::new();
+        let ids: Vec<_> = ["cond", "then", "else"]
+            .iter()
+            .zip(shapes)
+            .map(|(name, s)| {
+                let dtype = if *name == "cond" {
+                    cond_type
+                } else {
+                    DataType::Float
+                };
+                net.add_input(name, dtype, s).unwrap()
+            })
+            .collect();
+        let l = net.add_layer(LayerKind::Select, &ids).unwrap();
+        let t = net.layers[l].outputs[0];
+        net.mark_output(t).unwrap();
+        let batch = 3;
+        let cond = (0..batch * 15).map(|_| rng.below(2) as f32).collect();
+        let inputs = vec![
+            cond,
+            rng.vec(batch * 60, -1.0, 1.0),
+            rng.vec(batch * 4, -1.0, 1.0),
+        ];
+        check_net(
+            &format!("select, {cond_type:?} condition"),
+            &net,
+            &inputs,
+            batch,
+            &[Mode::Fp32, Mode::Fp16],
+        );
     }
 }

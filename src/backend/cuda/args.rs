@@ -149,6 +149,10 @@ pub struct BinArgs {
     pub as_: f32,
     pub bs: f32,
     pub ys: f32,
+    pub c: u64,
+    pub sc: [i64; 8],
+    pub ct: i32,
+    pub cs: f32,
 }
 
 #[repr(C)]
@@ -248,4 +252,148 @@ pub struct GemmArgs {
     pub kps: i32,
     pub part: u64,
     pub counters: u64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct StridedArgs {
+    pub x: u64,
+    pub y: u64,
+    pub n: i64,
+    pub per_item: i64,
+    pub x_item: i64,
+    pub x_wrap: i64,
+    pub base: i64,
+    pub rank: i32,
+    pub mid_rank: i32,
+    pub dims: [i32; 8],
+    pub mid_dims: [i32; 8],
+    pub strides: [i64; 8],
+    pub mid_strides: [i64; 8],
+    pub xt: i32,
+    pub yt: i32,
+    pub xs: f32,
+    pub ys: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct GatherArgs {
+    pub x: u64,
+    pub idx: u64,
+    pub y: u64,
+    pub n: i64,
+    pub x_wrap: i64,
+    pub idx_wrap: i64,
+    pub outer: i32,
+    pub len: i32,
+    pub inner: i32,
+    pub nidx: i32,
+    pub xt: i32,
+    pub it: i32,
+    pub yt: i32,
+    pub xs: f32,
+    pub is: f32,
+    pub ys: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct ReduceArgs {
+    pub x: u64,
+    pub y: u64,
+    pub n: i64,
+    pub x_wrap: i64,
+    pub x_item: i64,
+    pub per_item: i64,
+    pub count: i64,
+    pub op: i32,
+    pub kept: i32,
+    pub reduced: i32,
+    pub kdims: [i32; 8],
+    pub rdims: [i32; 8],
+    pub kstrides: [i64; 8],
+    pub rstrides: [i64; 8],
+    pub xt: i32,
+    pub yt: i32,
+    pub xs: f32,
+    pub ys: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct TopkArgs {
+    pub x: u64,
+    pub values: u64,
+    pub indices: u64,
+    pub rows: i64,
+    pub x_wrap: i64,
+    pub n: i32,
+    pub inner: i32,
+    pub k: i32,
+    pub max: i32,
+    pub xt: i32,
+    pub vt: i32,
+    pub it: i32,
+    pub xs: f32,
+    pub vs: f32,
+    pub is: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct MatmulArgs {
+    pub a: u64,
+    pub b: u64,
+    pub y: u64,
+    pub n: i64,
+    pub a_item: i64,
+    pub b_item: i64,
+    pub rank: i32,
+    pub lead: [i32; 8],
+    pub sa: [i64; 8],
+    pub sb: [i64; 8],
+    pub m: i32,
+    pub cols: i32,
+    pub k: i32,
+    pub a_rs: i32,
+    pub a_cs: i32,
+    pub b_rs: i32,
+    pub b_cs: i32,
+    pub at: i32,
+    pub bt: i32,
+    pub yt: i32,
+    pub as_: f32,
+    pub bs: f32,
+    pub ys: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct DeconvArgs {
+    pub x: u64,
+    pub y: u64,
+    pub w: u64,
+    pub bias: u64,
+    pub items: i64,
+    pub x_wrap: i64,
+    pub c: i32,
+    pub h: i32,
+    pub w_: i32,
+    pub k: i32,
+    pub oh: i32,
+    pub ow: i32,
+    pub kh: i32,
+    pub kw: i32,
+    pub sh: i32,
+    pub sw: i32,
+    pub ph: i32,
+    pub pw: i32,
+    pub dh: i32,
+    pub dw: i32,
+    pub groups: i32,
+    pub xt: i32,
+    pub yt: i32,
+    pub xs: f32,
+    pub ys: f32,
 }

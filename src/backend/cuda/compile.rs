@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use cudarc::nvrtc::{result as nvrtc, sys as nvrtc_sys};
 
 /// One NVRTC program: `common.cu` first (types and helpers), then the kernels.
-const SOURCES: [(&str, &str); 8] = [
+const SOURCES: [(&str, &str); 10] = [
     ("common.cu", include_str!("../../../kernels/common.cu")),
     ("conv.cu", include_str!("../../../kernels/conv.cu")),
     ("fc.cu", include_str!("../../../kernels/fc.cu")),
@@ -20,6 +20,8 @@ const SOURCES: [(&str, &str); 8] = [
         include_str!("../../../kernels/pointwise.cu"),
     ),
     ("layout.cu", include_str!("../../../kernels/layout.cu")),
+    ("reduce.cu", include_str!("../../../kernels/reduce.cu")),
+    ("matmul.cu", include_str!("../../../kernels/matmul.cu")),
     ("igemm.cu", include_str!("../../../kernels/igemm.cu")),
 ];
 

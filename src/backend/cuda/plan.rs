@@ -6,6 +6,8 @@
 //! scale's grid, which is what each of those layers would quantize it to; everything else is FP32.
 //! Convolution and fully connected layers absorb a following activation (their only consumer).
 
+mod layers;
+
 use std::mem::offset_of;
 
 use super::args::*;
@@ -27,6 +29,8 @@ pub enum Store {
     I8(f32),
     /// FP32 storage of half values (an FP16 layer writing an FP32 output binding).
     F32Half,
+    /// An INT32 binding (indices).
+    I32,
 }
 
 impl Store {
@@ -36,6 +40,7 @@ impl Store {
             Store::F16 => 1,
             Store::I8(_) => 2,
             Store::F32Half => 3,
+            Store::I32 => 4,
         }
     }
 
@@ -43,13 +48,13 @@ impl Store {
         if let Store::I8(s) = self { s } else { 1.0 }
     }
 
-    /// The suffix of the compile-time typed kernels (conv.cu, fc.cu); they have no F32Half.
+    /// The suffix of the compile-time typed kernels (conv.cu, fc.cu); they have no F32Half or I32.
     fn typed(self) -> Option<&'static str> {
         match self {
             Store::F32 => Some("f32"),
             Store::F16 => Some("f16"),
             Store::I8(_) => Some("i8"),
-            Store::F32Half => None,
+            Store::F32Half | Store::I32 => None,
         }
     }
 }
@@ -77,8 +82,15 @@ pub fn unsupported(engine: &Engine) -> Option<String> {
             | LayerKind::Unary { .. }
             | LayerKind::Padding { .. }
             | LayerKind::Constant { .. }
-            | LayerKind::Identity => true,
-            LayerKind::ElementWise { .. } | LayerKind::ParametricRelu => {
+            | LayerKind::Identity
+            | LayerKind::Shuffle(_)
+            | LayerKind::Slice { .. }
+            | LayerKind::Gather { .. }
+            | LayerKind::Reduce { .. }
+            | LayerKind::TopK { .. }
+            | LayerKind::MatrixMultiply { .. }
+            | LayerKind::Deconvolution(_) => true,
+            LayerKind::ElementWise { .. } | LayerKind::ParametricRelu | LayerKind::Select => {
                 net.tensors[layer.outputs[0]].shape.len() < 8
             }
             _ => false,
@@ -93,9 +105,8 @@ pub fn unsupported(engine: &Engine) -> Option<String> {
     }
     for b in &engine.bindings {
         let ok = match b.dtype {
-            DataType::Float | DataType::Half => true,
-            DataType::Int8 => b.is_input,
-            DataType::Int32 | DataType::Bool => false,
+            DataType::Float | DataType::Half | DataType::Int32 => true,
+            DataType::Int8 | DataType::Bool => b.is_input,
         };
         if !ok {
             return Some(format!(
@@ -201,7 +212,9 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
             match binding {
                 Some(b) if b.is_input => match (b.dtype, engine.scales[t]) {
                     (DataType::Half, _) => Store::F16,
-                    (DataType::Int8, _) => Store::I8(1.0),
+                    // Bool inputs hold 0 and 1 in a byte, as the CPU reads them.
+                    (DataType::Int8 | DataType::Bool, _) => Store::I8(1.0),
+                    (DataType::Int32, _) => Store::I32,
                     _ if fp16_inputs && !half_gemms_only(t) => Store::F16,
                     // Quantized once up front rather than at each of the reads an INT8
                     // convolution makes of every input value.
@@ -209,6 +222,7 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
                     _ => Store::F32,
                 },
                 Some(b) if b.dtype == DataType::Half => Store::F16,
+                Some(b) if b.dtype == DataType::Int32 => Store::I32,
                 Some(_) if half => Store::F32Half,
                 Some(_) => Store::F32,
                 None => match engine.scales[t] {
@@ -291,23 +305,27 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
         .filter(|(_, b)| !b.is_input)
     {
         let t = bind.tensor;
-        let typed_writer = writer[t].is_some_and(|w| {
+        let gemm_writer = writer[t].is_some_and(|w| {
             matches!(
                 net.layers[w].kind,
                 LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }
-            ) && !on_igemm(net, w, &fused[w])
+            )
         });
+        let typed_writer = writer[t].is_some_and(|w| gemm_writer && !on_igemm(net, w, &fused[w]));
         // A broadcast output is replicated per item; conv.cu and fc.cu cannot store FP32-held
-        // half (igemm.cu can).
-        let needs_copy =
-            net.tensors[t].broadcast_across_batch || (typed_writer && b.store[t] == Store::F32Half);
+        // half (igemm.cu can), and none of them stores INT32.
+        let needs_copy = net.tensors[t].broadcast_across_batch
+            || (typed_writer && b.store[t] == Store::F32Half)
+            || (gemm_writer && b.store[t] == Store::I32);
         let direct = !needs_copy;
         if direct {
             b.locs[t] = Some(Loc::Binding(i));
         } else {
-            if b.store[t] == Store::F32Half {
-                b.store[t] = Store::F16;
-            }
+            b.store[t] = match b.store[t] {
+                Store::F32Half => Store::F16,
+                Store::I32 => Store::F32,
+                s => s,
+            };
             copies.push((i, t));
         }
     }
@@ -330,10 +348,10 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
         } else {
             0
         };
-        let yt = if bind.dtype == DataType::Half {
-            Store::F16
-        } else {
-            Store::F32
+        let yt = match bind.dtype {
+            DataType::Half => Store::F16,
+            DataType::Int32 => Store::I32,
+            _ => Store::F32,
         };
         let args = CopyArgs {
             x_wrap: wrap,
@@ -906,8 +924,13 @@ impl Builder<'_> {
                 }
                 st
             }
-            LayerKind::ElementWise { .. } | LayerKind::ParametricRelu => {
-                let (a, bt) = (layer.inputs[0], layer.inputs[1]);
+            LayerKind::ElementWise { .. } | LayerKind::ParametricRelu | LayerKind::Select => {
+                // Select's inputs are the condition, then the two choices.
+                let select = matches!(layer.kind, LayerKind::Select);
+                let (a, bt) = (
+                    layer.inputs[select as usize],
+                    layer.inputs[select as usize + 1],
+                );
                 let oshape = shape(out);
                 let rank = oshape.len() + 1;
                 let mut dims = [1i32; 8];
@@ -935,9 +958,10 @@ impl Builder<'_> {
                 };
                 let op = match &layer.kind {
                     LayerKind::ElementWise { op } => *op as i32,
+                    LayerKind::Select => 9,
                     _ => 8,
                 };
-                let args = BinArgs {
+                let mut args = BinArgs {
                     rank: rank as i32,
                     dims,
                     sa: strides(a),
@@ -951,9 +975,15 @@ impl Builder<'_> {
                     ys: ys.scale(),
                     ..Default::default()
                 };
+                let cond = select.then_some(layer.inputs[0]);
+                if let Some(c) = cond {
+                    args.sc = strides(c);
+                    args.ct = self.store[c].tag();
+                    args.cs = self.store[c].scale();
+                }
                 let vol = volume(oshape);
                 // dims[0] is the batch.
-                Step::new(
+                let st = Step::new(
                     "binary",
                     &args,
                     Grid::Flat {
@@ -965,7 +995,11 @@ impl Builder<'_> {
                 .count32(offset_of!(BinArgs, dims))
                 .ptr(offset_of!(BinArgs, a), self.loc(a)?)
                 .ptr(offset_of!(BinArgs, b), self.loc(bt)?)
-                .ptr(offset_of!(BinArgs, y), self.loc(out)?)
+                .ptr(offset_of!(BinArgs, y), self.loc(out)?);
+                match cond {
+                    Some(c) => st.ptr(offset_of!(BinArgs, c), self.loc(c)?),
+                    None => st,
+                }
             }
             LayerKind::Concatenation { axis } => {
                 let oshape = shape(out);
@@ -1094,10 +1128,26 @@ impl Builder<'_> {
                             .collect::<Vec<f32>>(),
                     )?,
                     Store::F32 => self.upload(v)?,
+                    Store::I32 => {
+                        self.upload(&v.iter().map(|&v| v as i32).collect::<Vec<i32>>())?
+                    }
                 };
                 self.locs[out] = Some(loc);
                 return Ok(());
             }
+            LayerKind::Shuffle(p) => self.shuffle(l, p)?,
+            LayerKind::Slice {
+                start,
+                size,
+                stride,
+            } => self.slice(l, start, size, stride)?,
+            LayerKind::Gather { axis } => self.gather(l, *axis)?,
+            LayerKind::Reduce { op, axes, .. } => self.reduce(l, *op as i32, *axes)?,
+            LayerKind::TopK { op, k, axes } => {
+                self.topk(l, *op == crate::types::TopKOperation::Max, *k, *axes)?
+            }
+            LayerKind::MatrixMultiply { op0, op1 } => self.matmul(l, *op0, *op1)?,
+            LayerKind::Deconvolution(p) => self.deconv(l, p)?,
             _ => return Err(named("no CUDA kernel".into())),
         };
         let mut step = step;
