@@ -1,6 +1,7 @@
 //! An execution context: the per-thread state to run an engine (activation arena, prepared kernels,
 //! profiler). TensorRT's rule holds: one context is used by one thread at a time; an engine is shared.
 
+use smallvec::SmallVec;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -491,7 +492,7 @@ impl ExecutionContext {
             let layer = &net.layers[l];
             let start = Instant::now();
             let items = |t: TensorId| items_of(net, t, batch);
-            let mut ins = Vec::with_capacity(layer.inputs.len());
+            let mut ins: SmallVec<[In; 4]> = SmallVec::new();
             for &t in &layer.inputs {
                 let data: &[f32] = if let Some(slot) = net.inputs.iter().position(|&i| i == t) {
                     if self.staging[slot].is_empty() {
@@ -534,7 +535,7 @@ impl ExecutionContext {
                 Some(t) => std::slice::from_ref(t),
                 None => &layer.outputs[..],
             };
-            let mut outs = Vec::with_capacity(written.len());
+            let mut outs: SmallVec<[Out; 2]> = SmallVec::new();
             for &t in written {
                 let (p, len) = region(t, run_batch).ok_or_else(|| {
                     Error::Runtime(format!("tensor '{}' has no memory", net.tensors[t].name))
