@@ -99,6 +99,8 @@ fn engine(net: &Network, mode: Mode, batch: usize, inputs: &[Vec<f32>]) -> Arc<E
         max_batch_size: batch,
         fp16: mode == Mode::Fp16,
         int8: mode == Mode::Int8,
+        // What the samples give (`setMaxWorkspaceSize(1 << 30)`): room for every split reduction.
+        max_workspace_size: 1 << 30,
         ..Default::default()
     };
     Arc::new(build_engine(&net, &config, None, &NullLogger).expect("build"))
@@ -156,7 +158,13 @@ fn run_both(engine: &Arc<Engine>, inputs: &[Vec<f32>], batch: usize) -> Vec<(Vec
 /// The network `inputs` → layer → output, in every mode given.
 fn check_net(what: &str, net: &Network, inputs: &[Vec<f32>], batch: usize, modes: &[Mode]) {
     for &mode in modes {
-        let e = engine(net, mode, batch, inputs);
+        check_engine(what, &engine(net, mode, batch, inputs), inputs, batch, mode);
+    }
+}
+
+/// One engine built in `mode`, CUDA against the CPU.
+fn check_engine(what: &str, e: &Arc<Engine>, inputs: &[Vec<f32>], batch: usize, mode: Mode) {
+    {
         let step = |t: TensorId| e.scales[t].unwrap_or(0.0) as f64;
         let out_steps: Vec<f64> = e
             .bindings
@@ -164,7 +172,7 @@ fn check_net(what: &str, net: &Network, inputs: &[Vec<f32>], batch: usize, modes
             .filter(|b| !b.is_input)
             .map(|b| step(b.tensor))
             .collect();
-        for (i, (cpu, gpu)) in run_both(&e, inputs, batch).into_iter().enumerate() {
+        for (i, (cpu, gpu)) in run_both(e, inputs, batch).into_iter().enumerate() {
             let peak = cpu
                 .iter()
                 .fold(0f64, |m, v| m.max(v.abs() as f64))
@@ -302,6 +310,71 @@ fn fully_connected() {
         };
         check_layer(what, kind, &[&s], batch, &ALL, &mut rng);
     }
+}
+
+/// `setMaxWorkspaceSize` bounds the split reduction: an FC layer of 8 column tiles and 25
+/// reduction steps at batch 1 splits across the GPU with room, less within a small limit, not at
+/// all with none, and gives the CPU's results each way.
+#[test]
+fn workspace_limit_bounds_the_split_reduction() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(12);
+    let mut net = Network::new();
+    let x = net
+        .add_input("x", DataType::Float, &[800, 1, 1])
+        .expect("input");
+    let kind = LayerKind::FullyConnected {
+        nb_outputs: 500,
+        kernel: w(&mut rng, 500 * 800),
+        bias: w(&mut rng, 500),
+    };
+    let l = net.add_layer(kind, &[x]).expect("fc");
+    let y = net.layers[l].outputs[0];
+    net.mark_output(y).expect("output");
+    let inputs = vec![rng.vec(800, -1.0, 1.0)];
+    // A partial tile is 64 x 64 accumulators and a counter: 16388 bytes.
+    let small = 20 * 16388;
+    let mut sizes = Vec::new();
+    for limit in [1usize << 30, small, 16388, 0] {
+        let config = BuilderConfig {
+            max_batch_size: 1,
+            max_workspace_size: limit,
+            ..Default::default()
+        };
+        let e = Arc::new(build_engine(&net, &config, None, &NullLogger).expect("build"));
+        assert_eq!(e.max_workspace_size, limit);
+        assert!(
+            e.workspace_size <= limit,
+            "limit {limit}: the plan needs {} bytes",
+            e.workspace_size
+        );
+        check_engine(
+            &format!("fc 500<-800, workspace {limit}"),
+            &e,
+            &inputs,
+            1,
+            Mode::Fp32,
+        );
+        sizes.push(e.workspace_size);
+    }
+    // The other kernel families (scripts/gpu-check.sh forces each) never split.
+    if std::env::var("INFER8_CUDA_CONV").is_ok_and(|v| v != "igemm") {
+        assert_eq!(sizes, [0; 4], "only igemm.cu splits reductions");
+        return;
+    }
+    let (full, limited) = (sizes[0], sizes[1]);
+    assert!(
+        full > small && limited > 0 && limited <= small,
+        "workspace with room {full}, within {small} bytes {limited} (expected a split in both, \
+         fewer partial tiles in the second)"
+    );
+    assert_eq!(
+        &sizes[2..],
+        &[0, 0],
+        "a limit below two partial tiles must not split"
+    );
 }
 
 /// Convolution or FC followed by an activation: the activation is fused into the epilogue.

@@ -169,7 +169,10 @@ pub fn build_engine(
     };
     let mut engine = Engine::assemble(net, max_batch, precisions, scales)?;
     engine.profile = ranges;
+    engine.max_workspace_size = config.max_workspace_size;
     crate::engine::plugin::start(&engine, true)?;
+    #[cfg(feature = "cuda")]
+    cuda_plan(&mut engine, logger);
     let plan = crate::engine::int8::plan(&engine);
     if engine.precisions.contains(&Precision::Int8) {
         let kept = plan.storage.iter().filter(|s| s.is_some()).count();
@@ -188,6 +191,33 @@ pub fn build_engine(
         logger.log(Severity::Verbose, &line);
     }
     Ok(engine)
+}
+
+/// On a GPU, what the CUDA backend will make of the engine: the workspace its plan needs within
+/// the builder's limit. An engine the CUDA backend cannot run (its contexts use the CPU), or a
+/// failure here, leaves the engine as the CPU would build it: the context reports real errors.
+#[cfg(feature = "cuda")]
+fn cuda_plan(engine: &mut Engine, logger: &dyn Logger) {
+    use crate::backend::{Device, cuda};
+    if crate::backend::selected() != Device::Cuda || cuda::unsupported(engine).is_some() {
+        return;
+    }
+    match cuda::workspace_size(engine) {
+        Ok(bytes) => {
+            engine.workspace_size = bytes;
+            logger.log(
+                Severity::Verbose,
+                &format!(
+                    "CUDA plan: {bytes} bytes of workspace (maximum {})",
+                    engine.max_workspace_size
+                ),
+            );
+        }
+        Err(e) => logger.log(
+            Severity::Warning,
+            &format!("CUDA plan: could not measure the workspace: {e}"),
+        ),
+    }
 }
 
 /// Convenience for Rust users and tests: build and wrap in an `Arc` for contexts.

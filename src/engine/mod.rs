@@ -57,6 +57,13 @@ pub struct Engine {
     pub plan: MemoryPlan,
     /// Dynamic inputs and their ranges; the engine itself is planned for each range's maximum.
     pub profile: Vec<BindingProfile>,
+    /// The builder's `setMaxWorkspaceSize`: scratch memory a backend may use beyond the
+    /// activations (the CUDA backend's split-reduction partial tiles). `usize::MAX` for engine
+    /// files older than format 4, which ran with the backend's own bound.
+    pub max_workspace_size: usize,
+    /// Scratch bytes the CUDA plan needs within that limit, as measured when the builder ran on
+    /// a GPU (`ICudaEngine::getWorkspaceSize`); 0 when built on the CPU, which needs none.
+    pub workspace_size: usize,
 }
 
 impl BindingProfile {
@@ -142,6 +149,8 @@ impl Engine {
             bindings,
             plan,
             profile: Vec::new(),
+            max_workspace_size: usize::MAX,
+            workspace_size: 0,
         })
     }
 
@@ -163,6 +172,8 @@ impl Engine {
             self.scales.clone(),
         )?;
         engine.profile = self.profile.clone();
+        engine.max_workspace_size = self.max_workspace_size;
+        engine.workspace_size = self.workspace_size;
         Ok(engine)
     }
 

@@ -15,8 +15,9 @@ use crate::types::*;
 
 const MAGIC: &[u8; 8] = b"INFER8EN";
 /// 2: the explicit-batch flag follows the network name. 3: the dynamic inputs' ranges follow the
-/// scales (version 2 files, which have none, are still read).
-const FORMAT_VERSION: u32 = 3;
+/// scales (version 2 files, which have none, are still read). 4: the builder's maximum workspace
+/// and the workspace the CUDA plan needs follow the ranges (older files read as unlimited and 0).
+const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 fn fnv1a(data: &[u8]) -> u64 {
@@ -528,6 +529,8 @@ pub fn try_to_bytes(engine: &Engine) -> Result<Vec<u8>> {
             w.usizes(d);
         }
     }
+    w.usize(engine.max_workspace_size);
+    w.usize(engine.workspace_size);
     let payload = w.0;
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(MAGIC);
@@ -656,6 +659,17 @@ pub fn from_bytes_with(data: &[u8], plugins: &mut dyn PluginResolver) -> Result<
             });
         }
     }
+    let (mut max_workspace, mut workspace) = (usize::MAX, 0);
+    if version >= 4 {
+        max_workspace = r.usize()?;
+        workspace = r.usize()?;
+        if workspace > max_workspace {
+            crate::bail!(
+                Format,
+                "engine file: workspace {workspace} exceeds its maximum {max_workspace}"
+            );
+        }
+    }
     if r.pos != payload.len() {
         crate::bail!(
             Format,
@@ -681,6 +695,8 @@ pub fn from_bytes_with(data: &[u8], plugins: &mut dyn PluginResolver) -> Result<
         }
     }
     engine.profile = profile;
+    engine.max_workspace_size = max_workspace;
+    engine.workspace_size = workspace;
     super::plugin::start(&engine, false)?;
     Ok(engine)
 }
@@ -715,6 +731,44 @@ mod tests {
         let back = from_bytes(&bytes).unwrap();
         assert_eq!(back, e);
         assert_eq!(to_bytes(&back), bytes);
+    }
+
+    #[test]
+    fn workspace_sizes_round_trip() {
+        let mut e = tiny();
+        e.max_workspace_size = 1 << 20;
+        e.workspace_size = 3 << 14;
+        let back = from_bytes(&to_bytes(&e)).unwrap();
+        assert_eq!(
+            (back.max_workspace_size, back.workspace_size),
+            (1 << 20, 3 << 14)
+        );
+        e.workspace_size = 2 << 20;
+        let err = from_bytes(&to_bytes(&e)).unwrap_err().to_string();
+        assert!(err.contains("exceeds its maximum"), "{err}");
+    }
+
+    /// A file as format 3 wrote it: the same payload without the two workspace sizes.
+    fn as_version_3(v4: &[u8]) -> Vec<u8> {
+        let payload = &v4[HEADER_LEN..v4.len() - 16];
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&3u32.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&fnv1a(payload).to_le_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn version_3_files_read_with_an_unlimited_workspace() {
+        let mut e = tiny();
+        e.max_workspace_size = 1 << 20;
+        let back = from_bytes(&as_version_3(&to_bytes(&e))).unwrap();
+        assert_eq!(
+            (back.max_workspace_size, back.workspace_size),
+            (usize::MAX, 0)
+        );
+        assert_eq!(back.network, e.network);
     }
 
     #[test]

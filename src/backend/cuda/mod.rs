@@ -28,6 +28,15 @@ fn gpu_or_err() -> Result<&'static Gpu> {
     })
 }
 
+/// Bytes of workspace the CUDA plan of `engine` uses on this GPU (within its maximum).
+pub fn workspace_size(engine: &crate::engine::Engine) -> Result<usize> {
+    gpu_or_err()?
+        .ctx
+        .bind_to_thread()
+        .map_err(cuda_err("binding the context"))?;
+    Ok(plan::build(engine, &None)?.workspace)
+}
+
 /// Maps a driver error to ours, naming what failed.
 fn cuda_err(what: &str) -> impl Fn(cudarc::driver::DriverError) -> Error + '_ {
     move |e| Error::Runtime(format!("CUDA: {what}: {e:?}"))

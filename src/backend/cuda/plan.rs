@@ -11,7 +11,7 @@ use std::mem::offset_of;
 use super::args::*;
 use super::igemm::{self, Reduction};
 use super::memory::{DeviceBuffer, Source};
-use super::step::{Grid, Loc, Step};
+use super::step::{self, Grid, Loc, Step};
 use crate::engine::{Engine, Precision};
 use crate::error::{Error, Result};
 use crate::network::shape::{conv_geometry, pool_geometry};
@@ -58,6 +58,8 @@ impl Store {
 pub struct Plan {
     pub steps: Vec<Step>,
     pub buffers: Vec<DeviceBuffer>,
+    /// Bytes of split-reduction workspace among the buffers (within the engine's maximum).
+    pub workspace: usize,
 }
 
 /// Why the CUDA backend cannot run `engine` (the context then runs it on the CPU), or None.
@@ -114,7 +116,14 @@ struct Builder<'a> {
     locs: Vec<Option<Loc>>,
     buffers: Vec<DeviceBuffer>,
     steps: Vec<Step>,
+    /// The split workspace's buffers, reserved (empty) by the first launch that splits and
+    /// allocated once every launch has said how many partial tiles it holds.
     split_ws: Option<(Loc, Loc)>,
+    /// Partial tiles the workspace holds: the builder's maximum workspace, and what the launches
+    /// need within it.
+    split_cap: u64,
+    split_need: u64,
+    sms: u32,
     source: Source,
 }
 
@@ -228,8 +237,12 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
         buffers: Vec::new(),
         steps: Vec::new(),
         split_ws: None,
+        split_cap: 0,
+        split_need: 0,
+        sms: super::gpu_or_err()?.multiprocessors,
         source: source.clone(),
     };
+    b.split_cap = step::parts_within(engine.max_workspace_size, b.sms);
 
     // Inputs: read in place, or converted first: to half where the CPU rounds them (FP16
     // engines), to INT8 where only INT8 layers read them.
@@ -360,9 +373,11 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
             .count(offset_of!(CopyArgs, rows), 1),
         );
     }
+    let workspace = b.allocate_split_workspace()?;
     Ok(Plan {
         steps: b.steps,
         buffers: b.buffers,
+        workspace,
     })
 }
 
@@ -1196,11 +1211,23 @@ impl Builder<'_> {
             col_tiles: (igemm::npad(n) / igemm::GN) as u32,
             ksteps: (kpad / igemm::GK) as u32,
             splits_at: offset_of!(GemmArgs, splits),
+            parts: self.split_cap,
         };
-        let (part, counters) = self.split_workspace()?;
-        let mut st = Step::new(&name, &gemm, grid, invariant)?
-            .ptr(offset_of!(GemmArgs, part), part)
-            .ptr(offset_of!(GemmArgs, counters), counters)
+        let mut st = Step::new(&name, &gemm, grid, invariant)?;
+        let batches = if invariant {
+            1
+        } else {
+            self.engine.max_batch_size as u64
+        };
+        let need = step::parts_needed(&grid, batches, self.sms);
+        // A launch that never splits leaves both pointers null: igemm.cu reads them only to split.
+        if need > 0 {
+            let (part, counters) = self.split_workspace(need)?;
+            st = st
+                .ptr(offset_of!(GemmArgs, part), part)
+                .ptr(offset_of!(GemmArgs, counters), counters);
+        }
+        st = st
             .count(offset_of!(GemmArgs, items), outer as i64)
             .ptr(offset_of!(GemmArgs, x), self.loc(x)?)
             .ptr(offset_of!(GemmArgs, y), self.loc(out)?)
@@ -1219,19 +1246,31 @@ impl Builder<'_> {
     }
 
     /// The partial tiles and tile counters of split reductions (step.rs `split`), shared by
-    /// every igemm launch: launches on one stream never overlap. Counters start at zero.
-    fn split_workspace(&mut self) -> Result<(Loc, Loc)> {
+    /// every igemm launch (launches on one stream never overlap), for a launch holding up to
+    /// `parts` partial tiles.
+    fn split_workspace(&mut self, parts: u64) -> Result<(Loc, Loc)> {
+        self.split_need = self.split_need.max(parts);
         if let Some(w) = self.split_ws {
             return Ok(w);
         }
-        let sms = super::gpu_or_err()?.multiprocessors as usize;
-        let part = self.buffer(DeviceBuffer::alloc_from(
-            3 * sms * igemm::GM * igemm::GN * 4,
-            &self.source,
-        )?);
-        let counters = self.upload(&vec![0i32; 3 * sms])?;
+        let part = self.buffer(DeviceBuffer::alloc_from(0, &None)?);
+        let counters = self.buffer(DeviceBuffer::alloc_from(0, &None)?);
         self.split_ws = Some((part, counters));
         Ok((part, counters))
+    }
+
+    /// Allocates the reserved split workspace at the size the launches need; gives its bytes.
+    /// Counters start at zero (one per tile: a split launch has at most half as many tiles as
+    /// partial tiles).
+    fn allocate_split_workspace(&mut self) -> Result<usize> {
+        let Some((Loc::Buffer(part), Loc::Buffer(counters))) = self.split_ws else {
+            return Ok(0);
+        };
+        let parts = self.split_need as usize;
+        self.buffers[part] =
+            DeviceBuffer::alloc_from(parts * igemm::GM * igemm::GN * 4, &self.source)?;
+        self.buffers[counters] = DeviceBuffer::from_slice_in(&vec![0i32; parts], &self.source)?;
+        Ok(parts * step::PART_BYTES)
     }
 
     fn typed_name(&self, base: &str, q: bool, x: TensorId, y: TensorId) -> Result<String> {
