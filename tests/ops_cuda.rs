@@ -17,7 +17,7 @@ use infer8::backend::Device;
 use infer8::backend::cuda::{self, DeviceBuffer};
 use infer8::builder::{BuilderConfig, build_engine};
 use infer8::engine::context::HostBinding;
-use infer8::engine::{Engine, ExecutionContext};
+use infer8::engine::{Engine, ExecutionContext, Tactic};
 use infer8::logger::NullLogger;
 use infer8::network::{ConvParams, LayerKind, Network, PoolParams, TensorId};
 use infer8::types::*;
@@ -343,13 +343,22 @@ fn workspace_limit_bounds_the_split_reduction() {
             max_workspace_size: limit,
             ..Default::default()
         };
-        let e = Arc::new(build_engine(&net, &config, None, &NullLogger).expect("build"));
+        let mut e = build_engine(&net, &config, None, &NullLogger).expect("build");
         assert_eq!(e.max_workspace_size, limit);
         assert!(
             e.workspace_size <= limit,
-            "limit {limit}: the plan needs {} bytes",
+            "limit {limit}: the plan built with the timed tactic needs {} bytes",
             e.workspace_size
         );
+        // Timing may prefer fc.cu's tiles, which never split: the limit is checked on igemm.cu.
+        e.tactics = vec![Some(Tactic::Igemm)];
+        e.workspace_size = cuda::workspace_size(&e).expect("workspace of the igemm plan");
+        assert!(
+            e.workspace_size <= limit,
+            "limit {limit}: the igemm plan needs {} bytes",
+            e.workspace_size
+        );
+        let e = Arc::new(e);
         check_engine(
             &format!("fc 500<-800, workspace {limit}"),
             &e,
@@ -375,6 +384,136 @@ fn workspace_limit_bounds_the_split_reduction() {
         &[0, 0],
         "a limit below two partial tiles must not split"
     );
+}
+
+/// A logger that keeps every message.
+#[derive(Default)]
+struct Lines(Mutex<Vec<String>>);
+
+impl infer8::logger::Logger for Lines {
+    fn log(&self, _: infer8::logger::Severity, msg: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(msg.to_string());
+    }
+}
+
+/// Built on the GPU, each convolution and FC layer gets the kernel family timing found fastest
+/// (min 2 measurements of 3 launches each), logged and kept through serialization, and the
+/// engine still gives the CPU's results in every mode.
+#[test]
+fn tactics_are_timed_per_layer_and_recorded() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(13);
+    let mut net = Network::new();
+    let x = net.add_input("x", DataType::Float, &[3, 16, 16]).unwrap();
+    let c1 = net
+        .add_layer(
+            LayerKind::Convolution(conv(&mut rng, 3, 8, [3, 3], 1, true)),
+            &[x],
+        )
+        .unwrap();
+    let t1 = net.layers[c1].outputs[0];
+    let c2 = net
+        .add_layer(
+            LayerKind::Convolution(conv(&mut rng, 8, 6, [5, 5], 2, true)),
+            &[t1],
+        )
+        .unwrap();
+    let t2 = net.layers[c2].outputs[0];
+    let fc = net
+        .add_layer(
+            LayerKind::FullyConnected {
+                nb_outputs: 10,
+                kernel: w(&mut rng, 10 * 6 * 10 * 10),
+                bias: w(&mut rng, 10),
+            },
+            &[t2],
+        )
+        .unwrap();
+    let y = net.layers[fc].outputs[0];
+    net.mark_output(y).unwrap();
+    let batch = 4;
+    let inputs = vec![rng.vec(batch * 3 * 16 * 16, -1.0, 1.0)];
+    let forced = std::env::var("INFER8_CUDA_CONV").is_ok_and(|v| !v.is_empty());
+    for mode in ALL {
+        let mut net = net.clone();
+        if mode == Mode::Int8 {
+            set_ranges(&mut net, &inputs, batch);
+        }
+        let config = BuilderConfig {
+            max_batch_size: batch,
+            max_workspace_size: 1 << 30,
+            fp16: mode == Mode::Fp16,
+            int8: mode == Mode::Int8,
+            min_find_iterations: 2,
+            avg_find_iterations: 3,
+            ..Default::default()
+        };
+        let log = Lines::default();
+        let e = build_engine(&net, &config, None, &log).expect("build");
+        let lines = log.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        for (l, layer) in e.network.layers.iter().enumerate() {
+            let timed = matches!(
+                layer.kind,
+                LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }
+            );
+            if forced || !timed {
+                assert_eq!(
+                    e.tactics[l], None,
+                    "{mode:?}: layer '{}' has a tactic (INFER8_CUDA_CONV set: {forced})",
+                    layer.name
+                );
+                continue;
+            }
+            let t = e.tactics[l].unwrap_or_else(|| {
+                panic!(
+                    "{mode:?}: no tactic recorded for layer '{}'; log:\n{}",
+                    layer.name,
+                    lines.join("\n")
+                )
+            });
+            let chose = format!("Layer '{}': chose tactic {}", layer.name, t.name());
+            assert!(
+                lines
+                    .iter()
+                    .any(|m| m.starts_with(&chose) && m.contains("2 x 3 launches")),
+                "{mode:?}: no '{chose} ... 2 x 3 launches' line; log:\n{}",
+                lines.join("\n")
+            );
+            let timings = lines
+                .iter()
+                .filter(|m| m.starts_with(&format!("Layer '{}': tactic ", layer.name)))
+                .count();
+            assert_eq!(
+                timings, 3,
+                "{mode:?}: layer '{}' timed {timings} times",
+                layer.name
+            );
+        }
+        // The grouped convolution has no implicit GEMM: timing cannot have picked one.
+        assert_ne!(
+            e.tactics[c2],
+            Some(Tactic::Igemm),
+            "{mode:?}: grouped conv on igemm"
+        );
+        let back = infer8::engine::serialize::from_bytes(&infer8::engine::serialize::to_bytes(&e))
+            .expect("round trip");
+        assert_eq!(
+            back.tactics, e.tactics,
+            "{mode:?}: tactics lost in the engine file"
+        );
+        check_engine(
+            &format!("timed tactics {:?}", e.tactics),
+            &Arc::new(e),
+            &inputs,
+            batch,
+            mode,
+        );
+    }
 }
 
 /// Convolution or FC followed by an activation: the activation is fused into the epilogue.

@@ -12,11 +12,13 @@ mod memory;
 mod plan;
 mod probe;
 mod step;
+mod tactic;
 
 pub use executor::Executor;
 pub use memory::{DeviceBuffer, Source, copy, copy_to_host};
 pub use plan::unsupported;
 pub use probe::{Gpu, gpu, unavailable_reason};
+pub use tactic::{Schedule, choose_tactics};
 
 use cudarc::driver::sys;
 

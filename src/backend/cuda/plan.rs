@@ -12,7 +12,7 @@ use super::args::*;
 use super::igemm::{self, Reduction};
 use super::memory::{DeviceBuffer, Source};
 use super::step::{self, Grid, Loc, Step};
-use crate::engine::{Engine, Precision};
+use crate::engine::{Engine, Precision, Tactic};
 use crate::error::{Error, Result};
 use crate::network::shape::{conv_geometry, pool_geometry};
 use crate::network::{LayerId, LayerKind, Network, PoolParams, TensorId};
@@ -194,7 +194,7 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
     let half_gemms_only = |t: TensorId| {
         consumers[t]
             .iter()
-            .all(|&c| engine.precisions[c] == Precision::Half && on_igemm(net, c, &fused[c]))
+            .all(|&c| engine.precisions[c] == Precision::Half && on_igemm(engine, c, &fused[c]))
     };
     let all_int8 = |t: TensorId| {
         !consumers[t].is_empty()
@@ -308,7 +308,7 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
             matches!(
                 net.layers[w].kind,
                 LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }
-            ) && !on_igemm(net, w, &fused[w])
+            ) && !on_igemm(engine, w, &fused[w])
         });
         // A broadcast output is replicated per item; conv.cu and fc.cu cannot store FP32-held
         // half (igemm.cu can).
@@ -427,16 +427,19 @@ fn poolable(net: &Network, l: LayerId) -> bool {
     })
 }
 
-/// Whether layer `l` (with what it absorbs) runs as igemm.cu's implicit GEMM: every FC layer, and
-/// every convolution of one group whose geometry fits the offset table and whose fused pooling
-/// window divides a tile's rows.
-fn on_igemm(net: &Network, l: LayerId, fused: &Fused) -> bool {
-    if kernels() != Kernels::Igemm {
-        return false;
-    }
+/// The kernel family of a convolution or FC layer (with what it absorbs), None for other layers:
+/// `INFER8_CUDA_CONV` when set, else the tactic the builder timed, else igemm.cu's implicit GEMM;
+/// a family that cannot take the layer falls back to conv.cu's shared-memory kernel where it
+/// applies, else its direct kernel (fc.cu's tiles, recorded as `Shared`, for FC layers).
+fn tactic_of(engine: &Engine, l: LayerId, fused: &Fused) -> Option<Tactic> {
+    let net = &engine.network;
+    let family = forced()
+        .or(engine.tactics.get(l).copied().flatten())
+        .unwrap_or(Tactic::Igemm);
     let layer = &net.layers[l];
     match &layer.kind {
-        LayerKind::FullyConnected { .. } => true,
+        LayerKind::FullyConnected { .. } if family == Tactic::Igemm => Some(Tactic::Igemm),
+        LayerKind::FullyConnected { .. } => Some(Tactic::Shared),
         LayerKind::Convolution(p) => {
             let s = &net.tensors[layer.inputs[0]].shape;
             let r = s.len();
@@ -449,42 +452,46 @@ fn on_igemm(net: &Network, l: LayerId, fused: &Fused) -> bool {
                 dh: p.dilation[0],
                 dw: p.dilation[1],
             };
-            let np = match fused.pool.map(|c| &net.layers[c].kind) {
-                Some(LayerKind::Pooling(pp)) => pp.window[0] * pp.window[1],
-                _ => 1,
+            let pool = match fused.pool.map(|c| &net.layers[c].kind) {
+                Some(LayerKind::Pooling(pp)) => Some(pp),
+                _ => None,
             };
-            p.groups == 1 && red.fits() && igemm::GM.is_multiple_of(np)
+            let np = pool.map_or(1, |pp| pp.window[0] * pp.window[1]);
+            let igemm = p.groups == 1 && red.fits() && igemm::GM.is_multiple_of(np);
+            Some(if family == Tactic::Igemm && igemm {
+                Tactic::Igemm
+            } else if family != Tactic::Direct && shared_kernel(p, red.c * red.h * red.w, pool) {
+                Tactic::Shared
+            } else {
+                Tactic::Direct
+            })
         }
-        _ => false,
+        _ => None,
     }
 }
 
-/// The convolution and FC kernels an engine uses: `INFER8_CUDA_CONV=igemm` (the default: the
-/// implicit GEMM of igemm.cu, tensor cores for FP16 and INT8, where it applies), `shared` (conv.cu's
-/// shared-memory kernel and fc.cu's tiles) or `direct` (conv.cu's direct kernel, fc.cu's tiles).
-/// The others stay as fallbacks for shapes igemm does not take, and as references in the tests.
-#[derive(Clone, Copy, PartialEq)]
-enum Kernels {
-    Igemm,
-    Shared,
-    Direct,
+/// Whether layer `l` runs as igemm.cu's implicit GEMM (see [`tactic_of`]).
+fn on_igemm(engine: &Engine, l: LayerId, fused: &Fused) -> bool {
+    tactic_of(engine, l, fused) == Some(Tactic::Igemm)
 }
 
-fn kernels() -> Kernels {
+/// The family `INFER8_CUDA_CONV` forces on every convolution and FC layer, over timed tactics:
+/// `igemm`, `shared` (conv.cu's shared-memory kernel and fc.cu's tiles) or `direct` (conv.cu's
+/// direct kernel, fc.cu's tiles). The non-igemm families stay as fallbacks for shapes igemm does
+/// not take, as timing candidates, and as references in the tests.
+pub(super) fn forced() -> Option<Tactic> {
     match std::env::var("INFER8_CUDA_CONV").as_deref() {
-        Ok("shared") => Kernels::Shared,
-        Ok("direct") => Kernels::Direct,
-        _ => Kernels::Igemm,
+        Ok("igemm") => Some(Tactic::Igemm),
+        Ok("shared") => Some(Tactic::Shared),
+        Ok("direct") => Some(Tactic::Direct),
+        _ => None,
     }
 }
 
 /// Whether conv.cu's shared-memory kernel applies: one group, the item's input within 48 KiB of
 /// shared memory, pooling windows of at most 4 positions.
 fn shared_kernel(p: &crate::network::ConvParams, xlen: usize, pool: Option<&PoolParams>) -> bool {
-    p.groups == 1
-        && xlen * 4 <= 48 * 1024
-        && pool.is_none_or(|pp| pp.window[0] * pp.window[1] <= 4)
-        && kernels() != Kernels::Direct
+    p.groups == 1 && xlen * 4 <= 48 * 1024 && pool.is_none_or(|pp| pp.window[0] * pp.window[1] <= 4)
 }
 
 /// Activation code and parameters for a fused epilogue; -1 is none.
@@ -581,6 +588,7 @@ impl Builder<'_> {
         let (ys, yt) = (self.store[out], self.store[out].tag());
         let q = self.engine.precisions[l] == Precision::Int8;
         let named = |e: String| Error::Runtime(format!("layer '{}': {e}", layer.name));
+        let tactic = tactic_of(self.engine, l, &fused);
         let step = match &layer.kind {
             LayerKind::Convolution(p) => {
                 let x = x_t.ok_or_else(|| named("no input".into()))?;
@@ -639,7 +647,7 @@ impl Builder<'_> {
                     dh: p.dilation[0],
                     dw: p.dilation[1],
                 };
-                if on_igemm(net, l, &fused) {
+                if tactic == Some(Tactic::Igemm) {
                     let pooled = args.pool_h > 0;
                     let gemm = GemmArgs {
                         x_wrap: args.x_wrap,
@@ -676,7 +684,7 @@ impl Builder<'_> {
                         per_item: (outer * k * plane) as u64,
                     };
                     let mut smem = 0;
-                    if shared_kernel(p, c * h * w, pool) {
+                    if tactic == Some(Tactic::Shared) {
                         name.push_str("_s");
                         grid = Grid::Blocks {
                             per_item: outer as u64,
@@ -720,7 +728,7 @@ impl Builder<'_> {
                     ..Default::default()
                 };
                 args.softmax = fused.softmax.is_some() as i32;
-                if on_igemm(net, l, &fused) {
+                if tactic == Some(Tactic::Igemm) {
                     let red = Reduction {
                         c: kdim,
                         h: 1,
@@ -1116,6 +1124,7 @@ impl Builder<'_> {
             _ => return Err(named("no CUDA kernel".into())),
         };
         let mut step = step;
+        step.tactic = tactic.map(|t| (l, t));
         step.label = [Some(l), fused.act, fused.pool, fused.softmax]
             .into_iter()
             .flatten()

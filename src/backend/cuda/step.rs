@@ -8,6 +8,7 @@ use cudarc::driver::sys;
 
 use super::cuda_err;
 use super::kernels::{Func, func};
+use crate::engine::Tactic;
 use crate::error::Result;
 
 /// Where a tensor lives during a run.
@@ -107,6 +108,8 @@ pub fn parts_needed(grid: &Grid, max_batch: u64, sms: u32) -> u64 {
 pub struct Step {
     /// What the launch computes, for profiles: the layers it runs, else the kernel's name.
     pub label: String,
+    /// The convolution or FC layer it runs and its kernel family (what tactic timing measures).
+    pub tactic: Option<(usize, Tactic)>,
     func: Func,
     /// The parameter block, as 8-byte words (its C struct is 8-byte aligned).
     args: Vec<u64>,
@@ -132,6 +135,7 @@ impl Step {
         };
         Ok(Step {
             label: kernel.to_string(),
+            tactic: None,
             func: func(kernel)?,
             args: words,
             patches: Vec::new(),
