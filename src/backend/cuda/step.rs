@@ -90,10 +90,12 @@ pub fn parts_needed(grid: &Grid, max_batch: u64, sms: u32) -> u64 {
     else {
         return 0;
     };
+    // Every row-tile count from batch 1's to `max_batch`'s (a superset of those a batch gives),
+    // up to `sms` tiles, from which on nothing is split.
+    let rows = |batch: u64| (batch * rows_per_item).div_ceil(64).max(1);
     let mut most = 0;
-    for batch in 1..=max_batch {
-        let tiles = (batch * rows_per_item).div_ceil(64).max(1) * col_tiles.max(1) as u64;
-        // Tiles only grow with the batch, and from `sms` tiles on nothing is split.
+    for r in rows(1)..=rows(max_batch.max(1)) {
+        let tiles = r * col_tiles.max(1) as u64;
         if tiles >= sms as u64 {
             break;
         }
@@ -313,6 +315,15 @@ mod tests {
             }
         }
         assert_eq!(parts_needed(&grid(15), 1000, 132), 0);
+        // An empty output: one tile row at any batch, and no walk over every batch.
+        let empty = Grid::Gemm {
+            rows_per_item: 0,
+            col_tiles: 8,
+            ksteps: 25,
+            splits_at: 0,
+            parts: ALL,
+        };
+        assert_eq!(parts_needed(&empty, u32::MAX as u64, 132), 72);
         assert_eq!(parts_needed(&Grid::Flat { per_item: 1 }, 10, 132), 0);
     }
 }
