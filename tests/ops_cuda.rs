@@ -336,7 +336,7 @@ fn workspace_limit_bounds_the_split_reduction() {
     let inputs = vec![rng.vec(800, -1.0, 1.0)];
     // A partial tile is 64 x 64 accumulators and a counter: 16388 bytes.
     let small = 20 * 16388;
-    let mut sizes = Vec::new();
+    let (mut sizes, mut wants) = (Vec::new(), Vec::new());
     for limit in [1usize << 30, small, 16388, 0] {
         let config = BuilderConfig {
             max_batch_size: 1,
@@ -352,7 +352,13 @@ fn workspace_limit_bounds_the_split_reduction() {
         );
         // Timing may prefer fc.cu's tiles, which never split: the limit is checked on igemm.cu.
         e.tactics = vec![Some(Tactic::Igemm)];
-        e.workspace_size = cuda::workspace_size(&e).expect("workspace of the igemm plan");
+        let wanted;
+        (e.workspace_size, wanted) = cuda::workspace_size(&e).expect("workspace of the igemm plan");
+        assert!(
+            wanted >= e.workspace_size,
+            "limit {limit}: the plan uses {} bytes, more than the {wanted} it wants",
+            e.workspace_size
+        );
         assert!(
             e.workspace_size <= limit,
             "limit {limit}: the igemm plan needs {} bytes",
@@ -367,6 +373,7 @@ fn workspace_limit_bounds_the_split_reduction() {
             Mode::Fp32,
         );
         sizes.push(e.workspace_size);
+        wants.push(wanted);
     }
     // The other kernel families (scripts/gpu-check.sh forces each) never split.
     if std::env::var("INFER8_CUDA_CONV").is_ok_and(|v| v == "shared" || v == "direct") {
@@ -374,6 +381,10 @@ fn workspace_limit_bounds_the_split_reduction() {
         return;
     }
     let (full, limited) = (sizes[0], sizes[1]);
+    assert!(
+        wants.iter().all(|&w| w == full),
+        "the unlimited split wants {full} bytes at every limit: {wants:?}"
+    );
     assert!(
         full > small && limited > 0 && limited <= small,
         "workspace with room {full}, within {small} bytes {limited} (expected a split in both, \

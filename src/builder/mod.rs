@@ -213,7 +213,7 @@ fn cuda_plan(engine: &mut Engine, config: &BuilderConfig, logger: &dyn Logger) {
         ),
     }
     match cuda::workspace_size(engine) {
-        Ok(bytes) => {
+        Ok((bytes, wanted)) => {
             engine.workspace_size = bytes;
             logger.log(
                 Severity::Verbose,
@@ -222,6 +222,18 @@ fn cuda_plan(engine: &mut Engine, config: &BuilderConfig, logger: &dyn Logger) {
                     engine.max_workspace_size
                 ),
             );
+            // TensorRT's warning, with the size that would do.
+            if wanted > bytes {
+                logger.log(
+                    Severity::Warning,
+                    &format!(
+                        "Some tactics do not have sufficient workspace memory to run. Increasing \
+                         workspace size may increase performance ({wanted} bytes would split \
+                         every reduction as wanted; the maximum is {}).",
+                        engine.max_workspace_size
+                    ),
+                );
+            }
         }
         Err(e) => logger.log(
             Severity::Warning,

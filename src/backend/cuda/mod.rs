@@ -30,13 +30,15 @@ fn gpu_or_err() -> Result<&'static Gpu> {
     })
 }
 
-/// Bytes of workspace the CUDA plan of `engine` uses on this GPU (within its maximum).
-pub fn workspace_size(engine: &crate::engine::Engine) -> Result<usize> {
+/// Bytes of workspace the CUDA plan of `engine` uses on this GPU (within its maximum), and the
+/// bytes it would use with no maximum.
+pub fn workspace_size(engine: &crate::engine::Engine) -> Result<(usize, usize)> {
     gpu_or_err()?
         .ctx
         .bind_to_thread()
         .map_err(cuda_err("binding the context"))?;
-    Ok(plan::build(engine, &None)?.workspace)
+    let plan = plan::build(engine, &None)?;
+    Ok((plan.workspace, plan.workspace_wanted))
 }
 
 /// Maps a driver error to ours, naming what failed.

@@ -60,6 +60,9 @@ pub struct Plan {
     pub buffers: Vec<DeviceBuffer>,
     /// Bytes of split-reduction workspace among the buffers (within the engine's maximum).
     pub workspace: usize,
+    /// Bytes the launches would split into with no maximum (more than `workspace` when the
+    /// maximum held some launches to fewer splits).
+    pub workspace_wanted: usize,
 }
 
 /// Why the CUDA backend cannot run `engine` (the context then runs it on the CPU), or None.
@@ -123,6 +126,8 @@ struct Builder<'a> {
     /// need within it.
     split_cap: u64,
     split_need: u64,
+    /// Partial tiles the launches would hold with no maximum.
+    split_wanted: u64,
     sms: u32,
     source: Source,
 }
@@ -239,6 +244,7 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
         split_ws: None,
         split_cap: 0,
         split_need: 0,
+        split_wanted: 0,
         sms: super::gpu_or_err()?.multiprocessors,
         source: source.clone(),
     };
@@ -378,6 +384,7 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
         steps: b.steps,
         buffers: b.buffers,
         workspace,
+        workspace_wanted: b.split_wanted as usize * step::PART_BYTES,
     })
 }
 
@@ -1229,6 +1236,16 @@ impl Builder<'_> {
             self.engine.max_batch_size as u64
         };
         let need = step::parts_needed(&grid, batches, self.sms);
+        let unlimited = Grid::Gemm {
+            rows_per_item: rows_per_item as u64,
+            col_tiles: (igemm::npad(n) / igemm::GN) as u32,
+            ksteps: (kpad / igemm::GK) as u32,
+            splits_at: 0,
+            parts: step::parts_within(usize::MAX, self.sms),
+        };
+        self.split_wanted = self
+            .split_wanted
+            .max(step::parts_needed(&unlimited, batches, self.sms));
         // A launch that never splits leaves both pointers null: igemm.cu reads them only to split.
         if need > 0 {
             let (part, counters) = self.split_workspace(need)?;
