@@ -415,7 +415,8 @@ bool infer8_builder_set_max_batch_size(struct infer8_builder *builder, int32_t b
 // The maximum batch size, or -1 on error.
 int32_t infer8_builder_get_max_batch_size(struct infer8_builder *builder);
 
-// Scratch memory layers may use, in bytes (TensorRT's workspace; kept for compatibility).
+// Scratch memory layers may use beyond the activations, in bytes (TensorRT's workspace): bounds
+// the CUDA backend's split reductions; 0 (the default) runs them unsplit.
 bool infer8_builder_set_max_workspace_size(struct infer8_builder *builder, size_t size);
 
 // Allows FP16 layers.

@@ -17,7 +17,7 @@ use infer8::backend::Device;
 use infer8::backend::cuda::{self, DeviceBuffer};
 use infer8::builder::{BuilderConfig, build_engine};
 use infer8::engine::context::HostBinding;
-use infer8::engine::{Engine, ExecutionContext};
+use infer8::engine::{Engine, ExecutionContext, Tactic};
 use infer8::logger::NullLogger;
 use infer8::network::{ConvParams, LayerKind, Network, PoolParams, ShuffleParams, TensorId};
 use infer8::types::*;
@@ -131,6 +131,8 @@ fn engine(net: &Network, mode: Mode, batch: usize, inputs: &[Vec<f32>]) -> Arc<E
         max_batch_size: batch,
         fp16: mode == Mode::Fp16,
         int8: mode == Mode::Int8,
+        // What the samples give (`setMaxWorkspaceSize(1 << 30)`): room for every split reduction.
+        max_workspace_size: 1 << 30,
         ..Default::default()
     };
     Arc::new(build_engine(&net, &config, None, &NullLogger).expect("build"))
@@ -210,6 +212,13 @@ fn compare(
             "{what} {mode:?}: runs on the {}: {why:?}",
             if on_gpu { "host" } else { "GPU" }
         );
+        check_engine(what, &e, inputs, batch, mode);
+    }
+}
+
+/// One engine built in `mode`, CUDA against the CPU.
+fn check_engine(what: &str, e: &Arc<Engine>, inputs: &[Vec<f32>], batch: usize, mode: Mode) {
+    {
         let step = |t: TensorId| e.scales[t].unwrap_or(0.0) as f64;
         let out_steps: Vec<f64> = e
             .bindings
@@ -217,7 +226,7 @@ fn compare(
             .filter(|b| !b.is_input)
             .map(|b| step(b.tensor))
             .collect();
-        for (i, (cpu, gpu)) in run_both(&e, inputs, batch).into_iter().enumerate() {
+        for (i, (cpu, gpu)) in run_both(e, inputs, batch).into_iter().enumerate() {
             let peak = cpu
                 .iter()
                 .fold(0f64, |m, v| m.max(v.abs() as f64))
@@ -354,6 +363,223 @@ fn fully_connected() {
             bias: w(&mut rng, n),
         };
         check_layer(what, kind, &[&s], batch, &ALL, &mut rng);
+    }
+}
+
+/// `setMaxWorkspaceSize` bounds the split reduction: an FC layer of 8 column tiles and 25
+/// reduction steps at batch 1 splits across the GPU with room, less within a small limit, not at
+/// all with none, and gives the CPU's results each way.
+#[test]
+fn workspace_limit_bounds_the_split_reduction() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(12);
+    let mut net = Network::new();
+    let x = net
+        .add_input("x", DataType::Float, &[800, 1, 1])
+        .expect("input");
+    let kind = LayerKind::FullyConnected {
+        nb_outputs: 500,
+        kernel: w(&mut rng, 500 * 800),
+        bias: w(&mut rng, 500),
+    };
+    let l = net.add_layer(kind, &[x]).expect("fc");
+    let y = net.layers[l].outputs[0];
+    net.mark_output(y).expect("output");
+    let inputs = vec![rng.vec(800, -1.0, 1.0)];
+    // A partial tile is 64 x 64 accumulators and a counter: 16388 bytes.
+    let small = 20 * 16388;
+    let (mut sizes, mut wants) = (Vec::new(), Vec::new());
+    for limit in [1usize << 30, small, 16388, 0] {
+        let config = BuilderConfig {
+            max_batch_size: 1,
+            max_workspace_size: limit,
+            ..Default::default()
+        };
+        let mut e = build_engine(&net, &config, None, &NullLogger).expect("build");
+        assert_eq!(e.max_workspace_size, limit);
+        assert!(
+            e.workspace_size <= limit,
+            "limit {limit}: the plan built with the timed tactic needs {} bytes",
+            e.workspace_size
+        );
+        // Timing may prefer fc.cu's tiles, which never split: the limit is checked on igemm.cu.
+        e.tactics = vec![Some(Tactic::Igemm)];
+        let wanted;
+        (e.workspace_size, wanted) = cuda::workspace_size(&e).expect("workspace of the igemm plan");
+        assert!(
+            wanted >= e.workspace_size,
+            "limit {limit}: the plan uses {} bytes, more than the {wanted} it wants",
+            e.workspace_size
+        );
+        assert!(
+            e.workspace_size <= limit,
+            "limit {limit}: the igemm plan needs {} bytes",
+            e.workspace_size
+        );
+        let e = Arc::new(e);
+        check_engine(
+            &format!("fc 500<-800, workspace {limit}"),
+            &e,
+            &inputs,
+            1,
+            Mode::Fp32,
+        );
+        sizes.push(e.workspace_size);
+        wants.push(wanted);
+    }
+    // The other kernel families (scripts/gpu-check.sh forces each) never split.
+    if std::env::var("INFER8_CUDA_CONV").is_ok_and(|v| v == "shared" || v == "direct") {
+        assert_eq!(sizes, [0; 4], "only igemm.cu splits reductions");
+        return;
+    }
+    let (full, limited) = (sizes[0], sizes[1]);
+    assert!(
+        wants.iter().all(|&w| w == full),
+        "the unlimited split wants {full} bytes at every limit: {wants:?}"
+    );
+    assert!(
+        full > small && limited > 0 && limited <= small,
+        "workspace with room {full}, within {small} bytes {limited} (expected a split in both, \
+         fewer partial tiles in the second)"
+    );
+    assert_eq!(
+        &sizes[2..],
+        &[0, 0],
+        "a limit below two partial tiles must not split"
+    );
+}
+
+/// A logger that keeps every message.
+#[derive(Default)]
+struct Lines(Mutex<Vec<String>>);
+
+impl infer8::logger::Logger for Lines {
+    fn log(&self, _: infer8::logger::Severity, msg: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(msg.to_string());
+    }
+}
+
+/// Built on the GPU, each convolution and FC layer gets the kernel family timing found fastest
+/// (min 2 measurements of 3 launches each), logged and kept through serialization, and the
+/// engine still gives the CPU's results in every mode.
+#[test]
+fn tactics_are_timed_per_layer_and_recorded() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(13);
+    let mut net = Network::new();
+    let x = net.add_input("x", DataType::Float, &[3, 16, 16]).unwrap();
+    let c1 = net
+        .add_layer(
+            LayerKind::Convolution(conv(&mut rng, 3, 8, [3, 3], 1, true)),
+            &[x],
+        )
+        .unwrap();
+    let t1 = net.layers[c1].outputs[0];
+    let c2 = net
+        .add_layer(
+            LayerKind::Convolution(conv(&mut rng, 8, 6, [5, 5], 2, true)),
+            &[t1],
+        )
+        .unwrap();
+    let t2 = net.layers[c2].outputs[0];
+    let fc = net
+        .add_layer(
+            LayerKind::FullyConnected {
+                nb_outputs: 10,
+                kernel: w(&mut rng, 10 * 6 * 10 * 10),
+                bias: w(&mut rng, 10),
+            },
+            &[t2],
+        )
+        .unwrap();
+    let y = net.layers[fc].outputs[0];
+    net.mark_output(y).unwrap();
+    let batch = 4;
+    let inputs = vec![rng.vec(batch * 3 * 16 * 16, -1.0, 1.0)];
+    // scripts/gpu-check.sh runs the suite once unforced ("timed") and once per forced family.
+    let forced = std::env::var("INFER8_CUDA_CONV")
+        .is_ok_and(|v| ["igemm", "shared", "direct"].contains(&v.as_str()));
+    for mode in ALL {
+        let mut net = net.clone();
+        if mode == Mode::Int8 {
+            set_ranges(&mut net, &inputs, batch);
+        }
+        let config = BuilderConfig {
+            max_batch_size: batch,
+            max_workspace_size: 1 << 30,
+            fp16: mode == Mode::Fp16,
+            int8: mode == Mode::Int8,
+            min_find_iterations: 2,
+            avg_find_iterations: 3,
+            ..Default::default()
+        };
+        let log = Lines::default();
+        let e = build_engine(&net, &config, None, &log).expect("build");
+        let lines = log.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        for (l, layer) in e.network.layers.iter().enumerate() {
+            let timed = matches!(
+                layer.kind,
+                LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }
+            );
+            if forced || !timed {
+                assert_eq!(
+                    e.tactics[l], None,
+                    "{mode:?}: layer '{}' has a tactic (INFER8_CUDA_CONV set: {forced})",
+                    layer.name
+                );
+                continue;
+            }
+            let t = e.tactics[l].unwrap_or_else(|| {
+                panic!(
+                    "{mode:?}: no tactic recorded for layer '{}'; log:\n{}",
+                    layer.name,
+                    lines.join("\n")
+                )
+            });
+            let chose = format!("Layer '{}': chose tactic {}", layer.name, t.name());
+            assert!(
+                lines
+                    .iter()
+                    .any(|m| m.starts_with(&chose) && m.contains("2 x 3 launches")),
+                "{mode:?}: no '{chose} ... 2 x 3 launches' line; log:\n{}",
+                lines.join("\n")
+            );
+            let timings = lines
+                .iter()
+                .filter(|m| m.starts_with(&format!("Layer '{}': tactic ", layer.name)))
+                .count();
+            assert_eq!(
+                timings, 3,
+                "{mode:?}: layer '{}' timed {timings} times",
+                layer.name
+            );
+        }
+        // The grouped convolution has no implicit GEMM: timing cannot have picked one.
+        assert_ne!(
+            e.tactics[c2],
+            Some(Tactic::Igemm),
+            "{mode:?}: grouped conv on igemm"
+        );
+        let back = infer8::engine::serialize::from_bytes(&infer8::engine::serialize::to_bytes(&e))
+            .expect("round trip");
+        assert_eq!(
+            back.tactics, e.tactics,
+            "{mode:?}: tactics lost in the engine file"
+        );
+        check_engine(
+            &format!("timed tactics {:?}", e.tactics),
+            &Arc::new(e),
+            &inputs,
+            batch,
+            mode,
+        );
     }
 }
 

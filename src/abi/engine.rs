@@ -193,10 +193,10 @@ unsafe extern "C" fn get_nb_layers(this: This) -> i32 {
     })
 }
 
-/// The activation memory a context uses is what a TensorRT workspace would hold.
+/// The scratch memory beyond the activations (within `setMaxWorkspaceSize`), as TensorRT reports it.
 unsafe extern "C" fn get_workspace_size(this: This) -> usize {
     method("ICudaEngine::getWorkspaceSize", this, 0, |e| {
-        Ok(e.engine.device_memory_size())
+        Ok(e.engine.workspace_size)
     })
 }
 

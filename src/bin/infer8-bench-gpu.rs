@@ -110,6 +110,7 @@ mod bench {
         )?;
         let config = BuilderConfig {
             max_batch_size: 65536,
+            max_workspace_size: 1 << 30,
             fp16,
             int8,
             ..Default::default()

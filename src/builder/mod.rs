@@ -169,7 +169,10 @@ pub fn build_engine(
     };
     let mut engine = Engine::assemble(net, max_batch, precisions, scales)?;
     engine.profile = ranges;
+    engine.max_workspace_size = config.max_workspace_size;
     crate::engine::plugin::start(&engine, true)?;
+    #[cfg(feature = "cuda")]
+    cuda_plan(&mut engine, config, logger);
     let plan = crate::engine::int8::plan(&engine);
     if engine.precisions.contains(&Precision::Int8) {
         let kept = plan.storage.iter().filter(|s| s.is_some()).count();
@@ -188,6 +191,55 @@ pub fn build_engine(
         logger.log(Severity::Verbose, &line);
     }
     Ok(engine)
+}
+
+/// On a GPU, what the CUDA backend will make of the engine: each convolution and FC layer's kernel
+/// family, timed as `setMinFindIterations`/`setAverageFindIterations` say, and the workspace its
+/// plan needs within the builder's limit. An engine the CUDA backend cannot run (its contexts use
+/// the CPU), or a failure here, leaves the engine as the CPU would build it (the plan's rules pick
+/// the kernels; a context reports real errors).
+#[cfg(feature = "cuda")]
+fn cuda_plan(engine: &mut Engine, config: &BuilderConfig, logger: &dyn Logger) {
+    use crate::backend::{Device, cuda};
+    if crate::backend::selected() != Device::Cuda || cuda::unsupported(engine).is_some() {
+        return;
+    }
+    let schedule = cuda::Schedule::new(config.min_find_iterations, config.avg_find_iterations);
+    match cuda::choose_tactics(engine, schedule, logger) {
+        Ok(tactics) => engine.tactics = tactics,
+        Err(e) => logger.log(
+            Severity::Warning,
+            &format!("CUDA tactic timing failed, kernels are chosen by rules: {e}"),
+        ),
+    }
+    match cuda::workspace_size(engine) {
+        Ok((bytes, wanted)) => {
+            engine.workspace_size = bytes;
+            logger.log(
+                Severity::Verbose,
+                &format!(
+                    "CUDA plan: {bytes} bytes of workspace (maximum {})",
+                    engine.max_workspace_size
+                ),
+            );
+            // TensorRT's warning, with the size that would do.
+            if wanted > bytes {
+                logger.log(
+                    Severity::Warning,
+                    &format!(
+                        "Some tactics do not have sufficient workspace memory to run. Increasing \
+                         workspace size may increase performance ({wanted} bytes would split \
+                         every reduction as wanted; the maximum is {}).",
+                        engine.max_workspace_size
+                    ),
+                );
+            }
+        }
+        Err(e) => logger.log(
+            Severity::Warning,
+            &format!("CUDA plan: could not measure the workspace: {e}"),
+        ),
+    }
 }
 
 /// Convenience for Rust users and tests: build and wrap in an `Arc` for contexts.

@@ -95,7 +95,8 @@ pub unsafe extern "C" fn infer8_builder_get_max_batch_size(builder: *mut infer8_
     })
 }
 
-/// Scratch memory layers may use, in bytes (TensorRT's workspace; kept for compatibility).
+/// Scratch memory layers may use beyond the activations, in bytes (TensorRT's workspace): bounds
+/// the CUDA backend's split reductions; 0 (the default) runs them unsplit.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn infer8_builder_set_max_workspace_size(
     builder: *mut infer8_builder,

@@ -23,6 +23,34 @@ pub enum Precision {
     Int8,
 }
 
+/// The kernel family a convolution or FC layer runs with on CUDA (backend/cuda/plan.rs): chosen
+/// by timing when the builder ran on a GPU, by rules otherwise. Values are the file's codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tactic {
+    /// igemm.cu's implicit GEMM (tensor cores for FP16 and INT8).
+    Igemm = 1,
+    /// conv.cu's shared-memory kernel; fc.cu's tiles for an FC layer.
+    Shared = 2,
+    /// conv.cu's direct kernel.
+    Direct = 3,
+}
+
+impl Tactic {
+    pub const ALL: [Tactic; 3] = [Tactic::Igemm, Tactic::Shared, Tactic::Direct];
+
+    pub fn from_u8(v: u8) -> Option<Tactic> {
+        Tactic::ALL.into_iter().find(|&t| t as u8 == v)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tactic::Igemm => "igemm",
+            Tactic::Shared => "shared",
+            Tactic::Direct => "direct",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Binding {
     pub name: String,
@@ -58,6 +86,16 @@ pub struct Engine {
     pub plan: MemoryPlan,
     /// Dynamic inputs and their ranges; the engine itself is planned for each range's maximum.
     pub profile: Vec<BindingProfile>,
+    /// The builder's `setMaxWorkspaceSize`: scratch memory a backend may use beyond the
+    /// activations (the CUDA backend's split-reduction partial tiles). `usize::MAX` for engine
+    /// files older than format 4, which ran with the backend's own bound.
+    pub max_workspace_size: usize,
+    /// Scratch bytes the CUDA plan needs within that limit, as measured when the builder ran on
+    /// a GPU (`ICudaEngine::getWorkspaceSize`); 0 when built on the CPU, which needs none.
+    pub workspace_size: usize,
+    /// Per layer of `network`: the kernel family timing chose (convolution and FC layers of an
+    /// engine built on a GPU), else None (the CUDA plan's rules decide).
+    pub tactics: Vec<Option<Tactic>>,
 }
 
 impl BindingProfile {
@@ -136,6 +174,7 @@ impl Engine {
         }
         Ok(Engine {
             max_batch_size,
+            tactics: vec![None; network.layers.len()],
             network,
             order,
             precisions,
@@ -143,6 +182,8 @@ impl Engine {
             bindings,
             plan,
             profile: Vec::new(),
+            max_workspace_size: usize::MAX,
+            workspace_size: 0,
         })
     }
 
@@ -164,6 +205,9 @@ impl Engine {
             self.scales.clone(),
         )?;
         engine.profile = self.profile.clone();
+        engine.max_workspace_size = self.max_workspace_size;
+        engine.workspace_size = self.workspace_size;
+        engine.tactics = self.tactics.clone();
         Ok(engine)
     }
 

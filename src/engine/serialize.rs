@@ -7,7 +7,7 @@
 //! creator's name, version and namespace. Reading one needs a [`PluginResolver`] (the application's
 //! `IPluginFactory` or the plugin registry); files without plugin layers read as before.
 
-use super::{BindingProfile, Engine, Precision};
+use super::{BindingProfile, Engine, Precision, Tactic};
 use crate::error::{Error, Result};
 use crate::network::plugin::{NoPlugins, PluginLayer, PluginOrigin, PluginResolver};
 use crate::network::*;
@@ -15,8 +15,10 @@ use crate::types::*;
 
 const MAGIC: &[u8; 8] = b"INFER8EN";
 /// 2: the explicit-batch flag follows the network name. 3: the dynamic inputs' ranges follow the
-/// scales (version 2 files, which have none, are still read).
-const FORMAT_VERSION: u32 = 3;
+/// scales (version 2 files, which have none, are still read). 4: the builder's maximum workspace
+/// and the workspace the CUDA plan needs follow the ranges, then each layer's timed CUDA tactic
+/// (older files read as unlimited, 0 and none).
+const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 fn fnv1a(data: &[u8]) -> u64 {
@@ -528,6 +530,11 @@ pub fn try_to_bytes(engine: &Engine) -> Result<Vec<u8>> {
             w.usizes(d);
         }
     }
+    w.usize(engine.max_workspace_size);
+    w.usize(engine.workspace_size);
+    for t in &engine.tactics {
+        w.u8(t.map_or(0, |t| t as u8));
+    }
     let payload = w.0;
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(MAGIC);
@@ -656,6 +663,34 @@ pub fn from_bytes_with(data: &[u8], plugins: &mut dyn PluginResolver) -> Result<
             });
         }
     }
+    let (mut max_workspace, mut workspace) = (usize::MAX, 0);
+    let mut tactics = vec![None; nl];
+    if version >= 4 {
+        max_workspace = r.usize()?;
+        workspace = r.usize()?;
+        if workspace > max_workspace {
+            crate::bail!(
+                Format,
+                "engine file: workspace {workspace} exceeds its maximum {max_workspace}"
+            );
+        }
+        for (l, t) in tactics.iter_mut().enumerate() {
+            let v = r.u8()?;
+            let conv_or_fc = matches!(
+                net.layers[l].kind,
+                LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }
+            );
+            *t = match Tactic::from_u8(v) {
+                Some(tactic) if conv_or_fc => Some(tactic),
+                None if v == 0 => None,
+                _ => crate::bail!(
+                    Format,
+                    "engine file: layer '{}' has an invalid tactic {v}",
+                    net.layers[l].name
+                ),
+            };
+        }
+    }
     if r.pos != payload.len() {
         crate::bail!(
             Format,
@@ -681,6 +716,9 @@ pub fn from_bytes_with(data: &[u8], plugins: &mut dyn PluginResolver) -> Result<
         }
     }
     engine.profile = profile;
+    engine.max_workspace_size = max_workspace;
+    engine.workspace_size = workspace;
+    engine.tactics = tactics;
     super::plugin::start(&engine, false)?;
     Ok(engine)
 }
@@ -715,6 +753,61 @@ mod tests {
         let back = from_bytes(&bytes).unwrap();
         assert_eq!(back, e);
         assert_eq!(to_bytes(&back), bytes);
+    }
+
+    #[test]
+    fn workspace_sizes_round_trip() {
+        let mut e = tiny();
+        e.max_workspace_size = 1 << 20;
+        e.workspace_size = 3 << 14;
+        let back = from_bytes(&to_bytes(&e)).unwrap();
+        assert_eq!(
+            (back.max_workspace_size, back.workspace_size),
+            (1 << 20, 3 << 14)
+        );
+        e.workspace_size = 2 << 20;
+        let err = from_bytes(&to_bytes(&e)).unwrap_err().to_string();
+        assert!(err.contains("exceeds its maximum"), "{err}");
+    }
+
+    /// A file as format 3 wrote it: the same payload without the two workspace sizes.
+    fn as_version_3(v4: &[u8]) -> Vec<u8> {
+        let layers = tiny().network.layers.len();
+        let payload = &v4[HEADER_LEN..v4.len() - 16 - layers];
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&3u32.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&fnv1a(payload).to_le_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn tactics_round_trip_on_convolution_layers_only() {
+        let mut e = tiny();
+        e.tactics[0] = Some(Tactic::Shared);
+        let bytes = to_bytes(&e);
+        assert_eq!(from_bytes(&bytes).unwrap().tactics, [Some(Tactic::Shared)]);
+        // The tactic byte is the payload's last: 4 is no tactic.
+        let mut bad = bytes.clone();
+        *bad.last_mut().unwrap() = 4;
+        let sum = fnv1a(&bad[HEADER_LEN..]).to_le_bytes();
+        bad[20..28].copy_from_slice(&sum);
+        let err = from_bytes(&bad).unwrap_err().to_string();
+        assert!(err.contains("invalid tactic 4"), "{err}");
+    }
+
+    #[test]
+    fn version_3_files_read_with_an_unlimited_workspace() {
+        let mut e = tiny();
+        e.max_workspace_size = 1 << 20;
+        let back = from_bytes(&as_version_3(&to_bytes(&e))).unwrap();
+        assert_eq!(
+            (back.max_workspace_size, back.workspace_size),
+            (usize::MAX, 0)
+        );
+        assert_eq!(back.tactics, [None]);
+        assert_eq!(back.network, e.network);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use cudarc::driver::sys;
 
 use super::memory::{DeviceBuffer, Source};
 use super::plan::{self, Plan};
-use super::step::Loc;
+use super::step::{Loc, Step};
 use super::{Gpu, cuda_err, gpu_or_err};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -165,6 +165,36 @@ impl Executor {
         bindings: &[u64],
         stream: u64,
     ) -> Result<Vec<(String, f32)>> {
+        // SAFETY: forwarded contract.
+        let times = unsafe { self.time_steps(batch, bindings, stream, 1) }?;
+        Ok(self
+            .plan
+            .steps
+            .iter()
+            .map(|s| s.label.clone())
+            .zip(times)
+            .collect())
+    }
+
+    /// The launches of the plan, in order.
+    pub(super) fn steps(&self) -> &[Step] {
+        &self.plan.steps
+    }
+
+    /// Launches each step `launches` times back to back between an event pair (the plan's order,
+    /// `batch` items, on `stream`), waits, and gives each step's mean milliseconds per launch.
+    /// Repeating a step is harmless: no step reads what it writes, and split launches leave their
+    /// tile counters at zero.
+    ///
+    /// # Safety
+    /// As for [`Self::enqueue`].
+    pub(super) unsafe fn time_steps(
+        &mut self,
+        batch: usize,
+        bindings: &[u64],
+        stream: u64,
+        launches: u32,
+    ) -> Result<Vec<f32>> {
         if batch == 0 || batch > self.max_batch {
             crate::bail!(
                 InvalidArgument,
@@ -189,15 +219,17 @@ impl Executor {
         unsafe {
             events.record(0, stream)?;
             for (i, step) in self.plan.steps.iter().enumerate() {
-                step.launch(batch, &resolve, self.gpu.multiprocessors, stream)?;
+                for _ in 0..launches.max(1) {
+                    step.launch(batch, &resolve, self.gpu.multiprocessors, stream)?;
+                }
                 events.record(i + 1, stream)?;
             }
             events.wait_last()?;
         }
         let mut times = Vec::with_capacity(self.plan.steps.len());
-        for (i, step) in self.plan.steps.iter().enumerate() {
+        for i in 0..self.plan.steps.len() {
             // SAFETY: both events completed (the last one was waited for, in stream order).
-            times.push((step.label.clone(), unsafe { events.elapsed(i) }?));
+            times.push(unsafe { events.elapsed(i) }? / launches.max(1) as f32);
         }
         Ok(times)
     }

@@ -12,11 +12,13 @@ mod memory;
 mod plan;
 mod probe;
 mod step;
+mod tactic;
 
 pub use executor::Executor;
 pub use memory::{DeviceBuffer, Source, copy, copy_to_host};
 pub use plan::unsupported;
 pub use probe::{Gpu, gpu, unavailable_reason};
+pub use tactic::{Schedule, choose_tactics};
 
 use cudarc::driver::sys;
 
@@ -26,6 +28,17 @@ fn gpu_or_err() -> Result<&'static Gpu> {
     gpu().map(|g| &**g).ok_or_else(|| {
         Error::Unsupported(format!("no usable CUDA device: {}", unavailable_reason()))
     })
+}
+
+/// Bytes of workspace the CUDA plan of `engine` uses on this GPU (within its maximum), and the
+/// bytes it would use with no maximum.
+pub fn workspace_size(engine: &crate::engine::Engine) -> Result<(usize, usize)> {
+    gpu_or_err()?
+        .ctx
+        .bind_to_thread()
+        .map_err(cuda_err("binding the context"))?;
+    let plan = plan::build(engine, &None)?;
+    Ok((plan.workspace, plan.workspace_wanted))
 }
 
 /// Maps a driver error to ours, naming what failed.

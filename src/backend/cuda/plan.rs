@@ -13,8 +13,8 @@ use std::mem::offset_of;
 use super::args::*;
 use super::igemm::{self, Reduction};
 use super::memory::{DeviceBuffer, Source};
-use super::step::{Grid, Loc, Step};
-use crate::engine::{Engine, Precision};
+use super::step::{self, Grid, Loc, Step};
+use crate::engine::{Engine, Precision, Tactic};
 use crate::error::{Error, Result};
 use crate::network::shape::{conv_geometry, pool_geometry};
 use crate::network::{LayerId, LayerKind, Network, PoolParams, TensorId};
@@ -63,6 +63,11 @@ impl Store {
 pub struct Plan {
     pub steps: Vec<Step>,
     pub buffers: Vec<DeviceBuffer>,
+    /// Bytes of split-reduction workspace among the buffers (within the engine's maximum).
+    pub workspace: usize,
+    /// Bytes the launches would split into with no maximum (more than `workspace` when the
+    /// maximum held some launches to fewer splits).
+    pub workspace_wanted: usize,
 }
 
 /// Why the CUDA backend cannot run `engine` (the context then runs it on the CPU), or None.
@@ -125,7 +130,16 @@ struct Builder<'a> {
     locs: Vec<Option<Loc>>,
     buffers: Vec<DeviceBuffer>,
     steps: Vec<Step>,
+    /// The split workspace's buffers, reserved (empty) by the first launch that splits and
+    /// allocated once every launch has said how many partial tiles it holds.
     split_ws: Option<(Loc, Loc)>,
+    /// Partial tiles the workspace holds: the builder's maximum workspace, and what the launches
+    /// need within it.
+    split_cap: u64,
+    split_need: u64,
+    /// Partial tiles the launches would hold with no maximum.
+    split_wanted: u64,
+    sms: u32,
     source: Source,
 }
 
@@ -196,7 +210,7 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
     let half_gemms_only = |t: TensorId| {
         consumers[t]
             .iter()
-            .all(|&c| engine.precisions[c] == Precision::Half && on_igemm(net, c, &fused[c]))
+            .all(|&c| engine.precisions[c] == Precision::Half && on_igemm(engine, c, &fused[c]))
     };
     let all_int8 = |t: TensorId| {
         !consumers[t].is_empty()
@@ -242,8 +256,13 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
         buffers: Vec::new(),
         steps: Vec::new(),
         split_ws: None,
+        split_cap: 0,
+        split_need: 0,
+        split_wanted: 0,
+        sms: super::gpu_or_err()?.multiprocessors,
         source: source.clone(),
     };
+    b.split_cap = step::parts_within(engine.max_workspace_size, b.sms);
 
     // Inputs: read in place, or converted first: to half where the CPU rounds them (FP16
     // engines), to INT8 where only INT8 layers read them.
@@ -311,7 +330,7 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
                 LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }
             )
         });
-        let typed_writer = writer[t].is_some_and(|w| gemm_writer && !on_igemm(net, w, &fused[w]));
+        let typed_writer = writer[t].is_some_and(|w| gemm_writer && !on_igemm(engine, w, &fused[w]));
         // A broadcast output is replicated per item; conv.cu and fc.cu cannot store FP32-held
         // half (igemm.cu can), and none of them stores INT32.
         let needs_copy = net.tensors[t].broadcast_across_batch
@@ -378,9 +397,12 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
             .count(offset_of!(CopyArgs, rows), 1),
         );
     }
+    let workspace = b.allocate_split_workspace()?;
     Ok(Plan {
         steps: b.steps,
         buffers: b.buffers,
+        workspace,
+        workspace_wanted: b.split_wanted as usize * step::PART_BYTES,
     })
 }
 
@@ -430,16 +452,19 @@ fn poolable(net: &Network, l: LayerId) -> bool {
     })
 }
 
-/// Whether layer `l` (with what it absorbs) runs as igemm.cu's implicit GEMM: every FC layer, and
-/// every convolution of one group whose geometry fits the offset table and whose fused pooling
-/// window divides a tile's rows.
-fn on_igemm(net: &Network, l: LayerId, fused: &Fused) -> bool {
-    if kernels() != Kernels::Igemm {
-        return false;
-    }
+/// The kernel family of a convolution or FC layer (with what it absorbs), None for other layers:
+/// `INFER8_CUDA_CONV` when set, else the tactic the builder timed, else igemm.cu's implicit GEMM;
+/// a family that cannot take the layer falls back to conv.cu's shared-memory kernel where it
+/// applies, else its direct kernel (fc.cu's tiles, recorded as `Shared`, for FC layers).
+fn tactic_of(engine: &Engine, l: LayerId, fused: &Fused) -> Option<Tactic> {
+    let net = &engine.network;
+    let family = forced()
+        .or(engine.tactics.get(l).copied().flatten())
+        .unwrap_or(Tactic::Igemm);
     let layer = &net.layers[l];
     match &layer.kind {
-        LayerKind::FullyConnected { .. } => true,
+        LayerKind::FullyConnected { .. } if family == Tactic::Igemm => Some(Tactic::Igemm),
+        LayerKind::FullyConnected { .. } => Some(Tactic::Shared),
         LayerKind::Convolution(p) => {
             let s = &net.tensors[layer.inputs[0]].shape;
             let r = s.len();
@@ -452,42 +477,46 @@ fn on_igemm(net: &Network, l: LayerId, fused: &Fused) -> bool {
                 dh: p.dilation[0],
                 dw: p.dilation[1],
             };
-            let np = match fused.pool.map(|c| &net.layers[c].kind) {
-                Some(LayerKind::Pooling(pp)) => pp.window[0] * pp.window[1],
-                _ => 1,
+            let pool = match fused.pool.map(|c| &net.layers[c].kind) {
+                Some(LayerKind::Pooling(pp)) => Some(pp),
+                _ => None,
             };
-            p.groups == 1 && red.fits() && igemm::GM.is_multiple_of(np)
+            let np = pool.map_or(1, |pp| pp.window[0] * pp.window[1]);
+            let igemm = p.groups == 1 && red.fits() && igemm::GM.is_multiple_of(np);
+            Some(if family == Tactic::Igemm && igemm {
+                Tactic::Igemm
+            } else if family != Tactic::Direct && shared_kernel(p, red.c * red.h * red.w, pool) {
+                Tactic::Shared
+            } else {
+                Tactic::Direct
+            })
         }
-        _ => false,
+        _ => None,
     }
 }
 
-/// The convolution and FC kernels an engine uses: `INFER8_CUDA_CONV=igemm` (the default: the
-/// implicit GEMM of igemm.cu, tensor cores for FP16 and INT8, where it applies), `shared` (conv.cu's
-/// shared-memory kernel and fc.cu's tiles) or `direct` (conv.cu's direct kernel, fc.cu's tiles).
-/// The others stay as fallbacks for shapes igemm does not take, and as references in the tests.
-#[derive(Clone, Copy, PartialEq)]
-enum Kernels {
-    Igemm,
-    Shared,
-    Direct,
+/// Whether layer `l` runs as igemm.cu's implicit GEMM (see [`tactic_of`]).
+fn on_igemm(engine: &Engine, l: LayerId, fused: &Fused) -> bool {
+    tactic_of(engine, l, fused) == Some(Tactic::Igemm)
 }
 
-fn kernels() -> Kernels {
+/// The family `INFER8_CUDA_CONV` forces on every convolution and FC layer, over timed tactics:
+/// `igemm`, `shared` (conv.cu's shared-memory kernel and fc.cu's tiles) or `direct` (conv.cu's
+/// direct kernel, fc.cu's tiles). The non-igemm families stay as fallbacks for shapes igemm does
+/// not take, as timing candidates, and as references in the tests.
+pub(super) fn forced() -> Option<Tactic> {
     match std::env::var("INFER8_CUDA_CONV").as_deref() {
-        Ok("shared") => Kernels::Shared,
-        Ok("direct") => Kernels::Direct,
-        _ => Kernels::Igemm,
+        Ok("igemm") => Some(Tactic::Igemm),
+        Ok("shared") => Some(Tactic::Shared),
+        Ok("direct") => Some(Tactic::Direct),
+        _ => None,
     }
 }
 
 /// Whether conv.cu's shared-memory kernel applies: one group, the item's input within 48 KiB of
 /// shared memory, pooling windows of at most 4 positions.
 fn shared_kernel(p: &crate::network::ConvParams, xlen: usize, pool: Option<&PoolParams>) -> bool {
-    p.groups == 1
-        && xlen * 4 <= 48 * 1024
-        && pool.is_none_or(|pp| pp.window[0] * pp.window[1] <= 4)
-        && kernels() != Kernels::Direct
+    p.groups == 1 && xlen * 4 <= 48 * 1024 && pool.is_none_or(|pp| pp.window[0] * pp.window[1] <= 4)
 }
 
 /// Activation code and parameters for a fused epilogue; -1 is none.
@@ -584,6 +613,7 @@ impl Builder<'_> {
         let (ys, yt) = (self.store[out], self.store[out].tag());
         let q = self.engine.precisions[l] == Precision::Int8;
         let named = |e: String| Error::Runtime(format!("layer '{}': {e}", layer.name));
+        let tactic = tactic_of(self.engine, l, &fused);
         let step = match &layer.kind {
             LayerKind::Convolution(p) => {
                 let x = x_t.ok_or_else(|| named("no input".into()))?;
@@ -642,7 +672,7 @@ impl Builder<'_> {
                     dh: p.dilation[0],
                     dw: p.dilation[1],
                 };
-                if on_igemm(net, l, &fused) {
+                if tactic == Some(Tactic::Igemm) {
                     let pooled = args.pool_h > 0;
                     let gemm = GemmArgs {
                         x_wrap: args.x_wrap,
@@ -679,7 +709,7 @@ impl Builder<'_> {
                         per_item: (outer * k * plane) as u64,
                     };
                     let mut smem = 0;
-                    if shared_kernel(p, c * h * w, pool) {
+                    if tactic == Some(Tactic::Shared) {
                         name.push_str("_s");
                         grid = Grid::Blocks {
                             per_item: outer as u64,
@@ -723,7 +753,7 @@ impl Builder<'_> {
                     ..Default::default()
                 };
                 args.softmax = fused.softmax.is_some() as i32;
-                if on_igemm(net, l, &fused) {
+                if tactic == Some(Tactic::Igemm) {
                     let red = Reduction {
                         c: kdim,
                         h: 1,
@@ -1151,6 +1181,7 @@ impl Builder<'_> {
             _ => return Err(named("no CUDA kernel".into())),
         };
         let mut step = step;
+        step.tactic = tactic.map(|t| (l, t));
         step.label = [Some(l), fused.act, fused.pool, fused.softmax]
             .into_iter()
             .flatten()
@@ -1246,11 +1277,33 @@ impl Builder<'_> {
             col_tiles: (igemm::npad(n) / igemm::GN) as u32,
             ksteps: (kpad / igemm::GK) as u32,
             splits_at: offset_of!(GemmArgs, splits),
+            parts: self.split_cap,
         };
-        let (part, counters) = self.split_workspace()?;
-        let mut st = Step::new(&name, &gemm, grid, invariant)?
-            .ptr(offset_of!(GemmArgs, part), part)
-            .ptr(offset_of!(GemmArgs, counters), counters)
+        let mut st = Step::new(&name, &gemm, grid, invariant)?;
+        let batches = if invariant {
+            1
+        } else {
+            self.engine.max_batch_size as u64
+        };
+        let need = step::parts_needed(&grid, batches, self.sms);
+        let unlimited = Grid::Gemm {
+            rows_per_item: rows_per_item as u64,
+            col_tiles: (igemm::npad(n) / igemm::GN) as u32,
+            ksteps: (kpad / igemm::GK) as u32,
+            splits_at: 0,
+            parts: step::parts_within(usize::MAX, self.sms),
+        };
+        self.split_wanted = self
+            .split_wanted
+            .max(step::parts_needed(&unlimited, batches, self.sms));
+        // A launch that never splits leaves both pointers null: igemm.cu reads them only to split.
+        if need > 0 {
+            let (part, counters) = self.split_workspace(need)?;
+            st = st
+                .ptr(offset_of!(GemmArgs, part), part)
+                .ptr(offset_of!(GemmArgs, counters), counters);
+        }
+        st = st
             .count(offset_of!(GemmArgs, items), outer as i64)
             .ptr(offset_of!(GemmArgs, x), self.loc(x)?)
             .ptr(offset_of!(GemmArgs, y), self.loc(out)?)
@@ -1269,19 +1322,31 @@ impl Builder<'_> {
     }
 
     /// The partial tiles and tile counters of split reductions (step.rs `split`), shared by
-    /// every igemm launch: launches on one stream never overlap. Counters start at zero.
-    fn split_workspace(&mut self) -> Result<(Loc, Loc)> {
+    /// every igemm launch (launches on one stream never overlap), for a launch holding up to
+    /// `parts` partial tiles.
+    fn split_workspace(&mut self, parts: u64) -> Result<(Loc, Loc)> {
+        self.split_need = self.split_need.max(parts);
         if let Some(w) = self.split_ws {
             return Ok(w);
         }
-        let sms = super::gpu_or_err()?.multiprocessors as usize;
-        let part = self.buffer(DeviceBuffer::alloc_from(
-            3 * sms * igemm::GM * igemm::GN * 4,
-            &self.source,
-        )?);
-        let counters = self.upload(&vec![0i32; 3 * sms])?;
+        let part = self.buffer(DeviceBuffer::alloc_from(0, &None)?);
+        let counters = self.buffer(DeviceBuffer::alloc_from(0, &None)?);
         self.split_ws = Some((part, counters));
         Ok((part, counters))
+    }
+
+    /// Allocates the reserved split workspace at the size the launches need; gives its bytes.
+    /// Counters start at zero (one per tile: a split launch has at most half as many tiles as
+    /// partial tiles).
+    fn allocate_split_workspace(&mut self) -> Result<usize> {
+        let Some((Loc::Buffer(part), Loc::Buffer(counters))) = self.split_ws else {
+            return Ok(0);
+        };
+        let parts = self.split_need as usize;
+        self.buffers[part] =
+            DeviceBuffer::alloc_from(parts * igemm::GM * igemm::GN * 4, &self.source)?;
+        self.buffers[counters] = DeviceBuffer::from_slice_in(&vec![0i32; parts], &self.source)?;
+        Ok(parts * step::PART_BYTES)
     }
 
     fn typed_name(&self, base: &str, q: bool, x: TensorId, y: TensorId) -> Result<String> {

@@ -8,6 +8,7 @@ use cudarc::driver::sys;
 
 use super::cuda_err;
 use super::kernels::{Func, func};
+use crate::engine::Tactic;
 use crate::error::Result;
 
 /// Where a tensor lives during a run.
@@ -42,41 +43,84 @@ pub enum Grid {
     /// One block per batch item × `per_item` pieces, block-stride (conv.cu's shared-memory kernel).
     Blocks { per_item: u64 },
     /// igemm.cu's 64x64 tiles over `ksteps` reduction steps, split across grid.z when the tiles
-    /// alone would leave most multiprocessors idle; the split count and depth are written to the
-    /// i32 fields at `splits_at` and `splits_at + 4`.
+    /// alone would leave most multiprocessors idle and the workspace holds `parts` partial tiles;
+    /// the split count and depth are written to the i32 fields at `splits_at` and `splits_at + 4`.
     Gemm {
         rows_per_item: u64,
         col_tiles: u32,
         ksteps: u32,
         splits_at: usize,
+        parts: u64,
     },
 }
 
-/// Reduction splits for `tiles` output tiles of `ksteps` steps on `sms` multiprocessors:
-/// (splits, steps per split). About two blocks per multiprocessor, at least two steps each;
-/// `splits * tiles` stays within 3 x `sms` (the size of the partial-tile workspace).
-pub fn split(tiles: u64, ksteps: u32, sms: u32) -> (u32, u32) {
+/// Reduction splits for `tiles` output tiles of `ksteps` steps on `sms` multiprocessors, with a
+/// workspace of `parts` partial tiles: (splits, steps per split). About two blocks per
+/// multiprocessor, at least two steps each; `splits * tiles` stays within `parts` when split.
+pub fn split(tiles: u64, ksteps: u32, sms: u32, parts: u64) -> (u32, u32) {
     if tiles >= sms as u64 || ksteps < 4 {
         return (1, ksteps);
     }
-    let want = (2 * sms as u64).div_ceil(tiles.max(1)) as u32;
-    let splits = want.min(ksteps / 2).max(1);
+    let tiles = tiles.max(1);
+    let want = (2 * sms as u64).div_ceil(tiles);
+    let splits = want.min((parts / tiles).min(u32::MAX as u64)) as u32;
+    let splits = splits.min(ksteps / 2).max(1);
     let kps = ksteps.div_ceil(splits);
     (ksteps.div_ceil(kps), kps)
+}
+
+/// Bytes of one partial tile of the split workspace (and its tile counter, an i32).
+pub const PART_BYTES: usize = super::igemm::GM * super::igemm::GN * 4 + 4;
+
+/// Partial tiles a workspace of `bytes` may hold on `sms` multiprocessors: at most 3 x `sms`,
+/// which a split never exceeds (about two blocks per multiprocessor, fewer tiles than `sms`).
+pub fn parts_within(bytes: usize, sms: u32) -> u64 {
+    ((bytes / PART_BYTES) as u64).min(3 * sms as u64)
+}
+
+/// The most partial tiles a [`Grid::Gemm`] launch holds at any batch up to `max_batch`.
+pub fn parts_needed(grid: &Grid, max_batch: u64, sms: u32) -> u64 {
+    let Grid::Gemm {
+        rows_per_item,
+        col_tiles,
+        ksteps,
+        parts,
+        ..
+    } = *grid
+    else {
+        return 0;
+    };
+    // Every row-tile count from batch 1's to `max_batch`'s (a superset of those a batch gives),
+    // up to `sms` tiles, from which on nothing is split.
+    let rows = |batch: u64| (batch * rows_per_item).div_ceil(64).max(1);
+    let mut most = 0;
+    for r in rows(1)..=rows(max_batch.max(1)) {
+        let tiles = r * col_tiles.max(1) as u64;
+        if tiles >= sms as u64 {
+            break;
+        }
+        let (splits, _) = split(tiles, ksteps, sms, parts);
+        if splits > 1 {
+            most = most.max(splits as u64 * tiles);
+        }
+    }
+    most
 }
 
 pub struct Step {
     /// What the launch computes, for profiles: the layers it runs, else the kernel's name.
     pub label: String,
+    /// The convolution or FC layer it runs and its kernel family (what tactic timing measures).
+    pub tactic: Option<(usize, Tactic)>,
     func: Func,
     /// The parameter block, as 8-byte words (its C struct is 8-byte aligned).
     args: Vec<u64>,
     patches: Vec<Patch>,
-    grid: Grid,
+    pub grid: Grid,
     /// Dynamic shared memory per block, bytes.
     smem: u32,
     /// Runs one item whatever the batch (every output is batch-invariant).
-    invariant: bool,
+    pub invariant: bool,
 }
 
 impl Step {
@@ -93,6 +137,7 @@ impl Step {
         };
         Ok(Step {
             label: kernel.to_string(),
+            tactic: None,
             func: func(kernel)?,
             args: words,
             patches: Vec::new(),
@@ -179,11 +224,12 @@ impl Step {
                 col_tiles,
                 ksteps,
                 splits_at,
+                parts,
             } => {
                 let rows = (batch * rows_per_item)
                     .div_ceil(64)
                     .clamp(1, i32::MAX as u64);
-                let (splits, kps) = split(rows * col_tiles.max(1) as u64, ksteps, sms);
+                let (splits, kps) = split(rows * col_tiles.max(1) as u64, ksteps, sms, parts);
                 // SAFETY: `splits_at` is offset_of!(GemmArgs, splits); `kps` follows it.
                 unsafe {
                     (bytes.add(splits_at) as *mut i32).write_unaligned(splits as i32);
@@ -211,21 +257,73 @@ impl Step {
 
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use super::{Grid, PART_BYTES, parts_needed, parts_within, split};
+
+    const ALL: u64 = 3 * 132;
 
     #[test]
     fn splits_fill_the_gpu_within_the_workspace() {
-        assert_eq!(split(200, 25, 132), (1, 25));
-        assert_eq!(split(8, 3, 132), (1, 3));
+        assert_eq!(split(200, 25, 132, ALL), (1, 25));
+        assert_eq!(split(8, 3, 132, ALL), (1, 3));
         // LeNet's ip1 at batch 1: 8 tiles of 25 steps.
-        let (s, k) = split(8, 25, 132);
+        let (s, k) = split(8, 25, 132, ALL);
         assert!(s * k >= 25 && (s - 1) * k < 25 && k >= 2, "{s} x {k}");
-        for tiles in 1..132u64 {
-            for ksteps in 1..200 {
-                let (s, k) = split(tiles, ksteps, 132);
-                assert!(s as u64 * tiles <= 3 * 132, "{tiles} {ksteps}");
-                assert!(s * k >= ksteps && (s - 1) * k < ksteps, "{tiles} {ksteps}");
+        for parts in [ALL, 100, 17, 2, 1, 0] {
+            for tiles in 1..132u64 {
+                for ksteps in 1..200 {
+                    let (s, k) = split(tiles, ksteps, 132, parts);
+                    assert!(
+                        s == 1 || s as u64 * tiles <= parts,
+                        "{tiles} {ksteps} {parts}"
+                    );
+                    assert!(s * k >= ksteps && (s - 1) * k < ksteps, "{tiles} {ksteps}");
+                }
             }
         }
+    }
+
+    #[test]
+    fn a_small_workspace_means_fewer_splits_down_to_none() {
+        let full = split(8, 25, 132, ALL).0;
+        let limited = split(8, 25, 132, 40).0;
+        assert!(1 < limited && limited < full, "{limited} of {full}");
+        assert_eq!(split(8, 25, 132, 15), (1, 25));
+        assert_eq!(parts_within(0, 132), 0);
+        assert_eq!(parts_within(PART_BYTES * 40 + 1, 132), 40);
+        assert_eq!(parts_within(1 << 30, 132), ALL);
+    }
+
+    #[test]
+    fn the_workspace_needed_covers_every_batch_within_the_limit() {
+        let grid = |parts| Grid::Gemm {
+            rows_per_item: 1,
+            col_tiles: 8,
+            ksteps: 25,
+            splits_at: 0,
+            parts,
+        };
+        for parts in [ALL, 40, 15] {
+            let need = parts_needed(&grid(parts), 1000, 132);
+            assert!(need <= parts, "{need} > {parts}");
+            for batch in 1..=1000u64 {
+                let tiles = batch.div_ceil(64) * 8;
+                let (s, _) = split(tiles, 25, 132, parts);
+                assert!(
+                    s == 1 || s as u64 * tiles <= need,
+                    "batch {batch}: {s} x {tiles}"
+                );
+            }
+        }
+        assert_eq!(parts_needed(&grid(15), 1000, 132), 0);
+        // An empty output: one tile row at any batch, and no walk over every batch.
+        let empty = Grid::Gemm {
+            rows_per_item: 0,
+            col_tiles: 8,
+            ksteps: 25,
+            splits_at: 0,
+            parts: ALL,
+        };
+        assert_eq!(parts_needed(&empty, u32::MAX as u64, 132), 72);
+        assert_eq!(parts_needed(&Grid::Flat { per_item: 1 }, 10, 132), 0);
     }
 }
