@@ -330,7 +330,8 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
                 LayerKind::Convolution(_) | LayerKind::FullyConnected { .. }
             )
         });
-        let typed_writer = writer[t].is_some_and(|w| gemm_writer && !on_igemm(engine, w, &fused[w]));
+        let typed_writer =
+            writer[t].is_some_and(|w| gemm_writer && !on_igemm(engine, w, &fused[w]));
         // A broadcast output is replicated per item; conv.cu and fc.cu cannot store FP32-held
         // half (igemm.cu can), and none of them stores INT32.
         let needs_copy = net.tensors[t].broadcast_across_batch
