@@ -284,6 +284,68 @@ fn tile_avx2_entry(kp: usize, a: &[i16], b: &[i16], out: TileOut) {
     unsafe { tile_avx2(kp, a.as_ptr(), b.as_ptr(), out) }
 }
 
+/// A tile's accumulators (`$acc`, 16 `i32` lanes per row in two ymm registers) to where `$out`
+/// says: the sums into memory, or [`store`]'s epilogue straight from the registers (the same
+/// multiply, add, ReLU, clamp and round-half-to-even, by `vcvtps2dq` in the default rounding
+/// mode, eight lanes at a time). A macro, not a function: a call would take the accumulators
+/// through memory, and `#[inline(always)]` is not allowed on target-feature functions. Expands
+/// inside an `unsafe` AVX2 function whose entry checked the sink's bounds.
+macro_rules! emit_avx2 {
+    ($acc:expr, $out:expr) => {{
+        let acc: &[[__m256i; 2]; MR] = $acc;
+        match $out {
+            TileOut::Sums(t) => {
+                for (row, o) in acc.iter().zip(t.iter_mut()) {
+                    _mm256_storeu_si256(o.as_mut_ptr() as *mut __m256i, row[0]);
+                    _mm256_storeu_si256(o.as_mut_ptr().add(8) as *mut __m256i, row[1]);
+                }
+            }
+            TileOut::Store(s) => {
+                let f = s.f;
+                let zero = _mm256_setzero_ps();
+                let lo = _mm256_set1_ps(if f.relu { 0.0 } else { -127.0 });
+                let hi = _mm256_set1_ps(127.0);
+                let col_mul = [0, 8].map(|h| _mm256_loadu_ps(f.col_mul.as_ptr().add(h)));
+                let col_add = [0, 8].map(|h| _mm256_loadu_ps(f.col_add.as_ptr().add(h)));
+                for (i, row) in acc.iter().enumerate().take(s.rows) {
+                    let (rm, ra) = (_mm256_set1_ps(f.row_mul[i]), _mm256_set1_ps(f.row_add[i]));
+                    let v = [0, 1].map(|h| {
+                        let mul = _mm256_mul_ps(rm, col_mul[h]);
+                        let add = _mm256_add_ps(ra, col_add[h]);
+                        _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(row[h]), mul), add)
+                    });
+                    let base = s.at + i * s.rs;
+                    match s.dst {
+                        Dst::F32(out) => {
+                            // max(v, 0) gives 0 for NaN, as `f32::max` does in [`store`].
+                            let v = if f.relu { v.map(|v| _mm256_max_ps(v, zero)) } else { v };
+                            _mm256_storeu_ps(out.as_mut_ptr().add(base), v[0]);
+                            _mm256_storeu_ps(out.as_mut_ptr().add(base + 8), v[1]);
+                        }
+                        Dst::I8(out) => {
+                            let q = v.map(|v| {
+                                _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, lo), hi))
+                            });
+                            // Lanes are in [-127, 127]: packing cannot saturate; fix the lane
+                            // order of the 256-bit packs, then keep the low 16 bytes.
+                            let w = _mm256_permute4x64_epi64(
+                                _mm256_packs_epi32(q[0], q[1]),
+                                0b11_01_10_00,
+                            );
+                            let b = _mm256_packs_epi16(w, w);
+                            let b = _mm256_permute4x64_epi64(b, 0b11_01_10_00);
+                            _mm_storeu_si128(
+                                out.as_mut_ptr().add(base) as *mut __m128i,
+                                _mm256_castsi256_si128(b),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }};
+}
+
 /// A 6x16 tile in 12 ymm `i32` accumulators: per depth pair two loads of B, six broadcast pairs
 /// of A and twelve multiply-accumulates of 16-bit pairs (`$madd`, whose arguments are named by the
 /// caller), under the target features `$features`.
@@ -312,7 +374,7 @@ macro_rules! ymm_tile {
                     a = a.add(MR * 2);
                     b = b.add(NR * 2);
                 }
-                emit_avx2(&acc, out);
+                emit_avx2!(&acc, out);
             }
         }
     };
@@ -365,80 +427,7 @@ unsafe fn tile_avx512vnni(kp: usize, a: *const i16, b: *const i16, out: TileOut)
             b = b.add(NR * 2);
         }
         let halves = acc.map(|z| [_mm512_castsi512_si256(z), _mm512_extracti64x4_epi64::<1>(z)]);
-        emit_avx2(&halves, out);
-    }
-}
-
-/// A tile's accumulators, as 16 `i32` lanes per row in two ymm registers, to where `out` says:
-/// the sums into memory, or the epilogue straight from the registers.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-unsafe fn emit_avx2(acc: &[[std::arch::x86_64::__m256i; 2]; MR], out: TileOut) {
-    use std::arch::x86_64::*;
-    // SAFETY (whole body): the tile's entry checked the sink's bounds; a `Tile` holds MR rows
-    // of 16 lanes.
-    unsafe {
-        match out {
-            TileOut::Sums(t) => {
-                for (row, o) in acc.iter().zip(t.iter_mut()) {
-                    _mm256_storeu_si256(o.as_mut_ptr() as *mut __m256i, row[0]);
-                    _mm256_storeu_si256(o.as_mut_ptr().add(8) as *mut __m256i, row[1]);
-                }
-            }
-            TileOut::Store(s) => epilogue_avx2(acc, s),
-        }
-    }
-}
-
-/// [`store`] of whole 16-column rows from registers: the same multiply, add, ReLU, clamp and
-/// round-half-to-even (`vcvtps2dq` in the default rounding mode), eight lanes at a time.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-unsafe fn epilogue_avx2(acc: &[[std::arch::x86_64::__m256i; 2]; MR], s: Sink) {
-    use std::arch::x86_64::*;
-    let f = s.f;
-    // SAFETY (whole body): the tile's entry checked that every row of the sink is in bounds.
-    unsafe {
-        let zero = _mm256_setzero_ps();
-        let lo = _mm256_set1_ps(if f.relu { 0.0 } else { -127.0 });
-        let hi = _mm256_set1_ps(127.0);
-        let col_mul = [0, 8].map(|h| _mm256_loadu_ps(f.col_mul.as_ptr().add(h)));
-        let col_add = [0, 8].map(|h| _mm256_loadu_ps(f.col_add.as_ptr().add(h)));
-        for (i, row) in acc.iter().enumerate().take(s.rows) {
-            let (rm, ra) = (_mm256_set1_ps(f.row_mul[i]), _mm256_set1_ps(f.row_add[i]));
-            let v = [0, 1].map(|h| {
-                let mul = _mm256_mul_ps(rm, col_mul[h]);
-                let add = _mm256_add_ps(ra, col_add[h]);
-                _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(row[h]), mul), add)
-            });
-            let base = s.at + i * s.rs;
-            match s.dst {
-                Dst::F32(out) => {
-                    // max(v, 0) gives 0 for NaN, as `f32::max` does in the portable store.
-                    let v = if f.relu {
-                        v.map(|v| _mm256_max_ps(v, zero))
-                    } else {
-                        v
-                    };
-                    _mm256_storeu_ps(out.as_mut_ptr().add(base), v[0]);
-                    _mm256_storeu_ps(out.as_mut_ptr().add(base + 8), v[1]);
-                }
-                Dst::I8(out) => {
-                    let q = v.map(|v| _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, lo), hi)));
-                    // Lanes are in [-127, 127]: packing cannot saturate; fix the lane order of
-                    // the 256-bit packs, then keep the low 16 bytes.
-                    let w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q[0], q[1]), 0b11_01_10_00);
-                    let b = _mm256_packs_epi16(w, w);
-                    let b = _mm256_permute4x64_epi64(b, 0b11_01_10_00);
-                    _mm_storeu_si128(
-                        out.as_mut_ptr().add(base) as *mut __m128i,
-                        _mm256_castsi256_si128(b),
-                    );
-                }
-            }
-        }
+        emit_avx2!(&halves, out);
     }
 }
 
