@@ -1,8 +1,9 @@
 //! CPU layer fusion (engine/fusion.rs): a convolution or fully connected layer with the ReLU
-//! after it runs as one step, and gives the bits of the two layers run apart. The unfused run is
+//! after it (and a convolution with a 2x2 max pooling after that) runs as one step, and gives the
+//! bits of the layers run apart. The unfused run is
 //! `ExecutionContext::run` with an observer (calibration's path, which never fuses); the fused
 //! one is `execute`. Both must agree exactly in FP32, FP16 and INT8, and `IProfiler` must hear
-//! the fused steps as "conv + relu", as TensorRT names them. Pairs that must not fuse (the
+//! the fused steps as "conv + relu + pool", as TensorRT names them. Pairs that must not fuse (the
 //! convolution's output read twice, or marked as a network output) still give the same bits.
 
 mod common;
@@ -14,8 +15,8 @@ use infer8::builder::{BuilderConfig, build_engine};
 use infer8::engine::context::{HostBinding, Profiler};
 use infer8::engine::{Engine, ExecutionContext};
 use infer8::logger::NullLogger;
-use infer8::network::{ConvParams, LayerKind, Network, TensorId};
-use infer8::types::{ActivationType, DataType, ElementWiseOperation, Weights, volume};
+use infer8::network::{ConvParams, LayerKind, Network, PoolParams, TensorId};
+use infer8::types::{ActivationType, DataType, ElementWiseOperation, PoolingType, Weights, volume};
 
 const BATCH: usize = 3;
 
@@ -51,15 +52,23 @@ fn fc(net: &mut Network, rng: &mut Rng, x: TensorId, k: usize, n: usize, name: &
     net.layers[l].outputs[0]
 }
 
-/// conv1 → relu1 (fuses); conv2 → relu2 and conv2 → sum (conv2's output read twice: no
-/// fusion); conv3 → relu3 with conv3's output also a network output (no fusion); fc1 → relu4
-/// (fuses); fc2.
+fn pool(net: &mut Network, x: TensorId, name: &str) -> TensorId {
+    let kind = LayerKind::Pooling(PoolParams::new(PoolingType::Max, [2, 2]));
+    let l = net.add_layer(kind, &[x]).unwrap();
+    net.layers[l].name = name.into();
+    net.layers[l].outputs[0]
+}
+
+/// conv1 → relu1 → pool1 (all three fuse); conv2 → relu2 and conv2 → sum (conv2's output read
+/// twice: no fusion); conv3 → pool3 (fuse); conv4 → relu4 with conv4's output also a network
+/// output (no fusion); fc1 → relu5 (fuse); fc2.
 fn network(rng: &mut Rng) -> Network {
     let mut net = Network::new();
-    let x = net.add_input("data", DataType::Float, &[3, 6, 6]).unwrap();
+    let x = net.add_input("data", DataType::Float, &[3, 8, 8]).unwrap();
     let c1 = conv(&mut net, rng, x, 3, 4, "conv1");
     let r1 = relu(&mut net, c1, "relu1");
-    let c2 = conv(&mut net, rng, r1, 4, 4, "conv2");
+    let p1 = pool(&mut net, r1, "pool1");
+    let c2 = conv(&mut net, rng, p1, 4, 4, "conv2");
     let r2 = relu(&mut net, c2, "relu2");
     let sum = LayerKind::ElementWise {
         op: ElementWiseOperation::Sum,
@@ -67,11 +76,13 @@ fn network(rng: &mut Rng) -> Network {
     let s = net.add_layer(sum, &[r2, c2]).unwrap();
     let s = net.layers[s].outputs[0];
     let c3 = conv(&mut net, rng, s, 4, 4, "conv3");
-    let r3 = relu(&mut net, c3, "relu3");
-    let f1 = fc(&mut net, rng, r3, 4 * 36, 16, "fc1");
-    let r4 = relu(&mut net, f1, "relu4");
-    let f2 = fc(&mut net, rng, r4, 16, 5, "fc2");
-    net.mark_output(c3).unwrap();
+    let p3 = pool(&mut net, c3, "pool3");
+    let c4 = conv(&mut net, rng, p3, 4, 4, "conv4");
+    let r4 = relu(&mut net, c4, "relu4");
+    let f1 = fc(&mut net, rng, r4, 4 * 4, 16, "fc1");
+    let r5 = relu(&mut net, f1, "relu5");
+    let f2 = fc(&mut net, rng, r5, 16, 5, "fc2");
+    net.mark_output(c4).unwrap();
     net.mark_output(f2).unwrap();
     net
 }
@@ -111,7 +122,7 @@ fn outputs(engine: &Arc<Engine>, input: &[u8], fused: bool) -> (Vec<Vec<u8>>, Ve
 fn fused_steps_give_the_bits_of_the_layers_run_apart() {
     let mut rng = Rng::new(7);
     let mut net = network(&mut rng);
-    let input: Vec<f32> = rng.vec(BATCH * 3 * 36, -1.0, 1.0);
+    let input: Vec<f32> = rng.vec(BATCH * 3 * 64, -1.0, 1.0);
     let input: Vec<u8> = input.iter().flat_map(|v| v.to_ne_bytes()).collect();
     // INT8 ranges: generous fixed ones, so that every tensor is INT8 where the builder can.
     for t in &mut net.tensors {
@@ -132,11 +143,11 @@ fn fused_steps_give_the_bits_of_the_layers_run_apart() {
             "fp16 {fp16} int8 {int8}: fused outputs differ"
         );
         assert!(fused.iter().flatten().any(|&b| b != 0));
-        for fused_label in ["conv1 + relu1", "fc1 + relu4"] {
+        for fused_label in ["conv1 + relu1 + pool1", "conv3 + pool3", "fc1 + relu5"] {
             assert!(labels.iter().any(|l| l == fused_label), "{labels:?}");
         }
-        for apart in ["relu1", "relu2", "relu3", "relu4"] {
-            let want = usize::from(apart == "relu2" || apart == "relu3");
+        for apart in ["relu1", "pool1", "relu2", "pool3", "relu4", "relu5"] {
+            let want = usize::from(apart == "relu2" || apart == "relu4");
             let n = labels.iter().filter(|l| *l == apart).count();
             assert_eq!(n, want, "{apart} in {labels:?}");
             assert!(apart_labels.iter().any(|l| l == apart), "{apart_labels:?}");

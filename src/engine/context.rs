@@ -531,6 +531,7 @@ impl ExecutionContext {
                 batch
             };
             let fused = self.fusion.writes[step].filter(|_| fuse);
+            let absorbs = self.fusion.absorbs[step];
             let written = match &fused {
                 Some(t) => std::slice::from_ref(t),
                 None => &layer.outputs[..],
@@ -546,14 +547,13 @@ impl ExecutionContext {
                     shape: &net.tensors[t].shape,
                 });
             }
+            let relu = fused.is_some() && absorbs.relu.is_some();
+            let pool = absorbs
+                .pool
+                .filter(|_| fused.is_some())
+                .map(|p| &self.kernels[p]);
             self.kernels[step]
-                .run_fused(
-                    run_batch,
-                    &ins,
-                    &mut outs,
-                    &mut self.scratch,
-                    fused.is_some(),
-                )
+                .run_fused(run_batch, &ins, &mut outs, &mut self.scratch, relu, pool)
                 .map_err(|e| Error::Runtime(format!("layer '{}': {e}", layer.name)))?;
             for (o, &t) in outs.iter_mut().zip(written) {
                 let int8 = self.int8_storage[t];

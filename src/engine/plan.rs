@@ -25,15 +25,17 @@ impl MemoryPlan {
                 last_use[t] = step;
             }
         }
-        // A layer that absorbs the ReLU after it writes the ReLU's output while reading its own
-        // inputs (engine/fusion.rs): they stay alive through the ReLU's step.
-        for (step, _) in super::fusion::relu_follows(net, order)
+        // A layer that absorbs the layers after it writes the last one's output while reading
+        // its own inputs (engine/fusion.rs): they stay alive through that layer's step.
+        for (step, a) in super::fusion::absorbable(net, order)
             .into_iter()
             .enumerate()
-            .filter(|&(_, f)| f)
         {
+            let Some(last) = a.pool.or(a.relu) else {
+                continue;
+            };
             for &t in &net.layers[order[step]].inputs {
-                last_use[t] = last_use[t].max(step + 1);
+                last_use[t] = last_use[t].max(last);
             }
         }
         for &t in &net.outputs {

@@ -4,7 +4,7 @@
 use super::activation::relu_in_place;
 use super::gemm::{self, Bias, COut, NR};
 use super::im2col::Geometry;
-use super::{In, Out, tasks};
+use super::{Absorbed, In, Out, tasks};
 use crate::error::Result;
 use crate::network::ConvParams;
 use rayon::prelude::*;
@@ -61,44 +61,57 @@ impl Conv {
         gemm::packed_b_len(self.geo.kdim, self.geo.positions()) + pad
     }
 
-    pub fn scratch_len(&self, batch: usize) -> usize {
-        tasks(batch * self.outer) * self.col_len()
+    /// Per task: the im2col matrix (and padded input), then one item's output when a pooling
+    /// layer is absorbed.
+    fn task_len(&self) -> usize {
+        self.col_len() + self.geo.k * self.geo.positions()
     }
 
-    /// `relu`: a following ReLU fused in (see `CpuLayer::run_fused`).
-    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32], relu: bool) {
+    pub fn scratch_len(&self, batch: usize) -> usize {
+        tasks(batch * self.outer) * self.task_len()
+    }
+
+    /// `then`: the layers fused into this one (see `CpuLayer::run_fused`); `y` is the last one's
+    /// output.
+    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32], then: Absorbed) {
         let items = batch * self.outer;
         let g = &self.geo;
         let (isz, osz) = (g.c * g.hw[0] * g.hw[1], g.k * g.positions());
-        let col_len = self.col_len();
+        let ysz = then.pool.map_or(osz, |p| g.k * p.plane_out());
+        let (col_len, task_len) = (self.col_len(), self.task_len());
+        // One item: convolved into `yi`, or into `tmp` and pooled into `yi`.
+        let item = |xi: &[f32], yi: &mut [f32], task: &mut [f32], gemm: Gemm| {
+            let (col, tmp) = task.split_at_mut(col_len);
+            let conv_out = if then.pool.is_some() {
+                &mut tmp[..osz]
+            } else {
+                &mut *yi
+            };
+            self.one(xi, conv_out, col, gemm);
+            if then.relu {
+                relu_in_place(conv_out);
+            }
+            if let Some(p) = then.pool {
+                p.max_2x2_planes(&tmp[..osz], yi, f32::max);
+            }
+        };
         if items < rayon::current_num_threads() {
             // Too few items to go around: threads share each item's GEMM instead.
-            for (item, yi) in y.data[..items * osz].chunks_exact_mut(osz).enumerate() {
-                self.one(
-                    x.item_of(item, self.outer, isz),
-                    yi,
-                    &mut scratch[..col_len],
-                    gemm::gemm_par,
-                );
-                if relu {
-                    relu_in_place(yi);
-                }
+            for (i, yi) in y.data[..items * ysz].chunks_exact_mut(ysz).enumerate() {
+                let xi = x.item_of(i, self.outer, isz);
+                item(xi, yi, &mut scratch[..task_len], gemm::gemm_par);
             }
             return;
         }
         let per = items.div_ceil(tasks(items));
-        y.data[..items * osz]
-            .par_chunks_mut(per * osz)
-            .zip(scratch.par_chunks_mut(col_len))
+        y.data[..items * ysz]
+            .par_chunks_mut(per * ysz)
+            .zip(scratch.par_chunks_mut(task_len))
             .enumerate()
-            .for_each(|(t, (ys, col))| {
-                for (i, yi) in ys.chunks_exact_mut(osz).enumerate() {
-                    let item = t * per + i;
-                    let xi = x.item_of(item, self.outer, isz);
-                    self.one(xi, yi, col, gemm::gemm);
-                    if relu {
-                        relu_in_place(yi);
-                    }
+            .for_each(|(t, (ys, task))| {
+                for (i, yi) in ys.chunks_exact_mut(ysz).enumerate() {
+                    let xi = x.item_of(t * per + i, self.outer, isz);
+                    item(xi, yi, task, gemm::gemm);
                 }
             });
     }

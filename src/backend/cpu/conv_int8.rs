@@ -5,7 +5,7 @@
 use super::igemm::{self, Dst, Epilogue, NR};
 use super::im2col::Geometry;
 use super::quant::{Int8Gemm, WeightsQ, i8_view, i8_view_mut, i16_view_mut};
-use super::{In, Out, tasks};
+use super::{Absorbed, In, Out, tasks};
 use crate::error::Result;
 use crate::network::ConvParams;
 use rayon::prelude::*;
@@ -54,37 +54,61 @@ impl ConvInt8 {
         igemm::packed_b_len(self.geo.kdim, self.geo.positions()) + self.geo.plane_len()
     }
 
-    pub fn scratch_len(&self, batch: usize) -> usize {
-        tasks(batch * self.outer) * self.task_len().div_ceil(2)
+    /// `f32` slots per task: the `i16` values, then one item's output (real or INT8) when a
+    /// pooling layer is absorbed.
+    fn task_slots(&self) -> usize {
+        self.task_len().div_ceil(2) + self.geo.k * self.geo.positions()
     }
 
-    /// `relu`: a following ReLU fused into the epilogue (see `CpuLayer::run_fused`).
-    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32], relu: bool) {
+    pub fn scratch_len(&self, batch: usize) -> usize {
+        tasks(batch * self.outer) * self.task_slots()
+    }
+
+    /// `then`: the layers fused into this one (see `CpuLayer::run_fused`); `y` is the last one's
+    /// output.
+    pub fn run(&self, batch: usize, x: &In, y: &mut Out, scratch: &mut [f32], then: Absorbed) {
         let items = batch * self.outer;
         let g = &self.geo;
         let osz = g.k * g.positions();
-        let task = self.task_len().div_ceil(2);
+        let ysz = then.pool.map_or(osz, |p| g.k * p.plane_out());
+        let slots = self.task_slots();
         let per = items.div_ceil(tasks(items));
-        let run = |t: usize, y: Dst, scratch: &mut [f32]| {
-            let scratch = i16_view_mut(scratch);
+        let run = |t: usize, y: Dst, task: &mut [f32]| {
+            let (s16, tmp) = task.split_at_mut(slots - osz);
+            let s16 = i16_view_mut(s16);
             let mut y = y;
             for i in 0..(items - t * per).min(per) {
                 let item = t * per + i;
-                self.one(x, item, &mut y, i * osz, scratch, relu);
+                let Some(p) = then.pool else {
+                    self.one(x, item, &mut y, i * ysz, s16, then.relu);
+                    continue;
+                };
+                // Convolved into `tmp`, then pooled into the item's output.
+                match &mut y {
+                    Dst::F32(out) => {
+                        self.one(x, item, &mut Dst::F32(tmp), 0, s16, then.relu);
+                        p.max_2x2_planes(&tmp[..osz], &mut out[i * ysz..][..ysz], f32::max);
+                    }
+                    Dst::I8(out) => {
+                        let conv_out = &mut i8_view_mut(tmp)[..osz];
+                        self.one(x, item, &mut Dst::I8(conv_out), 0, s16, then.relu);
+                        p.max_2x2_planes(conv_out, &mut out[i * ysz..][..ysz], i8::max);
+                    }
+                }
             }
         };
         let out_i8 = self.mode.output_scale.is_some();
-        let scratch = &mut scratch[..tasks(items) * task];
+        let scratch = &mut scratch[..tasks(items) * slots];
         if out_i8 {
-            i8_view_mut(y.data)[..items * osz]
-                .par_chunks_mut(per * osz)
-                .zip(scratch.par_chunks_mut(task))
+            i8_view_mut(y.data)[..items * ysz]
+                .par_chunks_mut(per * ysz)
+                .zip(scratch.par_chunks_mut(slots))
                 .enumerate()
                 .for_each(|(t, (ys, s))| run(t, Dst::I8(ys), s));
         } else {
-            y.data[..items * osz]
-                .par_chunks_mut(per * osz)
-                .zip(scratch.par_chunks_mut(task))
+            y.data[..items * ysz]
+                .par_chunks_mut(per * ysz)
+                .zip(scratch.par_chunks_mut(slots))
                 .enumerate()
                 .for_each(|(t, (ys, s))| run(t, Dst::F32(ys), s));
         }

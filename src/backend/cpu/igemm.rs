@@ -318,7 +318,11 @@ macro_rules! emit_avx2 {
                     match s.dst {
                         Dst::F32(out) => {
                             // max(v, 0) gives 0 for NaN, as `f32::max` does in [`store`].
-                            let v = if f.relu { v.map(|v| _mm256_max_ps(v, zero)) } else { v };
+                            let v = if f.relu {
+                                v.map(|v| _mm256_max_ps(v, zero))
+                            } else {
+                                v
+                            };
                             _mm256_storeu_ps(out.as_mut_ptr().add(base), v[0]);
                             _mm256_storeu_ps(out.as_mut_ptr().add(base + 8), v[1]);
                         }

@@ -58,6 +58,14 @@ pub enum Int8Mode {
     Passthrough,
 }
 
+/// What a convolution applies to each item's output before storing it: the layers the engine
+/// fused into it (engine/fusion.rs).
+#[derive(Clone, Copy, Default)]
+pub struct Absorbed<'a> {
+    relu: bool,
+    pool: Option<&'a pool::Pool>,
+}
+
 /// A read-only input of a layer.
 pub struct In<'a> {
     pub data: &'a [f32],
@@ -293,7 +301,7 @@ impl CpuLayer {
         outputs: &mut [Out],
         scratch: &mut [f32],
     ) -> Result<()> {
-        self.run_fused(batch, inputs, outputs, scratch, false)
+        self.run_fused(batch, inputs, outputs, scratch, false, None)
     }
 
     /// Whether [`CpuLayer::run_fused`] can apply a following ReLU itself: convolution and fully
@@ -305,12 +313,26 @@ impl CpuLayer {
         )
     }
 
-    /// [`CpuLayer::run`], then a ReLU on the output when `relu` (the layer [`fuses_relu`]): the
-    /// engine skips the Activation layer and this layer writes the activation's output. The
-    /// values are those of the two layers run apart, INT8 included: clamping to `[0, 127]`
-    /// before rounding equals rounding then taking the ReLU.
+    /// Whether [`CpuLayer::run_fused`] can apply the pooling layer `pool` itself: a convolution,
+    /// in FP32 or INT8, and a 2x2 stride-2 unpadded max pooling.
+    pub fn fuses_pool(&self, pool: &CpuLayer) -> bool {
+        match (&self.kernel, &pool.kernel) {
+            // Which storage each side uses must match; the engine's fusion plan checks that.
+            (Kernel::Conv(_) | Kernel::ConvInt8(_), Kernel::Pool(p) | Kernel::PoolInt8(p)) => {
+                p.is_max_2x2()
+            }
+            _ => false,
+        }
+    }
+
+    /// [`CpuLayer::run`], then a ReLU on the output when `relu` (the layer [`fuses_relu`]), then
+    /// the pooling layer `pool` on each item while it is in cache (the layer [`fuses_pool`]): the
+    /// engine skips the absorbed layers, and `outputs` are the last one's. The values are those of
+    /// the layers run apart, INT8 included: clamping to `[0, 127]` before rounding equals
+    /// rounding then taking the ReLU, and pooling takes the same maxima of the same values.
     ///
     /// [`fuses_relu`]: CpuLayer::fuses_relu
+    /// [`fuses_pool`]: CpuLayer::fuses_pool
     pub fn run_fused(
         &self,
         batch: usize,
@@ -318,11 +340,29 @@ impl CpuLayer {
         outputs: &mut [Out],
         scratch: &mut [f32],
         relu: bool,
+        pool: Option<&CpuLayer>,
     ) -> Result<()> {
         if relu && !self.fuses_relu() {
             crate::bail!(Runtime, "{}: cannot apply a fused ReLU", self.name);
         }
-        self.check(batch, inputs, outputs, scratch)?;
+        // The outputs are the last absorbed layer's.
+        let expected = pool.map_or(&self.outputs, |p| &p.outputs);
+        let pool_kernel = match pool {
+            None => None,
+            Some(p) if !self.fuses_pool(p) => {
+                crate::bail!(Runtime, "{}: cannot apply a fused {}", self.name, p.name)
+            }
+            Some(CpuLayer {
+                kernel: Kernel::Pool(p) | Kernel::PoolInt8(p),
+                ..
+            }) => Some(p),
+            Some(_) => unreachable!("fuses_pool accepts pooling kernels only"),
+        };
+        let then = Absorbed {
+            relu,
+            pool: pool_kernel,
+        };
+        self.check(batch, inputs, outputs, expected, scratch)?;
         if batch == 0 {
             return Ok(());
         }
@@ -346,8 +386,8 @@ impl CpuLayer {
         let y = &mut outputs[0];
         let x = &inputs[0];
         match &self.kernel {
-            Kernel::Conv(k) => k.run(batch, x, y, scratch, relu),
-            Kernel::ConvInt8(k) => k.run(batch, x, y, scratch, relu),
+            Kernel::Conv(k) => k.run(batch, x, y, scratch, then),
+            Kernel::ConvInt8(k) => k.run(batch, x, y, scratch, then),
             Kernel::FcInt8(k) => k.run(batch, x, y, scratch, relu),
             Kernel::PoolInt8(k) => k.run_i8(batch, x, y)?,
             Kernel::ReluInt8 => {
@@ -387,16 +427,23 @@ impl CpuLayer {
     }
 
     /// Buffers are the engine's; a mismatch is reported, never indexed out of bounds.
-    fn check(&self, batch: usize, inputs: &[In], outputs: &[Out], scratch: &[f32]) -> Result<()> {
+    fn check(
+        &self,
+        batch: usize,
+        inputs: &[In],
+        outputs: &[Out],
+        expected: &[Vec<usize>],
+        scratch: &[f32],
+    ) -> Result<()> {
         let name = self.name;
-        if inputs.len() != self.inputs.len() || outputs.len() != self.outputs.len() {
+        if inputs.len() != self.inputs.len() || outputs.len() != expected.len() {
             crate::bail!(
                 Runtime,
                 "{name}: got {} inputs and {} outputs, expected {} and {}",
                 inputs.len(),
                 outputs.len(),
                 self.inputs.len(),
-                self.outputs.len()
+                expected.len()
             );
         }
         for (i, (x, s)) in inputs.iter().zip(&self.inputs).enumerate() {
@@ -418,7 +465,7 @@ impl CpuLayer {
         } else {
             batch
         };
-        for (i, (y, s)) in outputs.iter().zip(&self.outputs).enumerate() {
+        for (i, (y, s)) in outputs.iter().zip(expected).enumerate() {
             if y.shape != s.as_slice() || y.data.len() < items * volume(s) {
                 crate::bail!(
                     Runtime,

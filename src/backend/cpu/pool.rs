@@ -84,7 +84,30 @@ impl Pool {
         }
     }
 
-    fn is_max_2x2(&self) -> bool {
+    /// Values of one output plane.
+    pub fn plane_out(&self) -> usize {
+        self.out[0] * self.out[1]
+    }
+
+    /// The 2x2 max pooling (the layer [`Pool::is_max_2x2`]) of the whole planes in `src` into
+    /// `out`: what a convolution that absorbed this layer does with each item's output.
+    pub fn max_2x2_planes<T: Copy>(
+        &self,
+        src: &[T],
+        out: &mut [T],
+        max: impl Fn(T, T) -> T + Copy,
+    ) {
+        let [h, w] = self.hw;
+        let ow = self.out[1];
+        for (plane, o) in src
+            .chunks_exact(h * w)
+            .zip(out.chunks_exact_mut(self.plane_out()))
+        {
+            max_2x2(plane, w, ow, o, max);
+        }
+    }
+
+    pub fn is_max_2x2(&self) -> bool {
         self.kind == PoolingType::Max
             && self.window == [2, 2]
             && self.stride == [2, 2]
