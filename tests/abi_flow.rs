@@ -185,9 +185,26 @@ fn build_run_profile_serialize_deserialize() {
             output.as_mut_ptr().cast(),
         ];
         assert!((c.execute)(ctx, 1, bindings.as_mut_ptr()));
+        // Fused steps report as "conv1 + pool1": as many names in all as the engine has layers.
+        let reported: Vec<String> = profiler
+            .layers
+            .lock()
+            .unwrap()
+            .iter()
+            .flat_map(|l| l.split(" + ").map(str::to_string).collect::<Vec<_>>())
+            .collect();
         assert_eq!(
-            profiler.layers.lock().unwrap().len(),
-            (e.getNbLayers)(engine) as usize
+            reported.len(),
+            (e.getNbLayers)(engine) as usize,
+            "{reported:?}"
+        );
+        assert!(
+            profiler
+                .layers
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l.contains(" + "))
         );
         (c.destroy)(ctx);
 
