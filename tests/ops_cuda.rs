@@ -218,49 +218,47 @@ fn compare(
 
 /// One engine built in `mode`, CUDA against the CPU.
 fn check_engine(what: &str, e: &Arc<Engine>, inputs: &[Vec<f32>], batch: usize, mode: Mode) {
-    {
-        let step = |t: TensorId| e.scales[t].unwrap_or(0.0) as f64;
-        let out_steps: Vec<f64> = e
-            .bindings
+    let step = |t: TensorId| e.scales[t].unwrap_or(0.0) as f64;
+    let out_steps: Vec<f64> = e
+        .bindings
+        .iter()
+        .filter(|b| !b.is_input)
+        .map(|b| step(b.tensor))
+        .collect();
+    for (i, (cpu, gpu)) in run_both(e, inputs, batch).into_iter().enumerate() {
+        let peak = cpu
             .iter()
-            .filter(|b| !b.is_input)
-            .map(|b| step(b.tensor))
-            .collect();
-        for (i, (cpu, gpu)) in run_both(e, inputs, batch).into_iter().enumerate() {
-            let peak = cpu
-                .iter()
-                .fold(0f64, |m, v| m.max(v.abs() as f64))
-                .max(1e-6);
-            let mut err = 0f64;
-            for (j, (&c, &g)) in cpu.iter().zip(&gpu).enumerate() {
-                let same_special = (c.is_nan() && g.is_nan()) || (c.is_infinite() && c == g);
-                assert!(
-                    same_special || g.is_finite(),
-                    "{what} {mode:?}: output {i}[{j}] is {g}, CPU {c}"
-                );
-                if !same_special {
-                    err = err.max((c as f64 - g as f64).abs());
-                }
-            }
-            let rel = err / peak;
-            let (ok, limit) = match mode {
-                Mode::Fp32 => (rel <= 1e-5, "1e-5 relative".to_string()),
-                Mode::Fp16 => (rel <= 1e-2, "1e-2 relative".to_string()),
-                Mode::Int8 => {
-                    let q = out_steps[i].max(1e-5 * peak);
-                    (err <= q * 1.0001, format!("one quantization step {q:e}"))
-                }
-            };
+            .fold(0f64, |m, v| m.max(v.abs() as f64))
+            .max(1e-6);
+        let mut err = 0f64;
+        for (j, (&c, &g)) in cpu.iter().zip(&gpu).enumerate() {
+            let same_special = (c.is_nan() && g.is_nan()) || (c.is_infinite() && c == g);
             assert!(
-                ok,
-                "{what} {mode:?}: output {i} error {err:e} (relative {rel:e}) exceeds {limit}"
+                same_special || g.is_finite(),
+                "{what} {mode:?}: output {i}[{j}] is {g}, CPU {c}"
             );
-            let mut worst = WORST.lock().unwrap_or_else(|e| e.into_inner());
-            let slot = &mut worst[mode as usize];
-            if rel > *slot {
-                *slot = rel;
-                eprintln!("worst {mode:?} relative error so far: {rel:.3e} ({what})");
+            if !same_special {
+                err = err.max((c as f64 - g as f64).abs());
             }
+        }
+        let rel = err / peak;
+        let (ok, limit) = match mode {
+            Mode::Fp32 => (rel <= 1e-5, "1e-5 relative".to_string()),
+            Mode::Fp16 => (rel <= 1e-2, "1e-2 relative".to_string()),
+            Mode::Int8 => {
+                let q = out_steps[i].max(1e-5 * peak);
+                (err <= q * 1.0001, format!("one quantization step {q:e}"))
+            }
+        };
+        assert!(
+            ok,
+            "{what} {mode:?}: output {i} error {err:e} (relative {rel:e}) exceeds {limit}"
+        );
+        let mut worst = WORST.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = &mut worst[mode as usize];
+        if rel > *slot {
+            *slot = rel;
+            eprintln!("worst {mode:?} relative error so far: {rel:.3e} ({what})");
         }
     }
 }
