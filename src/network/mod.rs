@@ -2,6 +2,7 @@
 //! implicit-batch mode (no tensor shape includes the batch).
 
 pub mod layer;
+pub mod matmul;
 pub mod plugin;
 pub mod resample;
 pub mod shape;

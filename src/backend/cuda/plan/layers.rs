@@ -9,6 +9,7 @@ use super::Builder;
 use crate::backend::cuda::args::*;
 use crate::backend::cuda::step::{Grid, Step};
 use crate::error::{Error, Result};
+use crate::network::matmul::MatmulGeometry;
 use crate::network::shape::{conv_geometry, shuffle_shapes};
 use crate::network::{ConvParams, LayerId, ShuffleParams, TensorId};
 use crate::types::{MatrixOperation, volume};
@@ -253,31 +254,12 @@ impl Builder<'_> {
         op0: MatrixOperation,
         op1: MatrixOperation,
     ) -> Result<Step> {
-        use MatrixOperation::*;
         let (a, out, invariant) = self.io(l)?;
         let b = self.net.layers[l].inputs[1];
-        let (sa, sb, so) = (self.shape(a), self.shape(b), self.shape(out));
-        let last = |s: &[usize], back: usize| s[s.len() - back];
-        let (m, k) = match op0 {
-            None => (last(sa, 2), last(sa, 1)),
-            Transpose => (last(sa, 1), last(sa, 2)),
-            Vector => (1, last(sa, 1)),
-        };
-        let n = match op1 {
-            None => last(sb, 1),
-            Transpose => last(sb, 2),
-            Vector => 1,
-        };
-        let mat_dims = |op| if op == Vector { 1 } else { 2 };
-        let lead = &so[..so.len() - (op0 != Vector) as usize - (op1 != Vector) as usize];
+        let g = MatmulGeometry::new(op0, op1, self.shape(a), self.shape(b), self.shape(out));
+        let (m, k, n, lead) = (g.m, g.k, g.n, &g.lead[..]);
         // Per lead dimension, the operand's stride (0 where it repeats), and its item's length.
-        let operand = |s: &[usize], op, size: usize, invariant: bool| {
-            let own = &s[..s.len() - mat_dims(op)];
-            let own = if own.is_empty() {
-                vec![1; lead.len()]
-            } else {
-                own.to_vec()
-            };
+        let operand = |own: &[usize], size: usize, invariant: bool| {
             let mut strides = vec![0i64; own.len()];
             let mut step = 1;
             for d in (0..own.len()).rev() {
@@ -290,18 +272,9 @@ impl Builder<'_> {
             (strides, item as i64)
         };
         let inv = |t: TensorId| self.net.tensors[t].broadcast_across_batch;
-        let (sa_, a_item) = operand(sa, op0, m * k, inv(a));
-        let (sb_, b_item) = operand(sb, op1, k * n, inv(b));
-        let (a_rs, a_cs) = match op0 {
-            None => (k, 1),
-            Transpose => (1, m),
-            Vector => (0, 1),
-        };
-        let (b_rs, b_cs) = match op1 {
-            None => (n, 1),
-            Transpose => (1, k),
-            Vector => (1, 0),
-        };
+        let (sa_, a_item) = operand(&g.a.lead, m * k, inv(a));
+        let (sb_, b_item) = operand(&g.b.lead, k * n, inv(b));
+        let (a_rs, a_cs, b_rs, b_cs) = (g.a.rs, g.a.cs, g.b.rs, g.b.cs);
         let per_item = volume(lead) * m * n;
         let args = MatmulArgs {
             a_item,
