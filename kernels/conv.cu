@@ -19,6 +19,7 @@ struct ConvArgs {
     float xs, ys, qs;
     int raw;
     int pool_h, pool_w, pool_sh, pool_sw, poh, pow_;  // fused max pooling; pool_h 0: none
+    int ib;  // the shallow variant: items staged per job
 };
 
 template <typename TI, bool Q>
@@ -155,9 +156,130 @@ __device__ __forceinline__ void conv_s_body(const ConvArgs& a) {
     }
 }
 
+// Shallow variant (stride 1, no dilation, one group, kernel KHxKW, pooling windows PYxPX known at
+// compile time; LeNet's conv1). The block stages the weights once, as one float4 of 4 output
+// channels per tap, then takes jobs of `ib` items (inputs staged in shared memory) times a chunk of
+// the channel groups of 4: at large batches one chunk holds every group, at small ones the grid
+// has blocks to spare and the groups are split across them. A thread takes one (pooled) position
+// of one item and, per input channel, loads its input window into registers and reuses each value
+// for every tap that covers it and 4 channels (and, with one input channel, for every group of
+// its chunk), so the inner loop is FMAs fed by registers and one broadcast float4 per tap.
+// INT8 layers multiply the integers in FP32, exact while |sum| < 2^24 (depth <= 1040, checked on
+// the host): the CPU's integer sums at FP32 FMA rate.
+template <typename TI, typename TO, bool Q, int KH, int KW, int PY, int PX>
+__device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
+    extern __shared__ float4 smem4[];
+    const int taps = a.c * KH * KW;
+    const int groups4 = (a.k + 3) / 4;
+    float4* ws = smem4;
+    float* xs = (float*)(smem4 + groups4 * taps);
+    for (int i = threadIdx.x; i < groups4 * taps; i += blockDim.x) {
+        const int g = i / taps, t = i - g * taps;
+        float v[4];
+#pragma unroll
+        for (int c = 0; c < 4; c++) {
+            const int k = g * 4 + c;
+            v[c] = k < a.k ? (Q ? (float)a.wq[k * taps + t] : a.w[k * taps + t]) : 0.0f;
+        }
+        ws[i] = make_float4(v[0], v[1], v[2], v[3]);
+    }
+    const int xlen = a.c * a.h * a.w_;
+    constexpr bool pooled = PY * PX > 1;
+    const int rows = pooled ? a.poh : a.oh, cols = pooled ? a.pow_ : a.ow;
+    const int plane = rows * cols;
+    const int sy = pooled ? a.pool_sh : 1, sx = pooled ? a.pool_sw : 1;
+    constexpr int WH = PY - 1 + KH, WW = PX - 1 + KW;
+    const i64 chunks = (a.items + a.ib - 1) / a.ib;
+    const int splits = (int)min((i64)groups4, max((i64)1, (i64)gridDim.x / chunks));
+    const int per_split = (groups4 + splits - 1) / splits;
+    for (i64 job = blockIdx.x; job < chunks * splits; job += gridDim.x) {
+        const i64 item0 = (job / splits) * a.ib;
+        const int g0 = (int)(job % splits) * per_split, g1 = min(groups4, g0 + per_split);
+        const int n = (int)min((i64)a.ib, a.items - item0);
+        __syncthreads();
+        for (int i = threadIdx.x; i < n * xlen; i += blockDim.x) {
+            const int slot = i / xlen;
+            const i64 item = item0 + slot;
+            const i64 xi = a.x_wrap ? item % a.x_wrap : item;
+            const i64 xo = xi * xlen + (i - slot * xlen);
+            xs[i] = Q ? (float)ldq<TI>(a.x, xo, a.xs, a.qs, a.raw) : ld<TI>(a.x, xo, a.xs);
+        }
+        __syncthreads();
+        for (int u = threadIdx.x; u < n * plane; u += blockDim.x) {
+            const int slot = u / plane, p = u - slot * plane;
+            const int oy = p / cols, ox = p - oy * cols;
+            const int y0 = oy * sy - a.ph, x0 = ox * sx - a.pw;
+            const float* xslot = xs + slot * xlen;
+            const i64 item = item0 + slot;
+            float win[WH][WW];
+            for (int g = g0; g < g1; g++) {
+                float acc[PY * PX][4];
+#pragma unroll
+                for (int q = 0; q < PY * PX; q++)
+#pragma unroll
+                    for (int c = 0; c < 4; c++) acc[q][c] = 0.0f;
+                const float4* wg = ws + g * taps;
+                for (int ci = 0; ci < a.c; ci++) {
+                    if (a.c > 1 || g == g0) {
+#pragma unroll
+                        for (int r = 0; r < WH; r++) {
+                            const int iy = y0 + r;
+                            const bool row_ok = iy >= 0 && iy < a.h;
+                            const float* xrow = xslot + (ci * a.h + iy) * a.w_ + x0;
+#pragma unroll
+                            for (int s = 0; s < WW; s++) {
+                                const int ix = x0 + s;
+                                win[r][s] = (row_ok && ix >= 0 && ix < a.w_) ? xrow[s] : 0.0f;
+                            }
+                        }
+                    }
+                    const float4* wc = wg + ci * KH * KW;
+#pragma unroll
+                    for (int ky = 0; ky < KH; ky++)
+#pragma unroll
+                        for (int kx = 0; kx < KW; kx++) {
+                            const float4 w4 = wc[ky * KW + kx];
+#pragma unroll
+                            for (int qy = 0; qy < PY; qy++)
+#pragma unroll
+                                for (int qx = 0; qx < PX; qx++) {
+                                    const float xv = win[qy + ky][qx + kx];
+                                    float* ac = acc[qy * PX + qx];
+                                    ac[0] = fmaf(xv, w4.x, ac[0]);
+                                    ac[1] = fmaf(xv, w4.y, ac[1]);
+                                    ac[2] = fmaf(xv, w4.z, ac[2]);
+                                    ac[3] = fmaf(xv, w4.w, ac[3]);
+                                }
+                        }
+                }
+#pragma unroll
+                for (int c = 0; c < 4; c++) {
+                    const int k = g * 4 + c;
+                    if (k >= a.k) break;
+                    const float scale = Q ? a.wscale[k] : 1.0f;
+                    float v = NEG_INF;
+#pragma unroll
+                    for (int q = 0; q < PY * PX; q++) {
+                        const float s = Q ? __fadd_rn(__fmul_rn(acc[q][c], scale), a.bias[k]) : acc[q][c] + a.bias[k];
+                        v = fmaxf(v, activate(a.act, a.alpha, a.beta, s));
+                    }
+                    st<TO>(a.y, (item * a.k + k) * plane + p, v, a.ys);
+                }
+            }
+        }
+    }
+}
+
+// The shallow variants' shapes: 3x3 and 5x5 kernels, unpooled or with 2x2 pooling windows.
+#define CONV_T(NAME, TI, TO, Q, K, P) \
+    extern "C" __global__ void __launch_bounds__(256) NAME##_t##K##P(const ConvArgs a) { conv_t_body<TI, TO, Q, K, K, P, P>(a); }
+#define CONV_TS(NAME, TI, TO, Q) \
+    CONV_T(NAME, TI, TO, Q, 3, 1) CONV_T(NAME, TI, TO, Q, 3, 2) CONV_T(NAME, TI, TO, Q, 5, 1) CONV_T(NAME, TI, TO, Q, 5, 2)
+
 #define CONV(NAME, TI, TO, Q) \
     extern "C" __global__ void __launch_bounds__(256) NAME(const ConvArgs a) { conv_body<TI, TO, Q>(a); } \
-    extern "C" __global__ void __launch_bounds__(256) NAME##_s(const ConvArgs a) { conv_s_body<TI, TO, Q>(a); }
+    extern "C" __global__ void __launch_bounds__(256) NAME##_s(const ConvArgs a) { conv_s_body<TI, TO, Q>(a); } \
+    CONV_TS(NAME, TI, TO, Q)
 CONV(conv_f_f32_f32, F32, F32, false) CONV(conv_f_f32_f16, F32, F16, false) CONV(conv_f_f32_i8, F32, I8, false)
 CONV(conv_f_f16_f32, F16, F32, false) CONV(conv_f_f16_f16, F16, F16, false) CONV(conv_f_f16_i8, F16, I8, false)
 CONV(conv_f_i8_f32, I8, F32, false) CONV(conv_f_i8_f16, I8, F16, false) CONV(conv_f_i8_i8, I8, I8, false)

@@ -334,6 +334,12 @@ fn convolution() {
     p.post_padding = [1, 2];
     p.dilation = [1, 2];
     cases.push(("conv strided padded dilated grouped", p, [4, 9, 11]));
+    // Stride 1, padded, a channel count that is not a multiple of 4: conv.cu's shallow variant
+    // when the shared family runs, with its window loads crossing the padding.
+    let mut p = conv(&mut rng, 2, 7, [3, 3], 1, true);
+    p.pre_padding = [1, 1];
+    p.post_padding = [1, 1];
+    cases.push(("conv 3x3 padded 7 maps", p, [2, 9, 10]));
     let mut p = conv(&mut rng, 3, 5, [3, 3], 1, false);
     p.padding_mode = PaddingMode::SameUpper;
     p.stride = [2, 2];

@@ -8,14 +8,14 @@
 //! build with entropy v2 on MNIST test images 0-499.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use clap::Parser;
 use infer8::backend::Device;
 use infer8::builder::{BuilderConfig, Calibrator, build_engine};
 use infer8::data::mnist;
-use infer8::engine::context::{HostBinding, f32_bytes};
+use infer8::engine::context::{HostBinding, Profiler, f32_bytes};
 use infer8::engine::{Engine, ExecutionContext};
 use infer8::logger::NullLogger;
 use infer8::network::Network;
@@ -58,6 +58,9 @@ struct Args {
     /// Only this precision (FP32, FP16, INT8)
     #[arg(long)]
     precision: Option<String>,
+    /// Also print each layer's median time (IProfiler) after every row
+    #[arg(long)]
+    layers: bool,
 }
 
 struct Model {
@@ -225,6 +228,40 @@ fn median_ms(ctx: &mut ExecutionContext, batch: usize, input: &[f32], iters: usi
     Ok(times[times.len() / 2])
 }
 
+/// One profiler label's times, one per run.
+type Samples = (String, Vec<f64>);
+
+/// Collects every run's time per profiler label, in the order the layers run.
+#[derive(Clone, Default)]
+struct LayerTimes(Arc<Mutex<Vec<Samples>>>);
+
+impl Profiler for LayerTimes {
+    fn report_layer_time(&mut self, layer: &str, ms: f32) {
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match all.iter_mut().find(|(name, _)| name == layer) {
+            Some((_, times)) => times.push(ms as f64),
+            None => all.push((layer.to_string(), vec![ms as f64])),
+        }
+    }
+}
+
+/// Prints each layer's median over `iters` profiled runs (to stderr, next to the row's time).
+fn layer_medians(ctx: &mut ExecutionContext, batch: usize, input: &[f32], iters: usize) -> Res<()> {
+    let times = LayerTimes::default();
+    ctx.set_profiler(Some(Box::new(times.clone())));
+    let mut outs = output_buffers(ctx.engine(), batch);
+    for _ in 0..iters {
+        run(ctx, batch, input, &mut outs)?;
+    }
+    ctx.set_profiler(None);
+    let mut all = times.0.lock().unwrap_or_else(|e| e.into_inner());
+    for (layer, t) in all.iter_mut() {
+        t.sort_by(f64::total_cmp);
+        eprintln!("    {layer:<24} {:.4} ms", t[t.len() / 2]);
+    }
+    Ok(())
+}
+
 /// Top-1 on MNIST test images 500-9999, in batches of 100 (or the engine's maximum).
 fn top1(ctx: &mut ExecutionContext, images: &mnist::Images, labels: &[u8]) -> Res<f64> {
     let batch = ctx.engine().max_batch_size.min(100);
@@ -383,6 +420,9 @@ fn bench(args: &Args) -> Res<()> {
                 };
                 let ms = median_ms(&mut ctx, batch, &input, args.iterations)?;
                 eprintln!("{} infer8 {precision} batch {batch}: {ms:.4} ms", m.name);
+                if args.layers {
+                    layer_medians(&mut ctx, batch, &input, args.iterations)?;
+                }
                 rows.push(Row {
                     model: m.name.into(),
                     engine: "infer8".into(),

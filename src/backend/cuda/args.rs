@@ -40,6 +40,7 @@ pub struct ConvArgs {
     pub pool_sw: i32,
     pub poh: i32,
     pub pow_: i32,
+    pub ib: i32,
 }
 
 #[repr(C)]

@@ -520,6 +520,44 @@ fn shared_kernel(p: &crate::network::ConvParams, xlen: usize, pool: Option<&Pool
     p.groups == 1 && xlen * 4 <= 48 * 1024 && pool.is_none_or(|pp| pp.window[0] * pp.window[1] <= 4)
 }
 
+/// conv.cu's shallow variant of the shared-memory kernel, as (kernel size, pooling window):
+/// square 3x3 or 5x5 kernels of stride 1, undilated and ungrouped, unpooled or with 2x2 pooling,
+/// a reduction of at most 1040 (INT8 sums stay exact in FP32), and the weights (a float4 per
+/// tap and 4 channels) with the item's `xlen` inputs within 48 KiB of shared memory.
+fn shallow_kernel(
+    p: &crate::network::ConvParams,
+    c: usize,
+    xlen: usize,
+    pool: Option<&PoolParams>,
+) -> Option<(usize, usize)> {
+    let size = p.kernel[0];
+    let window = pool.map_or(Some(1), |pp| (pp.window == [2, 2]).then_some(2))?;
+    let depth = c * size * size;
+    let smem = p.nb_output_maps.div_ceil(4) * depth * 16 + xlen * 4;
+    (p.kernel[1] == size
+        && (size == 3 || size == 5)
+        && p.stride == [1, 1]
+        && p.dilation == [1, 1]
+        && p.groups == 1
+        && depth <= 1040
+        && smem <= 48 * 1024)
+        .then_some((size, window))
+}
+
+/// Items the shallow variant stages per job: its threads take one (pooled) position of one item
+/// each, so the count that best fills whole rounds of 256 threads, the smallest of equals (more
+/// jobs for small batches), within shared memory next to the weights.
+fn staged_items(plane: usize, item_bytes: usize, weight_bytes: usize) -> usize {
+    let most = ((48 * 1024 - weight_bytes) / item_bytes).clamp(1, 16);
+    let fill = |ib: usize| {
+        let units = ib * plane;
+        units as f64 / (units.div_ceil(256) * 256) as f64
+    };
+    (1..=most)
+        .max_by(|&a, &b| fill(a).total_cmp(&fill(b)).then(b.cmp(&a)))
+        .unwrap_or(1)
+}
+
 /// Activation code and parameters for a fused epilogue; -1 is none.
 fn act_of(kind: Option<&LayerKind>) -> (i32, f32, f32) {
     match kind {
@@ -711,11 +749,25 @@ impl Builder<'_> {
                     };
                     let mut smem = 0;
                     if tactic == Some(Tactic::Shared) {
-                        name.push_str("_s");
                         grid = Grid::Blocks {
                             per_item: outer as u64,
                         };
                         smem = (c * h * w * 4) as u32;
+                        match shallow_kernel(p, c, c * h * w, pool) {
+                            Some((size, window)) => {
+                                name.push_str(&format!("_t{size}{window}"));
+                                let wbytes = k.div_ceil(4) * c * size * size * 16;
+                                let ib = staged_items(plane, c * h * w * 4, wbytes);
+                                smem = (wbytes + ib * c * h * w * 4) as u32;
+                                grid = Grid::Staged {
+                                    per_item: outer as u64,
+                                    items: ib as u64,
+                                    splits: k.div_ceil(4) as u64,
+                                    items_at: offset_of!(ConvArgs, ib),
+                                };
+                            }
+                            None => name.push_str("_s"),
+                        }
                     }
                     let st = Step::new(&name, &args, grid, invariant)?
                         .shared(smem)
@@ -1423,5 +1475,19 @@ impl Weights {
             }
         }
         st.ptr(bias, self.bias)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::staged_items;
+
+    #[test]
+    fn staged_items_fill_whole_rounds_of_threads() {
+        // LeNet's conv1 pooled: 7 items are 1008 positions, 98% of four rounds of 256 threads.
+        assert_eq!(staged_items(144, 28 * 28 * 4, 5 * 25 * 16), 7);
+        assert_eq!(staged_items(256, 64, 0), 1);
+        // Shared memory holds one item only.
+        assert_eq!(staged_items(100, 40 * 1024, 4096), 1);
     }
 }

@@ -42,6 +42,16 @@ pub enum Grid {
     Tiles { rows_per_item: u64, col_tiles: u32 },
     /// One block per batch item × `per_item` pieces, block-stride (conv.cu's shared-memory kernel).
     Blocks { per_item: u64 },
+    /// Jobs of up to `items` batch items (of `per_item` each) times `splits` chunks of output
+    /// channels, block-stride (conv.cu's shallow variant, which derives the split it gets from
+    /// the grid). Small batches stage fewer items per job, so that the jobs cover the
+    /// multiprocessors; the count is written to the i32 field at `items_at`.
+    Staged {
+        per_item: u64,
+        items: u64,
+        splits: u64,
+        items_at: usize,
+    },
     /// igemm.cu's 64x64 tiles over `ksteps` reduction steps, split across grid.z when the tiles
     /// alone would leave most multiprocessors idle and the workspace holds `parts` partial tiles;
     /// the split count and depth are written to the i32 fields at `splits_at` and `splits_at + 4`.
@@ -209,6 +219,22 @@ impl Step {
             }
             Grid::Blocks { per_item } => {
                 ((batch * per_item).clamp(1, sms as u64 * 32) as u32, 1, 1)
+            }
+            Grid::Staged {
+                per_item,
+                items,
+                splits,
+                items_at,
+            } => {
+                let total = batch * per_item;
+                // About four jobs per multiprocessor before a job takes several items.
+                let ib = (total * splits)
+                    .div_ceil(sms as u64 * 4)
+                    .clamp(1, items.max(1));
+                // SAFETY: `items_at` is offset_of!(ConvArgs, ib).
+                unsafe { (bytes.add(items_at) as *mut i32).write_unaligned(ib as i32) };
+                let jobs = total.div_ceil(ib) * splits;
+                (jobs.clamp(1, sms as u64 * 32) as u32, 1, 1)
             }
             Grid::Tiles {
                 rows_per_item,
