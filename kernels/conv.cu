@@ -161,9 +161,11 @@ __device__ __forceinline__ void conv_s_body(const ConvArgs& a) {
 // channels per tap, then takes jobs of `ib` items (inputs staged in shared memory) times a chunk of
 // the channel groups of 4: at large batches one chunk holds every group, at small ones the grid
 // has blocks to spare and the groups are split across them. A thread takes one (pooled) position
-// of one item and, per input channel, loads its input window into registers and reuses each value
-// for every tap that covers it and 4 channels (and, with one input channel, for every group of
-// its chunk), so the inner loop is FMAs fed by registers and one broadcast float4 per tap.
+// of one item and, per input channel, streams the rows of its input window through registers,
+// each loaded once and used for every tap that covers it and 4 channels, so the inner loop is
+// FMAs fed by registers and one broadcast float4 per tap; bias and scale sit in shared memory,
+// and a ReLU or no activation follows the pooling maximum (it commutes with it), which keeps the
+// epilogue short next to a depth of 25. 64 registers leave room for 4 blocks per multiprocessor.
 // INT8 layers multiply the integers in FP32, exact while |sum| < 2^24 (depth <= 1040, checked on
 // the host): the CPU's integer sums at FP32 FMA rate.
 template <typename TI, typename TO, bool Q, int KH, int KW, int PY, int PX>
@@ -172,7 +174,12 @@ __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
     const int taps = a.c * KH * KW;
     const int groups4 = (a.k + 3) / 4;
     float4* ws = smem4;
-    float* xs = (float*)(smem4 + groups4 * taps);
+    float* bs = (float*)(smem4 + groups4 * taps);  // per channel: bias, then INT8 scale
+    float* xs = bs + groups4 * 8;
+    for (int i = threadIdx.x; i < groups4 * 4; i += blockDim.x) {
+        bs[i] = i < a.k ? a.bias[i] : 0.0f;
+        bs[groups4 * 4 + i] = Q && i < a.k ? a.wscale[i] : 1.0f;
+    }
     for (int i = threadIdx.x; i < groups4 * taps; i += blockDim.x) {
         const int g = i / taps, t = i - g * taps;
         float v[4];
@@ -188,7 +195,7 @@ __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
     const int rows = pooled ? a.poh : a.oh, cols = pooled ? a.pow_ : a.ow;
     const int plane = rows * cols;
     const int sy = pooled ? a.pool_sh : 1, sx = pooled ? a.pool_sw : 1;
-    constexpr int WH = PY - 1 + KH, WW = PX - 1 + KW;
+    constexpr int WW = PX - 1 + KW;
     const i64 chunks = (a.items + a.ib - 1) / a.ib;
     const int splits = (int)min((i64)groups4, max((i64)1, (i64)gridDim.x / chunks));
     const int per_split = (groups4 + splits - 1) / splits;
@@ -211,7 +218,6 @@ __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
             const int y0 = oy * sy - a.ph, x0 = ox * sx - a.pw;
             const float* xslot = xs + slot * xlen;
             const i64 item = item0 + slot;
-            float win[WH][WW];
             for (int g = g0; g < g1; g++) {
                 float acc[PY * PX][4];
 #pragma unroll
@@ -220,22 +226,27 @@ __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
                     for (int c = 0; c < 4; c++) acc[q][c] = 0.0f;
                 const float4* wg = ws + g * taps;
                 for (int ci = 0; ci < a.c; ci++) {
-                    if (a.c > 1 || g == g0) {
+                    const float* xc = xslot + ci * a.h * a.w_;
+                    // The PY input rows kernel row ky meets, streamed: each row is loaded once.
+                    float win[PY][WW];
+                    auto load_row = [&](float* row, int iy) {
+                        const bool row_ok = iy >= 0 && iy < a.h;
 #pragma unroll
-                        for (int r = 0; r < WH; r++) {
-                            const int iy = y0 + r;
-                            const bool row_ok = iy >= 0 && iy < a.h;
-                            const float* xrow = xslot + (ci * a.h + iy) * a.w_ + x0;
-#pragma unroll
-                            for (int s = 0; s < WW; s++) {
-                                const int ix = x0 + s;
-                                win[r][s] = (row_ok && ix >= 0 && ix < a.w_) ? xrow[s] : 0.0f;
-                            }
+                        for (int s = 0; s < WW; s++) {
+                            const int ix = x0 + s;
+                            row[s] = (row_ok && ix >= 0 && ix < a.w_) ? xc[iy * a.w_ + ix] : 0.0f;
                         }
-                    }
+                    };
+#pragma unroll
+                    for (int r = 0; r < PY - 1; r++) load_row(win[r + 1], y0 + r);
                     const float4* wc = wg + ci * KH * KW;
 #pragma unroll
-                    for (int ky = 0; ky < KH; ky++)
+                    for (int ky = 0; ky < KH; ky++) {
+#pragma unroll
+                        for (int r = 0; r < PY - 1; r++)
+#pragma unroll
+                            for (int s = 0; s < WW; s++) win[r][s] = win[r + 1][s];
+                        load_row(win[PY - 1], y0 + ky + PY - 1);
 #pragma unroll
                         for (int kx = 0; kx < KW; kx++) {
                             const float4 w4 = wc[ky * KW + kx];
@@ -243,7 +254,7 @@ __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
                             for (int qy = 0; qy < PY; qy++)
 #pragma unroll
                                 for (int qx = 0; qx < PX; qx++) {
-                                    const float xv = win[qy + ky][qx + kx];
+                                    const float xv = win[qy][qx + kx];
                                     float* ac = acc[qy * PX + qx];
                                     ac[0] = fmaf(xv, w4.x, ac[0]);
                                     ac[1] = fmaf(xv, w4.y, ac[1]);
@@ -251,17 +262,26 @@ __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
                                     ac[3] = fmaf(xv, w4.w, ac[3]);
                                 }
                         }
+                    }
                 }
 #pragma unroll
                 for (int c = 0; c < 4; c++) {
                     const int k = g * 4 + c;
                     if (k >= a.k) break;
-                    const float scale = Q ? a.wscale[k] : 1.0f;
-                    float v = NEG_INF;
+                    const float scale = bs[groups4 * 4 + k], bias = bs[k];
+                    float s[PY * PX];
 #pragma unroll
-                    for (int q = 0; q < PY * PX; q++) {
-                        const float s = Q ? __fadd_rn(__fmul_rn(acc[q][c], scale), a.bias[k]) : acc[q][c] + a.bias[k];
-                        v = fmaxf(v, activate(a.act, a.alpha, a.beta, s));
+                    for (int q = 0; q < PY * PX; q++)
+                        s[q] = Q ? __fadd_rn(__fmul_rn(acc[q][c], scale), bias) : acc[q][c] + bias;
+                    float v = NEG_INF;
+                    // No activation or ReLU (monotonic): the maximum first, one activation after.
+                    if (a.act <= 0) {
+#pragma unroll
+                        for (int q = 0; q < PY * PX; q++) v = fmaxf(v, s[q]);
+                        if (a.act == 0) v = fmaxf(v, 0.0f);
+                    } else {
+#pragma unroll
+                        for (int q = 0; q < PY * PX; q++) v = fmaxf(v, activate(a.act, a.alpha, a.beta, s[q]));
                     }
                     st<TO>(a.y, (item * a.k + k) * plane + p, v, a.ys);
                 }
@@ -272,7 +292,7 @@ __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
 
 // The shallow variants' shapes: 3x3 and 5x5 kernels, unpooled or with 2x2 pooling windows.
 #define CONV_T(NAME, TI, TO, Q, K, P) \
-    extern "C" __global__ void __launch_bounds__(256) NAME##_t##K##P(const ConvArgs a) { conv_t_body<TI, TO, Q, K, K, P, P>(a); }
+    extern "C" __global__ void __launch_bounds__(256, 4) NAME##_t##K##P(const ConvArgs a) { conv_t_body<TI, TO, Q, K, K, P, P>(a); }
 #define CONV_TS(NAME, TI, TO, Q) \
     CONV_T(NAME, TI, TO, Q, 3, 1) CONV_T(NAME, TI, TO, Q, 3, 2) CONV_T(NAME, TI, TO, Q, 5, 1) CONV_T(NAME, TI, TO, Q, 5, 2)
 

@@ -533,7 +533,7 @@ fn shallow_kernel(
     let size = p.kernel[0];
     let window = pool.map_or(Some(1), |pp| (pp.window == [2, 2]).then_some(2))?;
     let depth = c * size * size;
-    let smem = p.nb_output_maps.div_ceil(4) * depth * 16 + xlen * 4;
+    let smem = p.nb_output_maps.div_ceil(4) * (depth + 2) * 16 + xlen * 4;
     (p.kernel[1] == size
         && (size == 3 || size == 5)
         && p.stride == [1, 1]
@@ -756,7 +756,8 @@ impl Builder<'_> {
                         match shallow_kernel(p, c, c * h * w, pool) {
                             Some((size, window)) => {
                                 name.push_str(&format!("_t{size}{window}"));
-                                let wbytes = k.div_ceil(4) * c * size * size * 16;
+                                // A float4 per tap and 4 channels, then bias and scale.
+                                let wbytes = k.div_ceil(4) * (c * size * size + 2) * 16;
                                 let ib = staged_items(plane, c * h * w * 4, wbytes);
                                 smem = (wbytes + ib * c * h * w * 4) as u32;
                                 grid = Grid::Staged {
@@ -1485,7 +1486,7 @@ mod tests {
     #[test]
     fn staged_items_fill_whole_rounds_of_threads() {
         // LeNet's conv1 pooled: 7 items are 1008 positions, 98% of four rounds of 256 threads.
-        assert_eq!(staged_items(144, 28 * 28 * 4, 5 * 25 * 16), 7);
+        assert_eq!(staged_items(144, 28 * 28 * 4, 5 * 27 * 16), 7);
         assert_eq!(staged_items(256, 64, 0), 1);
         // Shared memory holds one item only.
         assert_eq!(staged_items(100, 40 * 1024, 4096), 1);
