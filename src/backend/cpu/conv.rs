@@ -125,7 +125,7 @@ impl Conv {
                 relu_in_place(conv_out);
             }
             if let Some(p) = then.pool {
-                p.max_2x2_planes(&tmp[..osz], yi, f32::max);
+                p.max_2x2_planes(&tmp[..osz], yi);
             }
         };
         if items < rayon::current_num_threads() {

@@ -113,12 +113,12 @@ impl ConvInt8 {
                 match &mut y {
                     Dst::F32(out) => {
                         self.one(x, item, &mut Dst::F32(tmp), 0, input, then.relu);
-                        p.max_2x2_planes(&tmp[..osz], &mut out[i * ysz..][..ysz], f32::max);
+                        p.max_2x2_planes(&tmp[..osz], &mut out[i * ysz..][..ysz]);
                     }
                     Dst::I8(out) => {
                         let conv_out = &mut i8_view_mut(tmp)[..osz];
                         self.one(x, item, &mut Dst::I8(conv_out), 0, input, then.relu);
-                        p.max_2x2_planes(conv_out, &mut out[i * ysz..][..ysz], i8::max);
+                        p.max_2x2_planes(conv_out, &mut out[i * ysz..][..ysz]);
                     }
                 }
             }
