@@ -1,10 +1,13 @@
 //! Convolution as im2col + GEMM: per batch item and group, `out[Kg, P] = W[Kg, Cg·kh·kw] · col`,
-//! where im2col (see `im2col.rs`) writes `col` directly in the GEMM's packed-B layout.
+//! where im2col (see `im2col.rs`) writes `col` directly in the GEMM's packed-B layout; or, for a
+//! shallow reduction, the direct kernel of `direct.rs`, which gives the same bits.
 
 use super::activation::relu_in_place;
+use super::direct::Direct;
 use super::gemm::{self, Bias, COut, NR};
+use super::igemm::Dst;
 use super::im2col::Geometry;
-use super::{Absorbed, In, Out, tasks};
+use super::{Absorbed, In, Out, tasks, tasks_for};
 use crate::error::Result;
 use crate::network::ConvParams;
 use rayon::prelude::*;
@@ -15,13 +18,15 @@ pub struct Conv {
     /// Items per batch item: the product of the dimensions before C.
     outer: usize,
     geo: Geometry,
-    /// Each group's weights packed as GEMM A operands, one after the other.
+    /// Each group's weights packed as GEMM A operands, one after the other (none when `direct`).
     weights: Vec<f32>,
     bias: Vec<f32>,
+    direct: Option<Direct>,
 }
 
 impl Conv {
-    pub fn new(p: &ConvParams, input: &[usize]) -> Result<Conv> {
+    /// `direct`: whether the direct kernel may be chosen where it applies.
+    pub fn new(p: &ConvParams, input: &[usize], direct: bool) -> Result<Conv> {
         let n = input.len();
         if n < 3 {
             crate::bail!(
@@ -30,6 +35,20 @@ impl Conv {
             );
         }
         let geo = Geometry::new(p, input[n - 3], [input[n - 2], input[n - 1]], NR)?;
+        let outer = input[..n - 3].iter().product();
+        let bias = bias_or_zero(&p.bias.values, geo.k);
+        if direct && Direct::applies(p, &geo) {
+            // The GEMM tile's accumulators start at `bias + 0` (its column term), which turns a
+            // -0 bias into +0.
+            let start: Vec<f32> = bias.iter().map(|&b| b + 0.0).collect();
+            return Ok(Conv {
+                outer,
+                direct: Some(Direct::new(p, &geo, &p.kernel_weights.values, &start)),
+                bias,
+                geo,
+                weights: Vec::new(),
+            });
+        }
         let (kdim, kg) = (geo.kdim, geo.k / geo.groups);
         let glen = gemm::packed_a_len(kg, kdim);
         let mut weights = vec![0.0; glen * geo.groups];
@@ -44,11 +63,25 @@ impl Conv {
             );
         }
         Ok(Conv {
-            outer: input[..n - 3].iter().product(),
-            bias: bias_or_zero(&p.bias.values, geo.k),
+            outer,
+            bias,
             geo,
             weights,
+            direct: None,
         })
+    }
+
+    pub fn is_direct(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// The im2col matrix; the direct kernel has none.
+    fn im2col_len(&self) -> usize {
+        if self.direct.is_some() {
+            0
+        } else {
+            gemm::packed_b_len(self.geo.kdim, self.geo.positions())
+        }
     }
 
     /// im2col matrix, then the padded input when there is one.
@@ -58,7 +91,7 @@ impl Conv {
         } else {
             0
         };
-        gemm::packed_b_len(self.geo.kdim, self.geo.positions()) + pad
+        self.im2col_len() + pad
     }
 
     /// Per task: the im2col matrix (and padded input), then one item's output when a pooling
@@ -80,26 +113,26 @@ impl Conv {
         let ysz = then.pool.map_or(osz, |p| g.k * p.plane_out());
         let (col_len, task_len) = (self.col_len(), self.task_len());
         // One item: convolved into `yi`, or into `tmp` and pooled into `yi`.
-        let item = |xi: &[f32], yi: &mut [f32], task: &mut [f32], gemm: Gemm| {
+        let item = |xi: &[f32], yi: &mut [f32], task: &mut [f32], shared: bool| {
             let (col, tmp) = task.split_at_mut(col_len);
             let conv_out = if then.pool.is_some() {
                 &mut tmp[..osz]
             } else {
                 &mut *yi
             };
-            self.one(xi, conv_out, col, gemm);
+            self.one(xi, conv_out, col, shared);
             if then.relu {
                 relu_in_place(conv_out);
             }
             if let Some(p) = then.pool {
-                p.max_2x2_planes(&tmp[..osz], yi, f32::max);
+                p.max_2x2_planes(&tmp[..osz], yi);
             }
         };
         if items < rayon::current_num_threads() {
-            // Too few items to go around: threads share each item's GEMM instead.
+            // Too few items to go around: threads share each item instead.
             for (i, yi) in y.data[..items * ysz].chunks_exact_mut(ysz).enumerate() {
                 let xi = x.item_of(i, self.outer, isz);
-                item(xi, yi, &mut scratch[..task_len], gemm::gemm_par);
+                item(xi, yi, &mut scratch[..task_len], true);
             }
             return;
         }
@@ -111,22 +144,32 @@ impl Conv {
             .for_each(|(t, (ys, task))| {
                 for (i, yi) in ys.chunks_exact_mut(ysz).enumerate() {
                     let xi = x.item_of(t * per + i, self.outer, isz);
-                    item(xi, yi, task, gemm::gemm);
+                    item(xi, yi, task, false);
                 }
             });
     }
 
-    fn one(&self, x: &[f32], y: &mut [f32], scratch: &mut [f32], gemm: Gemm) {
+    /// One item; `shared`: the threads share it.
+    fn one(&self, x: &[f32], y: &mut [f32], scratch: &mut [f32], shared: bool) {
         let g = &self.geo;
         let (kg, p) = (g.k / g.groups, g.positions());
-        let glen = gemm::packed_a_len(kg, g.kdim);
-        let (col, pad) = scratch.split_at_mut(gemm::packed_b_len(g.kdim, p));
+        let (col, pad) = scratch.split_at_mut(self.im2col_len());
         let plane = if g.padded {
             g.fill_plane(x, pad, |v| v);
             &*pad
         } else {
             x
         };
+        if let Some(d) = &self.direct {
+            let t = if shared {
+                tasks_for(g.k, g.k * p * g.kdim)
+            } else {
+                1
+            };
+            return d.run(plane, &mut Dst::F32(y), None, t);
+        }
+        let gemm: Gemm = if shared { gemm::gemm_par } else { gemm::gemm };
+        let glen = gemm::packed_a_len(kg, g.kdim);
         for gi in 0..g.groups {
             g.im2col(g.group_plane(plane, gi), col, NR);
             let c = COut {

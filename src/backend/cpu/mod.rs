@@ -11,6 +11,7 @@ mod concat;
 mod conv;
 mod conv_int8;
 mod deconv;
+mod direct;
 mod eltwise;
 mod fc;
 mod fc_int8;
@@ -123,6 +124,15 @@ enum Kernel {
     Plugin(crate::network::plugin::PluginLayer),
 }
 
+/// How a convolution runs on the CPU; either gives the same bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvKernel {
+    /// im2col, then the GEMM (FP32) or the integer GEMM (INT8).
+    Im2colGemm,
+    /// Straight from the input plane, for shallow reductions (`direct.rs`).
+    Direct,
+}
+
 /// A layer ready to run on the CPU: parameters checked, weights packed.
 pub struct CpuLayer {
     name: &'static str,
@@ -143,6 +153,43 @@ impl CpuLayer {
         inputs: &[&[usize]],
         outputs: &[&[usize]],
         int8: Option<Int8Mode>,
+    ) -> Result<CpuLayer> {
+        Self::build(kind, inputs, outputs, int8, true)
+    }
+
+    /// [`CpuLayer::with_int8`] with a convolution on im2col + GEMM even where the direct kernel
+    /// applies: what tests compare the direct kernel's bits with.
+    #[doc(hidden)]
+    pub fn with_int8_im2col(
+        kind: &LayerKind,
+        inputs: &[&[usize]],
+        outputs: &[&[usize]],
+        int8: Option<Int8Mode>,
+    ) -> Result<CpuLayer> {
+        Self::build(kind, inputs, outputs, int8, false)
+    }
+
+    /// Which kernel a convolution layer runs; `None` for other layers.
+    pub fn conv_kernel(&self) -> Option<ConvKernel> {
+        let direct = match &self.kernel {
+            Kernel::Conv(k) => k.is_direct(),
+            Kernel::ConvInt8(k) => k.is_direct(),
+            _ => return None,
+        };
+        Some(if direct {
+            ConvKernel::Direct
+        } else {
+            ConvKernel::Im2colGemm
+        })
+    }
+
+    /// `direct`: whether a convolution may take the direct kernel.
+    fn build(
+        kind: &LayerKind,
+        inputs: &[&[usize]],
+        outputs: &[&[usize]],
+        int8: Option<Int8Mode>,
+        direct: bool,
     ) -> Result<CpuLayer> {
         let name = kind.type_name();
         let expected = crate::network::shape::infer(
@@ -167,9 +214,9 @@ impl CpuLayer {
         }
         let x = inputs.first().copied().unwrap_or(&[]);
         let kernel = match (kind, int8) {
-            (_, None) => Self::kernel(kind, x, inputs, outputs)?,
+            (_, None) => Self::kernel(kind, x, inputs, outputs, direct)?,
             (LayerKind::Convolution(p), Some(Int8Mode::Gemm(m))) => {
-                Kernel::ConvInt8(conv_int8::ConvInt8::new(p, x, m)?)
+                Kernel::ConvInt8(conv_int8::ConvInt8::new(p, x, m, direct)?)
             }
             (
                 LayerKind::FullyConnected {
@@ -212,9 +259,10 @@ impl CpuLayer {
         x: &[usize],
         inputs: &[&[usize]],
         outputs: &[&[usize]],
+        direct: bool,
     ) -> Result<Kernel> {
         Ok(match kind {
-            LayerKind::Convolution(p) => Kernel::Conv(conv::Conv::new(p, x)?),
+            LayerKind::Convolution(p) => Kernel::Conv(conv::Conv::new(p, x, direct)?),
             LayerKind::Deconvolution(p) => Kernel::Deconv(deconv::Deconv::new(p, x)?),
             LayerKind::Pooling(p) => Kernel::Pool(pool::Pool::new(p, x)?),
             LayerKind::FullyConnected {

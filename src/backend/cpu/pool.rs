@@ -91,19 +91,14 @@ impl Pool {
 
     /// The 2x2 max pooling (the layer [`Pool::is_max_2x2`]) of the whole planes in `src` into
     /// `out`: what a convolution that absorbed this layer does with each item's output.
-    pub fn max_2x2_planes<T: Copy>(
-        &self,
-        src: &[T],
-        out: &mut [T],
-        max: impl Fn(T, T) -> T + Copy,
-    ) {
+    pub fn max_2x2_planes<T: PoolValue>(&self, src: &[T], out: &mut [T]) {
         let [h, w] = self.hw;
         let ow = self.out[1];
         for (plane, o) in src
             .chunks_exact(h * w)
             .zip(out.chunks_exact_mut(self.plane_out()))
         {
-            max_2x2(plane, w, ow, o, max);
+            max_2x2(plane, w, ow, o);
         }
     }
 
@@ -131,7 +126,7 @@ impl Pool {
             let i = x.index_of(plane, self.planes);
             let src = &src[i * h * w..][..h * w];
             if max2x2 {
-                return max_2x2(src, w, ow, out, i8::max);
+                return max_2x2(src, w, ow, out);
             }
             for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
                 for (o, sx) in orow.iter_mut().zip(&self.spans[1]) {
@@ -168,7 +163,7 @@ impl Pool {
         par_rows(y.data, batch * self.planes, oh * ow, |plane, out| {
             let src = x.item_of(plane, self.planes, h * w);
             if max2x2 {
-                return max_2x2(src, w, ow, out, f32::max);
+                return max_2x2(src, w, ow, out);
             }
             match self.kind {
                 PoolingType::Max => {
@@ -276,16 +271,136 @@ impl Pool {
 }
 
 /// The common 2x2, stride-2 max pooling without padding, one output row from two input rows.
-fn max_2x2<T: Copy>(src: &[T], w: usize, ow: usize, out: &mut [T], max: impl Fn(T, T) -> T) {
+fn max_2x2<T: PoolValue>(src: &[T], w: usize, ow: usize, out: &mut [T]) {
     for (oy, orow) in out.chunks_exact_mut(ow).enumerate() {
         let top = &src[2 * oy * w..][..2 * ow];
         let bottom = &src[(2 * oy + 1) * w..][..2 * ow];
-        for ((o, t), b) in orow
-            .iter_mut()
-            .zip(top.chunks_exact(2))
-            .zip(bottom.chunks_exact(2))
+        T::max_2x2_row(top, bottom, orow);
+    }
+}
+
+/// The values 2x2 max pooling runs on: real (`f32`) and INT8.
+pub trait PoolValue: Copy {
+    /// `out[i] = max(max(top[2i], top[2i + 1]), max(bottom[2i], bottom[2i + 1]))`.
+    fn max_2x2_row(top: &[Self], bottom: &[Self], out: &mut [Self]);
+}
+
+/// The scalar row, from output `from` on.
+fn max_2x2_tail<T: Copy>(top: &[T], bottom: &[T], out: &mut [T], from: usize, max: fn(T, T) -> T) {
+    for (i, o) in out.iter_mut().enumerate().skip(from) {
+        let (t, b) = (&top[2 * i..], &bottom[2 * i..]);
+        *o = max(max(t[0], t[1]), max(b[0], b[1]));
+    }
+}
+
+impl PoolValue for f32 {
+    /// Four outputs at a time in SSE (part of x86-64), each maximum computed as `f32::max`
+    /// compiles on x86 (`maxps` with the operands swapped, then the second operand where the
+    /// first is NaN), so the bits are the scalar row's, signed zeros and NaN included.
+    fn max_2x2_row(top: &[f32], bottom: &[f32], out: &mut [f32]) {
+        let n = out.len().min(top.len() / 2).min(bottom.len() / 2);
+        let mut i = 0;
+        #[cfg(target_arch = "x86_64")]
         {
-            *o = max(max(t[0], t[1]), max(b[0], b[1]));
+            use std::arch::x86_64::*;
+            // `f32::max(a, b)` lane by lane.
+            let max = |a: __m128, b: __m128| {
+                // SAFETY: SSE is part of x86-64.
+                unsafe {
+                    let nan = _mm_cmpunord_ps(a, a);
+                    _mm_or_ps(_mm_and_ps(nan, b), _mm_andnot_ps(nan, _mm_max_ps(b, a)))
+                }
+            };
+            while i + 4 <= n {
+                // SAFETY: SSE is part of x86-64; `i + 4 <= n` keeps the 8 values of each row read
+                // and the 4 outputs written in bounds.
+                unsafe {
+                    let pairs = |row: &[f32]| {
+                        let lo = _mm_loadu_ps(row.as_ptr().add(2 * i));
+                        let hi = _mm_loadu_ps(row.as_ptr().add(2 * i + 4));
+                        let even = _mm_shuffle_ps::<0b10_00_10_00>(lo, hi);
+                        let odd = _mm_shuffle_ps::<0b11_01_11_01>(lo, hi);
+                        max(even, odd)
+                    };
+                    let v = max(pairs(top), pairs(bottom));
+                    _mm_storeu_ps(out.as_mut_ptr().add(i), v);
+                }
+                i += 4;
+            }
+        }
+        max_2x2_tail(top, bottom, &mut out[..n], i, f32::max);
+    }
+}
+
+impl PoolValue for i8 {
+    /// Eight outputs at a time in SSE2 (part of x86-64): each byte pair widened to `i16` lanes.
+    fn max_2x2_row(top: &[i8], bottom: &[i8], out: &mut [i8]) {
+        let n = out.len().min(top.len() / 2).min(bottom.len() / 2);
+        let mut i = 0;
+        #[cfg(target_arch = "x86_64")]
+        while i + 8 <= n {
+            use std::arch::x86_64::*;
+            // SAFETY: SSE2 is part of x86-64; `i + 8 <= n` keeps the 16 values of each row read
+            // and the 8 outputs written in bounds.
+            unsafe {
+                let pairs = |row: &[i8]| {
+                    let v = _mm_loadu_si128(row.as_ptr().add(2 * i) as *const __m128i);
+                    let even = _mm_srai_epi16::<8>(_mm_slli_epi16::<8>(v));
+                    let odd = _mm_srai_epi16::<8>(v);
+                    _mm_max_epi16(even, odd)
+                };
+                let v = _mm_max_epi16(pairs(top), pairs(bottom));
+                _mm_storel_epi64(
+                    out.as_mut_ptr().add(i) as *mut __m128i,
+                    _mm_packs_epi16(v, v),
+                );
+            }
+            i += 8;
+        }
+        max_2x2_tail(top, bottom, &mut out[..n], i, i8::max);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows of every length from 0 to 21 outputs (vectors and tails), with signed zeros, NaN
+    /// and infinities in every pair position: the vector rows give the scalar row's bits.
+    #[test]
+    fn vector_rows_equal_scalar_rows() {
+        let special = [
+            0.0,
+            -0.0,
+            f32::NAN,
+            1.5,
+            -1.5,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.25,
+        ];
+        let mut s = 7u32;
+        let mut next = || {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            s >> 8
+        };
+        for n in 0..22 {
+            for _ in 0..50 {
+                let top: Vec<f32> = (0..2 * n).map(|_| special[next() as usize % 8]).collect();
+                let bottom: Vec<f32> = (0..2 * n).map(|_| special[next() as usize % 8]).collect();
+                let (mut got, mut want) = (vec![9.0f32; n], vec![9.0f32; n]);
+                f32::max_2x2_row(&top, &bottom, &mut got);
+                let max = std::hint::black_box(f32::max as fn(f32, f32) -> f32);
+                max_2x2_tail(&top, &bottom, &mut want, 0, max);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{top:?} {bottom:?}");
+                let top: Vec<i8> = (0..2 * n).map(|_| next() as i8).collect();
+                let bottom: Vec<i8> = (0..2 * n).map(|_| next() as i8).collect();
+                let (mut got, mut want) = (vec![0i8; n], vec![0i8; n]);
+                i8::max_2x2_row(&top, &bottom, &mut got);
+                max_2x2_tail(&top, &bottom, &mut want, 0, i8::max);
+                assert_eq!(got, want);
+            }
         }
     }
 }
