@@ -1,6 +1,7 @@
 //! Kernel compilation: the `kernels/*.cu` sources (embedded) are compiled by NVRTC for the GPU's
 //! architecture at first use and the CUBIN is cached on disk, keyed by source hash, architecture
-//! and NVRTC version. Cache folder: `INFER8_KERNEL_CACHE`, else `$XDG_CACHE_HOME/infer8`, else
+//! and NVRTC version. The main program holds every kernel but `shallow.cu`'s specializations,
+//! which are compiled one program per kernel when an engine first asks for one. Cache folder: `INFER8_KERNEL_CACHE`, else `$XDG_CACHE_HOME/infer8`, else
 //! `~/.cache/infer8`. A cache that cannot be read or written only costs a compilation.
 
 use std::ffi::{CString, c_char};
@@ -8,9 +9,13 @@ use std::path::PathBuf;
 
 use cudarc::nvrtc::{result as nvrtc, sys as nvrtc_sys};
 
-/// One NVRTC program: `common.cu` first (types and helpers), then the kernels.
-const SOURCES: [(&str, &str); 10] = [
+/// The main NVRTC program: `common.cu` first (types and helpers), then the kernels.
+const SOURCES: [(&str, &str); 11] = [
     ("common.cu", include_str!("../../../kernels/common.cu")),
+    (
+        "conv_args.cu",
+        include_str!("../../../kernels/conv_args.cu"),
+    ),
     ("conv.cu", include_str!("../../../kernels/conv.cu")),
     ("fc.cu", include_str!("../../../kernels/fc.cu")),
     ("pool.cu", include_str!("../../../kernels/pool.cu")),
@@ -25,14 +30,57 @@ const SOURCES: [(&str, &str); 10] = [
     ("igemm.cu", include_str!("../../../kernels/igemm.cu")),
 ];
 
-fn source() -> String {
+/// A program of one kernel of `shallow.cu`, specialized by its last line (see [`shallow`]).
+const SHALLOW: [(&str, &str); 3] = [
+    ("common.cu", SOURCES[0].1),
+    ("conv_args.cu", SOURCES[1].1),
+    ("shallow.cu", include_str!("../../../kernels/shallow.cu")),
+];
+
+fn source(files: &[(&str, &str)], tail: &str) -> String {
     let mut s = String::new();
-    for (name, text) in SOURCES {
+    for (name, text) in files {
         s.push_str(&format!("// ---- kernels/{name}\n"));
         s.push_str(text);
         s.push('\n');
     }
+    s.push_str(tail);
     s
+}
+
+/// The `CONV_T(..)` line that makes `shallow.cu`'s kernel `name`
+/// (`conv_{f|q}_{input}_{output}_t{size}{window}`, as plan.rs names it), None for other names.
+pub fn shallow(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("conv_")?;
+    let (base, shape) = rest.rsplit_once("_t")?;
+    let mut parts = base.split('_');
+    let (q, ti, to) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let int8 = match q {
+        "f" => "false",
+        "q" => "true",
+        _ => return None,
+    };
+    let storage = |t: &str| match t {
+        "f32" => Some("F32"),
+        "f16" => Some("F16"),
+        "i8" => Some("I8"),
+        _ => None,
+    };
+    let (size, window) = match shape {
+        "31" => (3, 1),
+        "32" => (3, 2),
+        "51" => (5, 1),
+        "52" => (5, 2),
+        _ => return None,
+    };
+    Some(format!(
+        "CONV_T(conv_{q}_{ti}_{to}, {}, {}, {int8}, {size}, {window})\n",
+        storage(ti)?,
+        storage(to)?
+    ))
 }
 
 /// FNV-1a: stable across Rust releases, unlike std's hasher, so cache names stay valid.
@@ -61,9 +109,17 @@ fn nvrtc_version() -> Result<(i32, i32), String> {
     Ok((major, minor))
 }
 
-/// The CUBIN of all kernels for `arch`, from the cache or freshly compiled.
+/// The CUBIN of the main program for `arch`, from the cache or freshly compiled.
 pub fn cubin(arch: (i32, i32)) -> Result<Vec<u8>, String> {
-    let src = source();
+    cached(&source(&SOURCES, ""), arch)
+}
+
+/// The CUBIN of the program of one shallow kernel (`CONV_T` line from [`shallow`]).
+pub fn shallow_cubin(line: &str, arch: (i32, i32)) -> Result<Vec<u8>, String> {
+    cached(&source(&SHALLOW, line), arch)
+}
+
+fn cached(src: &str, arch: (i32, i32)) -> Result<Vec<u8>, String> {
     let (major, minor) = nvrtc_version()?;
     let name = format!(
         "kernels-{:016x}-sm{}{}-nvrtc{major}.{minor}.cubin",
@@ -79,7 +135,7 @@ pub fn cubin(arch: (i32, i32)) -> Result<Vec<u8>, String> {
     {
         return Ok(bytes);
     }
-    let bin = compile(&src, arch)?;
+    let bin = compile(src, arch)?;
     if let Some(p) = path {
         // Write then rename, so a concurrent process never loads half a file.
         let tmp = p.with_extension(format!("tmp{}", std::process::id()));
@@ -137,4 +193,31 @@ fn c_chars_to_string(chars: &[c_char]) -> String {
         .map(|&c| c as u8)
         .collect();
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shallow;
+
+    #[test]
+    fn shallow_kernel_names_map_to_their_specialization() {
+        assert_eq!(
+            shallow("conv_q_f32_i8_t52").as_deref(),
+            Some("CONV_T(conv_q_f32_i8, F32, I8, true, 5, 2)\n")
+        );
+        assert_eq!(
+            shallow("conv_f_f16_f16_t31").as_deref(),
+            Some("CONV_T(conv_f_f16_f16, F16, F16, false, 3, 1)\n")
+        );
+        for other in [
+            "conv_f_f32_f32",
+            "conv_f_f32_f32_s",
+            "conv_f_f32_f32_t53",
+            "conv_x_f32_f32_t52",
+            "conv_f_f32_f64_t52",
+            "igemm_f_f32_f32",
+        ] {
+            assert_eq!(shallow(other), None, "{other}");
+        }
+    }
 }

@@ -30,20 +30,25 @@ struct Kernels {
     funcs: Mutex<HashMap<String, Func>>,
 }
 
+/// Loads a CUBIN produced by NVRTC for this device into the current context.
+fn load(bin: &[u8]) -> Result<Module, String> {
+    let gpu = gpu_or_err().map_err(|e| e.to_string())?;
+    gpu.ctx
+        .bind_to_thread()
+        .map_err(|e| format!("binding the context: {e:?}"))?;
+    // SAFETY: a CUBIN produced by NVRTC for this device.
+    unsafe { drv::module::load_data(bin.as_ptr() as *const _) }
+        .map(Module)
+        .map_err(|e| format!("loading the kernel module: {e:?}"))
+}
+
 fn kernels() -> Result<&'static Kernels> {
     static KERNELS: OnceLock<Result<Kernels, String>> = OnceLock::new();
     KERNELS
         .get_or_init(|| {
             let gpu = gpu_or_err().map_err(|e| e.to_string())?;
-            let bin = compile::cubin(gpu.arch)?;
-            gpu.ctx
-                .bind_to_thread()
-                .map_err(|e| format!("binding the context: {e:?}"))?;
-            // SAFETY: a CUBIN produced by NVRTC for this device.
-            let module = unsafe { drv::module::load_data(bin.as_ptr() as *const _) }
-                .map_err(|e| format!("loading the kernel module: {e:?}"))?;
             Ok(Kernels {
-                module: Module(module),
+                module: load(&compile::cubin(gpu.arch)?)?,
                 funcs: Mutex::new(HashMap::new()),
             })
         })
@@ -51,7 +56,8 @@ fn kernels() -> Result<&'static Kernels> {
         .map_err(|e| Error::Runtime(format!("CUDA kernels: {e}")))
 }
 
-/// The kernel `name` of `kernels/*.cu`.
+/// The kernel `name` of `kernels/*.cu`: from the main module, or for a shallow.cu kernel from
+/// its own module, compiled (or read from the cache) and loaded the first time it is asked for.
 pub fn func(name: &str) -> Result<Func> {
     let k = kernels()?;
     let mut funcs = k.funcs.lock().unwrap_or_else(|e| e.into_inner());
@@ -60,8 +66,20 @@ pub fn func(name: &str) -> Result<Func> {
     }
     let cname =
         CString::new(name).map_err(|_| Error::Runtime(format!("bad kernel name {name:?}")))?;
+    let module = match compile::shallow(name) {
+        Some(line) => {
+            let gpu = gpu_or_err()?;
+            let bin = compile::shallow_cubin(&line, gpu.arch)
+                .map_err(|e| Error::Runtime(format!("CUDA kernel {name}: {e}")))?;
+            // Loaded once per name (the lock is held) and, like the main module, never unloaded.
+            load(&bin)
+                .map_err(|e| Error::Runtime(format!("CUDA kernel {name}: {e}")))?
+                .0
+        }
+        None => k.module.0,
+    };
     // SAFETY: a loaded module and a NUL-terminated name.
-    let f = unsafe { drv::module::get_function(k.module.0, cname) }
+    let f = unsafe { drv::module::get_function(module, cname) }
         .map_err(cuda_err(&format!("kernel {name}")))?;
     funcs.insert(name.to_string(), Func(f));
     Ok(Func(f))
