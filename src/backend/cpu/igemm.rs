@@ -129,6 +129,18 @@ pub fn igemm(
     let tile = select();
     let kp = pairs(k);
     let mut t = [[0; NR]; MR];
+    if m == 1 {
+        // A single row (a batch-1 fully connected layer): a tile would multiply five rows of
+        // zeros, and the weights' trip through memory is the cost, so one row's sums per panel.
+        let row = select_row();
+        for pj in 0..n.div_ceil(NR) {
+            let c0 = pj * NR;
+            let cols = NR.min(n - c0);
+            row(kp, a, &b[c0 * kp * 2..][..NR * kp * 2], &mut t[0]);
+            store(&t, &Factors::new(epi, 0, c0, 1, cols), 1, cols, dst, c0, rs);
+        }
+        return;
+    }
     for pj in 0..n.div_ceil(NR) {
         let bp = &b[pj * NR * kp * 2..][..NR * kp * 2];
         for pi in 0..m.div_ceil(MR) {
@@ -246,6 +258,57 @@ fn select() -> TileFn {
         Int8Isa::Avx512Vnni => return tile_avx512vnni_entry,
     }
     tile_portable
+}
+
+/// `out[j] = Σ_p A[0][p] · B[p][j]` over `kp` pairs: row 0 of an A panel against a B panel.
+type RowFn = fn(usize, &[i16], &[i16], &mut [i32; NR]);
+
+fn select_row() -> RowFn {
+    // Every SIMD path's CPU has AVX2; `vpmaddwd` gives the same integers as VNNI.
+    #[cfg(target_arch = "x86_64")]
+    if int8_isa() != Int8Isa::Portable {
+        return row_avx2_entry;
+    }
+    row_portable
+}
+
+fn row_portable(kp: usize, a: &[i16], b: &[i16], out: &mut [i32; NR]) {
+    *out = [0; NR];
+    for (x, bk) in a[..kp * MR * 2]
+        .chunks_exact(MR * 2)
+        .zip(b[..kp * NR * 2].chunks_exact(NR * 2))
+    {
+        for (acc, y) in out.iter_mut().zip(bk.chunks_exact(2)) {
+            *acc += x[0] as i32 * y[0] as i32 + x[1] as i32 * y[1] as i32;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn row_avx2_entry(kp: usize, a: &[i16], b: &[i16], out: &mut [i32; NR]) {
+    assert!(a.len() >= kp * MR * 2 && b.len() >= kp * NR * 2);
+    // SAFETY: `select_row` returns this entry only after `int8_isa` found AVX2; the assert
+    // covers every read.
+    unsafe { row_avx2(kp, a.as_ptr(), b.as_ptr(), out) }
+}
+
+/// Per pair: row 0's pair of A broadcast, two `vpmaddwd` against the panel's 16 column pairs.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn row_avx2(kp: usize, a: *const i16, b: *const i16, out: &mut [i32; NR]) {
+    use std::arch::x86_64::*;
+    // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their panels.
+    unsafe {
+        let (mut lo, mut hi) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+        for p in 0..kp {
+            let x = _mm256_set1_epi32((a.add(p * MR * 2) as *const i32).read_unaligned());
+            let bp = b.add(p * NR * 2) as *const __m256i;
+            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(x, _mm256_loadu_si256(bp)));
+            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(x, _mm256_loadu_si256(bp.add(1))));
+        }
+        _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, lo);
+        _mm256_storeu_si256(out.as_mut_ptr().add(8) as *mut __m256i, hi);
+    }
 }
 
 pub fn tile_portable(kp: usize, a: &[i16], b: &[i16], out: TileOut) {
@@ -489,6 +552,54 @@ mod tests {
             }
         }
         c
+    }
+
+    /// A single row takes the row kernels: each equals the exact reference, and `igemm` gives
+    /// that row the bits the tiles give it inside a taller matrix, real and INT8 outputs, with
+    /// and without ReLU.
+    #[test]
+    fn single_row_matches_reference_and_tiles() {
+        let m = 3;
+        for &(n, k) in &[(10, 801), (500, 800), (16, 1), (33, 25)] {
+            let (a, b) = (values(m * k, 3), values(k * n, 4));
+            let want = reference(1, n, k, &a, &b);
+            let (pa1, pb) = packed(1, n, k, &a[..k], &b);
+            let kp = pairs(k);
+            let mut rows: Vec<RowFn> = vec![row_portable];
+            #[cfg(target_arch = "x86_64")]
+            if Int8Isa::Avx2.available() {
+                rows.push(row_avx2_entry);
+            }
+            for row in rows {
+                for pj in 0..n.div_ceil(NR) {
+                    let mut out = [0; NR];
+                    row(kp, &pa1, &pb[pj * NR * kp * 2..], &mut out);
+                    for (j, &v) in out.iter().enumerate().take(NR.min(n - pj * NR)) {
+                        assert_eq!(v as i64, want[pj * NR + j], "n {n} k {k} column {j}");
+                    }
+                }
+            }
+            let (pa3, _) = packed(m, n, k, &a, &b);
+            let mul: Vec<f32> = (0..n).map(|j| 2e-4 + j as f32 * 1e-6).collect();
+            let add: Vec<f32> = (0..n).map(|j| j as f32 * 0.25 - 3.0).collect();
+            for relu in [false, true] {
+                let epi = Epilogue {
+                    per_row: false,
+                    mul: &mul,
+                    add: &add,
+                    relu,
+                };
+                let (mut one, mut three) = (vec![0.0f32; n], vec![0.0f32; m * n]);
+                igemm(1, n, k, &pa1, &pb, &epi, &mut Dst::F32(&mut one), n);
+                igemm(m, n, k, &pa3, &pb, &epi, &mut Dst::F32(&mut three), n);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&one), bits(&three[..n]), "n {n} k {k}");
+                let (mut one, mut three) = (vec![0i8; n], vec![0i8; m * n]);
+                igemm(1, n, k, &pa1, &pb, &epi, &mut Dst::I8(&mut one), n);
+                igemm(m, n, k, &pa3, &pb, &epi, &mut Dst::I8(&mut three), n);
+                assert_eq!(one, three[..n], "n {n} k {k}");
+            }
+        }
     }
 
     /// Accumulations are exact: every tile kernel equals the i64 reference, odd depths and
