@@ -12,8 +12,8 @@
 
 mod common;
 
-use common::Rng;
 use common::reference::{self as r, T};
+use common::{Rng, int8_region};
 use infer8::backend::cpu::{ConvKernel, CpuLayer, In, Int8Gemm, Int8Mode, Out};
 use infer8::network::{ConvParams, LayerKind, Network, PoolParams};
 use infer8::types::{DataType, PoolingType, Weights, volume};
@@ -252,16 +252,6 @@ fn ints(rng: &mut Rng, n: usize) -> Vec<f32> {
     (0..n).map(|_| rng.uniform(-127.0, 127.0).round()).collect()
 }
 
-/// An `f32` region holding INT8 values in its first bytes, as the engine stores INT8 tensors.
-fn int8_region(values: &[f32]) -> Vec<f32> {
-    let mut bytes: Vec<u8> = values.iter().map(|&v| v as i8 as u8).collect();
-    bytes.resize(values.len() * 4, 0);
-    bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
-}
-
 /// With integral inputs and weights reaching ±127 in every output channel (unit scales) and no
 /// bias, the real output is the integer convolution itself, exactly, through ReLU and pooling.
 #[test]
@@ -284,7 +274,7 @@ fn int8_sums_are_exact() {
             for (batch, relu, pool) in variants() {
                 let q = ints(&mut rng, batch * volume(&l.xs));
                 let x = if input_int8 {
-                    int8_region(&q)
+                    int8_region(q.iter().map(|&v| v as i8))
                 } else {
                     q.clone()
                 };
@@ -320,7 +310,11 @@ fn int8_matches_gemm_bits() {
             let mut seen = [false; 2];
             for (batch, relu, pool) in variants() {
                 let x = if input_int8 {
-                    int8_region(&ints(&mut rng, batch * volume(&l.xs)))
+                    int8_region(
+                        ints(&mut rng, batch * volume(&l.xs))
+                            .into_iter()
+                            .map(|v| v as i8),
+                    )
                 } else {
                     rng.vec(batch * volume(&l.xs), -1.2, 1.2)
                 };

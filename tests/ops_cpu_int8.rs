@@ -14,6 +14,10 @@ use infer8::backend::cpu::{
 use infer8::network::{ConvParams, LayerKind, PoolParams};
 use infer8::types::{PoolingType, Weights};
 
+mod common;
+
+use common::int8_region;
+
 struct Rng(u64);
 
 impl Rng {
@@ -47,16 +51,6 @@ fn weight_ints(w: &[f32], channels: usize) -> (Vec<i64>, Vec<f64>) {
         q.extend(chunk.iter().map(|&v| (v / s).round() as i64));
     }
     (q, scales)
-}
-
-/// An `f32` region holding INT8 values in its first bytes, as the engine stores INT8 tensors.
-fn int8_region(values: &[i64]) -> Vec<f32> {
-    let mut bytes: Vec<u8> = values.iter().map(|&v| v as i8 as u8).collect();
-    bytes.resize(values.len() * 4, 0);
-    bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
 }
 
 fn int8_of(region: &[f32], n: usize) -> Vec<i8> {
@@ -235,7 +229,7 @@ fn convolution_accumulations_are_exact() {
             let kind = LayerKind::Convolution(p.clone());
             let layer = CpuLayer::with_int8(&kind, &[&xs], &[&ys], Some(mode)).unwrap();
             let x: Vec<f32> = if input_int8 {
-                int8_region(&qx)
+                int8_region(qx.iter().map(|&v| v as i8))
             } else {
                 qx.iter().map(|&v| v as f32).collect()
             };
@@ -343,7 +337,7 @@ fn fully_connected_int8() {
             });
             let layer = CpuLayer::with_int8(&kind, &[&xs], &[&ys], Some(mode)).unwrap();
             let x: Vec<f32> = if input_int8 {
-                int8_region(&qx)
+                int8_region(qx.iter().map(|&v| v as i8))
             } else {
                 qx.iter().map(|&v| v as f32).collect()
             };
@@ -387,7 +381,13 @@ fn max_pooling_on_int8_values() {
         let layer =
             CpuLayer::with_int8(&kind, &[&xs], &[&ys], Some(Int8Mode::Passthrough)).unwrap();
         let got = int8_of(
-            &run(&layer, batch, &int8_region(&q), &xs, &ys),
+            &run(
+                &layer,
+                batch,
+                &int8_region(q.iter().map(|&v| v as i8)),
+                &xs,
+                &ys,
+            ),
             batch * c * oh * ow,
         );
         for (i, &g) in got.iter().enumerate() {

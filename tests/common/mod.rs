@@ -33,3 +33,14 @@ impl Rng {
         (self.next_u64() % n as u64) as usize
     }
 }
+
+/// An `f32` region holding INT8 values in its first bytes, as the engine stores INT8 tensors.
+pub fn int8_region(values: impl ExactSizeIterator<Item = i8>) -> Vec<f32> {
+    let n = values.len();
+    let mut bytes: Vec<u8> = values.map(|v| v as u8).collect();
+    bytes.resize(n * 4, 0);
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
