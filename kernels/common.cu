@@ -56,11 +56,15 @@ struct F16 { typedef half_bits T; };
 struct I8 { typedef signed char T; };
 // FP32 storage of half values (an FP16 layer writing an FP32 output binding).
 struct F32H { typedef float T; };
+// FP32 storage read as half values (an FP16 layer reading an FP32 input binding rounds it, as
+// the CPU rounds FP16 engines' inputs).
+struct F32R { typedef float T; };
 
 template <typename S> __device__ __forceinline__ float ld(const void* p, i64 i, float s);
 template <> __device__ __forceinline__ float ld<F32>(const void* p, i64 i, float) { return ((const float*)p)[i]; }
 template <> __device__ __forceinline__ float ld<F16>(const void* p, i64 i, float) { return h2f(((const half_bits*)p)[i]); }
 template <> __device__ __forceinline__ float ld<I8>(const void* p, i64 i, float s) { return (float)((const signed char*)p)[i] * s; }
+template <> __device__ __forceinline__ float ld<F32R>(const void* p, i64 i, float) { return h2f(f2h(((const float*)p)[i])); }
 
 template <typename S> __device__ __forceinline__ void st(void* p, i64 i, float v, float s);
 template <> __device__ __forceinline__ void st<F32>(void* p, i64 i, float v, float) { ((float*)p)[i] = v; }

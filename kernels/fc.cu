@@ -19,6 +19,8 @@ struct FcArgs {
     float xs, ys, qs;
     int raw;
     int softmax;
+    // Storage tags of x and y (fc_rows.cu; fc.cu's kernels are typed at compile time).
+    int xt, yt;
 };
 
 template <typename TI, typename TO, bool Q>

@@ -65,7 +65,7 @@ mkdir -p "$OUTDIR"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,noheader
 status=0
 # "timed": no family forced, so the builder times each layer's kernels (tactic choice).
-for conv in timed igemm shared direct; do
+for conv in ${GPU_CHECK_FAMILIES:-timed igemm shared direct}; do
     echo "== CUDA operator suite vs the CPU backend (convolution kernel: $conv)"
     force=(env INFER8_CUDA_CONV="$conv")
     [ "$conv" = timed ] && force=(env -u INFER8_CUDA_CONV)
@@ -87,9 +87,24 @@ if g++ -std=c++11 -O2 -Wall -Wextra -Werror c_examples/sampleINT8/sampleINT8.cpp
     -Wl,-rpath,"$(pwd)/$BIN/lib" -o "$OUTDIR/sample/sampleINT8"; then
     "$BIN/infer8" mnist-batches --out "$OUTDIR/sample/data/mnist" \
         --images "$DATA/mnist/t10k-images-idx3-ubyte.gz" --labels "$DATA/mnist/t10k-labels-idx1-ubyte.gz" >/dev/null
+    rm -f "$OUTDIR"/sample*/*CalibrationTable*
     (cd "$OUTDIR/sample" && ./sampleINT8 mnist batch=100 start=5 score=95 datadir=data/mnist \
         "model=$ROOT/$DATA/models/lenet") 2>&1 | grep -vE "Calibrated batch" | tee "$OUTDIR/sampleINT8.log"
     grep -q "&&&& PASSED" "$OUTDIR/sampleINT8.log" || status=1
+    echo "== calibration on the GPU against the CPU (sampleINT8's cache, entropy v2, batches 0-4)"
+    # The CPU's cache comes from the same program linked to the host-memory CUDA runtime (its
+    # bindings are host memory, which the CPU backend needs).
+    H="$OUTDIR/sample_cpu"
+    mkdir -p "$H" && ln -sfn "$OUTDIR/sample/data" "$H/data"
+    gcc -shared -fPIC -O2 c_examples/cudart_host/cudart_host.c -Ic_examples/cudart_host/include -o "$H/libcudart.so" &&
+        g++ -std=c++11 -O2 c_examples/sampleINT8/sampleINT8.cpp -Iinclude -Ic_examples/cudart_host/include \
+            -L"$BIN/lib" -lnvinfer -lnvcaffe_parser -lnvinfer_plugin -L"$H" -lcudart \
+            -Wl,-rpath,"$H:$ROOT/$BIN/lib" -o "$H/sampleINT8" || status=1
+    # LD_LIBRARY_PATH outranks the run path: here it must name the host-memory runtime.
+    (cd "$H" && LD_LIBRARY_PATH="$H" INFER8_DEVICE=cpu ./sampleINT8 mnist batch=100 start=5 score=95 \
+        datadir=data/mnist "model=$ROOT/$DATA/models/lenet") >"$OUTDIR/sampleINT8_cpu.log" 2>&1 || status=1
+    grep -E "Calibration (statistics|completed)" "$OUTDIR/sampleINT8.log" "$OUTDIR/sampleINT8_cpu.log"
+    python3 scripts/compare_caches.py "$OUTDIR/sample_cpu/CalibrationTablemnist" "$OUTDIR/sample/CalibrationTablemnist" || status=1
 else
     echo "gpu-check: sampleINT8 did not compile"; status=1
 fi

@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use common::Rng;
 use infer8::backend::Device;
 use infer8::backend::cuda::{self, DeviceBuffer};
-use infer8::builder::{BuilderConfig, build_engine};
+use infer8::builder::{BuilderConfig, build_engine, host_histograms};
+use infer8::calib::{Algorithm, Histogram, NUM_BINS, compute_amax};
 use infer8::engine::context::HostBinding;
 use infer8::engine::{Engine, ExecutionContext, Tactic};
 use infer8::logger::NullLogger;
@@ -367,6 +368,131 @@ fn fully_connected() {
             bias: w(&mut rng, n),
         };
         check_layer(what, kind, &[&s], batch, &ALL, &mut rng);
+    }
+}
+
+/// fc_rows.cu takes runs of at most 8 rows of an engine built for more: LeNet's classifier
+/// (800 inputs: whole 16-byte pieces; 500: INT8 element by element) with ReLU and a fused
+/// softmax, at batches on both sides of 8, against the CPU.
+#[test]
+fn fc_few_rows() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(21);
+    let mut net = Network::new();
+    let mut t = net
+        .add_input("x", DataType::Float, &[800, 1, 1])
+        .expect("input");
+    for kind in [
+        LayerKind::FullyConnected {
+            nb_outputs: 500,
+            kernel: w(&mut rng, 500 * 800),
+            bias: w(&mut rng, 500),
+        },
+        LayerKind::Activation {
+            kind: ActivationType::Relu,
+            alpha: 0.0,
+            beta: 0.0,
+        },
+        LayerKind::FullyConnected {
+            nb_outputs: 10,
+            kernel: w(&mut rng, 10 * 500),
+            bias: w(&mut rng, 10),
+        },
+        LayerKind::SoftMax { axes: 1 },
+    ] {
+        let l = net.add_layer(kind, &[t]).expect("layer");
+        t = net.layers[l].outputs[0];
+    }
+    net.mark_output(t).expect("output");
+    let most = 16;
+    let inputs = vec![rng.vec(most * 800, -1.0, 1.0)];
+    for mode in ALL {
+        let e = engine(&net, mode, most, &inputs);
+        for batch in [1, 3, 8, 9, 16] {
+            let part = vec![inputs[0][..batch * 800].to_vec()];
+            check_engine(&format!("classifier batch {batch}"), &e, &part, batch, mode);
+        }
+    }
+}
+
+/// INT8 calibration statistics collected on the GPU against the CPU's, on the same network
+/// (convolution, ReLU, pooling, FC, softmax) and batches: each tensor's range equal to FP32
+/// rounding (1e-5 relative), the same number of values, and every algorithm's range within one
+/// histogram bin of the CPU's.
+#[test]
+fn calibration_statistics_match_the_cpu() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(31);
+    let mut net = Network::new();
+    let mut t = net
+        .add_input("x", DataType::Float, &[3, 12, 12])
+        .expect("input");
+    for kind in [
+        LayerKind::Convolution(conv(&mut rng, 3, 8, [3, 3], 1, true)),
+        LayerKind::Activation {
+            kind: ActivationType::Relu,
+            alpha: 0.0,
+            beta: 0.0,
+        },
+        LayerKind::Pooling(PoolParams::new(PoolingType::Max, [2, 2])),
+        LayerKind::FullyConnected {
+            nb_outputs: 30,
+            kernel: w(&mut rng, 30 * 8 * 5 * 5),
+            bias: w(&mut rng, 30),
+        },
+        LayerKind::SoftMax { axes: 1 },
+    ] {
+        let l = net.add_layer(kind, &[t]).expect("layer");
+        t = net.layers[l].outputs[0];
+    }
+    net.mark_output(t).expect("output");
+    let batch = 6;
+    let batches: Vec<Vec<Vec<f32>>> = (0..5)
+        .map(|_| vec![rng.vec(batch * 3 * 12 * 12, -2.0, 2.0)])
+        .collect();
+    let cpu = host_histograms(&net, batch, &batches, true).expect("CPU statistics");
+    let gpu = cuda::calibration_histograms(&net, batch, &batches, true).expect("GPU statistics");
+    assert_eq!(cpu.len(), gpu.len());
+    let algorithms = [
+        Algorithm::Entropy,
+        Algorithm::Entropy2,
+        Algorithm::MinMax,
+        Algorithm::Percentile(99.9),
+        Algorithm::Legacy {
+            quantile: 0.999,
+            regression_cutoff: 0.5,
+        },
+    ];
+    for (t, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
+        let name = &net.tensors[t].name;
+        assert!(c.absmax > 0.0, "tensor '{name}' was not observed");
+        assert!(
+            (c.absmax - g.absmax).abs() <= 1e-5 * c.absmax,
+            "tensor '{name}': range {} on the GPU, {} on the CPU",
+            g.absmax,
+            c.absmax
+        );
+        let total = |h: &Histogram| h.zeros + h.bins.iter().sum::<u64>();
+        assert_eq!(total(c), total(g), "tensor '{name}': values counted");
+        let moved: u64 = c
+            .bins
+            .iter()
+            .zip(&g.bins)
+            .map(|(a, b)| a.abs_diff(*b))
+            .sum();
+        eprintln!("tensor '{name}': {moved} counts differ between the CPU and GPU bins");
+        for alg in &algorithms {
+            let (a, b) = (compute_amax(alg, c), compute_amax(alg, g));
+            let bin = c.absmax / NUM_BINS as f32;
+            assert!(
+                (a - b).abs() <= bin * 1.001,
+                "tensor '{name}' {alg:?}: amax {b} on the GPU, {a} on the CPU (bin {bin})"
+            );
+        }
     }
 }
 

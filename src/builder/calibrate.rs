@@ -282,17 +282,50 @@ fn collect_histograms(
         );
     }
 
+    #[cfg(feature = "cuda")]
+    if crate::backend::selected() == crate::backend::Device::Cuda {
+        match crate::backend::cuda::calibration_histograms(
+            net,
+            batch,
+            &batches,
+            alg.needs_histograms(),
+        ) {
+            Ok(h) => {
+                logger.log(
+                    Severity::Info,
+                    "  Calibration statistics collected on the GPU.",
+                );
+                return Ok(h);
+            }
+            Err(e) => logger.log(
+                Severity::Info,
+                &format!("  Calibration statistics collected on the CPU: {e}"),
+            ),
+        }
+    }
+    host_histograms(net, batch, &batches, alg.needs_histograms())
+}
+
+/// Each tensor's histogram (only its range where `histograms` is false) over `batches` of
+/// `batch` items, run on the CPU; each batch holds the network inputs' values in `net.inputs`
+/// order. The reference that the GPU's statistics are checked against.
+pub fn host_histograms(
+    net: &Network,
+    batch: usize,
+    batches: &[Vec<Vec<f32>>],
+    histograms: bool,
+) -> Result<Vec<calib::Histogram>> {
     let engine = Arc::new(fp32_engine(net, batch)?);
     let mut ctx = ExecutionContext::new(engine)?;
     let mut collector = RangeCollector::new(net.tensors.len());
     for pass in 0..2 {
         if pass == 1 {
-            if !alg.needs_histograms() {
+            if !histograms {
                 break;
             }
             collector.begin_histograms();
         }
-        for b in &batches {
+        for b in batches {
             let mut err = None;
             let mut observe = |t: usize, data: &[f32]| {
                 let r = if pass == 0 {

@@ -6,6 +6,8 @@ mod lower;
 pub mod precision;
 pub mod profile;
 
+pub use calibrate::host_histograms;
+
 use std::sync::Arc;
 
 use crate::engine::{Engine, Precision};

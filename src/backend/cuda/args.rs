@@ -64,6 +64,8 @@ pub struct FcArgs {
     pub qs: f32,
     pub raw: i32,
     pub softmax: i32,
+    pub xt: i32,
+    pub yt: i32,
 }
 
 #[repr(C)]
@@ -397,4 +399,14 @@ pub struct DeconvArgs {
     pub yt: i32,
     pub xs: f32,
     pub ys: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct CalibArgs {
+    pub x: u64,
+    pub absmax: u64,
+    pub bins: u64,
+    pub n: i64,
+    pub range: f32,
 }

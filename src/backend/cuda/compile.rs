@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use cudarc::nvrtc::{result as nvrtc, sys as nvrtc_sys};
 
 /// The main NVRTC program: `common.cu` first (types and helpers), then the kernels.
-const SOURCES: [(&str, &str); 11] = [
+const SOURCES: [(&str, &str); 13] = [
     ("common.cu", include_str!("../../../kernels/common.cu")),
     (
         "conv_args.cu",
@@ -18,6 +18,7 @@ const SOURCES: [(&str, &str); 11] = [
     ),
     ("conv.cu", include_str!("../../../kernels/conv.cu")),
     ("fc.cu", include_str!("../../../kernels/fc.cu")),
+    ("fc_rows.cu", include_str!("../../../kernels/fc_rows.cu")),
     ("pool.cu", include_str!("../../../kernels/pool.cu")),
     ("softmax.cu", include_str!("../../../kernels/softmax.cu")),
     (
@@ -28,6 +29,10 @@ const SOURCES: [(&str, &str); 11] = [
     ("reduce.cu", include_str!("../../../kernels/reduce.cu")),
     ("matmul.cu", include_str!("../../../kernels/matmul.cu")),
     ("igemm.cu", include_str!("../../../kernels/igemm.cu")),
+    (
+        "calibrate.cu",
+        include_str!("../../../kernels/calibrate.cu"),
+    ),
 ];
 
 /// A program of one kernel of `shallow.cu`, specialized by its last line (see [`shallow`]).
@@ -65,6 +70,7 @@ pub fn shallow(name: &str) -> Option<String> {
     };
     let storage = |t: &str| match t {
         "f32" => Some("F32"),
+        "f32r" => Some("F32R"),
         "f16" => Some("F16"),
         "i8" => Some("I8"),
         _ => None,
@@ -208,6 +214,10 @@ mod tests {
         assert_eq!(
             shallow("conv_f_f16_f16_t31").as_deref(),
             Some("CONV_T(conv_f_f16_f16, F16, F16, false, 3, 1)\n")
+        );
+        assert_eq!(
+            shallow("conv_f_f32r_f16_t52").as_deref(),
+            Some("CONV_T(conv_f_f32r_f16, F32R, F16, false, 5, 2)\n")
         );
         for other in [
             "conv_f_f32_f32",

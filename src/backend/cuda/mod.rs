@@ -4,6 +4,7 @@
 //! multiply INT8 by INT8 in INT32 with per-channel weight scales.
 
 mod args;
+mod calibrate;
 mod compile;
 mod executor;
 mod igemm;
@@ -14,6 +15,7 @@ mod probe;
 mod step;
 mod tactic;
 
+pub use calibrate::calibration_histograms;
 pub use executor::Executor;
 pub use memory::{DeviceBuffer, Source, copy, copy_to_host};
 pub use plan::unsupported;

@@ -20,6 +20,13 @@ use crate::network::shape::{conv_geometry, pool_geometry};
 use crate::network::{LayerId, LayerKind, Network, PoolParams, TensorId};
 use crate::types::{ActivationType, DataType, volume};
 
+/// fc_rows.cu's geometry (FCR_ROWS, FCR_WARPS there): the rows one launch takes, its warps per
+/// block (one output column each); and the shared memory its staged rows may take (the kernel
+/// adds 2 KiB for a fused softmax; 48 KiB is the default limit).
+const FC_ROWS: usize = 8;
+const FC_ROWS_WARPS: u32 = 8;
+const FC_ROWS_SHARED: usize = 40 * 1024;
+
 /// How a tensor's values are stored on the device (the tags of kernels/common.cu).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Store {
@@ -205,12 +212,20 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
     }
 
     let fp16_inputs = engine.precisions.contains(&Precision::Half);
-    // FP16 implicit GEMMs round what they read to half themselves, as the CPU rounds FP16
-    // engines' inputs: such an input needs no conversion step.
-    let half_gemms_only = |t: TensorId| {
+    // FP16 implicit GEMMs and shallow kernels round what they read to half themselves, as the
+    // CPU rounds FP16 engines' inputs: such an input needs no conversion step.
+    let half_readers_only = |t: TensorId| {
+        consumers[t].iter().all(|&c| {
+            engine.precisions[c] == Precision::Half
+                && (on_igemm(engine, c, &fused[c]) || on_shallow(engine, c, &fused[c]))
+        })
+    };
+    // Shallow kernels read each input value once per job and quantize it as they stage it: an
+    // input only they read is not quantized in a step of its own.
+    let shallow_only = |t: TensorId| {
         consumers[t]
             .iter()
-            .all(|&c| engine.precisions[c] == Precision::Half && on_igemm(engine, c, &fused[c]))
+            .all(|&c| on_shallow(engine, c, &fused[c]))
     };
     let all_int8 = |t: TensorId| {
         !consumers[t].is_empty()
@@ -229,10 +244,10 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
                     // Bool inputs hold 0 and 1 in a byte, as the CPU reads them.
                     (DataType::Int8 | DataType::Bool, _) => Store::I8(1.0),
                     (DataType::Int32, _) => Store::I32,
-                    _ if fp16_inputs && !half_gemms_only(t) => Store::F16,
+                    _ if fp16_inputs && !half_readers_only(t) => Store::F16,
                     // Quantized once up front rather than at each of the reads an INT8
                     // convolution makes of every input value.
-                    (_, Some(s)) if all_int8(t) => Store::I8(s),
+                    (_, Some(s)) if all_int8(t) && !shallow_only(t) => Store::I8(s),
                     _ => Store::F32,
                 },
                 Some(b) if b.dtype == DataType::Half => Store::F16,
@@ -501,6 +516,23 @@ fn on_igemm(engine: &Engine, l: LayerId, fused: &Fused) -> bool {
     tactic_of(engine, l, fused) == Some(Tactic::Igemm)
 }
 
+/// Whether layer `l` runs as shallow.cu's kernel (see [`shallow_kernel`]).
+fn on_shallow(engine: &Engine, l: LayerId, fused: &Fused) -> bool {
+    let net = &engine.network;
+    let layer = &net.layers[l];
+    let LayerKind::Convolution(p) = &layer.kind else {
+        return false;
+    };
+    let s = &net.tensors[layer.inputs[0]].shape;
+    let (c, xlen) = (s[s.len() - 3], s[s.len() - 3..].iter().product());
+    let pool = match fused.pool.map(|c| &net.layers[c].kind) {
+        Some(LayerKind::Pooling(pp)) => Some(pp),
+        _ => None,
+    };
+    tactic_of(engine, l, fused) == Some(Tactic::Shared)
+        && shallow_kernel(p, c, xlen, pool).is_some()
+}
+
 /// The family `INFER8_CUDA_CONV` forces on every convolution and FC layer, over timed tactics:
 /// `igemm`, `shared` (conv.cu's shared-memory kernel and fc.cu's tiles) or `direct` (conv.cu's
 /// direct kernel, fc.cu's tiles). The non-igemm families stay as fallbacks for shapes igemm does
@@ -755,6 +787,14 @@ impl Builder<'_> {
                         smem = (c * h * w * 4) as u32;
                         match shallow_kernel(p, c, c * h * w, pool) {
                             Some((size, window)) => {
+                                if self.engine.precisions[l] == Precision::Half
+                                    && matches!(self.store[x], Store::F32)
+                                    && matches!(self.loc(x)?, Loc::Binding(_))
+                                {
+                                    // An FP32 input binding of an FP16 layer, rounded to half
+                                    // as the kernel stages it (see `half_readers_only`).
+                                    name = name.replacen("_f32_", "_f32r_", 1);
+                                }
                                 name.push_str(&format!("_t{size}{window}"));
                                 // A float4 per tap and 4 channels, then bias and scale.
                                 let wbytes = k.div_ceil(4) * (c * size * size + 2) * 16;
@@ -807,7 +847,18 @@ impl Builder<'_> {
                     ..Default::default()
                 };
                 args.softmax = fused.softmax.is_some() as i32;
-                if tactic == Some(Tactic::Igemm) {
+                let mut small = args;
+                let weights = self.weights(
+                    &kernel.values,
+                    &bias.values,
+                    *nb_outputs,
+                    q,
+                    (x, out, act),
+                    &mut small.qs,
+                    &mut small.raw,
+                    &mut small.ys,
+                )?;
+                let st = if tactic == Some(Tactic::Igemm) {
                     let red = Reduction {
                         c: kdim,
                         h: 1,
@@ -841,22 +892,12 @@ impl Builder<'_> {
                     );
                     self.gemm_step(l, x, out, gemm, &red, wb, outer, invariant)?
                 } else {
-                    let weights = self.weights(
-                        &kernel.values,
-                        &bias.values,
-                        *nb_outputs,
-                        q,
-                        (x, out, act),
-                        &mut args.qs,
-                        &mut args.raw,
-                        &mut args.ys,
-                    )?;
                     let name = self.typed_name("fc", q, x, out)?;
                     let grid = Grid::Tiles {
                         rows_per_item: outer as u64,
                         col_tiles: nb_outputs.div_ceil(64) as u32,
                     };
-                    let st = Step::new(&name, &args, grid, invariant)?
+                    let st = Step::new(&name, &small, grid, invariant)?
                         .count(offset_of!(FcArgs, rows), outer as i64)
                         .ptr(offset_of!(FcArgs, x), self.loc(x)?)
                         .ptr(offset_of!(FcArgs, y), self.loc(out)?);
@@ -867,6 +908,10 @@ impl Builder<'_> {
                         offset_of!(FcArgs, bias),
                         offset_of!(FcArgs, wscale),
                     )
+                };
+                match self.fc_rows(small, &weights, (x, out), outer, q, invariant)? {
+                    Some((most, alt)) => st.or_below(most, alt),
+                    None => st,
                 }
             }
             LayerKind::Pooling(p) => {
@@ -1403,6 +1448,47 @@ impl Builder<'_> {
         Ok(parts * step::PART_BYTES)
     }
 
+    /// fc_rows.cu's launch of an FC layer for runs of at most [`FC_ROWS`] rows (batch items
+    /// times `outer`) whose inputs fit in shared memory, and the largest batch it takes; None
+    /// where not even batch 1 does.
+    fn fc_rows(
+        &self,
+        mut args: FcArgs,
+        weights: &Weights,
+        (x, out): (TensorId, TensorId),
+        outer: usize,
+        q: bool,
+        invariant: bool,
+    ) -> Result<Option<(u64, Step)>> {
+        let row_bytes = args.kdim as usize * if q { 1 } else { 4 };
+        let rows = FC_ROWS.min(FC_ROWS_SHARED / row_bytes.max(1));
+        let most = if invariant { 1 } else { rows / outer.max(1) };
+        if most == 0 || (invariant && outer > rows) {
+            return Ok(None);
+        }
+        args.xt = self.store[x].tag();
+        args.yt = self.store[out].tag();
+        let blocks = if args.softmax != 0 {
+            1
+        } else {
+            (args.n as u32).div_ceil(FC_ROWS_WARPS)
+        };
+        let name = if q { "fc_rows_q" } else { "fc_rows_f" };
+        let st = Step::new(name, &args, Grid::Fixed { blocks }, invariant)?
+            .count(offset_of!(FcArgs, rows), outer as i64)
+            .ptr(offset_of!(FcArgs, x), self.loc(x)?)
+            .ptr(offset_of!(FcArgs, y), self.loc(out)?)
+            .shared((rows * row_bytes).next_multiple_of(16) as u32);
+        let st = weights.apply(
+            st,
+            offset_of!(FcArgs, w),
+            offset_of!(FcArgs, wq),
+            offset_of!(FcArgs, bias),
+            offset_of!(FcArgs, wscale),
+        );
+        Ok(Some((most as u64, st)))
+    }
+
     fn typed_name(&self, base: &str, q: bool, x: TensorId, y: TensorId) -> Result<String> {
         let ti = self.store[x].typed().unwrap_or("f32");
         let to = self.store[y].typed().ok_or_else(|| {
@@ -1469,7 +1555,7 @@ struct Weights {
 }
 
 impl Weights {
-    fn apply(self, mut st: Step, w: usize, wq: usize, bias: usize, wscale: usize) -> Step {
+    fn apply(&self, mut st: Step, w: usize, wq: usize, bias: usize, wscale: usize) -> Step {
         for (off, loc) in [(w, self.w), (wq, self.wq), (wscale, self.wscale)] {
             if let Some(loc) = loc {
                 st = st.ptr(off, loc);

@@ -52,6 +52,9 @@ pub enum Grid {
         splits: u64,
         items_at: usize,
     },
+    /// A fixed number of blocks (capped at 8 per multiprocessor), whatever the batch: kernels
+    /// that loop over their outputs, or need one block for all of them (fc_rows.cu).
+    Fixed { blocks: u32 },
     /// igemm.cu's 64x64 tiles over `ksteps` reduction steps, split across grid.z when the tiles
     /// alone would leave most multiprocessors idle and the workspace holds `parts` partial tiles;
     /// the split count and depth are written to the i32 fields at `splits_at` and `splits_at + 4`.
@@ -131,6 +134,8 @@ pub struct Step {
     smem: u32,
     /// Runs one item whatever the batch (every output is batch-invariant).
     pub invariant: bool,
+    /// Runs of at most this batch launch this step instead (a kernel for few rows).
+    small: Option<(u64, Box<Step>)>,
 }
 
 impl Step {
@@ -154,7 +159,14 @@ impl Step {
             grid,
             smem: 0,
             invariant,
+            small: None,
         })
+    }
+
+    /// Runs of at most `batch` items launch `alt` instead.
+    pub fn or_below(mut self, batch: u64, alt: Step) -> Step {
+        self.small = Some((batch, Box::new(alt)));
+        self
     }
 
     /// The u64 pointer field at `offset` points at `loc`.
@@ -194,6 +206,12 @@ impl Step {
         stream: sys::CUstream,
     ) -> Result<()> {
         let batch = if self.invariant { 1 } else { batch as u64 };
+        if let Some((most, alt)) = &self.small
+            && batch <= *most
+        {
+            // SAFETY: the caller's promise covers the same run.
+            return unsafe { alt.launch(batch as usize, resolve, sms, stream) };
+        }
         let mut args = self.args.clone();
         let bytes = args.as_mut_ptr() as *mut u8;
         for p in &self.patches {
@@ -236,6 +254,7 @@ impl Step {
                 let jobs = total.div_ceil(ib) * splits;
                 (jobs.clamp(1, sms as u64 * 32) as u32, 1, 1)
             }
+            Grid::Fixed { blocks } => (blocks.clamp(1, sms * 8), 1, 1),
             Grid::Tiles {
                 rows_per_item,
                 col_tiles,

@@ -1,6 +1,6 @@
 //! Tactic choice by timing (TensorRT's kernel timing at build time): each convolution and FC layer
-//! is launched with every kernel family that can take it, at the maximum batch and at batch 1, and
-//! the family nearest the best at both is recorded in the engine. `setAverageFindIterations`
+//! is launched with every kernel family that can take it, at the maximum batch, its geometric
+//! middle and batch 1, and the family nearest the best at all three is recorded in the engine. `setAverageFindIterations`
 //! launches make one measurement (their mean time), and the minimum of `setMinFindIterations`
 //! measurements is the layer's time with that family.
 //!
@@ -50,29 +50,39 @@ fn measure(schedule: Schedule, mut run: impl FnMut(u32) -> Result<Vec<f32>>) -> 
     Ok(best)
 }
 
-/// A family's times for one layer: at the maximum batch and at batch 1.
+/// The batches a family is timed at: the maximum, its geometric middle, and 1.
+fn timing_batches(max: usize) -> [usize; 3] {
+    let mid = ((max as f64).sqrt().round() as usize).clamp(1, max.max(1));
+    [max, mid, 1]
+}
+
+/// A family's times for one layer, at each of [`timing_batches`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Sample {
     layer: LayerId,
     family: Tactic,
-    at_max: f32,
-    at_one: f32,
+    times: [f32; 3],
 }
 
-/// Per layer, the family whose worse ratio to the fastest (at the maximum batch, at batch 1) is
-/// least (the first on ties). One plan serves every batch size, and the family fastest at a large
-/// batch can be several times slower at batch 1 (conv.cu's shared kernel takes one block per
-/// item); the least worst regret keeps both ends near their best.
+/// Per layer, the family whose worst ratio to the fastest (at the maximum batch, the middle one
+/// and batch 1) is least (the first on ties). One plan serves every batch size, and the family
+/// fastest at a large batch can be several times slower at batch 1 (conv.cu's shared kernel
+/// takes one block per item) or in between (fc.cu's tiles, where fc_rows.cu takes batch 1 for
+/// every family); the least worst regret keeps every size near its best.
 fn choose(samples: &[Sample], nb_layers: usize) -> Vec<Option<Sample>> {
-    let mut best_max = vec![f32::INFINITY; nb_layers];
-    let mut best_one = vec![f32::INFINITY; nb_layers];
+    let mut best = vec![[f32::INFINITY; 3]; nb_layers];
     for s in samples {
-        best_max[s.layer] = best_max[s.layer].min(s.at_max);
-        best_one[s.layer] = best_one[s.layer].min(s.at_one);
+        for (b, t) in best[s.layer].iter_mut().zip(s.times) {
+            *b = b.min(t);
+        }
     }
     let regret = |s: &Sample| {
         let ratio = |t: f32, best: f32| if best > 0.0 { t / best } else { 1.0 };
-        ratio(s.at_max, best_max[s.layer]).max(ratio(s.at_one, best_one[s.layer]))
+        s.times
+            .iter()
+            .zip(best[s.layer])
+            .map(|(&t, b)| ratio(t, b))
+            .fold(0.0f32, f32::max)
     };
     let mut chosen: Vec<Option<Sample>> = vec![None; nb_layers];
     for s in samples {
@@ -81,6 +91,16 @@ fn choose(samples: &[Sample], nb_layers: usize) -> Vec<Option<Sample>> {
         }
     }
     chosen
+}
+
+/// "t1 at batch b1, t2 at batch b2, ..." for the logs.
+fn at_batches(times: &[f32; 3], batches: &[usize; 3]) -> String {
+    times
+        .iter()
+        .zip(batches)
+        .map(|(t, b)| format!("{t:.6} at batch {b}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn element_bytes(dtype: DataType) -> usize {
@@ -92,7 +112,7 @@ fn element_bytes(dtype: DataType) -> usize {
 }
 
 /// The family timing picks for each layer of `engine` (None for layers other than convolution
-/// and FC), timed at the maximum batch size and at batch 1 (see [`choose`]); logs every measurement at kVERBOSE. Nothing is
+/// and FC), timed at the batches of [`timing_batches`] (see [`choose`]); logs every measurement at kVERBOSE. Nothing is
 /// timed while `INFER8_CUDA_CONV` forces a family: every run would use that family anyway.
 pub fn choose_tactics(
     engine: &Engine,
@@ -142,38 +162,41 @@ pub fn choose_tactics(
         // An untimed run first: a plan's first launches pay for loading the kernels and for
         // cold caches, which would count against whichever family runs first.
         time_at(batch)?;
-        let (at_max, at_one) = (time_at(batch)?, time_at(1)?);
-        for ((step, at_max), at_one) in ex.steps().iter().zip(at_max).zip(at_one) {
+        let batches = timing_batches(batch);
+        let mut times = Vec::with_capacity(3);
+        for &b in &batches {
+            times.push(time_at(b)?);
+        }
+        for (i, step) in ex.steps().iter().enumerate() {
             if let Some((layer, family)) = step.tactic {
+                let times = [times[0][i], times[1][i], times[2][i]];
                 logger.log(
                     Severity::Verbose,
                     &format!(
-                        "Layer '{}': tactic {} time {at_max:.6} ms at batch {batch}, \
-                         {at_one:.6} ms at batch 1",
+                        "Layer '{}': tactic {} time {} ms",
                         engine.network.layers[layer].name,
-                        family.name()
+                        family.name(),
+                        at_batches(&times, &batches)
                     ),
                 );
                 samples.push(Sample {
                     layer,
                     family,
-                    at_max,
-                    at_one,
+                    times,
                 });
             }
         }
     }
     let chosen = choose(&samples, n);
+    let batches = timing_batches(batch);
     for s in chosen.iter().flatten() {
         logger.log(
             Severity::Verbose,
             &format!(
-                "Layer '{}': chose tactic {} ({:.6} ms at batch {batch}, {:.6} ms at batch 1, \
-                 {} x {} launches)",
+                "Layer '{}': chose tactic {} ({} ms, {} x {} launches)",
                 engine.network.layers[s.layer].name,
                 s.family.name(),
-                s.at_max,
-                s.at_one,
+                at_batches(&s.times, &batches),
                 schedule.measurements,
                 schedule.launches
             ),
@@ -217,30 +240,40 @@ mod tests {
         assert_eq!(best, [2.0, 0.5]);
     }
 
-    fn sample(layer: LayerId, family: Tactic, at_max: f32, at_one: f32) -> Sample {
+    fn sample(layer: LayerId, family: Tactic, times: [f32; 3]) -> Sample {
         Sample {
             layer,
             family,
-            at_max,
-            at_one,
+            times,
         }
     }
 
-    /// The family fastest at both ends wins; one fastest only at the maximum batch loses to one
+    #[test]
+    fn timing_covers_both_ends_and_the_middle() {
+        assert_eq!(timing_batches(65536), [65536, 256, 1]);
+        assert_eq!(timing_batches(100), [100, 10, 1]);
+        assert_eq!(timing_batches(1), [1, 1, 1]);
+    }
+
+    /// The family fastest at every size wins; one fastest only at the maximum batch loses to one
     /// a little slower there but far faster at batch 1 (LeNet's INT8 conv1 on an H200: shared
-    /// 6430 µs against igemm's 7147 at batch 65536, but 37.1 µs against 11.8 at batch 1).
+    /// 6430 µs against igemm's 7147 at batch 65536, but 37.1 µs against 11.8 at batch 1), or in
+    /// the middle (LeNet's FP32 ip2 + prob on an H200, with fc_rows.cu taking batch 1 for every
+    /// family: timed at 1 and 65536 only, fc.cu's tiles won and took 52 µs at batch 100).
     #[test]
     fn the_family_with_the_least_worst_regret_wins_per_layer() {
         let samples = [
-            sample(0, Tactic::Igemm, 2.0, 1.0),
-            sample(2, Tactic::Shared, 1.0, 1.0),
-            sample(0, Tactic::Shared, 1.5, 0.5),
-            sample(0, Tactic::Direct, 1.5, 0.6),
-            sample(2, Tactic::Shared, 0.5, 0.5),
-            sample(3, Tactic::Igemm, 7.147, 0.0118),
-            sample(3, Tactic::Shared, 6.430, 0.0371),
+            sample(0, Tactic::Igemm, [2.0, 1.0, 1.0]),
+            sample(2, Tactic::Shared, [1.0, 1.0, 1.0]),
+            sample(0, Tactic::Shared, [1.5, 0.8, 0.5]),
+            sample(0, Tactic::Direct, [1.5, 0.8, 0.6]),
+            sample(2, Tactic::Shared, [0.5, 0.5, 0.5]),
+            sample(3, Tactic::Igemm, [7.147, 0.1, 0.0118]),
+            sample(3, Tactic::Shared, [6.430, 0.1, 0.0371]),
+            sample(4, Tactic::Shared, [0.243, 0.052, 0.008]),
+            sample(4, Tactic::Igemm, [0.280, 0.013, 0.008]),
         ];
-        let families: Vec<Option<Tactic>> = choose(&samples, 4)
+        let families: Vec<Option<Tactic>> = choose(&samples, 5)
             .into_iter()
             .map(|c| c.map(|s| s.family))
             .collect();
@@ -250,6 +283,7 @@ mod tests {
                 Some(Tactic::Shared),
                 None,
                 Some(Tactic::Shared),
+                Some(Tactic::Igemm),
                 Some(Tactic::Igemm)
             ]
         );
