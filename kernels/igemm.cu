@@ -6,7 +6,8 @@
 //
 // A block of 256 threads computes a 64x64 tile in 32-deep steps staged in shared memory. The
 // reduction is split three ways:
-// - FP32 layers: FP32 FMA (no TF32), 4x4 outputs per thread, so results match the CPU to rounding;
+// - FP32 layers: FP32 FMA (no TF32), 4x4 outputs per thread (4 consecutive rows and columns, so
+//   each step is two float4 reads of shared memory for 16 FMAs), results match the CPU to rounding;
 // - FP16 layers: tensor cores, mma m16n8k16 with FP32 accumulation (half products are exact in
 //   FP32, so only the summation order differs from the CPU);
 // - INT8 layers: tensor cores, mma m16n8k32 with INT32 accumulation: the CPU's integer sums
@@ -54,8 +55,10 @@ struct GemmArgs {
 #define MODE_I8 2
 
 template <int MODE> struct GemmSmem;
+// FP32 rows are padded to a multiple of 4 floats: each thread reads its 4 rows and 4 columns of a
+// step as one float4 each.
 template <> struct GemmSmem<MODE_F32> {
-    float a[GK][GM + 1];
+    float a[GK][GM + 4];
     float b[GK][GN + 4];
 };
 template <> struct GemmSmem<MODE_F16> {
@@ -235,11 +238,9 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
             const int tx = tid & 15, ty = tid >> 4;
 #pragma unroll 8
             for (int kk = 0; kk < GK; kk++) {
-                float xr[4], wr[4];
-#pragma unroll
-                for (int i = 0; i < 4; i++) xr[i] = s.a[kk][ty + 16 * i];
-#pragma unroll
-                for (int j = 0; j < 4; j++) wr[j] = s.b[kk][tx + 16 * j];
+                const float4 x4 = *(const float4*)&s.a[kk][4 * ty];
+                const float4 w4 = *(const float4*)&s.b[kk][4 * tx];
+                const float xr[4] = {x4.x, x4.y, x4.z, x4.w}, wr[4] = {w4.x, w4.y, w4.z, w4.w};
 #pragma unroll
                 for (int i = 0; i < 4; i++)
 #pragma unroll
@@ -328,10 +329,10 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
         const int tx = tid & 15, ty = tid >> 4;
 #pragma unroll
         for (int j = 0; j < 4; j++) {
-            const int col = tx + 16 * j;
+            const int col = 4 * tx + j;
             const float b = a.bias[n0 + col];
 #pragma unroll
-            for (int i = 0; i < 4; i++) cs[ty + 16 * i][col] = activate(a.act, a.alpha, a.beta, accf[i][j] + b);
+            for (int i = 0; i < 4; i++) cs[4 * ty + i][col] = activate(a.act, a.alpha, a.beta, accf[i][j] + b);
         }
     } else {
 #pragma unroll
