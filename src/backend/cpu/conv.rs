@@ -22,6 +22,8 @@ pub struct Conv {
     weights: Vec<f32>,
     bias: Vec<f32>,
     direct: Option<Direct>,
+    /// B read from the input plane itself, no im2col matrix (see [`gemm::Windows`]).
+    windows: Option<Vec<[usize; 2]>>,
 }
 
 impl Conv {
@@ -47,6 +49,7 @@ impl Conv {
                 bias,
                 geo,
                 weights: Vec::new(),
+                windows: None,
             });
         }
         let (kdim, kg) = (geo.kdim, geo.k / geo.groups);
@@ -62,12 +65,14 @@ impl Conv {
                 1,
             );
         }
+        let windows = gemm::fma_available().then(|| geo.windows(NR)).flatten();
         Ok(Conv {
             outer,
             bias,
             geo,
             weights,
             direct: None,
+            windows,
         })
     }
 
@@ -75,9 +80,9 @@ impl Conv {
         self.direct.is_some()
     }
 
-    /// The im2col matrix; the direct kernel has none.
+    /// The im2col matrix; the direct kernel and the windows have none.
     fn im2col_len(&self) -> usize {
-        if self.direct.is_some() {
+        if self.direct.is_some() || self.windows.is_some() {
             0
         } else {
             gemm::packed_b_len(self.geo.kdim, self.geo.positions())
@@ -171,14 +176,29 @@ impl Conv {
         let gemm: Gemm = if shared { gemm::gemm_par } else { gemm::gemm };
         let glen = gemm::packed_a_len(kg, g.kdim);
         for gi in 0..g.groups {
-            g.im2col(g.group_plane(plane, gi), col, NR);
             let c = COut {
                 data: &mut y[gi * kg * p..],
                 rs: p,
                 cs: 1,
             };
             let w = &self.weights[gi * glen..][..glen];
-            gemm(kg, p, g.kdim, w, col, c, Bias::Row(&self.bias[gi * kg..]));
+            let bias = Bias::Row(&self.bias[gi * kg..]);
+            if let Some(halves) = &self.windows {
+                let b = gemm::Windows {
+                    plane: g.group_plane(plane, gi),
+                    rows: g.row_offsets(),
+                    halves,
+                };
+                let run = if shared {
+                    gemm::gemm_windows_par
+                } else {
+                    gemm::gemm_windows
+                };
+                run(kg, p, g.kdim, w, &b, c, bias);
+                continue;
+            }
+            g.im2col(g.group_plane(plane, gi), col, NR);
+            gemm(kg, p, g.kdim, w, col, c, bias);
         }
     }
 }
@@ -188,5 +208,74 @@ pub fn bias_or_zero(bias: &[f32], n: usize) -> Vec<f32> {
         vec![0.0; n]
     } else {
         bias.to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Weights;
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).max(1);
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s % 2001) as f32 / 1000.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// Convolutions whose output rows are whole runs of 8 positions read B from the input plane
+    /// (LeNet's conv2, a padded one, a grouped one, one with a partial last panel), with the
+    /// same bits as im2col + GEMM, on one thread and split across threads; one whose rows are
+    /// not (width 17) keeps im2col.
+    #[test]
+    fn windows_give_the_bits_of_im2col() {
+        if !gemm::fma_available() {
+            return;
+        }
+        // (channels, input plane, maps, kernel, padding, groups, whether windows apply)
+        type Case = (usize, [usize; 2], usize, [usize; 2], [usize; 2], usize, bool);
+        let cases: [Case; 5] = [
+            (20, [12, 12], 50, [5, 5], [0, 0], 1, true),
+            (3, [16, 16], 7, [3, 3], [1, 1], 1, true),
+            (4, [10, 16], 6, [3, 3], [1, 1], 2, true),
+            (5, [11, 10], 9, [3, 3], [0, 0], 1, true),
+            (3, [17, 17], 4, [3, 3], [1, 1], 1, false),
+        ];
+        for (i, (c, hw, k, kernel, pad, groups, windows)) in cases.into_iter().enumerate() {
+            let kdim = c / groups * kernel[0] * kernel[1];
+            let seed = i as u32 * 7;
+            let mut p = ConvParams::new(
+                k,
+                kernel,
+                Weights::new(values(k * kdim, seed + 1)),
+                Weights::new(values(k, seed + 2)),
+            );
+            p.pre_padding = pad;
+            p.post_padding = pad;
+            p.groups = groups;
+            let mut conv = Conv::new(&p, &[c, hw[0], hw[1]], false).expect("conv");
+            assert_eq!(conv.windows.is_some(), windows, "case {i}");
+            let x = values(c * hw[0] * hw[1], seed + 3);
+            let out = k * conv.geo.positions();
+            let run = |conv: &Conv, shared: bool| {
+                let mut y = vec![f32::NAN; out];
+                let mut scratch = vec![0.0; conv.col_len()];
+                conv.one(&x, &mut y, &mut scratch, shared);
+                y
+            };
+            let (alone, split) = (run(&conv, false), run(&conv, true));
+            conv.windows = None;
+            let reference = run(&conv, false);
+            for (what, got) in [("one thread", alone), ("threads", split)] {
+                for (j, (a, b)) in got.iter().zip(&reference).enumerate() {
+                    assert_eq!(a.to_bits(), b.to_bits(), "case {i} {what}: output {j}");
+                }
+            }
+        }
     }
 }

@@ -89,7 +89,9 @@ pub fn gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: COut, bias: B
             let bp = &b[pj * NR * k + k0 * NR..][..kc * NR];
             for pi in 0..mp {
                 let ap = &a[pi * MR * k + k0 * MR..][..kc * MR];
-                run_tile(tile, ap, bp, kc, pi, pj, m, n, &mut c, bias, k0 == 0);
+                let kernel =
+                    |dst: &mut [f32], rs: usize, init: &Init| tile(kc, ap, bp, dst, rs, init);
+                run_tile(kernel, pi, pj, m, n, &mut c, bias, k0 == 0);
             }
         }
         k0 += kc;
@@ -101,10 +103,25 @@ pub fn gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: COut, bias: B
 
 /// [`gemm`] with the row panels split across threads; C's rows must be contiguous (`cs == 1`).
 pub fn gemm_par(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: COut, bias: Bias) {
+    par_rows(m, n, k, c, bias, |rows, r0, c, bias| {
+        gemm(rows, n, k, &a[r0 * k..], b, c, bias)
+    });
+}
+
+/// `run(rows, first_row, c, bias)` over row panels split across threads, or over all rows where
+/// one thread does or C's columns are strided.
+fn par_rows(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: COut,
+    bias: Bias,
+    run: impl Fn(usize, usize, COut, Bias) + Sync,
+) {
     let panels = m.div_ceil(MR);
     let t = super::tasks_for(panels, m * n * k);
     if t == 1 || c.cs != 1 {
-        return gemm(m, n, k, a, b, c, bias);
+        return run(m, 0, c, bias);
     }
     let rows_per = panels.div_ceil(t) * MR;
     let rs = c.rs;
@@ -113,13 +130,71 @@ pub fn gemm_par(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: COut, bia
         .enumerate()
         .for_each(|(i, data)| {
             let r0 = i * rows_per;
-            let rows = rows_per.min(m - r0);
             let bias = match bias {
                 Bias::Row(v) => Bias::Row(&v[r0..]),
                 other => other,
             };
-            gemm(rows, n, k, &a[r0 * k..], b, COut { data, rs, cs: 1 }, bias);
+            run(rows_per.min(m - r0), r0, COut { data, rs, cs: 1 }, bias);
         });
+}
+
+/// B of an implicit GEMM over a convolution's input (no im2col matrix): element `(p, j)` is
+/// `plane[rows[p] + halves[j / NR][j % NR / 8] + j % 8]`, each panel's columns being two runs of
+/// 8 consecutive plane offsets (stride-1 output rows). The same values as im2col's packed B,
+/// multiplied in the same order, so the same bits.
+pub struct Windows<'a> {
+    pub plane: &'a [f32],
+    pub rows: &'a [usize],
+    pub halves: &'a [[usize; 2]],
+}
+
+/// [`gemm`] with B read through `w` (AVX2 and FMA only: callers check [`fma_available`]).
+pub fn gemm_windows(m: usize, n: usize, k: usize, a: &[f32], w: &Windows, c: COut, bias: Bias) {
+    let (mp, np) = (m.div_ceil(MR), n.div_ceil(NR));
+    // Every read lies inside the plane: the tiles index it unchecked.
+    let reach = w.rows[..k].iter().max().copied().unwrap_or(0)
+        + w.halves[..np].iter().flatten().max().copied().unwrap_or(0)
+        + 8;
+    assert!(fma_available() && reach <= w.plane.len());
+    let mut c = c;
+    let mut k0 = 0;
+    while k0 < k {
+        let kc = KC.min(k - k0);
+        for pj in 0..np {
+            let [h0, h1] = w.halves[pj];
+            let rows = &w.rows[k0..k0 + kc];
+            for pi in 0..mp {
+                let ap = &a[pi * MR * k + k0 * MR..][..kc * MR];
+                let kernel = |dst: &mut [f32], rs: usize, init: &Init| {
+                    assert!(dst.len() > (MR - 1) * rs + NR - 1);
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: AVX2 and FMA detected; `reach` bounds every plane read, `ap` holds
+                    // `kc` steps and `dst` the tile.
+                    unsafe {
+                        tile_fma_windows(
+                            kc,
+                            ap.as_ptr(),
+                            w.plane.as_ptr(),
+                            rows,
+                            [h0, h1],
+                            dst.as_mut_ptr(),
+                            rs,
+                            init,
+                        )
+                    }
+                };
+                run_tile(kernel, pi, pj, m, n, &mut c, bias, k0 == 0);
+            }
+        }
+        k0 += kc;
+    }
+}
+
+/// [`gemm_windows`] with the row panels split across threads, as [`gemm_par`].
+pub fn gemm_windows_par(m: usize, n: usize, k: usize, a: &[f32], w: &Windows, c: COut, bias: Bias) {
+    par_rows(m, n, k, c, bias, |rows, r0, c, bias| {
+        gemm_windows(rows, n, k, &a[r0 * k..], w, c, bias)
+    });
 }
 
 /// Row panels a single-row product handles at once: 8 accumulators hide the FMA latency.
@@ -164,7 +239,7 @@ fn row(n: usize, k: usize, a: &[f32], b: &[f32], c: &mut COut, bias: Bias) {
     }
 }
 
-fn fma_available() -> bool {
+pub(super) fn fma_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
         return true;
@@ -198,13 +273,11 @@ unsafe fn row_fma(k: usize, a: *const f32, b: *const f32, out: &mut [f32; ROW_PA
 
 /// One `MR x NR` tile of C over depth `kc`: written in place when whole and contiguous, else
 /// through a buffer clipped to `m x n`.
+/// `kernel(dst, rs, init)` computes the tile into `dst` (row stride `rs`).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 fn run_tile(
-    tile: TileFn,
-    a: &[f32],
-    b: &[f32],
-    kc: usize,
+    kernel: impl Fn(&mut [f32], usize, &Init),
     pi: usize,
     pj: usize,
     m: usize,
@@ -229,7 +302,7 @@ fn run_tile(
     if rows == MR && cols == NR && c.cs == 1 {
         let start = r0 * c.rs + c0;
         let dst = &mut c.data[start..start + (MR - 1) * c.rs + NR];
-        tile(kc, a, b, dst, c.rs, &init);
+        kernel(dst, c.rs, &init);
         return;
     }
     let mut buf = [0.0f32; MR * NR];
@@ -240,7 +313,7 @@ fn run_tile(
             }
         }
     }
-    tile(kc, a, b, &mut buf, NR, &init);
+    kernel(&mut buf, NR, &init);
     for i in 0..rows {
         for j in 0..cols {
             c.data[(r0 + i) * c.rs + (c0 + j) * c.cs] = buf[i * NR + j];
@@ -328,6 +401,52 @@ unsafe fn tile_fma(kc: usize, a: *const f32, b: *const f32, c: *mut f32, rs: usi
             }
             a = a.add(MR);
             b = b.add(NR);
+        }
+        for (i, row) in acc.iter().enumerate() {
+            _mm256_storeu_ps(c.add(i * rs), row[0]);
+            _mm256_storeu_ps(c.add(i * rs + 8), row[1]);
+        }
+    }
+}
+
+/// [`tile_fma`] with B's two vectors of step `p` read at `plane + rows[p] + halves`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_fma_windows(
+    kc: usize,
+    a: *const f32,
+    plane: *const f32,
+    rows: &[usize],
+    [h0, h1]: [usize; 2],
+    c: *mut f32,
+    rs: usize,
+    init: &Init,
+) {
+    use std::arch::x86_64::*;
+    // SAFETY (whole body): the caller checked that `a`, `c` and every plane offset are in bounds.
+    unsafe {
+        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+        for (i, row) in acc.iter_mut().enumerate() {
+            if init.accumulate {
+                row[0] = _mm256_loadu_ps(c.add(i * rs));
+                row[1] = _mm256_loadu_ps(c.add(i * rs + 8));
+            } else {
+                let r = _mm256_set1_ps(init.row[i]);
+                row[0] = _mm256_add_ps(r, _mm256_loadu_ps(init.col.as_ptr()));
+                row[1] = _mm256_add_ps(r, _mm256_loadu_ps(init.col.as_ptr().add(8)));
+            }
+        }
+        let mut a = a;
+        for &r in &rows[..kc] {
+            let b0 = _mm256_loadu_ps(plane.add(r + h0));
+            let b1 = _mm256_loadu_ps(plane.add(r + h1));
+            for (i, row) in acc.iter_mut().enumerate() {
+                let x = _mm256_broadcast_ss(&*a.add(i));
+                row[0] = _mm256_fmadd_ps(x, b0, row[0]);
+                row[1] = _mm256_fmadd_ps(x, b1, row[1]);
+            }
+            a = a.add(MR);
         }
         for (i, row) in acc.iter().enumerate() {
             _mm256_storeu_ps(c.add(i * rs), row[0]);

@@ -141,6 +141,42 @@ impl Geometry {
         }
     }
 
+    /// Offset of each im2col row `(c, ky, kx)` from its group's first channel in the plane.
+    pub fn row_offsets(&self) -> &[usize] {
+        &self.row_offsets
+    }
+
+    /// Per panel of `nr = 2 * CHUNK` positions, where its two halves start in the plane, when
+    /// every half is `CHUNK` consecutive plane offsets (stride-1 output rows of a multiple of
+    /// `CHUNK`) and every read stays inside the plane: B of [`super::gemm::Windows`]. Halves past
+    /// the last position (computed, never stored) start at 0.
+    pub fn windows(&self, nr: usize) -> Option<Vec<[usize; 2]>> {
+        if nr != 2 * CHUNK {
+            return None;
+        }
+        let n = self.positions();
+        let halves: Vec<usize> = (0..self.positions.len() / CHUNK)
+            .map(|h| {
+                let pos = &self.positions[h * CHUNK..][..CHUNK];
+                let valid = n.saturating_sub(h * CHUNK).min(CHUNK);
+                match valid {
+                    0 => Some(0),
+                    _ if pos[..valid]
+                        .iter()
+                        .enumerate()
+                        .all(|(t, &o)| o == pos[0] + t) =>
+                    {
+                        Some(pos[0])
+                    }
+                    _ => None,
+                }
+            })
+            .collect::<Option<_>>()?;
+        let reach = self.row_offsets.iter().max()? + halves.iter().max()? + CHUNK;
+        (reach <= self.plane_len() / self.groups)
+            .then(|| halves.chunks_exact(2).map(|h| [h[0], h[1]]).collect())
+    }
+
     /// One group's im2col matrix (`kdim x P`) in the FP32 GEMM's packed-B layout: panels `[k][nr]`.
     pub fn im2col<T: Copy>(&self, plane: &[T], col: &mut [T], nr: usize) {
         let len = self.positions.len() * self.kdim;
