@@ -7,6 +7,7 @@ use super::direct::Direct;
 use super::gemm::{self, Bias, COut, NR};
 use super::igemm::Dst;
 use super::im2col::Geometry;
+use super::pool::{Pool, PoolValue};
 use super::{Absorbed, In, Out, tasks, tasks_for};
 use crate::error::Result;
 use crate::network::ConvParams;
@@ -119,6 +120,9 @@ impl Conv {
         let (col_len, task_len) = (self.col_len(), self.task_len());
         // One item: convolved into `yi`, or into `tmp` and pooled into `yi`.
         let item = |xi: &[f32], yi: &mut [f32], task: &mut [f32], shared: bool| {
+            if let Some(p) = then.pool.filter(|p| !shared && self.pools_tiles(p)) {
+                return self.one_pooled(xi, yi, task, then.relu, p);
+            }
             let (col, tmp) = task.split_at_mut(col_len);
             let conv_out = if then.pool.is_some() {
                 &mut tmp[..osz]
@@ -152,6 +156,56 @@ impl Conv {
                     item(xi, yi, task, false);
                 }
             });
+    }
+
+    /// Whether the absorbed pooling `p` can run on each tile as it leaves the GEMM: 2x2 max
+    /// pooling of output rows of 8 read through windows, so that a tile's 16 columns are the
+    /// two rows of one row of pooling windows.
+    fn pools_tiles(&self, p: &Pool) -> bool {
+        self.windows.is_some() && self.geo.out[1] == 8 && p.is_max_2x2() && p.out()[1] == 4
+    }
+
+    /// One item through [`gemm::windows_tiles`] with the ReLU and the 2x2 max pooling applied
+    /// to each tile: the unfused path's functions on the same values, so the same bits, without
+    /// writing and reading back the convolution's output.
+    fn one_pooled(&self, x: &[f32], y: &mut [f32], scratch: &mut [f32], relu: bool, pool: &Pool) {
+        let g = &self.geo;
+        let kg = g.k / g.groups;
+        let plane = if g.padded {
+            g.fill_plane(x, scratch, |v| v);
+            &*scratch
+        } else {
+            x
+        };
+        let (glen, po) = (gemm::packed_a_len(kg, g.kdim), pool.plane_out());
+        let halves = self.windows.as_deref().unwrap_or_default();
+        for gi in 0..g.groups {
+            let b = gemm::Windows {
+                plane: g.group_plane(plane, gi),
+                rows: g.row_offsets(),
+                halves,
+            };
+            let w = &self.weights[gi * glen..][..glen];
+            let bias = &self.bias[gi * kg..][..kg];
+            gemm::windows_tiles(
+                kg,
+                pool.out()[0],
+                g.kdim,
+                w,
+                &b,
+                bias,
+                |r0, pj, tile, rows| {
+                    for (i, t) in tile.chunks_exact_mut(NR).take(rows).enumerate() {
+                        if relu {
+                            relu_in_place(t);
+                        }
+                        let (top, bottom) = t.split_at(NR / 2);
+                        let out = &mut y[(gi * kg + r0 + i) * po + pj * 4..][..4];
+                        f32::max_2x2_row(top, bottom, out);
+                    }
+                },
+            );
+        }
     }
 
     /// One item; `shared`: the threads share it.
@@ -228,6 +282,64 @@ mod tests {
             .collect()
     }
 
+    fn conv(c: usize, k: usize, kernel: [usize; 2], pad: [usize; 2], seed: u32) -> ConvParams {
+        let kdim = c * kernel[0] * kernel[1];
+        let mut p = ConvParams::new(
+            k,
+            kernel,
+            Weights::new(values(k * kdim, seed + 1)),
+            Weights::new(values(k, seed + 2)),
+        );
+        p.pre_padding = pad;
+        p.post_padding = pad;
+        p
+    }
+
+    /// The 2x2 max pooling (and ReLU) a convolution absorbed, run on each tile of output rows of
+    /// 8 (LeNet's conv2, an odd number of rows, a padded input): the bits of the convolution,
+    /// then the ReLU, then the pooling.
+    #[test]
+    fn pooled_tiles_give_the_bits_of_conv_then_pool() {
+        if !gemm::fma_available() {
+            return;
+        }
+        for (i, (c, hw, k, kernel, pad)) in [
+            (20, [12, 12], 50, [5, 5], [0, 0]),
+            (5, [11, 10], 9, [3, 3], [0, 0]),
+            (3, [8, 8], 4, [3, 3], [1, 1]),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let seed = 40 + i as u32 * 5;
+            let conv =
+                Conv::new(&conv(c, k, kernel, pad, seed), &[c, hw[0], hw[1]], false).expect("conv");
+            let out = conv.geo.out;
+            let pool = Pool::new(
+                &crate::network::PoolParams::new(crate::types::PoolingType::Max, [2, 2]),
+                &[k, out[0], out[1]],
+            )
+            .expect("pool");
+            assert!(conv.pools_tiles(&pool), "case {i}");
+            let x = values(c * hw[0] * hw[1], seed + 3);
+            for relu in [false, true] {
+                let mut scratch = vec![0.0; conv.task_len()];
+                let mut plain = vec![f32::NAN; k * out[0] * out[1]];
+                conv.one(&x, &mut plain, &mut scratch, false);
+                if relu {
+                    relu_in_place(&mut plain);
+                }
+                let mut reference = vec![f32::NAN; k * pool.plane_out()];
+                pool.max_2x2_planes(&plain, &mut reference);
+                let mut fused = vec![f32::NAN; k * pool.plane_out()];
+                conv.one_pooled(&x, &mut fused, &mut scratch, relu, &pool);
+                for (j, (a, b)) in fused.iter().zip(&reference).enumerate() {
+                    assert_eq!(a.to_bits(), b.to_bits(), "case {i} relu {relu}: output {j}");
+                }
+            }
+        }
+    }
+
     /// Convolutions whose output rows are whole runs of 8 positions read B from the input plane
     /// (LeNet's conv2, a padded one, a grouped one, one with a partial last panel), with the
     /// same bits as im2col + GEMM, on one thread and split across threads; one whose rows are
@@ -238,7 +350,15 @@ mod tests {
             return;
         }
         // (channels, input plane, maps, kernel, padding, groups, whether windows apply)
-        type Case = (usize, [usize; 2], usize, [usize; 2], [usize; 2], usize, bool);
+        type Case = (
+            usize,
+            [usize; 2],
+            usize,
+            [usize; 2],
+            [usize; 2],
+            usize,
+            bool,
+        );
         let cases: [Case; 5] = [
             (20, [12, 12], 50, [5, 5], [0, 0], 1, true),
             (3, [16, 16], 7, [3, 3], [1, 1], 1, true),
@@ -247,17 +367,9 @@ mod tests {
             (3, [17, 17], 4, [3, 3], [1, 1], 1, false),
         ];
         for (i, (c, hw, k, kernel, pad, groups, windows)) in cases.into_iter().enumerate() {
-            let kdim = c / groups * kernel[0] * kernel[1];
-            let seed = i as u32 * 7;
-            let mut p = ConvParams::new(
-                k,
-                kernel,
-                Weights::new(values(k * kdim, seed + 1)),
-                Weights::new(values(k, seed + 2)),
-            );
-            p.pre_padding = pad;
-            p.post_padding = pad;
+            let mut p = conv(c / groups, k, kernel, pad, i as u32 * 7);
             p.groups = groups;
+            let seed = i as u32 * 7;
             let mut conv = Conv::new(&p, &[c, hw[0], hw[1]], false).expect("conv");
             assert_eq!(conv.windows.is_some(), windows, "case {i}");
             let x = values(c * hw[0] * hw[1], seed + 3);

@@ -190,6 +190,59 @@ pub fn gemm_windows(m: usize, n: usize, k: usize, a: &[f32], w: &Windows, c: COu
     }
 }
 
+/// The tiles of the first `panels` B panels of [`gemm_windows`] (bias per row), each over the
+/// whole depth in one pass (the same operations as the passes of `KC`: C is stored and reloaded
+/// exactly between them) into a buffer handed to `each(first_row, panel, tile, rows)`.
+pub fn windows_tiles(
+    m: usize,
+    panels: usize,
+    k: usize,
+    a: &[f32],
+    w: &Windows,
+    bias: &[f32],
+    mut each: impl FnMut(usize, usize, &mut [f32; MR * NR], usize),
+) {
+    let reach = w.rows[..k].iter().max().copied().unwrap_or(0)
+        + w.halves[..panels]
+            .iter()
+            .flatten()
+            .max()
+            .copied()
+            .unwrap_or(0)
+        + 8;
+    assert!(fma_available() && reach <= w.plane.len() && bias.len() >= m);
+    for (pj, &halves) in w.halves[..panels].iter().enumerate() {
+        for pi in 0..m.div_ceil(MR) {
+            let (r0, rows) = (pi * MR, MR.min(m - pi * MR));
+            let mut rb = [0.0; MR];
+            rb[..rows].copy_from_slice(&bias[r0..r0 + rows]);
+            let init = Init {
+                row: &rb,
+                col: &[0.0; NR],
+                accumulate: false,
+            };
+            let ap = &a[pi * MR * k..][..k * MR];
+            let mut tile = [0.0f32; MR * NR];
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: AVX2 and FMA detected; `reach` bounds every plane read, `ap` holds `k`
+            // steps and `tile` is a whole tile of row stride NR.
+            unsafe {
+                tile_fma_windows(
+                    k,
+                    ap.as_ptr(),
+                    w.plane.as_ptr(),
+                    &w.rows[..k],
+                    halves,
+                    tile.as_mut_ptr(),
+                    NR,
+                    &init,
+                )
+            };
+            each(r0, pj, &mut tile, rows);
+        }
+    }
+}
+
 /// [`gemm_windows`] with the row panels split across threads, as [`gemm_par`].
 pub fn gemm_windows_par(m: usize, n: usize, k: usize, a: &[f32], w: &Windows, c: COut, bias: Bias) {
     par_rows(m, n, k, c, bias, |rows, r0, c, bias| {

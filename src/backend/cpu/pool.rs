@@ -85,6 +85,11 @@ impl Pool {
     }
 
     /// Values of one output plane.
+    /// Output rows and columns of each plane.
+    pub fn out(&self) -> [usize; 2] {
+        self.out
+    }
+
     pub fn plane_out(&self) -> usize {
         self.out[0] * self.out[1]
     }
