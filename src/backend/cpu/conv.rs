@@ -120,7 +120,9 @@ impl Conv {
         let (col_len, task_len) = (self.col_len(), self.task_len());
         // One item: convolved into `yi`, or into `tmp` and pooled into `yi`.
         let item = |xi: &[f32], yi: &mut [f32], task: &mut [f32], shared: bool| {
-            if let Some(p) = then.pool.filter(|p| !shared && self.pools_tiles(p)) {
+            // One thread per item, or an item too small to share (see `tasks_for`).
+            let alone = !shared || tasks_for(g.k, g.k * g.positions() * g.kdim) == 1;
+            if let Some(p) = then.pool.filter(|p| alone && self.pools_tiles(p)) {
                 return self.one_pooled(xi, yi, task, then.relu, p);
             }
             let (col, tmp) = task.split_at_mut(col_len);
