@@ -43,12 +43,19 @@ fn algorithm_of(c: &mut dyn Calibrator) -> Algorithm {
     }
 }
 
-/// The FP32 engine that calibration runs: the same network, every layer in FP32, no output
-/// bindings (the observer sees every tensor as it is computed). Its plugin layers are objects of
-/// its own, released with it.
-fn fp32_engine(net: &Network, batch: usize) -> Result<Engine> {
+/// The FP32 engine that calibration runs: the same network, every layer in FP32. On the CPU it
+/// has no output bindings (the observer sees every tensor as it is computed); on the GPU
+/// (`every_output`) every tensor a layer computes is an output, so that none is fused away or
+/// shares memory. Its plugin layers are objects of its own, released with it.
+pub(crate) fn fp32_engine(net: &Network, batch: usize, every_output: bool) -> Result<Engine> {
     let mut net = net.clone();
-    net.outputs.clear();
+    net.outputs = if every_output {
+        (0..net.tensors.len())
+            .filter(|&t| net.tensors[t].producer.is_some())
+            .collect()
+    } else {
+        Vec::new()
+    };
     crate::engine::plugin::instantiate(&mut net)?;
     let layers = net.layers.len();
     let tensors = net.tensors.len();
@@ -315,7 +322,7 @@ pub fn host_histograms(
     batches: &[Vec<Vec<f32>>],
     histograms: bool,
 ) -> Result<Vec<calib::Histogram>> {
-    let engine = Arc::new(fp32_engine(net, batch)?);
+    let engine = Arc::new(fp32_engine(net, batch, false)?);
     let mut ctx = ExecutionContext::new(engine)?;
     let mut collector = RangeCollector::new(net.tensors.len());
     for pass in 0..2 {

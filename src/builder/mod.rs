@@ -6,6 +6,7 @@ mod lower;
 pub mod precision;
 pub mod profile;
 
+pub(crate) use calibrate::fp32_engine;
 pub use calibrate::host_histograms;
 
 use std::sync::Arc;

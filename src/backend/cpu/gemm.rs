@@ -426,60 +426,22 @@ fn tile_fma_entry(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], rs: usize, ini
     unsafe { tile_fma(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), rs, init) }
 }
 
-/// The 6x16 tile in 12 ymm accumulators: per depth step two loads of B, six broadcasts of A and
-/// twelve FMAs.
+/// The 6x16 tile in 12 ymm accumulators: per depth step two loads of B (where `b(p)` says),
+/// six broadcasts of A and twelve FMAs. Generic over where B lies, so that packed panels and
+/// windows of the input plane share one kernel.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile_fma(kc: usize, a: *const f32, b: *const f32, c: *mut f32, rs: usize, init: &Init) {
-    use std::arch::x86_64::*;
-    // SAFETY (whole body): the entry checked that `a`, `b` and `c` cover every index used.
-    unsafe {
-        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-        for (i, row) in acc.iter_mut().enumerate() {
-            if init.accumulate {
-                row[0] = _mm256_loadu_ps(c.add(i * rs));
-                row[1] = _mm256_loadu_ps(c.add(i * rs + 8));
-            } else {
-                let r = _mm256_set1_ps(init.row[i]);
-                row[0] = _mm256_add_ps(r, _mm256_loadu_ps(init.col.as_ptr()));
-                row[1] = _mm256_add_ps(r, _mm256_loadu_ps(init.col.as_ptr().add(8)));
-            }
-        }
-        let (mut a, mut b) = (a, b);
-        for _ in 0..kc {
-            let b0 = _mm256_loadu_ps(b);
-            let b1 = _mm256_loadu_ps(b.add(8));
-            for (i, row) in acc.iter_mut().enumerate() {
-                let x = _mm256_broadcast_ss(&*a.add(i));
-                row[0] = _mm256_fmadd_ps(x, b0, row[0]);
-                row[1] = _mm256_fmadd_ps(x, b1, row[1]);
-            }
-            a = a.add(MR);
-            b = b.add(NR);
-        }
-        for (i, row) in acc.iter().enumerate() {
-            _mm256_storeu_ps(c.add(i * rs), row[0]);
-            _mm256_storeu_ps(c.add(i * rs + 8), row[1]);
-        }
-    }
-}
-
-/// [`tile_fma`] with B's two vectors of step `p` read at `plane + rows[p] + halves`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn tile_fma_windows(
+unsafe fn tile_with(
     kc: usize,
     a: *const f32,
-    plane: *const f32,
-    rows: &[usize],
-    [h0, h1]: [usize; 2],
+    b: impl Fn(usize) -> [*const f32; 2],
     c: *mut f32,
     rs: usize,
     init: &Init,
 ) {
     use std::arch::x86_64::*;
-    // SAFETY (whole body): the caller checked that `a`, `c` and every plane offset are in bounds.
+    // SAFETY (whole body): the caller checked that `a`, `c` and every pointer `b` gives cover
+    // every index used.
     unsafe {
         let mut acc = [[_mm256_setzero_ps(); 2]; MR];
         for (i, row) in acc.iter_mut().enumerate() {
@@ -493,9 +455,9 @@ unsafe fn tile_fma_windows(
             }
         }
         let mut a = a;
-        for &r in &rows[..kc] {
-            let b0 = _mm256_loadu_ps(plane.add(r + h0));
-            let b1 = _mm256_loadu_ps(plane.add(r + h1));
+        for p in 0..kc {
+            let [p0, p1] = b(p);
+            let (b0, b1) = (_mm256_loadu_ps(p0), _mm256_loadu_ps(p1));
             for (i, row) in acc.iter_mut().enumerate() {
                 let x = _mm256_broadcast_ss(&*a.add(i));
                 row[0] = _mm256_fmadd_ps(x, b0, row[0]);
@@ -507,5 +469,44 @@ unsafe fn tile_fma_windows(
             _mm256_storeu_ps(c.add(i * rs), row[0]);
             _mm256_storeu_ps(c.add(i * rs + 8), row[1]);
         }
+    }
+}
+
+/// [`tile_with`] on a packed B panel.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tile_fma(kc: usize, a: *const f32, b: *const f32, c: *mut f32, rs: usize, init: &Init) {
+    // SAFETY: the caller's bounds cover `kc` steps of the panel.
+    unsafe { tile_with(kc, a, |p| [b.add(p * NR), b.add(p * NR + 8)], c, rs, init) }
+}
+
+/// [`tile_with`] with B's two vectors of step `p` at `plane + rows[p] + halves`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_fma_windows(
+    kc: usize,
+    a: *const f32,
+    plane: *const f32,
+    rows: &[usize],
+    [h0, h1]: [usize; 2],
+    c: *mut f32,
+    rs: usize,
+    init: &Init,
+) {
+    assert!(rows.len() >= kc);
+    // SAFETY: `p < kc` indexes `rows`; the caller checked every plane offset, `a` and `c`.
+    unsafe {
+        tile_with(
+            kc,
+            a,
+            |p| {
+                let r = *rows.get_unchecked(p);
+                [plane.add(r + h0), plane.add(r + h1)]
+            },
+            c,
+            rs,
+            init,
+        )
     }
 }

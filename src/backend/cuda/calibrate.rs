@@ -13,7 +13,7 @@ use super::step::{Grid, Step};
 use super::{gpu_or_err, plan::unsupported, synchronize};
 use crate::backend::Device;
 use crate::calib::{Histogram, NUM_BINS};
-use crate::engine::{Engine, ExecutionContext, Precision};
+use crate::engine::ExecutionContext;
 use crate::error::Result;
 use crate::network::{LayerKind, Network};
 use crate::types::{DataType, volume};
@@ -38,17 +38,8 @@ pub fn calibration_histograms(
     {
         crate::bail!(Unsupported, "plugin layer '{}' runs on the host", l.name);
     }
-    let mut net = net.clone();
-    net.outputs = (0..net.tensors.len())
-        .filter(|&t| net.tensors[t].producer.is_some())
-        .collect();
-    let (layers, tensors) = (net.layers.len(), net.tensors.len());
-    let engine = Engine::assemble(
-        net,
-        batch,
-        vec![Precision::Float; layers],
-        vec![None; tensors],
-    )?;
+    let tensors = net.tensors.len();
+    let engine = crate::builder::fp32_engine(net, batch, true)?;
     if let Some(why) = unsupported(&engine) {
         crate::bail!(Unsupported, "{why}");
     }
