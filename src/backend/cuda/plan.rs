@@ -27,6 +27,20 @@ const FC_ROWS: usize = 8;
 const FC_ROWS_WARPS: u32 = 8;
 const FC_ROWS_SHARED: usize = 40 * 1024;
 
+/// Whether fc_rows.cu takes an FC layer of depth `kdim` and `outer` rows per item: the largest
+/// batch it takes (at most [`FC_ROWS`] rows, staged within [`FC_ROWS_SHARED`]), the rows its
+/// shared memory is sized for and the bytes of one row; None where not even batch 1 fits.
+fn fc_rows_fit(kdim: usize, outer: usize, q: bool, invariant: bool) -> Option<(u64, usize, usize)> {
+    let row_bytes = kdim * if q { 1 } else { 4 };
+    let rows = FC_ROWS.min(FC_ROWS_SHARED / row_bytes.max(1));
+    let most = if invariant {
+        (outer <= rows) as usize
+    } else {
+        rows / outer.max(1)
+    };
+    (most > 0).then_some((most as u64, rows, row_bytes))
+}
+
 /// How a tensor's values are stored on the device (the tags of kernels/common.cu).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Store {
@@ -847,18 +861,43 @@ impl Builder<'_> {
                     ..Default::default()
                 };
                 args.softmax = fused.softmax.is_some() as i32;
-                let mut small = args;
-                let weights = self.weights(
-                    &kernel.values,
-                    &bias.values,
-                    *nb_outputs,
-                    q,
-                    (x, out, act),
-                    &mut small.qs,
-                    &mut small.raw,
-                    &mut small.ys,
-                )?;
-                let st = if tactic == Some(Tactic::Igemm) {
+                let fit = fc_rows_fit(kdim, outer, q, invariant);
+                // fc.cu's and fc_rows.cu's weights, with the INT8 scales in `args` (igemm.cu
+                // packs its own; a layer fc_rows.cu does not take needs none of these).
+                let weights = if tactic != Some(Tactic::Igemm) || fit.is_some() {
+                    Some(self.weights(
+                        &kernel.values,
+                        &bias.values,
+                        *nb_outputs,
+                        q,
+                        (x, out, act),
+                        &mut args.qs,
+                        &mut args.raw,
+                        &mut args.ys,
+                    )?)
+                } else {
+                    None
+                };
+                // Every family but igemm runs fc.cu's tiles, on the weights uploaded above.
+                let tiles = weights.as_ref().filter(|_| tactic != Some(Tactic::Igemm));
+                let st = if let Some(weights) = tiles {
+                    let name = self.typed_name("fc", q, x, out)?;
+                    let grid = Grid::Tiles {
+                        rows_per_item: outer as u64,
+                        col_tiles: nb_outputs.div_ceil(64) as u32,
+                    };
+                    let st = Step::new(&name, &args, grid, invariant)?
+                        .count(offset_of!(FcArgs, rows), outer as i64)
+                        .ptr(offset_of!(FcArgs, x), self.loc(x)?)
+                        .ptr(offset_of!(FcArgs, y), self.loc(out)?);
+                    weights.apply(
+                        st,
+                        offset_of!(FcArgs, w),
+                        offset_of!(FcArgs, wq),
+                        offset_of!(FcArgs, bias),
+                        offset_of!(FcArgs, wscale),
+                    )
+                } else {
                     let red = Reduction {
                         c: kdim,
                         h: 1,
@@ -891,27 +930,14 @@ impl Builder<'_> {
                         *nb_outputs,
                     );
                     self.gemm_step(l, x, out, gemm, &red, wb, outer, invariant)?
-                } else {
-                    let name = self.typed_name("fc", q, x, out)?;
-                    let grid = Grid::Tiles {
-                        rows_per_item: outer as u64,
-                        col_tiles: nb_outputs.div_ceil(64) as u32,
-                    };
-                    let st = Step::new(&name, &small, grid, invariant)?
-                        .count(offset_of!(FcArgs, rows), outer as i64)
-                        .ptr(offset_of!(FcArgs, x), self.loc(x)?)
-                        .ptr(offset_of!(FcArgs, y), self.loc(out)?);
-                    weights.apply(
-                        st,
-                        offset_of!(FcArgs, w),
-                        offset_of!(FcArgs, wq),
-                        offset_of!(FcArgs, bias),
-                        offset_of!(FcArgs, wscale),
-                    )
                 };
-                match self.fc_rows(small, &weights, (x, out), outer, q, invariant)? {
-                    Some((most, alt)) => st.or_below(most, alt),
-                    None => st,
+                match (fit, &weights) {
+                    (Some((most, rows, row_bytes)), Some(w)) => {
+                        let sizes = (rows, row_bytes);
+                        let alt = self.fc_rows(args, w, (x, out), outer, sizes, q, invariant)?;
+                        st.or_below(most, alt)
+                    }
+                    _ => st,
                 }
             }
             LayerKind::Pooling(p) => {
@@ -1448,24 +1474,18 @@ impl Builder<'_> {
         Ok(parts * step::PART_BYTES)
     }
 
-    /// fc_rows.cu's launch of an FC layer for runs of at most [`FC_ROWS`] rows (batch items
-    /// times `outer`) whose inputs fit in shared memory, and the largest batch it takes; None
-    /// where not even batch 1 does.
+    /// fc_rows.cu's launch of an FC layer (see [`fc_rows_fit`]) for runs of at most `most` items.
+    #[allow(clippy::too_many_arguments)]
     fn fc_rows(
         &self,
         mut args: FcArgs,
         weights: &Weights,
         (x, out): (TensorId, TensorId),
         outer: usize,
+        (rows, row_bytes): (usize, usize),
         q: bool,
         invariant: bool,
-    ) -> Result<Option<(u64, Step)>> {
-        let row_bytes = args.kdim as usize * if q { 1 } else { 4 };
-        let rows = FC_ROWS.min(FC_ROWS_SHARED / row_bytes.max(1));
-        let most = if invariant { 1 } else { rows / outer.max(1) };
-        if most == 0 || (invariant && outer > rows) {
-            return Ok(None);
-        }
+    ) -> Result<Step> {
         args.xt = self.store[x].tag();
         args.yt = self.store[out].tag();
         let blocks = if args.softmax != 0 {
@@ -1479,14 +1499,13 @@ impl Builder<'_> {
             .ptr(offset_of!(FcArgs, x), self.loc(x)?)
             .ptr(offset_of!(FcArgs, y), self.loc(out)?)
             .shared((rows * row_bytes).next_multiple_of(16) as u32);
-        let st = weights.apply(
+        Ok(weights.apply(
             st,
             offset_of!(FcArgs, w),
             offset_of!(FcArgs, wq),
             offset_of!(FcArgs, bias),
             offset_of!(FcArgs, wscale),
-        );
-        Ok(Some((most as u64, st)))
+        ))
     }
 
     fn typed_name(&self, base: &str, q: bool, x: TensorId, y: TensorId) -> Result<String> {
