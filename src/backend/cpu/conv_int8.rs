@@ -1,12 +1,15 @@
-//! INT8 convolution: the input quantized (or already INT8) into an `i16` plane, im2col in depth
-//! pairs, the integer GEMM against per-output-channel INT8 weights, and an epilogue that applies
-//! `scale_in · scale_w[k]` and the bias, then stores real values or requantizes to INT8. A
-//! shallow reduction runs the direct kernel of `direct.rs` on the quantized plane as `f32`
-//! instead, with the same sums and epilogue.
+//! INT8 convolution: the input quantized (or already INT8) into an `i16` plane, the integer GEMM
+//! against per-output-channel INT8 weights, and an epilogue that applies `scale_in · scale_w[k]`
+//! and the bias, then stores real values or requantizes to INT8. B is read through windows of the
+//! plane made into depth pairs (`pair_plane.rs`) where output rows are runs of 8 positions, else
+//! from an im2col matrix in depth pairs. A shallow reduction runs the direct kernel of `direct.rs`
+//! on the quantized plane as `f32` instead, with the same sums and epilogue.
 
 use super::direct::Direct;
-use super::igemm::{self, Dst, Epilogue, NR};
+use super::igemm::{self, Dst, Epilogue, NR, Windows};
 use super::im2col::Geometry;
+use super::pair_plane::PairPlane;
+use super::pool::{Pool, PoolValue};
 use super::quant::{Int8Gemm, WeightsQ, i8_view, i8_view_mut, i16_view_mut};
 use super::{Absorbed, In, Out, tasks};
 use crate::error::Result;
@@ -22,11 +25,33 @@ pub struct ConvInt8 {
     epilogue_mul: Vec<f32>,
     epilogue_add: Vec<f32>,
     direct: Option<Direct>,
+    windows: Option<PlaneWindows>,
+}
+
+/// B read from the input plane made into depth pairs: the pair plane's layout, each GEMM panel's
+/// two runs of 8 positions, and the same runs in the order of 2x2 pooling windows when a
+/// pooling layer can be absorbed tile by tile.
+struct PlaneWindows {
+    pairs: PairPlane,
+    halves: Vec<[usize; 2]>,
+    pooled: Option<Vec<[usize; 2]>>,
 }
 
 impl ConvInt8 {
     /// `direct`: whether the direct kernel may be chosen where it applies.
     pub fn new(p: &ConvParams, input: &[usize], mode: Int8Gemm, direct: bool) -> Result<ConvInt8> {
+        Self::build(p, input, mode, direct, true)
+    }
+
+    /// [`ConvInt8::new`]; `windows`: whether B may be read through windows of the input (tests
+    /// compare them with im2col).
+    fn build(
+        p: &ConvParams,
+        input: &[usize],
+        mode: Int8Gemm,
+        direct: bool,
+        windows: bool,
+    ) -> Result<ConvInt8> {
         let n = input.len();
         if n < 3 {
             crate::bail!(
@@ -42,7 +67,19 @@ impl ConvInt8 {
             let w: Vec<f32> = q.values.iter().map(|&v| f32::from(v)).collect();
             Direct::new(p, &geo, &w, &vec![0.0; geo.k])
         });
-        let glen = igemm::packed_a_len(kg, kdim);
+        let windows = (windows && direct.is_none())
+            .then(|| geo.windows(NR))
+            .flatten()
+            .map(|halves| {
+                let pooled = geo.pooled_windows(geo.out[0] / 2);
+                PlaneWindows {
+                    pairs: PairPlane::new(p, &geo),
+                    halves,
+                    pooled,
+                }
+            });
+        let depth = windows.as_ref().map_or(kdim, |w| w.pairs.depth());
+        let glen = igemm::packed_a_len(kg, depth);
         let mut weights = vec![
             0;
             if direct.is_some() {
@@ -53,7 +90,10 @@ impl ConvInt8 {
         ];
         for (gi, dst) in weights.chunks_exact_mut(glen).enumerate() {
             let w = &q.values[gi * kg * kdim..];
-            igemm::pack_a(dst, kg, kdim, |i, k| w[i * kdim + k] as i16);
+            match &windows {
+                Some(win) => igemm::pack_a(dst, kg, depth, |i, k| win.pairs.weight(w, kdim, i, k)),
+                None => igemm::pack_a(dst, kg, kdim, |i, k| w[i * kdim + k] as i16),
+            }
         }
         Ok(ConvInt8 {
             outer: input[..n - 3].iter().product(),
@@ -63,6 +103,7 @@ impl ConvInt8 {
             epilogue_mul,
             epilogue_add,
             direct,
+            windows,
         })
     }
 
@@ -70,19 +111,21 @@ impl ConvInt8 {
         self.direct.is_some()
     }
 
-    /// `f32` slots per task for the input: the im2col matrix and the plane as `i16` values, or
-    /// the plane as `f32` values for the direct kernel.
+    /// `f32` slots per task for the input: B (the im2col matrix or one group's pair plane) and
+    /// the plane as `i16` values, or the plane as `f32` values for the direct kernel.
     fn input_slots(&self) -> usize {
         let g = &self.geo;
-        if self.direct.is_some() {
-            g.plane_len()
-        } else {
-            (igemm::packed_b_len(g.kdim, g.positions()) + g.plane_len()).div_ceil(2)
+        match (&self.direct, &self.windows) {
+            (Some(_), _) => g.plane_len(),
+            (None, Some(w)) => (w.pairs.values() + g.plane_len()).div_ceil(2),
+            (None, None) => {
+                (igemm::packed_b_len(g.kdim, g.positions()) + g.plane_len()).div_ceil(2)
+            }
         }
     }
 
     /// `f32` slots per task: the input's, then one item's output (real or INT8) when a pooling
-    /// layer is absorbed.
+    /// layer is absorbed (or the tiles of one column of pooling windows, which take less).
     fn task_slots(&self) -> usize {
         self.input_slots() + self.geo.k * self.geo.positions()
     }
@@ -109,6 +152,10 @@ impl ConvInt8 {
                     self.one(x, item, &mut y, i * ysz, input, then.relu);
                     continue;
                 };
+                if let Some(halves) = self.pooled(p) {
+                    self.one_pooled(x, item, &mut y, i * ysz, [input, tmp], then.relu, p, halves);
+                    continue;
+                }
                 // Convolved into `tmp`, then pooled into the item's output.
                 match &mut y {
                     Dst::F32(out) => {
@@ -140,6 +187,98 @@ impl ConvInt8 {
         }
     }
 
+    /// The pooled windows, when the absorbed pooling `p` can run on each tile as it leaves the
+    /// GEMM: 2x2 max pooling over whole output rows of runs of 8, so that a tile's 16 columns are
+    /// the two rows of 4 pooling windows.
+    fn pooled(&self, p: &Pool) -> Option<&[[usize; 2]]> {
+        let [h, w] = self.geo.out;
+        let pooled = self.windows.as_ref()?.pooled.as_deref()?;
+        (p.is_max_2x2() && p.out() == [h / 2, w / 2]).then_some(pooled)
+    }
+
+    /// The item's input as the plane in `plane`: its INT8 values (or the real values quantized)
+    /// as `T`.
+    fn fill_plane<T: Copy + Default>(
+        &self,
+        x: &In,
+        item: usize,
+        plane: &mut [T],
+        f: impl Fn(i8) -> T,
+    ) {
+        let g = &self.geo;
+        let isz = g.c * g.hw[0] * g.hw[1];
+        if self.mode.input_int8 {
+            let xi = &i8_view(x.data)[x.index_of(item, self.outer) * isz..][..isz];
+            g.fill_plane(xi, plane, f);
+        } else {
+            let s = self.mode.input_scale;
+            g.fill_plane(x.item_of(item, self.outer, isz), plane, |v| {
+                f(igemm::saturate(v / s))
+            });
+        }
+    }
+
+    /// One item through the windows with the ReLU, requantization and 2x2 max pooling applied
+    /// to each column of tiles (`halves`, in pooling order) in `scratch[1]`: the same values
+    /// the unfused path pools (max commutes with the epilogue's monotone rounding), without
+    /// writing the convolution's output.
+    #[allow(clippy::too_many_arguments)]
+    fn one_pooled(
+        &self,
+        x: &In,
+        item: usize,
+        y: &mut Dst,
+        offset: usize,
+        scratch: [&mut [f32]; 2],
+        relu: bool,
+        pool: &Pool,
+        halves: &[[usize; 2]],
+    ) {
+        let [input, strip] = scratch;
+        let (g, w) = (&self.geo, self.windows.as_ref().expect("pooled windows"));
+        let (kg, po) = (g.k / g.groups, pool.plane_out());
+        let (pairs, plane) = i16_view_mut(input).split_at_mut(w.pairs.values());
+        self.fill_plane(x, item, plane, i16::from);
+        let glen = igemm::packed_a_len(kg, w.pairs.depth());
+        for gi in 0..g.groups {
+            w.pairs.fill(g.group_plane(plane, gi), pairs);
+            let win = Windows::new(pairs, w.pairs.rows(), halves).expect("windows in the plane");
+            let epi = self.group_epilogue(gi, relu);
+            let a = &self.weights[gi * glen..][..glen];
+            for pj in 0..halves.len() {
+                let out = |i: usize| offset + (gi * kg + i) * po + pj * NR / 4;
+                match y {
+                    Dst::F32(y) => {
+                        let t = &mut strip[..kg * NR];
+                        igemm::igemm_windows(kg, NR, a, &win.panel(pj), &epi, &mut Dst::F32(t), NR);
+                        for (i, t) in t.chunks_exact(NR).enumerate() {
+                            let (top, bottom) = t.split_at(NR / 2);
+                            f32::max_2x2_row(top, bottom, &mut y[out(i)..][..NR / 4]);
+                        }
+                    }
+                    Dst::I8(y) => {
+                        let t = &mut i8_view_mut(strip)[..kg * NR];
+                        igemm::igemm_windows(kg, NR, a, &win.panel(pj), &epi, &mut Dst::I8(t), NR);
+                        for (i, t) in t.chunks_exact(NR).enumerate() {
+                            let (top, bottom) = t.split_at(NR / 2);
+                            i8::max_2x2_row(top, bottom, &mut y[out(i)..][..NR / 4]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn group_epilogue(&self, gi: usize, relu: bool) -> Epilogue<'_> {
+        let kg = self.geo.k / self.geo.groups;
+        Epilogue {
+            per_row: true,
+            mul: &self.epilogue_mul[gi * kg..],
+            add: &self.epilogue_add[gi * kg..],
+            relu,
+        }
+    }
+
     /// One item into `y` at `offset`; `scratch` holds [`ConvInt8::input_slots`].
     fn one(
         &self,
@@ -155,34 +294,32 @@ impl ConvInt8 {
         }
         let g = &self.geo;
         let (kg, p) = (g.k / g.groups, g.positions());
-        let isz = g.c * g.hw[0] * g.hw[1];
-        let scratch = i16_view_mut(scratch);
-        let (col, plane) = scratch.split_at_mut(igemm::packed_b_len(g.kdim, p));
-        if self.mode.input_int8 {
-            let xi = &i8_view(x.data)[x.index_of(item, self.outer) * isz..][..isz];
-            g.fill_plane(xi, plane, |v| v as i16);
-        } else {
-            let s = self.mode.input_scale;
-            g.fill_plane(x.item_of(item, self.outer, isz), plane, |v| {
-                igemm::saturate(v / s) as i16
-            });
-        }
-        let glen = igemm::packed_a_len(kg, g.kdim);
+        let b_len = self.input_slots() * 2 - g.plane_len();
+        let (b, plane) = i16_view_mut(scratch).split_at_mut(b_len);
+        self.fill_plane(x, item, plane, i16::from);
+        let depth = self.windows.as_ref().map_or(g.kdim, |w| w.pairs.depth());
+        let glen = igemm::packed_a_len(kg, depth);
         for gi in 0..g.groups {
-            g.im2col_pairs(g.group_plane(plane, gi), col, NR);
-            let epi = Epilogue {
-                per_row: true,
-                mul: &self.epilogue_mul[gi * kg..],
-                add: &self.epilogue_add[gi * kg..],
-                relu,
-            };
+            let epi = self.group_epilogue(gi, relu);
             let at = offset + gi * kg * p;
             let mut dst = match y {
                 Dst::F32(v) => Dst::F32(&mut v[at..]),
                 Dst::I8(v) => Dst::I8(&mut v[at..]),
             };
-            let w = &self.weights[gi * glen..][..glen];
-            igemm::igemm(kg, p, g.kdim, w, col, &epi, &mut dst, p);
+            let a = &self.weights[gi * glen..][..glen];
+            let group = g.group_plane(plane, gi);
+            match &self.windows {
+                Some(w) => {
+                    w.pairs.fill(group, b);
+                    let win =
+                        Windows::new(b, w.pairs.rows(), &w.halves).expect("windows in the plane");
+                    igemm::igemm_windows(kg, p, a, &win, &epi, &mut dst, p);
+                }
+                None => {
+                    g.im2col_pairs(group, b, NR);
+                    igemm::igemm(kg, p, g.kdim, a, b, &epi, &mut dst, p);
+                }
+            }
         }
     }
 
@@ -198,27 +335,172 @@ impl ConvInt8 {
         plane: &mut [f32],
         relu: bool,
     ) {
-        let g = &self.geo;
-        let isz = g.c * g.hw[0] * g.hw[1];
-        if self.mode.input_int8 {
-            let xi = &i8_view(x.data)[x.index_of(item, self.outer) * isz..][..isz];
-            g.fill_plane(xi, plane, f32::from);
-        } else {
-            let s = self.mode.input_scale;
-            g.fill_plane(x.item_of(item, self.outer, isz), plane, |v| {
-                f32::from(igemm::saturate(v / s))
-            });
-        }
-        let epi = Epilogue {
-            per_row: true,
-            mul: &self.epilogue_mul,
-            add: &self.epilogue_add,
-            relu,
-        };
+        self.fill_plane(x, item, plane, f32::from);
+        // The direct kernel has one group.
+        let epi = self.group_epilogue(0, relu);
         let mut dst = match y {
             Dst::F32(v) => Dst::F32(&mut v[offset..]),
             Dst::I8(v) => Dst::I8(&mut v[offset..]),
         };
         d.run(plane, &mut dst, Some(&epi), 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::PoolParams;
+    use crate::types::{PoolingType, Weights};
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).max(1);
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s % 2001) as f32 / 1000.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// (channels, input plane, maps, kernel, padding, dilation, groups)
+    type Case = (usize, [usize; 2], usize, [usize; 2], usize, usize, usize);
+
+    /// LeNet's conv2 (channel pairs) and conv1 (one channel: column pairs), an odd channel
+    /// count, an odd kernel width with dilation 2, a padded grouped one.
+    const CASES: [Case; 5] = [
+        (20, [12, 12], 50, [5, 5], 0, 1, 1),
+        (1, [28, 28], 20, [5, 5], 0, 1, 1),
+        (5, [11, 10], 9, [3, 3], 0, 1, 1),
+        (1, [20, 20], 7, [3, 3], 0, 2, 1),
+        (4, [10, 16], 6, [3, 3], 1, 1, 2),
+    ];
+
+    fn conv(case: Case, seed: u32, output_scale: Option<f32>, windows: bool) -> ConvInt8 {
+        let (c, hw, k, kernel, pad, dilation, groups) = case;
+        let kdim = c / groups * kernel[0] * kernel[1];
+        let mut p = ConvParams::new(
+            k,
+            kernel,
+            Weights::new(values(k * kdim, seed + 1)),
+            Weights::new(values(k, seed + 2)),
+        );
+        p.pre_padding = [pad; 2];
+        p.post_padding = [pad; 2];
+        p.dilation = [dilation; 2];
+        p.groups = groups;
+        let mode = Int8Gemm {
+            input_scale: 1.0 / 127.0,
+            input_int8: false,
+            output_scale,
+        };
+        ConvInt8::build(&p, &[c, hw[0], hw[1]], mode, false, windows).expect("conv")
+    }
+
+    /// One item of `conv` on `x` (real or INT8 output, ReLU or not).
+    fn one(conv: &ConvInt8, x: &[f32], shape: &[usize], relu: bool) -> Vec<f32> {
+        let input = In {
+            data: x,
+            batch: 1,
+            shape,
+        };
+        let mut scratch = vec![0.0; conv.task_slots()];
+        let len = conv.geo.k * conv.geo.positions();
+        let mut y = vec![0.0; len];
+        match conv.mode.output_scale {
+            None => conv.one(&input, 0, &mut Dst::F32(&mut y), 0, &mut scratch, relu),
+            Some(_) => {
+                let q = &mut i8_view_mut(&mut y)[..len];
+                conv.one(&input, 0, &mut Dst::I8(q), 0, &mut scratch, relu);
+                return q.iter().map(|&v| f32::from(v)).collect();
+            }
+        }
+        y
+    }
+
+    /// Windows of the pair plane give the bits of im2col in depth pairs, real and INT8 outputs,
+    /// with and without ReLU.
+    #[test]
+    fn windows_give_the_bits_of_im2col() {
+        for (i, case) in CASES.into_iter().enumerate() {
+            let (c, hw) = (case.0, case.1);
+            let x = values(c * hw[0] * hw[1], i as u32 + 9);
+            for out in [None, Some(0.05)] {
+                let (fast, plain) = (
+                    conv(case, i as u32, out, true),
+                    conv(case, i as u32, out, false),
+                );
+                assert!(
+                    fast.windows.is_some() && plain.windows.is_none(),
+                    "case {i}"
+                );
+                for relu in [false, true] {
+                    let shape = [c, hw[0], hw[1]];
+                    let (a, b) = (one(&fast, &x, &shape, relu), one(&plain, &x, &shape, relu));
+                    for (j, (a, b)) in a.iter().zip(&b).enumerate() {
+                        assert_eq!(
+                            a.to_bits(),
+                            b.to_bits(),
+                            "case {i} {out:?} relu {relu}: {j}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The 2x2 max pooling run on each column of tiles gives the bits of the convolution, then
+    /// the pooling, real and INT8 outputs, with and without ReLU (output rows of 8 and of 24, an
+    /// odd number of rows).
+    #[test]
+    fn pooled_tiles_give_the_bits_of_conv_then_pool() {
+        for (i, case) in CASES.into_iter().enumerate().take(3) {
+            let (c, hw) = (case.0, case.1);
+            let x = values(c * hw[0] * hw[1], i as u32 + 19);
+            let shape = [c, hw[0], hw[1]];
+            for out in [None, Some(0.05)] {
+                let conv = conv(case, i as u32, out, true);
+                let [h, w] = conv.geo.out;
+                let pool = Pool::new(
+                    &PoolParams::new(PoolingType::Max, [2, 2]),
+                    &[conv.geo.k, h, w],
+                )
+                .expect("pool");
+                let halves = conv.pooled(&pool).expect("pooled windows");
+                for relu in [false, true] {
+                    let plain = one(&conv, &x, &shape, relu);
+                    let mut want = vec![0.0; conv.geo.k * pool.plane_out()];
+                    pool.max_2x2_planes(&plain, &mut want);
+                    let input = In {
+                        data: &x,
+                        batch: 1,
+                        shape: &shape,
+                    };
+                    let mut scratch = vec![0.0; conv.task_slots()];
+                    let (a, b) = scratch.split_at_mut(conv.input_slots());
+                    let mut got = vec![0.0; want.len()];
+                    match out {
+                        None => {
+                            let y = &mut Dst::F32(&mut got);
+                            conv.one_pooled(&input, 0, y, 0, [a, b], relu, &pool, halves);
+                        }
+                        Some(_) => {
+                            let mut q = vec![0i8; want.len()];
+                            let y = &mut Dst::I8(&mut q);
+                            conv.one_pooled(&input, 0, y, 0, [a, b], relu, &pool, halves);
+                            got = q.iter().map(|&v| f32::from(v)).collect();
+                        }
+                    }
+                    for (j, (a, b)) in got.iter().zip(&want).enumerate() {
+                        assert_eq!(
+                            a.to_bits(),
+                            b.to_bits(),
+                            "case {i} {out:?} relu {relu}: {j}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

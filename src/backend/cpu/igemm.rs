@@ -86,6 +86,48 @@ pub enum Dst<'a> {
 
 pub type Tile = [[i32; NR]; MR];
 
+/// B of an implicit GEMM over an INT8 convolution's input (no im2col matrix): `pairs` is the
+/// input as a plane of depth pairs (see `pair_plane.rs`), and column `j` of depth pair `p` in panel
+/// `pj` is the pair at `rows[p] + halves[pj][j / 8] + j % 8`: each panel's columns are two runs of
+/// 8 consecutive plane positions. The same integers as im2col's packed B, so the same sums.
+#[derive(Clone, Copy)]
+pub struct Windows<'a> {
+    pairs: &'a [i16],
+    rows: &'a [usize],
+    halves: &'a [[usize; 2]],
+}
+
+impl<'a> Windows<'a> {
+    /// `None` when a window would read past the plane.
+    pub fn new(pairs: &'a [i16], rows: &'a [usize], halves: &'a [[usize; 2]]) -> Option<Self> {
+        let reach = rows.iter().max()? + halves.iter().flatten().max()? + 8;
+        (2 * reach <= pairs.len()).then_some(Windows {
+            pairs,
+            rows,
+            halves,
+        })
+    }
+
+    pub fn depth_pairs(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Panel `pj` alone (one tile column), already checked.
+    pub fn panel(&self, pj: usize) -> Windows<'a> {
+        Windows {
+            halves: &self.halves[pj..pj + 1],
+            ..*self
+        }
+    }
+}
+
+/// Where a tile's B panel lies: packed by [`pack_b`], or panel `pj` of windows.
+#[derive(Clone, Copy)]
+pub enum Panel<'a> {
+    Packed(&'a [i16]),
+    Window(&'a Windows<'a>, usize),
+}
+
 /// What a tile kernel does with its accumulators: hand back the sums, or run the epilogue on
 /// them while they are still in registers and store whole 16-column rows.
 pub enum TileOut<'s, 'd> {
@@ -126,13 +168,12 @@ pub fn igemm(
     dst: &mut Dst,
     rs: usize,
 ) {
-    let tile = select();
     let kp = pairs(k);
-    let mut t = [[0; NR]; MR];
     if m == 1 {
         // A single row (a batch-1 fully connected layer): a tile would multiply five rows of
         // zeros, and the weights' trip through memory is the cost, so one row's sums per panel.
         let row = select_row();
+        let mut t = [[0; NR]; MR];
         for pj in 0..n.div_ceil(NR) {
             let c0 = pj * NR;
             let cols = NR.min(n - c0);
@@ -141,8 +182,58 @@ pub fn igemm(
         }
         return;
     }
+    tiles(
+        m,
+        n,
+        kp,
+        a,
+        |pj| Panel::Packed(&b[pj * NR * kp * 2..][..NR * kp * 2]),
+        epi,
+        dst,
+        rs,
+    );
+}
+
+/// [`igemm`] with B read through `w`, over its `w.depth_pairs()` pairs of depth; the panels are
+/// `w`'s first `n.div_ceil(NR)`.
+pub fn igemm_windows(
+    m: usize,
+    n: usize,
+    a: &[i16],
+    w: &Windows,
+    epi: &Epilogue,
+    dst: &mut Dst,
+    rs: usize,
+) {
+    assert!(n.div_ceil(NR) <= w.halves.len());
+    tiles(
+        m,
+        n,
+        w.depth_pairs(),
+        a,
+        |pj| Panel::Window(w, pj),
+        epi,
+        dst,
+        rs,
+    );
+}
+
+/// Every tile of `C = epilogue(A·B)`, B's panel `pj` being `b(pj)`.
+#[allow(clippy::too_many_arguments)]
+fn tiles<'b>(
+    m: usize,
+    n: usize,
+    kp: usize,
+    a: &[i16],
+    b: impl Fn(usize) -> Panel<'b>,
+    epi: &Epilogue,
+    dst: &mut Dst,
+    rs: usize,
+) {
+    let tile = select();
+    let mut t = [[0; NR]; MR];
     for pj in 0..n.div_ceil(NR) {
-        let bp = &b[pj * NR * kp * 2..][..NR * kp * 2];
+        let bp = b(pj);
         for pi in 0..m.div_ceil(MR) {
             let ap = &a[pi * MR * kp * 2..][..MR * kp * 2];
             let (r0, c0) = (pi * MR, pj * NR);
@@ -246,7 +337,7 @@ pub fn saturate(v: f32) -> i8 {
     round_i8(v.clamp(-127.0, 127.0))
 }
 
-type TileFn = fn(usize, &[i16], &[i16], TileOut);
+type TileFn = fn(usize, &[i16], Panel, TileOut);
 
 fn select() -> TileFn {
     // `Int8Isa::available` checked the features before the path could be chosen.
@@ -311,14 +402,19 @@ unsafe fn row_avx2(kp: usize, a: *const i16, b: *const i16, out: &mut [i32; NR])
     }
 }
 
-pub fn tile_portable(kp: usize, a: &[i16], b: &[i16], out: TileOut) {
+pub fn tile_portable(kp: usize, a: &[i16], b: Panel, out: TileOut) {
     let mut t = [[0; NR]; MR];
-    for (ak, bk) in a[..kp * MR * 2]
-        .chunks_exact(MR * 2)
-        .zip(b.chunks_exact(NR * 2))
-    {
+    for (p, ak) in a[..kp * MR * 2].chunks_exact(MR * 2).enumerate() {
+        let pair = |j: usize| -> [i16; 2] {
+            let (v, at) = match b {
+                Panel::Packed(b) => (b, p * NR + j),
+                Panel::Window(w, pj) => (w.pairs, w.rows[p] + w.halves[pj][j / 8] + j % 8),
+            };
+            [v[2 * at], v[2 * at + 1]]
+        };
         for (row, x) in t.iter_mut().zip(ak.chunks_exact(2)) {
-            for (acc, y) in row.iter_mut().zip(bk.chunks_exact(2)) {
+            for (j, acc) in row.iter_mut().enumerate() {
+                let y = pair(j);
                 *acc += x[0] as i32 * y[0] as i32 + x[1] as i32 * y[1] as i32;
             }
         }
@@ -330,21 +426,54 @@ pub fn tile_portable(kp: usize, a: &[i16], b: &[i16], out: TileOut) {
 }
 
 /// The checks every SIMD tile entry makes before its `unsafe` body: the panels hold `kp` pairs
-/// and a sink's rows lie in its destination.
+/// (a window's reads were bounded by [`Windows::new`]) and a sink's rows lie in its destination.
 #[cfg(target_arch = "x86_64")]
-fn check_tile(kp: usize, a: &[i16], b: &[i16], out: &TileOut) {
-    assert!(a.len() >= kp * MR * 2 && b.len() >= kp * NR * 2);
+fn check_tile(kp: usize, a: &[i16], b: &Panel, out: &TileOut) {
+    assert!(a.len() >= kp * MR * 2);
+    match b {
+        Panel::Packed(b) => assert!(b.len() >= kp * NR * 2),
+        Panel::Window(w, pj) => assert!(w.rows.len() >= kp && *pj < w.halves.len()),
+    }
     if let TileOut::Store(s) = out {
         assert!(s.in_bounds());
     }
 }
 
+/// Calls the SIMD tile body `$tile` with B's two vectors of pair `p` where `$b` (a [`Panel`]
+/// that `check_tile` accepted) says: consecutive in a packed panel, or at the window's row offset
+/// plus each half's start.
+macro_rules! with_panel {
+    ($tile:ident, $kp:expr, $a:expr, $b:expr, $out:expr) => {
+        match $b {
+            Panel::Packed(b) => {
+                let b = b.as_ptr();
+                $tile(
+                    $kp,
+                    $a.as_ptr(),
+                    |p| [b.add(p * NR * 2), b.add(p * NR * 2 + 16)],
+                    $out,
+                )
+            }
+            Panel::Window(w, pj) => {
+                let ([h0, h1], pairs, rows) = (w.halves[pj], w.pairs.as_ptr(), w.rows);
+                let at = |p: usize| *rows.get_unchecked(p);
+                $tile(
+                    $kp,
+                    $a.as_ptr(),
+                    |p| [pairs.add((at(p) + h0) * 2), pairs.add((at(p) + h1) * 2)],
+                    $out,
+                )
+            }
+        }
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
-fn tile_avx2_entry(kp: usize, a: &[i16], b: &[i16], out: TileOut) {
-    check_tile(kp, a, b, &out);
-    // SAFETY: `select` returns this entry only after detecting AVX2; `check_tile` covers every
-    // read and write.
-    unsafe { tile_avx2(kp, a.as_ptr(), b.as_ptr(), out) }
+fn tile_avx2_entry(kp: usize, a: &[i16], b: Panel, out: TileOut) {
+    check_tile(kp, a, &b, &out);
+    // SAFETY: `select` returns this entry only after detecting AVX2; `check_tile` and
+    // `Windows::new` cover every read and write.
+    unsafe { with_panel!(tile_avx2, kp, a, b, out) }
 }
 
 /// A tile's accumulators (`$acc`, 16 `i32` lanes per row in two ymm registers) to where `$out`
@@ -413,24 +542,30 @@ macro_rules! emit_avx2 {
     }};
 }
 
-/// A 6x16 tile in 12 ymm `i32` accumulators: per depth pair two loads of B, six broadcast pairs
-/// of A and twelve multiply-accumulates of 16-bit pairs (`$madd`, whose arguments are named by the
-/// caller), under the target features `$features`.
+/// A 6x16 tile in 12 ymm `i32` accumulators: per depth pair two loads of B (where `b(p)` says),
+/// six broadcast pairs of A and twelve multiply-accumulates of 16-bit pairs (`$madd`, whose
+/// arguments are named by the caller), under the target features `$features`.
 macro_rules! ymm_tile {
     ($(#[$doc:meta])* $name:ident, $features:literal, |$acc:ident, $x:ident, $b:ident| $madd:expr) => {
         $(#[$doc])*
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = $features)]
-        unsafe fn $name(kp: usize, a: *const i16, b: *const i16, out: TileOut) {
+        unsafe fn $name(
+            kp: usize,
+            a: *const i16,
+            b: impl Fn(usize) -> [*const i16; 2],
+            out: TileOut,
+        ) {
             use std::arch::x86_64::*;
-            // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their
-            // panels and that the sink's rows are in bounds.
+            // SAFETY (whole body): the entry checked that `a` and every pointer `b` gives hold
+            // `kp` pairs and that the sink's rows are in bounds.
             unsafe {
                 let mut acc = [[_mm256_setzero_si256(); 2]; MR];
-                let (mut a, mut b) = (a, b);
-                for _ in 0..kp {
-                    let b0 = _mm256_loadu_si256(b as *const __m256i);
-                    let b1 = _mm256_loadu_si256(b.add(16) as *const __m256i);
+                let mut a = a;
+                for p in 0..kp {
+                    let [p0, p1] = b(p);
+                    let b0 = _mm256_loadu_si256(p0 as *const __m256i);
+                    let b1 = _mm256_loadu_si256(p1 as *const __m256i);
                     for (i, row) in acc.iter_mut().enumerate() {
                         let x = _mm256_set1_epi32((a.add(2 * i) as *const i32).read_unaligned());
                         for (r, bv) in row.iter_mut().zip([b0, b1]) {
@@ -439,7 +574,6 @@ macro_rules! ymm_tile {
                         }
                     }
                     a = a.add(MR * 2);
-                    b = b.add(NR * 2);
                 }
                 emit_avx2!(&acc, out);
             }
@@ -458,40 +592,52 @@ ymm_tile!(
 );
 
 #[cfg(target_arch = "x86_64")]
-fn tile_avxvnni_entry(kp: usize, a: &[i16], b: &[i16], out: TileOut) {
+fn tile_avxvnni_entry(kp: usize, a: &[i16], b: Panel, out: TileOut) {
     assert!(Int8Isa::AvxVnni.available());
-    check_tile(kp, a, b, &out);
-    // SAFETY: AVX-VNNI (and AVX2) checked above; `check_tile` covers every read and write.
-    unsafe { tile_avxvnni(kp, a.as_ptr(), b.as_ptr(), out) }
+    check_tile(kp, a, &b, &out);
+    // SAFETY: AVX-VNNI (and AVX2) checked above; `check_tile` and `Windows::new` cover every
+    // read and write.
+    unsafe { with_panel!(tile_avxvnni, kp, a, b, out) }
 }
 
 #[cfg(target_arch = "x86_64")]
-fn tile_avx512vnni_entry(kp: usize, a: &[i16], b: &[i16], out: TileOut) {
+fn tile_avx512vnni_entry(kp: usize, a: &[i16], b: Panel, out: TileOut) {
     assert!(Int8Isa::Avx512Vnni.available());
-    check_tile(kp, a, b, &out);
-    // SAFETY: AVX512F and AVX512-VNNI checked above; `check_tile` covers every read and write.
-    unsafe { tile_avx512vnni(kp, a.as_ptr(), b.as_ptr(), out) }
+    check_tile(kp, a, &b, &out);
+    // SAFETY: AVX512F and AVX512-VNNI checked above; `check_tile` and `Windows::new` cover
+    // every read and write.
+    unsafe { with_panel!(tile_avx512vnni, kp, a, b, out) }
 }
 
-/// The 6x16 tile in 6 zmm accumulators, one per row: per depth pair one load of B (16 pairs),
-/// six broadcast pairs of A and six `vpdpwssd`.
+/// The 6x16 tile in 6 zmm accumulators, one per row: per depth pair one load of B (16 pairs,
+/// two halves where they are apart), six broadcast pairs of A and six `vpdpwssd`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vnni")]
-unsafe fn tile_avx512vnni(kp: usize, a: *const i16, b: *const i16, out: TileOut) {
+unsafe fn tile_avx512vnni(
+    kp: usize,
+    a: *const i16,
+    b: impl Fn(usize) -> [*const i16; 2],
+    out: TileOut,
+) {
     use std::arch::x86_64::*;
-    // SAFETY (whole body): the entry checked that `a` and `b` hold `kp` pairs of their panels
-    // and that the sink's rows are in bounds.
+    // SAFETY (whole body): the entry checked that `a` and every pointer `b` gives hold `kp`
+    // pairs and that the sink's rows are in bounds.
     unsafe {
         let mut acc = [_mm512_setzero_si512(); MR];
-        let (mut a, mut b) = (a, b);
-        for _ in 0..kp {
-            let bv = _mm512_loadu_si512(b as *const __m512i);
+        let mut a = a;
+        for p in 0..kp {
+            let [p0, p1] = b(p);
+            let bv = if p1 == p0.add(16) {
+                _mm512_loadu_si512(p0 as *const __m512i)
+            } else {
+                let lo = _mm512_castsi256_si512(_mm256_loadu_si256(p0 as *const __m256i));
+                _mm512_inserti64x4::<1>(lo, _mm256_loadu_si256(p1 as *const __m256i))
+            };
             for (i, row) in acc.iter_mut().enumerate() {
                 let x = _mm512_set1_epi32((a.add(2 * i) as *const i32).read_unaligned());
                 *row = _mm512_dpwssd_epi32(*row, x, bv);
             }
             a = a.add(MR * 2);
-            b = b.add(NR * 2);
         }
         let halves = acc.map(|z| [_mm512_castsi512_si256(z), _mm512_extracti64x4_epi64::<1>(z)]);
         emit_avx2!(&halves, out);
@@ -622,7 +768,7 @@ mod tests {
                     for pj in 0..n.div_ceil(NR) {
                         let mut t = [[0; NR]; MR];
                         let (ap, bp) = (&pa[pi * MR * kp * 2..], &pb[pj * NR * kp * 2..]);
-                        tile(kp, ap, bp, TileOut::Sums(&mut t));
+                        tile(kp, ap, Panel::Packed(bp), TileOut::Sums(&mut t));
                         for (i, trow) in t.iter().enumerate().take(MR.min(m - pi * MR)) {
                             for (j, &v) in trow.iter().enumerate().take(NR.min(n - pj * NR)) {
                                 let (r, c) = (pi * MR + i, pj * NR + j);
@@ -630,6 +776,41 @@ mod tests {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// Windows of a plane of pairs give every tile kernel the sums of the same B packed by
+    /// [`pack_b`], for halves anywhere in the plane (overlapping, unaligned, apart).
+    #[test]
+    fn windows_equal_packed_panels() {
+        let (m, kp) = (7, 13);
+        let plane = values(2 * 700, 7);
+        let rows: Vec<usize> = (0..kp).map(|p| p * 37 % 500).collect();
+        let halves = [[3, 180], [50, 51], [0, 8]];
+        let w = Windows::new(&plane, &rows, &halves).expect("in the plane");
+        // The last pair read: row 444 + half 180 + 7.
+        assert!(Windows::new(&plane[..2 * 632], &rows, &halves).is_some());
+        assert!(Windows::new(&plane[..2 * 631], &rows, &halves).is_none());
+        let n = halves.len() * NR;
+        let (k, a) = (2 * kp, values(m * 2 * kp, 8));
+        let mut pa = vec![0; packed_a_len(m, k)];
+        pack_a(&mut pa, m, k, |i, q| a[i * k + q]);
+        let mut pb = vec![0; packed_b_len(k, n)];
+        pack_b(&mut pb, k, n, |q, j| {
+            let pair = rows[q / 2] + halves[j / NR][j % NR / 8] + j % 8;
+            plane[2 * pair + q % 2]
+        });
+        for tile in kernels() {
+            for pj in 0..halves.len() {
+                for pi in 0..m.div_ceil(MR) {
+                    let ap = &pa[pi * MR * kp * 2..];
+                    let (mut want, mut got) = ([[0; NR]; MR], [[0; NR]; MR]);
+                    let bp = Panel::Packed(&pb[pj * NR * kp * 2..]);
+                    tile_portable(kp, ap, bp, TileOut::Sums(&mut want));
+                    tile(kp, ap, Panel::Window(&w, pj), TileOut::Sums(&mut got));
+                    assert_eq!(want, got, "panel {pj}, rows {pi}");
                 }
             }
         }
@@ -711,7 +892,7 @@ mod tests {
                                 rs: n,
                             };
                             let (ap, bp) = (&pa[pi * MR * kp * 2..], &pb[pj * NR * kp * 2..]);
-                            tile(kp, ap, bp, TileOut::Store(sink));
+                            tile(kp, ap, Panel::Packed(bp), TileOut::Store(sink));
                         }
                     }
                 };

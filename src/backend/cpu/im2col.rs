@@ -11,7 +11,7 @@ use crate::network::ConvParams;
 use crate::network::shape::conv_geometry;
 
 /// Positions copied as one vector when they are consecutive in the input.
-const CHUNK: usize = 8;
+pub(super) const CHUNK: usize = 8;
 
 pub struct Geometry {
     /// Input channels, all groups.
@@ -177,6 +177,29 @@ impl Geometry {
             .then(|| halves.chunks_exact(2).map(|h| [h[0], h[1]]).collect())
     }
 
+    /// [`Geometry::windows`] in the order of 2x2 max pooling windows, for `rows` pooled rows:
+    /// panel `r · runs + i` (`runs = out[1] / CHUNK`) is output rows `2r` and `2r + 1` at columns
+    /// `CHUNK · i..CHUNK · (i + 1)`, whose pooled values are pooled row `r`, columns
+    /// `CHUNK / 2 · i..CHUNK / 2 · (i + 1)`: output `CHUNK / 2 · panel` of the pooled plane.
+    pub fn pooled_windows(&self, rows: usize) -> Option<Vec<[usize; 2]>> {
+        let w = self.out[1];
+        if !w.is_multiple_of(CHUNK) || 2 * rows > self.out[0] {
+            return None;
+        }
+        // Each run of CHUNK is then one output row's, and `windows` checked them all.
+        self.windows(2 * CHUNK)?;
+        let at = |y: usize, x: usize| self.positions[y * w + x];
+        Some(
+            (0..rows)
+                .flat_map(|r| {
+                    (0..w)
+                        .step_by(CHUNK)
+                        .map(move |x| [at(2 * r, x), at(2 * r + 1, x)])
+                })
+                .collect(),
+        )
+    }
+
     /// One group's im2col matrix (`kdim x P`) in the FP32 GEMM's packed-B layout: panels `[k][nr]`.
     pub fn im2col<T: Copy>(&self, plane: &[T], col: &mut [T], nr: usize) {
         let len = self.positions.len() * self.kdim;
@@ -233,7 +256,7 @@ impl Geometry {
 
 /// `out = [a0, b0, a1, b1, ...]`: two im2col rows into one row of depth pairs.
 #[inline]
-fn interleave(a: &[i16; CHUNK], b: &[i16; CHUNK], out: &mut [i16; 2 * CHUNK]) {
+pub(super) fn interleave(a: &[i16; CHUNK], b: &[i16; CHUNK], out: &mut [i16; 2 * CHUNK]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;

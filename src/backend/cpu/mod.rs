@@ -23,6 +23,7 @@ mod isa;
 mod lrn;
 mod matmul;
 mod padding;
+mod pair_plane;
 mod plugin;
 mod pool;
 mod quant;
