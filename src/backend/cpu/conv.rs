@@ -25,6 +25,8 @@ pub struct Conv {
     direct: Option<Direct>,
     /// B read from the input plane itself, no im2col matrix (see [`gemm::Windows`]).
     windows: Option<Vec<[usize; 2]>>,
+    /// The windows in the order of 2x2 pooling windows (see [`Geometry::pooled_windows`]).
+    pooled: Option<Vec<[usize; 2]>>,
 }
 
 impl Conv {
@@ -51,6 +53,7 @@ impl Conv {
                 geo,
                 weights: Vec::new(),
                 windows: None,
+                pooled: None,
             });
         }
         let (kdim, kg) = (geo.kdim, geo.k / geo.groups);
@@ -67,6 +70,7 @@ impl Conv {
             );
         }
         let windows = gemm::fma_available().then(|| geo.windows(NR)).flatten();
+        let pooled = windows.as_ref().and(geo.pooled_windows(geo.out[0] / 2));
         Ok(Conv {
             outer,
             bias,
@@ -74,6 +78,7 @@ impl Conv {
             weights,
             direct: None,
             windows,
+            pooled,
         })
     }
 
@@ -161,10 +166,11 @@ impl Conv {
     }
 
     /// Whether the absorbed pooling `p` can run on each tile as it leaves the GEMM: 2x2 max
-    /// pooling of output rows of 8 read through windows, so that a tile's 16 columns are the
-    /// two rows of one row of pooling windows.
+    /// pooling of output rows of runs of 8 read through windows, so that a tile's 16 columns are
+    /// the two rows of 4 pooling windows.
     fn pools_tiles(&self, p: &Pool) -> bool {
-        self.windows.is_some() && self.geo.out[1] == 8 && p.is_max_2x2() && p.out()[1] == 4
+        let [h, w] = self.geo.out;
+        self.pooled.is_some() && p.is_max_2x2() && p.out() == [h / 2, w / 2]
     }
 
     /// One item through [`gemm::windows_tiles`] with the ReLU and the 2x2 max pooling applied
@@ -180,7 +186,7 @@ impl Conv {
             x
         };
         let (glen, po) = (gemm::packed_a_len(kg, g.kdim), pool.plane_out());
-        let halves = self.windows.as_deref().unwrap_or_default();
+        let halves = self.pooled.as_deref().unwrap_or_default();
         for gi in 0..g.groups {
             let b = gemm::Windows {
                 plane: g.group_plane(plane, gi),
@@ -191,7 +197,7 @@ impl Conv {
             let bias = &self.bias[gi * kg..][..kg];
             gemm::windows_tiles(
                 kg,
-                pool.out()[0],
+                halves.len(),
                 g.kdim,
                 w,
                 &b,
@@ -298,8 +304,8 @@ mod tests {
     }
 
     /// The 2x2 max pooling (and ReLU) a convolution absorbed, run on each tile of output rows of
-    /// 8 (LeNet's conv2, an odd number of rows, a padded input): the bits of the convolution,
-    /// then the ReLU, then the pooling.
+    /// 8 or 24 (LeNet's conv2 and conv1, an odd number of rows, a padded input): the bits of the
+    /// convolution, then the ReLU, then the pooling.
     #[test]
     fn pooled_tiles_give_the_bits_of_conv_then_pool() {
         if !gemm::fma_available() {
@@ -307,6 +313,7 @@ mod tests {
         }
         for (i, (c, hw, k, kernel, pad)) in [
             (20, [12, 12], 50, [5, 5], [0, 0]),
+            (1, [28, 28], 20, [5, 5], [0, 0]),
             (5, [11, 10], 9, [3, 3], [0, 0]),
             (3, [8, 8], 4, [3, 3], [1, 1]),
         ]
