@@ -338,29 +338,42 @@ impl PoolValue for f32 {
 }
 
 impl PoolValue for i8 {
-    /// Eight outputs at a time in SSE2 (part of x86-64): each byte pair widened to `i16` lanes.
+    /// Eight outputs at a time in SSE2 (part of x86-64), then four (a pooled tile's row): each
+    /// byte pair widened to `i16` lanes.
     fn max_2x2_row(top: &[i8], bottom: &[i8], out: &mut [i8]) {
         let n = out.len().min(top.len() / 2).min(bottom.len() / 2);
         let mut i = 0;
         #[cfg(target_arch = "x86_64")]
-        while i + 8 <= n {
+        {
             use std::arch::x86_64::*;
-            // SAFETY: SSE2 is part of x86-64; `i + 8 <= n` keeps the 16 values of each row read
-            // and the 8 outputs written in bounds.
-            unsafe {
-                let pairs = |row: &[i8]| {
-                    let v = _mm_loadu_si128(row.as_ptr().add(2 * i) as *const __m128i);
+            // The maxima of the byte pairs of `v`, as `i16` lanes.
+            let pairs = |v: __m128i| {
+                // SAFETY: SSE2 is part of x86-64.
+                unsafe {
                     let even = _mm_srai_epi16::<8>(_mm_slli_epi16::<8>(v));
-                    let odd = _mm_srai_epi16::<8>(v);
-                    _mm_max_epi16(even, odd)
-                };
-                let v = _mm_max_epi16(pairs(top), pairs(bottom));
-                _mm_storel_epi64(
-                    out.as_mut_ptr().add(i) as *mut __m128i,
-                    _mm_packs_epi16(v, v),
-                );
+                    _mm_max_epi16(even, _mm_srai_epi16::<8>(v))
+                }
+            };
+            while i + 8 <= n {
+                // SAFETY: SSE2 is part of x86-64; `i + 8 <= n` keeps the 16 values of each row
+                // read and the 8 outputs written in bounds.
+                unsafe {
+                    let load = |row: &[i8]| _mm_loadu_si128(row.as_ptr().add(2 * i) as *const _);
+                    let v = _mm_max_epi16(pairs(load(top)), pairs(load(bottom)));
+                    _mm_storel_epi64(out.as_mut_ptr().add(i) as *mut _, _mm_packs_epi16(v, v));
+                }
+                i += 8;
             }
-            i += 8;
+            if i + 4 <= n {
+                // SAFETY: as above, with 8 values of each row and 4 outputs.
+                unsafe {
+                    let load = |row: &[i8]| _mm_loadl_epi64(row.as_ptr().add(2 * i) as *const _);
+                    let v = _mm_max_epi16(pairs(load(top)), pairs(load(bottom)));
+                    let q = _mm_cvtsi128_si32(_mm_packs_epi16(v, v));
+                    (out.as_mut_ptr().add(i) as *mut i32).write_unaligned(q);
+                }
+                i += 4;
+            }
         }
         max_2x2_tail(top, bottom, &mut out[..n], i, i8::max);
     }
