@@ -202,49 +202,85 @@ impl Pool {
         thread_local! {
             static ROWS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
         }
+        ROWS.with_borrow_mut(|rows| {
+            rows.resize(2 * w, 0.0);
+            #[cfg(target_arch = "x86_64")]
+            if is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 detected.
+                return unsafe { self.separable_avx2(src, w, out, rows, identity, combine) };
+            }
+            self.separable_rows(src, w, out, rows, identity, combine)
+        })
+    }
+
+    /// [`Pool::separable`] compiled for AVX2: the crate builds for baseline x86-64, whose
+    /// 4-lane SSE halves the width of the row passes. Each value is combined in the same order,
+    /// so the bits are the same.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn separable_avx2(
+        &self,
+        src: &[f32],
+        w: usize,
+        out: &mut [f32],
+        rows: &mut [f32],
+        identity: f32,
+        combine: impl Fn(f32, f32) -> f32,
+    ) {
+        self.separable_rows(src, w, out, rows, identity, combine)
+    }
+
+    /// [`Pool::separable`] with its two rows in `rows`.
+    #[inline(always)]
+    fn separable_rows(
+        &self,
+        src: &[f32],
+        w: usize,
+        out: &mut [f32],
+        rows: &mut [f32],
+        identity: f32,
+        combine: impl Fn(f32, f32) -> f32,
+    ) {
         let ow = self.out[1];
         let kw = self.window[1];
         let max = self.kind == PoolingType::Max;
         let full = self.full_cols.clone();
         let (stride, pre) = (self.stride[1], self.pre[1]);
-        ROWS.with_borrow_mut(|rows| {
-            rows.resize(2 * w, 0.0);
-            let (v, m) = rows.split_at_mut(w);
-            for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
-                v.fill(identity);
-                for y in sy.lo..sy.hi {
-                    for (a, &b) in v.iter_mut().zip(&src[y * w..(y + 1) * w]) {
+        let (v, m) = rows.split_at_mut(w);
+        for (orow, sy) in out.chunks_exact_mut(ow).zip(&self.spans[0]) {
+            v.fill(identity);
+            for y in sy.lo..sy.hi {
+                for (a, &b) in v.iter_mut().zip(&src[y * w..(y + 1) * w]) {
+                    *a = combine(*a, b);
+                }
+            }
+            if !full.is_empty() {
+                let len = w + 1 - kw;
+                m[..len].fill(identity);
+                for k in 0..kw {
+                    for (a, &b) in m[..len].iter_mut().zip(&v[k..k + len]) {
                         *a = combine(*a, b);
                     }
                 }
-                if !full.is_empty() {
-                    let len = w + 1 - kw;
-                    m[..len].fill(identity);
-                    for k in 0..kw {
-                        for (a, &b) in m[..len].iter_mut().zip(&v[k..k + len]) {
-                            *a = combine(*a, b);
-                        }
-                    }
-                }
-                for (ox, (o, sx)) in orow.iter_mut().zip(&self.spans[1]).enumerate() {
-                    let count = (sy.hi - sy.lo) * (sx.hi - sx.lo);
-                    let value = if full.contains(&ox) {
-                        m[ox * stride - pre]
-                    } else {
-                        v[sx.lo..sx.hi].iter().fold(identity, |a, &b| combine(a, b))
-                    };
-                    *o = if count == 0 {
-                        0.0
-                    } else if max {
-                        value
-                    } else if self.exclude_padding {
-                        value / count as f32
-                    } else {
-                        value / (sy.padded * sx.padded) as f32
-                    };
-                }
             }
-        });
+            for (ox, (o, sx)) in orow.iter_mut().zip(&self.spans[1]).enumerate() {
+                let count = (sy.hi - sy.lo) * (sx.hi - sx.lo);
+                let value = if full.contains(&ox) {
+                    m[ox * stride - pre]
+                } else {
+                    v[sx.lo..sx.hi].iter().fold(identity, |a, &b| combine(a, b))
+                };
+                *o = if count == 0 {
+                    0.0
+                } else if max {
+                    value
+                } else if self.exclude_padding {
+                    value / count as f32
+                } else {
+                    value / (sy.padded * sx.padded) as f32
+                };
+            }
+        }
     }
 
     /// A window with no input element inside (possible only with padding at least as large as
@@ -382,6 +418,50 @@ impl PoolValue for i8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The AVX2 build of the separable passes gives the baseline build's bits: max and average
+    /// pooling, with padding, clipped windows and NaN.
+    #[test]
+    fn separable_avx2_equals_baseline() {
+        for (kind, window, stride, pad, hw) in [
+            (PoolingType::Max, [3, 3], [2, 2], [0, 0], [32, 32]),
+            (PoolingType::Average, [3, 3], [2, 2], [0, 0], [16, 16]),
+            (PoolingType::Average, [3, 3], [1, 1], [1, 1], [32, 32]),
+            (PoolingType::Max, [2, 3], [1, 2], [1, 0], [9, 23]),
+        ] {
+            let mut p = PoolParams::new(kind, window);
+            p.stride = stride;
+            p.pre_padding = pad;
+            p.post_padding = pad;
+            let pool = Pool::new(&p, &[1, hw[0], hw[1]]).expect("pool");
+            let mut s = 11u32;
+            let x: Vec<f32> = (0..hw[0] * hw[1])
+                .map(|i| {
+                    s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    if i % 37 == 5 {
+                        f32::NAN
+                    } else {
+                        (s >> 9) as f32 / 4e6 - 1.0
+                    }
+                })
+                .collect();
+            let n = pool.plane_out();
+            let (identity, combine): (f32, fn(f32, f32) -> f32) = match kind {
+                PoolingType::Max => (f32::NEG_INFINITY, f32::max),
+                _ => (0.0, |a, b| a + b),
+            };
+            let (mut got, mut want) = (vec![0.0; n], vec![0.0; n]);
+            pool.separable(&x, hw[1], &mut got, identity, combine);
+            let mut rows = vec![0.0; 2 * hw[1]];
+            pool.separable_rows(&x, hw[1], &mut want, &mut rows, identity, combine);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&got),
+                bits(&want),
+                "{kind:?} {window:?} {stride:?} {pad:?}"
+            );
+        }
+    }
 
     /// Rows of every length from 0 to 21 outputs (vectors and tails), with signed zeros, NaN
     /// and infinities in every pair position: the vector rows give the scalar row's bits.
