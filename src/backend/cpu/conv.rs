@@ -274,11 +274,13 @@ pub fn bias_or_zero(bias: &[f32], n: usize) -> Vec<f32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::types::Weights;
 
-    fn values(n: usize, seed: u32) -> Vec<f32> {
+    /// `n` deterministic values in [-1, 1] (xorshift), for the convolution tests here and in
+    /// `conv_int8.rs`.
+    pub(in crate::backend::cpu) fn values(n: usize, seed: u32) -> Vec<f32> {
         let mut s = seed.wrapping_mul(2_654_435_761).max(1);
         (0..n)
             .map(|_| {

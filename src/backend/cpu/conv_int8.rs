@@ -348,21 +348,10 @@ impl ConvInt8 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::conv::tests::values;
     use super::*;
     use crate::network::PoolParams;
     use crate::types::{PoolingType, Weights};
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 2001) as f32 / 1000.0 - 1.0
-            })
-            .collect()
-    }
 
     /// (channels, input plane, maps, kernel, padding, dilation, groups)
     type Case = (usize, [usize; 2], usize, [usize; 2], usize, usize, usize);
