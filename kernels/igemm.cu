@@ -4,14 +4,16 @@
 // (input channel, kernel row, kernel column) through a host-made table of input offsets, so any
 // stride, padding and dilation costs nothing inside the loop. An FC layer is the 1x1 case.
 //
-// A block of 256 threads computes a 64x64 tile in 32-deep steps staged in shared memory. The
-// reduction is split three ways:
-// - FP32 layers: FP32 FMA (no TF32), 4x4 outputs per thread (4 consecutive rows and columns, so
-//   each step is two float4 reads of shared memory for 16 FMAs), results match the CPU to rounding;
-// - FP16 layers: tensor cores, mma m16n8k16 with FP32 accumulation (half products are exact in
-//   FP32, so only the summation order differs from the CPU);
-// - INT8 layers: tensor cores, mma m16n8k32 with INT32 accumulation: the CPU's integer sums
-//   exactly, rescaled once by input scale x channel scale.
+// A block of 256 threads computes a tile in 32-deep steps staged in shared memory. The reduction
+// is split three ways:
+// - FP32 layers: FP32 FMA (no TF32) on 128-row tiles (64 for small runs), 4 (2) rows x CW columns
+//   per thread (CW 8: 64 columns; CW 7: 56 columns, so that 50 or 500 channels waste less of the
+//   tile), each step three reads of shared memory for 4 (2) x CW FMAs; results match the CPU to
+//   rounding;
+// - FP16 layers: 64x64 tiles, tensor cores, mma m16n8k16 with FP32 accumulation (half products
+//   are exact in FP32, so only the summation order differs from the CPU);
+// - INT8 layers: 64x64 tiles, tensor cores, mma m16n8k32 with INT32 accumulation: the CPU's
+//   integer sums exactly, rescaled once by input scale x channel scale.
 // The epilogue (scale, bias, activation, pooling over window rows, softmax over a row, storage
 // conversion) reads a shared-memory copy of the tile, so stores are coalesced along the output
 // plane whatever the layout of the accumulators.
@@ -19,11 +21,18 @@
 #define GM 64
 #define GN 64
 #define GK 32
+// FP32 tiles: the most rows, and column slots of the packed weights per column tile (a thread's CW
+// columns sit in slots 4tx..4tx+3 and 32+4tx.., so that a warp's two float4 reads of a step's
+// weights each cover 128 contiguous bytes).
+#define FM 128
+#define FSLOTS 64
+// One partial tile of a split reduction (the largest tile, FP32's), in 4-byte accumulators.
+#define PART_WORDS (FM * FSLOTS)
 
 struct GemmArgs {
     const void* x;
     void* y;
-    const void* w;        // packed: FP32 [kpad][npad]; FP16 and INT8 [npad][kpad]; zero padded
+    const void* w;        // packed: FP32 [kpad][npad slots]; FP16 and INT8 [npad][kpad]; zero padded
     const int2* ktab;     // per reduction index (kpad): {input offset, dy << 16 | dx}
     const float* bias;    // npad
     const float* wscale;  // npad (INT8)
@@ -38,6 +47,7 @@ struct GemmArgs {
     int raw;
     int softmax;
     int dense;  // an FC layer: rows are whole items, the table is the identity
+    int inside;  // every window lies inside the input (no padding): no bounds checks
     // INT8 layers: per channel, accumulator x emul + eadd (the CPU's epilogue factors; an INT8
     // output they requantize is stored with ys = 1).
     const float* emul;
@@ -46,21 +56,14 @@ struct GemmArgs {
     // `kps` steps deep; the last to finish sums the partial tiles in split order (deterministic)
     // and runs the epilogue. `counters` are zero between launches: the last block resets its own.
     int splits, kps;
-    float* part;  // splits x tiles x GM*GN accumulators (INT32 bits for INT8)
+    float* part;  // splits x tiles x PART_WORDS accumulators (INT32 bits for INT8)
     int* counters;  // one per tile
 };
 
-#define MODE_F32 0
 #define MODE_F16 1
 #define MODE_I8 2
 
 template <int MODE> struct GemmSmem;
-// FP32 rows are padded to a multiple of 4 floats: each thread reads its 4 rows and 4 columns of a
-// step as one float4 each.
-template <> struct GemmSmem<MODE_F32> {
-    float a[GK][GM + 4];
-    float b[GK][GN + 4];
-};
 template <> struct GemmSmem<MODE_F16> {
     half_bits a[GM][GK + 8];
     half_bits b[GN][GK + 8];
@@ -89,9 +92,7 @@ __device__ __forceinline__ void mma_i8(int* d, const unsigned* a, unsigned b0, u
 }
 
 // Registers holding one step's B tile slice per thread.
-struct F32x8 { float4 x, y; };
 template <int MODE> struct BRegs { typedef uint4 T; };
-template <> struct BRegs<MODE_F32> { typedef F32x8 T; };
 template <> struct BRegs<MODE_I8> { typedef uint2 T; };
 
 // A stored value (raw bits of its storage type) as the multiplication's input: FP32, half bits,
@@ -111,8 +112,318 @@ template <> __device__ __forceinline__ int raw_q<I8>(signed char r, float xs, fl
     return raw ? (int)r : quant((float)r * xs, qs);
 }
 
+// N consecutive stored values from an address aligned to their size (16 bytes at most: larger
+// runs to 16), in loads of up to 16 bytes.
+template <int BYTES> struct Words;
+template <> struct Words<4> { static __device__ __forceinline__ void load(unsigned* w, const void* p) { w[0] = *(const unsigned*)p; } };
+template <> struct Words<8> {
+    static __device__ __forceinline__ void load(unsigned* w, const void* p) {
+        const uint2 v = *(const uint2*)p;
+        w[0] = v.x;
+        w[1] = v.y;
+    }
+};
+template <> struct Words<16> {
+    static __device__ __forceinline__ void load(unsigned* w, const void* p) {
+        const uint4 v = *(const uint4*)p;
+        w[0] = v.x;
+        w[1] = v.y;
+        w[2] = v.z;
+        w[3] = v.w;
+    }
+};
+template <int N, typename R> __device__ __forceinline__ void load_run(R* d, const R* p) {
+    constexpr int bytes = N * sizeof(R), chunk = bytes < 16 ? bytes : 16;
+    unsigned w[bytes / 4];
+#pragma unroll
+    for (int c = 0; c < bytes / chunk; c++) Words<chunk>::load(w + c * chunk / 4, (const char*)p + c * chunk);
+#pragma unroll
+    for (int i = 0; i < N; i++) {
+        if constexpr (sizeof(R) == 4) d[i] = __uint_as_float(w[i]);
+        else d[i] = (R)(w[i * sizeof(R) / 4] >> (8 * (i * sizeof(R) % 4)));
+    }
+}
+
+// The geometry of a launch's rows (see the top of the file).
+struct Rows {
+    int np, plane;
+    i64 per_item, rows;
+    bool narrow;  // 32-bit division where the rows allow (several times cheaper than 64-bit)
+    __device__ __forceinline__ Rows(const GemmArgs& a) {
+        np = a.pool_h * a.pool_w;
+        plane = a.poh * a.pow_;
+        per_item = (i64)plane * np;
+        rows = a.items * per_item;
+        narrow = rows <= 0x7fffffff;
+    }
+    __device__ __forceinline__ i64 item(i64 m) const {
+        return narrow ? (i64)((unsigned)m / (unsigned)per_item) : m / per_item;
+    }
+};
+
+// Where row m's receptive field starts: the input row (iy0) and column (ix0) of its window's
+// corner, and that corner's offset in the input.
+__device__ __forceinline__ i64 row_origin(const GemmArgs& a, const Rows& g, i64 m, int& iy0, int& ix0) {
+    const i64 item = g.item(m);
+    const int rem = (int)(m - item * g.per_item);
+    const int p = rem / g.np, q = rem - p * g.np;
+    const int py = p / a.pow_, px = p - py * a.pow_;
+    const int qy = q / a.pool_w, qx = q - qy * a.pool_w;
+    iy0 = (py * a.pool_sh + qy) * a.sh - a.ph;
+    ix0 = (px * a.pool_sw + qx) * a.sw - a.pw;
+    const i64 xi = a.x_wrap ? item % a.x_wrap : item;
+    return xi * a.c * a.h * a.w_ + (i64)iy0 * a.w_ + ix0;
+}
+
+// Split reduction: grid.z blocks share a tile. Each stores its N accumulators per thread (raw
+// bits) as partial tile blockIdx.z at [e * 256 + tid] (coalesced); all but the last block of the
+// tile to finish return false; the last gets in `v` the sums in split order (deterministic).
+template <int N, bool INT>
+__device__ __forceinline__ bool split_sum(const GemmArgs& a, unsigned (&v)[N]) {
+    const int tid = threadIdx.x;
+    const i64 tile = (i64)blockIdx.y * gridDim.x + blockIdx.x;
+    unsigned* part = (unsigned*)a.part + tile * a.splits * PART_WORDS;
+#pragma unroll
+    for (int e = 0; e < N; e++) part[blockIdx.z * PART_WORDS + e * 256 + tid] = v[e];
+    __threadfence();
+    __syncthreads();
+    __shared__ int last;
+    if (tid == 0) last = atomicAdd(&a.counters[tile], 1) == a.splits - 1;
+    __syncthreads();
+    if (!last) return false;
+    __threadfence();
+    // Two splits at a time, so that their loads are in flight together (one L2 round trip per
+    // two splits rather than per value); sums still run in split order.
+    float fs[N];
+    int is[N];
+#pragma unroll
+    for (int e = 0; e < N; e++) {
+        fs[e] = 0.0f;
+        is[e] = 0;
+    }
+    for (int z = 0; z < a.splits; z += 2) {
+        const int zn = min(2, a.splits - z);
+        unsigned u[2][N];
+#pragma unroll
+        for (int h = 0; h < 2; h++)
+#pragma unroll
+            for (int e = 0; e < N; e++) {
+                u[h][e] = 0;
+                if (h < zn)
+                    asm volatile("ld.global.cg.u32 %0, [%1];"
+                                 : "=r"(u[h][e])
+                                 : "l"(part + (z + h) * PART_WORDS + e * 256 + tid));
+            }
+#pragma unroll
+        for (int h = 0; h < 2; h++)
+#pragma unroll
+            for (int e = 0; e < N; e++) {
+                if constexpr (INT) is[e] += (int)u[h][e];
+                else fs[e] += __uint_as_float(u[h][e]);
+            }
+    }
+#pragma unroll
+    for (int e = 0; e < N; e++) v[e] = INT ? (unsigned)is[e] : __float_as_uint(fs[e]);
+    if (tid == 0) a.counters[tile] = 0;
+    return true;
+}
+
+// The epilogue after the tile (TM x TN, already scaled, biased and activated) is in `cs` and a
+// barrier has passed: a fused softmax over each row, or max pooling over each group of np rows,
+// stored along the output plane.
+template <typename TO, int TM, int TN>
+__device__ __forceinline__ void store_tile(const GemmArgs& a, const Rows& g, float (*cs)[TN + 1], i64 m0, int n0) {
+    const int tid = threadIdx.x;
+    if (a.softmax) {
+        // One tile holds whole rows (n <= TN, one column tile; no pooling).
+        const i64 row = m0 + tid;
+        if (tid < TM && row < g.rows) {
+            float mx = NEG_INF, sum = 0.0f;
+            for (int c = 0; c < a.n; c++) mx = fmaxf(mx, cs[tid][c]);
+            for (int c = 0; c < a.n; c++) sum += expf(cs[tid][c] - mx);
+            for (int c = 0; c < a.n; c++) st<TO>(a.y, row * a.n + c, expf(cs[tid][c] - mx) / sum, a.ys);
+        }
+        return;
+    }
+    // Pooled rows of this tile (np is a power of two dividing TM): where each one's channel 0
+    // goes, or -1 past the last row.
+    const int np = g.np, groups = TM / np, gshift = __ffs(groups) - 1;
+    __shared__ i64 obase[TM];
+    if (tid < groups) {
+        const i64 row = m0 + (i64)tid * np;
+        i64 base = -1;
+        if (row < g.rows) {
+            const i64 item = g.item(row);
+            const int p = (int)(row - item * g.per_item) / np;
+            base = item * a.n * g.plane + p;
+        }
+        obase[tid] = base;
+    }
+    __syncthreads();
+    for (int o = tid; o < groups * TN; o += blockDim.x) {
+        const int pr = o & (groups - 1), cl = o >> gshift;
+        const int col = n0 + cl;
+        const i64 base = obase[pr];
+        if (col >= a.n || base < 0) continue;
+        float v = cs[pr * np][cl];
+        for (int q = 1; q < np; q++) v = fmaxf(v, cs[pr * np + q][cl]);
+        st<TO>(a.y, base + (i64)col * g.plane, v, a.ys);
+    }
+}
+
+// FP32 layers: a (32 RT) x (8 CW) tile, thread (tx, ty) = (tid & 7, tid >> 3) owning rows
+// RT*ty..RT*ty+RT-1 and tile columns CW*tx..CW*tx+CW-1, in steps through two shared-memory
+// stages (one barrier per step). RT 4 (128 rows) for large runs, in 16-deep steps (32 would
+// leave too few registers for three blocks per SM); RT 2 (64 rows) for runs whose large tiles
+// would not fill the GPU (twice the blocks, half the work before the first result), in 32-deep
+// steps (half the steps: each exposes the latency of its loads when few blocks run).
+template <typename TI, typename TO, int CW, int RT>
+__device__ __forceinline__ void igemm_f32(const GemmArgs& a) {
+    constexpr int TM = 32 * RT, TN = 8 * CW, FK = RT == 4 ? 16 : 32;
+    // Reduction indices of one row each thread gathers per step, and weights it stages.
+    constexpr int AK = FK * TM / 256, BK = FK * FSLOTS / 256;
+    struct Stage {
+        float a[2][FK][TM + 4];
+        float b[2][FK][FSLOTS + 4];
+    };
+    // The staging tiles and the epilogue's tile are never live together.
+    constexpr int smem_bytes = sizeof(Stage) > sizeof(float) * TM * (TN + 1) ? sizeof(Stage) : sizeof(float) * TM * (TN + 1);
+    __shared__ __align__(16) unsigned char smem[smem_bytes];
+    Stage& s = *(Stage*)smem;
+    float (*cs)[TN + 1] = (float (*)[TN + 1])smem;
+    const int tid = threadIdx.x;
+    const Rows g(a);
+    if (g.rows == 0) return;
+    // Blocks run in launch order, x fastest: the column tiles of a row tile go next to each
+    // other, so that they read its inputs from L2 together (LeNet's ip1: 9 column tiles).
+    const i64 lin = (i64)blockIdx.y * gridDim.x + blockIdx.x;
+    const i64 bx = lin / gridDim.y;
+    const int by = (int)(lin % gridDim.y);
+    const i64 m0 = bx * TM;
+    const int n0 = by * TN;
+
+    // A (the gathered input) is staged AK reduction indices of one row per thread, lanes along
+    // rows: neighbouring output positions read neighbouring inputs, and the table entries a warp
+    // reads are the same for all its lanes. Rows past the last read the last row's inputs (the
+    // epilogue drops them), so only the reduction's edges need checks.
+    const int arow = tid & (TM - 1), ak = (tid / TM) * AK;
+    int iy0, ix0;
+    typedef typename TI::T R;
+    const R* xr = (const R*)a.x + row_origin(a, g, min(m0 + arow, g.rows - 1), iy0, ix0);
+    // FC rows 16-byte aligned (so is every run of AK values) load their runs whole.
+    const bool vec = a.dense && (a.kdim * sizeof(R)) % 16 == 0 && ((unsigned long long)a.x & 15) == 0;
+    // B (the packed weights): BK slots of one reduction index per thread.
+    const int kb = tid / (FSLOTS / BK), nb = tid % (FSLOTS / BK) * BK;
+    const float* wp = (const float*)a.w + (i64)kb * a.npad + by * FSLOTS + nb;
+
+    float acc[RT][CW];
+#pragma unroll
+    for (int i = 0; i < RT; i++)
+#pragma unroll
+        for (int j = 0; j < CW; j++) acc[i][j] = 0.0f;
+
+    // Software pipeline: the next step's global loads are in flight while this step multiplies.
+    R ar[AK];
+    float4 br[BK / 4];
+    auto fetch = [&](int k0) {
+        const int k = k0 + ak;
+        if (a.inside && k0 + FK <= a.kdim) {
+            // Within the input and the reduction: no checks.
+            if (vec) {
+                load_run<AK>(ar, xr + k);
+            } else if (a.dense) {
+#pragma unroll
+                for (int j = 0; j < AK; j++) ar[j] = xr[k + j];
+            } else {
+                const int4* t = (const int4*)(a.ktab + k);
+#pragma unroll
+                for (int j = 0; j < AK / 2; j++) {
+                    const int4 e = t[j];
+                    ar[2 * j] = xr[e.x];
+                    ar[2 * j + 1] = xr[e.z];
+                }
+            }
+        } else {
+#pragma unroll
+            for (int j = 0; j < AK; j++) {
+                const int2 e = a.dense ? make_int2(k + j, k + j < a.kdim ? 0 : 0x7fff0000) : a.ktab[k + j];
+                const int iy = iy0 + (e.y >> 16), ix = ix0 + (e.y & 0xffff);
+                const bool in = (unsigned)iy < (unsigned)a.h && (unsigned)ix < (unsigned)a.w_;
+                ar[j] = in ? xr[e.x] : (R)0;
+            }
+        }
+        const float4* w = (const float4*)(wp + (i64)k0 * a.npad);
+#pragma unroll
+        for (int j = 0; j < BK / 4; j++) br[j] = w[j];
+    };
+    // The fetched values, converted, into stage `buf`.
+    auto stage = [&](int buf) {
+#pragma unroll
+        for (int j = 0; j < AK; j++) s.a[buf][ak + j][arow] = raw_f<TI>(ar[j], a.xs);
+#pragma unroll
+        for (int j = 0; j < BK / 4; j++) *(float4*)&s.b[buf][kb][nb + 4 * j] = br[j];
+    };
+    int kbeg = 0, kend = a.kpad;
+    if (a.splits > 1) {
+        kbeg = blockIdx.z * a.kps * GK;
+        kend = min(a.kpad, kbeg + a.kps * GK);
+    }
+    fetch(kbeg);
+    stage(0);
+    __syncthreads();
+    const int tx = tid & 7, ty = tid >> 3;
+    int cur = 0;
+    for (int k0 = kbeg; k0 < kend; k0 += FK) {
+        // The other stage was last read before the previous barrier: it takes the next step
+        // while this one multiplies.
+        const bool more = k0 + FK < kend;
+        if (more) fetch(k0 + FK);
+#pragma unroll
+        for (int kk = 0; kk < FK; kk++) {
+            float xv[RT];
+            if constexpr (RT == 4) {
+                const float4 x4 = *(const float4*)&s.a[cur][kk][4 * ty];
+                xv[0] = x4.x, xv[1] = x4.y, xv[2] = x4.z, xv[3] = x4.w;
+            } else {
+                const float2 x2 = *(const float2*)&s.a[cur][kk][2 * ty];
+                xv[0] = x2.x, xv[1] = x2.y;
+            }
+            const float4 w0 = *(const float4*)&s.b[cur][kk][4 * tx];
+            const float4 w1 = *(const float4*)&s.b[cur][kk][32 + 4 * tx];
+            const float wv[8] = {w0.x, w0.y, w0.z, w0.w, w1.x, w1.y, w1.z, w1.w};
+#pragma unroll
+            for (int i = 0; i < RT; i++)
+#pragma unroll
+                for (int j = 0; j < CW; j++) acc[i][j] = fmaf(xv[i], wv[j], acc[i][j]);
+        }
+        if (more) stage(cur ^ 1);
+        __syncthreads();
+        cur ^= 1;
+    }
+
+    if (a.splits > 1) {
+        unsigned v[RT * CW];
+#pragma unroll
+        for (int e = 0; e < RT * CW; e++) v[e] = __float_as_uint(acc[e / CW][e % CW]);
+        if (!split_sum<RT * CW, false>(a, v)) return;
+#pragma unroll
+        for (int e = 0; e < RT * CW; e++) acc[e / CW][e % CW] = __uint_as_float(v[e]);
+    }
+    // Bias and activation in registers, into the shared tile.
+#pragma unroll
+    for (int j = 0; j < CW; j++) {
+        const int col = CW * tx + j;
+        const float b = a.bias[n0 + col];
+#pragma unroll
+        for (int i = 0; i < RT; i++) cs[RT * ty + i][col] = activate(a.act, a.alpha, a.beta, acc[i][j] + b);
+    }
+    __syncthreads();
+    store_tile<TO, TM, TN>(a, g, cs, m0, n0);
+}
+
+// FP16 and INT8 layers: a 64x64 tile on the tensor cores.
 template <typename TI, typename TO, int MODE>
-__device__ __forceinline__ void igemm_body(const GemmArgs& a) {
+__device__ __forceinline__ void igemm_mma(const GemmArgs& a) {
     // The staging tiles and the epilogue's tile are never live together.
     constexpr int smem_bytes = sizeof(GemmSmem<MODE>) > sizeof(float) * GM * (GN + 1)
         ? sizeof(GemmSmem<MODE>) : sizeof(float) * GM * (GN + 1);
@@ -120,10 +431,7 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
     GemmSmem<MODE>& s = *(GemmSmem<MODE>*)smem;
     float (*cs)[GN + 1] = (float (*)[GN + 1])smem;
     const int tid = threadIdx.x;
-    const int np = a.pool_h * a.pool_w;
-    const int plane = a.poh * a.pow_;
-    const i64 per_item = (i64)plane * np;
-    const i64 rows = a.items * per_item;
+    const Rows g(a);
     const i64 m0 = (i64)blockIdx.x * GM;
     const int n0 = blockIdx.y * GN;
 
@@ -135,22 +443,10 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
     const int arow = a.dense ? tid >> 2 : tid & 63, ak = a.dense ? (tid & 3) * 8 : (tid >> 6) * 8;
     const int lr = tid >> 2, lk = (tid & 3) * 8;
     const i64 m = m0 + arow;
-    const bool row_ok = m < rows;
+    const bool row_ok = m < g.rows;
     int iy0 = 0, ix0 = 0;
     i64 xrow = 0;
-    // 32-bit division where the rows allow (it is several times cheaper than 64-bit).
-    const bool narrow = rows <= 0x7fffffff;
-    if (row_ok) {
-        const i64 item = narrow ? (i64)((unsigned)m / (unsigned)per_item) : m / per_item;
-        const int rem = (int)(m - item * per_item);
-        const int p = rem / np, q = rem - p * np;
-        const int py = p / a.pow_, px = p - py * a.pow_;
-        const int qy = q / a.pool_w, qx = q - qy * a.pool_w;
-        iy0 = (py * a.pool_sh + qy) * a.sh - a.ph;
-        ix0 = (px * a.pool_sw + qx) * a.sw - a.pw;
-        const i64 xi = a.x_wrap ? item % a.x_wrap : item;
-        xrow = xi * a.c * a.h * a.w_ + (i64)iy0 * a.w_ + ix0;
-    }
+    if (row_ok) xrow = row_origin(a, g, m, iy0, ix0);
 
     float accf[4][4];
     int acci[4][4];
@@ -163,7 +459,7 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
         }
 
     const int warp = tid >> 5, lane = tid & 31;
-    const int g = lane >> 2, t = lane & 3;
+    const int gq = lane >> 2, t = lane & 3;
     const int wm = (warp & 3) * 16, wn = (warp >> 2) * 32;
 
     // Software pipeline: the next step's global loads are in flight while this step multiplies.
@@ -188,12 +484,7 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
 #pragma unroll
             for (int j = 0; j < 8; j++) ek[j] = entry(k0 + GK + ak + j);
         }
-        if constexpr (MODE == MODE_F32) {
-            const int kb = tid >> 3, nb = (tid & 7) * 8;
-            const float4* src = (const float4*)((const float*)a.w + (i64)(k0 + kb) * a.npad + n0 + nb);
-            br.x = src[0];
-            br.y = src[1];
-        } else if constexpr (MODE == MODE_F16) {
+        if constexpr (MODE == MODE_F16) {
             br = *(const uint4*)((const half_bits*)a.w + (i64)(n0 + lr) * a.kpad + k0 + lk);
         } else {
             br = *(const uint2*)((const signed char*)a.w + (i64)(n0 + lr) * a.kpad + k0 + lk);
@@ -210,13 +501,7 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
     for (int k0 = kbeg; k0 < kend; k0 += GK) {
         // Stage A (8 consecutive reduction indices of one row per thread, converted to the
         // multiplication's type) and B.
-        if constexpr (MODE == MODE_F32) {
-#pragma unroll
-            for (int j = 0; j < 8; j++) s.a[ak + j][arow] = raw_f<TI>(ar[j], a.xs);
-            const int kb = tid >> 3, nb = (tid & 7) * 8;
-            *(float4*)&s.b[kb][nb] = br.x;
-            *(float4*)&s.b[kb][nb + 4] = br.y;
-        } else if constexpr (MODE == MODE_F16) {
+        if constexpr (MODE == MODE_F16) {
             unsigned v[4];
 #pragma unroll
             for (int j = 0; j < 4; j++)
@@ -234,37 +519,25 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
         __syncthreads();
         if (k0 + GK < kend) fetch(k0 + GK, kend);
 
-        if constexpr (MODE == MODE_F32) {
-            const int tx = tid & 15, ty = tid >> 4;
-#pragma unroll 8
-            for (int kk = 0; kk < GK; kk++) {
-                const float4 x4 = *(const float4*)&s.a[kk][4 * ty];
-                const float4 w4 = *(const float4*)&s.b[kk][4 * tx];
-                const float xr[4] = {x4.x, x4.y, x4.z, x4.w}, wr[4] = {w4.x, w4.y, w4.z, w4.w};
-#pragma unroll
-                for (int i = 0; i < 4; i++)
-#pragma unroll
-                    for (int j = 0; j < 4; j++) accf[i][j] = fmaf(xr[i], wr[j], accf[i][j]);
-            }
-        } else if constexpr (MODE == MODE_F16) {
+        if constexpr (MODE == MODE_F16) {
 #pragma unroll
             for (int kb = 0; kb < GK; kb += 16) {
                 unsigned af[4] = {
-                    word_at(&s.a[wm + g][kb + 2 * t]), word_at(&s.a[wm + g + 8][kb + 2 * t]),
-                    word_at(&s.a[wm + g][kb + 2 * t + 8]), word_at(&s.a[wm + g + 8][kb + 2 * t + 8])};
+                    word_at(&s.a[wm + gq][kb + 2 * t]), word_at(&s.a[wm + gq + 8][kb + 2 * t]),
+                    word_at(&s.a[wm + gq][kb + 2 * t + 8]), word_at(&s.a[wm + gq + 8][kb + 2 * t + 8])};
 #pragma unroll
                 for (int j = 0; j < 4; j++) {
-                    const int nr = wn + j * 8 + g;
+                    const int nr = wn + j * 8 + gq;
                     mma_f16(accf[j], af, word_at(&s.b[nr][kb + 2 * t]), word_at(&s.b[nr][kb + 2 * t + 8]));
                 }
             }
         } else {
             unsigned af[4] = {
-                word_at(&s.a[wm + g][4 * t]), word_at(&s.a[wm + g + 8][4 * t]),
-                word_at(&s.a[wm + g][16 + 4 * t]), word_at(&s.a[wm + g + 8][16 + 4 * t])};
+                word_at(&s.a[wm + gq][4 * t]), word_at(&s.a[wm + gq + 8][4 * t]),
+                word_at(&s.a[wm + gq][16 + 4 * t]), word_at(&s.a[wm + gq + 8][16 + 4 * t])};
 #pragma unroll
             for (int j = 0; j < 4; j++) {
-                const int nr = wn + j * 8 + g;
+                const int nr = wn + j * 8 + gq;
                 mma_i8(acci[j], af, word_at(&s.b[nr][4 * t]), word_at(&s.b[nr][16 + 4 * t]));
             }
         }
@@ -272,130 +545,60 @@ __device__ __forceinline__ void igemm_body(const GemmArgs& a) {
     }
 
     if (a.splits > 1) {
-        // Each thread's 16 accumulators go to the partial tile at [e * 256 + tid]: coalesced.
-        const i64 tile = (i64)blockIdx.y * gridDim.x + blockIdx.x;
-        unsigned* part = (unsigned*)a.part + tile * a.splits * (GM * GN);
+        unsigned v[16];
 #pragma unroll
         for (int e = 0; e < 16; e++)
-            part[blockIdx.z * (GM * GN) + e * 256 + tid] =
-                MODE == MODE_I8 ? (unsigned)acci[e >> 2][e & 3] : __float_as_uint(accf[e >> 2][e & 3]);
-        __threadfence();
-        __syncthreads();
-        __shared__ int last;
-        if (tid == 0) last = atomicAdd(&a.counters[tile], 1) == a.splits - 1;
-        __syncthreads();
-        if (!last) return;
-        __threadfence();
-        // Two splits at a time, so that their 32 loads are in flight together (one L2 round trip
-        // per two splits rather than per value); sums still run in split order.
-        float fs[16];
-        int is[16];
+            v[e] = MODE == MODE_I8 ? (unsigned)acci[e >> 2][e & 3] : __float_as_uint(accf[e >> 2][e & 3]);
+        if (!split_sum<16, MODE == MODE_I8>(a, v)) return;
 #pragma unroll
         for (int e = 0; e < 16; e++) {
-            fs[e] = 0.0f;
-            is[e] = 0;
+            if constexpr (MODE == MODE_I8) acci[e >> 2][e & 3] = (int)v[e];
+            else accf[e >> 2][e & 3] = __uint_as_float(v[e]);
         }
-        for (int z = 0; z < a.splits; z += 2) {
-            const int zn = min(2, a.splits - z);
-            unsigned v[2][16];
-#pragma unroll
-            for (int u = 0; u < 2; u++)
-#pragma unroll
-                for (int e = 0; e < 16; e++) {
-                    v[u][e] = 0;
-                    if (u < zn)
-                        asm volatile("ld.global.cg.u32 %0, [%1];"
-                                     : "=r"(v[u][e])
-                                     : "l"(part + (z + u) * (GM * GN) + e * 256 + tid));
-                }
-#pragma unroll
-            for (int u = 0; u < 2; u++)
-#pragma unroll
-                for (int e = 0; e < 16; e++) {
-                    if constexpr (MODE == MODE_I8) is[e] += (int)v[u][e];
-                    else fs[e] += __uint_as_float(v[u][e]);
-                }
-        }
-#pragma unroll
-        for (int e = 0; e < 16; e++) {
-            if constexpr (MODE == MODE_I8) acci[e >> 2][e & 3] = is[e];
-            else accf[e >> 2][e & 3] = fs[e];
-        }
-        if (tid == 0) a.counters[tile] = 0;
     }
 
     // Scale, bias and activation in registers, into the shared tile.
-    if constexpr (MODE == MODE_F32) {
-        const int tx = tid & 15, ty = tid >> 4;
 #pragma unroll
-        for (int j = 0; j < 4; j++) {
-            const int col = 4 * tx + j;
-            const float b = a.bias[n0 + col];
+    for (int j = 0; j < 4; j++) {
 #pragma unroll
-            for (int i = 0; i < 4; i++) cs[4 * ty + i][col] = activate(a.act, a.alpha, a.beta, accf[i][j] + b);
-        }
-    } else {
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-#pragma unroll
-            for (int r = 0; r < 4; r++) {
-                const int row = wm + g + (r >> 1) * 8, col = wn + j * 8 + 2 * t + (r & 1);
-                if constexpr (MODE == MODE_I8) {
-                    // The CPU's epilogue operation for operation (no contraction into an FMA).
-                    const float v = __fadd_rn(__fmul_rn((float)acci[j][r], a.emul[n0 + col]), a.eadd[n0 + col]);
-                    cs[row][col] = activate(a.act, a.alpha, a.beta, v);
-                } else {
-                    cs[row][col] = activate(a.act, a.alpha, a.beta, accf[j][r] + a.bias[n0 + col]);
-                }
+        for (int r = 0; r < 4; r++) {
+            const int row = wm + gq + (r >> 1) * 8, col = wn + j * 8 + 2 * t + (r & 1);
+            if constexpr (MODE == MODE_I8) {
+                // The CPU's epilogue operation for operation (no contraction into an FMA).
+                const float v = __fadd_rn(__fmul_rn((float)acci[j][r], a.emul[n0 + col]), a.eadd[n0 + col]);
+                cs[row][col] = activate(a.act, a.alpha, a.beta, v);
+            } else {
+                cs[row][col] = activate(a.act, a.alpha, a.beta, accf[j][r] + a.bias[n0 + col]);
             }
         }
     }
     __syncthreads();
-
-    if (a.softmax) {
-        // One tile holds whole rows (n <= 64, one column tile; no pooling).
-        const i64 row = m0 + tid;
-        if (tid < GM && row < rows) {
-            float mx = NEG_INF, sum = 0.0f;
-            for (int c = 0; c < a.n; c++) mx = fmaxf(mx, cs[tid][c]);
-            for (int c = 0; c < a.n; c++) sum += expf(cs[tid][c] - mx);
-            for (int c = 0; c < a.n; c++) st<TO>(a.y, row * a.n + c, expf(cs[tid][c] - mx) / sum, a.ys);
-        }
-        return;
-    }
-    // Pooled rows of this tile (np is a power of two dividing GM): where each one's channel 0
-    // goes, or -1 past the last row.
-    const int groups = GM / np, gshift = __ffs(groups) - 1;
-    __shared__ i64 obase[GM];
-    if (tid < groups) {
-        const i64 row = m0 + (i64)tid * np;
-        i64 base = -1;
-        if (row < rows) {
-            const i64 item = narrow ? (i64)((unsigned)row / (unsigned)per_item) : row / per_item;
-            const int p = (int)(row - item * per_item) / np;
-            base = item * a.n * plane + p;
-        }
-        obase[tid] = base;
-    }
-    __syncthreads();
-    for (int o = tid; o < groups * GN; o += blockDim.x) {
-        const int pr = o & (groups - 1), cl = o >> gshift;
-        const int col = n0 + cl;
-        const i64 base = obase[pr];
-        if (col >= a.n || base < 0) continue;
-        float v = cs[pr * np][cl];
-        for (int q = 1; q < np; q++) v = fmaxf(v, cs[pr * np + q][cl]);
-        st<TO>(a.y, base + (i64)col * plane, v, a.ys);
-    }
+    store_tile<TO, GM, GN>(a, g, cs, m0, n0);
 }
 
+// igemm_f{rows}x{cols}_{input}_{output}. Bound to three blocks per SM (80 registers) for
+// 128-row tiles: without the bound ptxas takes 83-84 and fits two (LeNet FP32 conv2 + pool2 at
+// batch 65536: 7542 µs bound, a few bytes spilled, against 7978 unbound).
+#define IGEMM_F(NAME, TI, TO, CW, RT, BOUNDS) \
+    extern "C" __global__ void BOUNDS NAME(const GemmArgs a) { igemm_f32<TI, TO, CW, RT>(a); }
+#define IGEMM_F_TO(M, N, CW, RT, B, TI, ti) \
+    IGEMM_F(igemm_f##M##x##N##_##ti##_f32, TI, F32, CW, RT, B) \
+    IGEMM_F(igemm_f##M##x##N##_##ti##_f16, TI, F16, CW, RT, B) \
+    IGEMM_F(igemm_f##M##x##N##_##ti##_i8, TI, I8, CW, RT, B)
+#define IGEMM_F_ALL(M, N, CW, RT, B) \
+    IGEMM_F_TO(M, N, CW, RT, B, F32, f32) IGEMM_F_TO(M, N, CW, RT, B, F16, f16) IGEMM_F_TO(M, N, CW, RT, B, I8, i8)
+IGEMM_F_ALL(128, 56, 7, 4, __launch_bounds__(256, 3))
+IGEMM_F_ALL(128, 64, 8, 4, __launch_bounds__(256, 3))
+IGEMM_F_ALL(64, 56, 7, 2, __launch_bounds__(256))
+IGEMM_F_ALL(64, 64, 8, 2, __launch_bounds__(256))
+
+// FP16 kernels: igemm_h_{input}_{output}; INT8: igemm_q_{input}_{output}.
 #define IGEMM(NAME, TI, TO, MODE) \
-    extern "C" __global__ void __launch_bounds__(256) NAME(const GemmArgs a) { igemm_body<TI, TO, MODE>(a); }
+    extern "C" __global__ void __launch_bounds__(256, 4) NAME(const GemmArgs a) { igemm_mma<TI, TO, MODE>(a); }
 #define IGEMM_TO(MODE, M, TI, ti) \
     IGEMM(igemm_##M##_##ti##_f32, TI, F32, MODE) IGEMM(igemm_##M##_##ti##_f16, TI, F16, MODE) \
     IGEMM(igemm_##M##_##ti##_i8, TI, I8, MODE)
 #define IGEMM_ALL(MODE, M) IGEMM_TO(MODE, M, F32, f32) IGEMM_TO(MODE, M, F16, f16) IGEMM_TO(MODE, M, I8, i8)
-IGEMM_ALL(MODE_F32, f)
 IGEMM_ALL(MODE_F16, h)
 // FP16 layers writing an FP32 output binding.
 IGEMM(igemm_h_f32_f32h, F32, F32H, MODE_F16) IGEMM(igemm_h_f16_f32h, F16, F32H, MODE_F16)

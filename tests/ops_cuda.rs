@@ -496,7 +496,7 @@ fn calibration_statistics_match_the_cpu() {
     }
 }
 
-/// `setMaxWorkspaceSize` bounds the split reduction: an FC layer of 8 column tiles and 25
+/// `setMaxWorkspaceSize` bounds the split reduction: an FC layer of 9 column tiles and 25
 /// reduction steps at batch 1 splits across the GPU with room, less within a small limit, not at
 /// all with none, and gives the CPU's results each way.
 #[test]
@@ -518,10 +518,10 @@ fn workspace_limit_bounds_the_split_reduction() {
     let y = net.layers[l].outputs[0];
     net.mark_output(y).expect("output");
     let inputs = vec![rng.vec(800, -1.0, 1.0)];
-    // A partial tile is 64 x 64 accumulators and a counter: 16388 bytes.
-    let small = 20 * 16388;
+    // A partial tile is room for 128 x 64 accumulators (FP32's tile) and a counter: 32772 bytes.
+    let small = 20 * 32772;
     let (mut sizes, mut wants) = (Vec::new(), Vec::new());
-    for limit in [1usize << 30, small, 16388, 0] {
+    for limit in [1usize << 30, small, 32772, 0] {
         let config = BuilderConfig {
             max_batch_size: 1,
             max_workspace_size: limit,

@@ -249,6 +249,7 @@ pub struct GemmArgs {
     pub raw: i32,
     pub softmax: i32,
     pub dense: i32,
+    pub inside: i32,
     pub emul: u64,
     pub eadd: u64,
     pub splits: i32,

@@ -225,7 +225,7 @@ mod tests {
             "conv_f_f32_f32_t53",
             "conv_x_f32_f32_t52",
             "conv_f_f32_f64_t52",
-            "igemm_f_f32_f32",
+            "igemm_f128x56_f32_f32",
         ] {
             assert_eq!(shallow(other), None, "{other}");
         }

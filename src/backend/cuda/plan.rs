@@ -11,7 +11,7 @@ mod layers;
 use std::mem::offset_of;
 
 use super::args::*;
-use super::igemm::{self, Reduction};
+use super::igemm::{self, Reduction, Tiling};
 use super::memory::{DeviceBuffer, Source};
 use super::step::{self, Grid, Loc, Step};
 use crate::engine::{Engine, Precision, Tactic};
@@ -1341,13 +1341,15 @@ impl Builder<'_> {
                 w.len()
             );
         }
+        gemm.inside = red.inside(&gemm) as i32;
         gemm.c = red.c as i32;
         gemm.h = red.h as i32;
         gemm.w_ = red.w as i32;
         gemm.n = n as i32;
         gemm.kdim = kdim as i32;
         gemm.kpad = kpad as i32;
-        gemm.npad = igemm::npad(n) as i32;
+        let tiles = Tiling::of(precision, n);
+        gemm.npad = tiles.npad() as i32;
         gemm.xs = self.store[x].scale();
         gemm.ys = self.store[out].scale();
         let bias_v = if bias.is_empty() {
@@ -1355,18 +1357,18 @@ impl Builder<'_> {
         } else {
             bias.to_vec()
         };
-        let bias = self.upload(&igemm::pad_channels(&bias_v, n))?;
+        let bias = self.upload(&tiles.pad_channels(&bias_v))?;
         let mut epilogue = None;
         let ktab = self.upload(&red.table())?;
         let mut wscale = None;
         let wbuf = match precision {
-            Precision::Float => self.upload(&igemm::pack_f32(w, n, kdim, kpad))?,
+            Precision::Float => self.upload(&tiles.pack_f32(w, n, kdim, kpad))?,
             Precision::Half => {
                 let h: Vec<u16> = w
                     .iter()
                     .map(|&v| half::f16::from_f32(v).to_bits())
                     .collect();
-                self.upload(&igemm::pack_rows(&h, n, kdim, kpad))?
+                self.upload(&igemm::pack_rows(&h, &tiles, kdim, kpad))?
             }
             Precision::Int8 => {
                 let s = self.engine.scales[x].ok_or_else(|| {
@@ -1379,71 +1381,80 @@ impl Builder<'_> {
                 gemm.raw =
                     matches!(self.store[x], Store::I8(xs) if xs.to_bits() == s.to_bits()) as i32;
                 let (iw, scales) = int8_weights(w, n);
-                wscale = Some(self.upload(&igemm::pad_channels(&scales, n))?);
+                wscale = Some(self.upload(&tiles.pad_channels(&scales))?);
                 let (emul, eadd, units) =
                     int8_epilogue(s, &scales, &bias_v, self.store[out], gemm.act);
                 if units {
                     gemm.ys = 1.0;
                 }
                 epilogue = Some((
-                    self.upload(&igemm::pad_channels(&emul, n))?,
-                    self.upload(&igemm::pad_channels(&eadd, n))?,
+                    self.upload(&tiles.pad_channels(&emul))?,
+                    self.upload(&tiles.pad_channels(&eadd))?,
                 ));
-                self.upload(&igemm::pack_rows(&iw, n, kdim, kpad))?
+                self.upload(&igemm::pack_rows(&iw, &tiles, kdim, kpad))?
             }
         };
         let ti = self.store[x].typed().unwrap_or("f32");
         let to = self.store[out].typed().unwrap_or("f32h");
-        let name = format!("igemm_{}_{ti}_{to}", igemm::mode(precision));
         let np = (gemm.pool_h * gemm.pool_w) as usize;
         let rows_per_item = outer * (gemm.poh * gemm.pow_) as usize * np;
-        let grid = Grid::Gemm {
-            rows_per_item: rows_per_item as u64,
-            col_tiles: (igemm::npad(n) / igemm::GN) as u32,
-            ksteps: (kpad / igemm::GK) as u32,
-            splits_at: offset_of!(GemmArgs, splits),
-            parts: self.split_cap,
-        };
-        let mut st = Step::new(&name, &gemm, grid, invariant)?;
         let batches = if invariant {
             1
         } else {
             self.engine.max_batch_size as u64
         };
-        let need = step::parts_needed(&grid, batches, self.sms);
-        let unlimited = Grid::Gemm {
-            rows_per_item: rows_per_item as u64,
-            col_tiles: (igemm::npad(n) / igemm::GN) as u32,
-            ksteps: (kpad / igemm::GK) as u32,
-            splits_at: 0,
-            parts: step::parts_within(usize::MAX, self.sms),
+        let blocks = 3 * self.sms as u64;
+        let mut launch = |t: &Tiling| -> Result<Step> {
+            let name = t.kernel(precision, ti, to);
+            let grid = |splits_at, parts| Grid::Gemm {
+                rows_per_item: rows_per_item as u64,
+                tile_rows: t.rows as u32,
+                col_tiles: t.col_tiles as u32,
+                ksteps: (kpad / igemm::GK) as u32,
+                splits_at,
+                parts,
+            };
+            let grid_here = grid(offset_of!(GemmArgs, splits), self.split_cap);
+            let mut st = Step::new(&name, &gemm, grid_here, invariant)?;
+            let need = step::parts_needed(&grid_here, batches, self.sms);
+            let unlimited = grid(0, step::parts_within(usize::MAX, self.sms));
+            self.split_wanted = self
+                .split_wanted
+                .max(step::parts_needed(&unlimited, batches, self.sms));
+            // A launch that never splits leaves both pointers null: igemm.cu reads them only to
+            // split.
+            if need > 0 {
+                let (part, counters) = self.split_workspace(need)?;
+                st = st
+                    .ptr(offset_of!(GemmArgs, part), part)
+                    .ptr(offset_of!(GemmArgs, counters), counters);
+            }
+            st = st
+                .count(offset_of!(GemmArgs, items), outer as i64)
+                .ptr(offset_of!(GemmArgs, x), self.loc(x)?)
+                .ptr(offset_of!(GemmArgs, y), self.loc(out)?)
+                .ptr(offset_of!(GemmArgs, w), wbuf)
+                .ptr(offset_of!(GemmArgs, ktab), ktab)
+                .ptr(offset_of!(GemmArgs, bias), bias);
+            if let Some(ws) = wscale {
+                st = st.ptr(offset_of!(GemmArgs, wscale), ws);
+            }
+            if let Some((emul, eadd)) = epilogue {
+                st = st
+                    .ptr(offset_of!(GemmArgs, emul), emul)
+                    .ptr(offset_of!(GemmArgs, eadd), eadd);
+            }
+            Ok(st)
         };
-        self.split_wanted = self
-            .split_wanted
-            .max(step::parts_needed(&unlimited, batches, self.sms));
-        // A launch that never splits leaves both pointers null: igemm.cu reads them only to split.
-        if need > 0 {
-            let (part, counters) = self.split_workspace(need)?;
-            st = st
-                .ptr(offset_of!(GemmArgs, part), part)
-                .ptr(offset_of!(GemmArgs, counters), counters);
+        let st = launch(&tiles)?;
+        match tiles.small() {
+            // Runs whose large tiles would be fewer than a wave of three blocks per SM.
+            Some(small) => {
+                let most = tiles.batches_below(rows_per_item, blocks);
+                Ok(st.or_below(most, launch(&small)?))
+            }
+            _ => Ok(st),
         }
-        st = st
-            .count(offset_of!(GemmArgs, items), outer as i64)
-            .ptr(offset_of!(GemmArgs, x), self.loc(x)?)
-            .ptr(offset_of!(GemmArgs, y), self.loc(out)?)
-            .ptr(offset_of!(GemmArgs, w), wbuf)
-            .ptr(offset_of!(GemmArgs, ktab), ktab)
-            .ptr(offset_of!(GemmArgs, bias), bias);
-        if let Some(ws) = wscale {
-            st = st.ptr(offset_of!(GemmArgs, wscale), ws);
-        }
-        if let Some((emul, eadd)) = epilogue {
-            st = st
-                .ptr(offset_of!(GemmArgs, emul), emul)
-                .ptr(offset_of!(GemmArgs, eadd), eadd);
-        }
-        Ok(st)
     }
 
     /// The partial tiles and tile counters of split reductions (step.rs `split`), shared by
@@ -1468,8 +1479,7 @@ impl Builder<'_> {
             return Ok(0);
         };
         let parts = self.split_need as usize;
-        self.buffers[part] =
-            DeviceBuffer::alloc_from(parts * igemm::GM * igemm::GN * 4, &self.source)?;
+        self.buffers[part] = DeviceBuffer::alloc_from(parts * igemm::PART_WORDS * 4, &self.source)?;
         self.buffers[counters] = DeviceBuffer::from_slice_in(&vec![0i32; parts], &self.source)?;
         Ok(parts * step::PART_BYTES)
     }

@@ -55,11 +55,13 @@ pub enum Grid {
     /// A fixed number of blocks (capped at 8 per multiprocessor), whatever the batch: kernels
     /// that loop over their outputs, or need one block for all of them (fc_rows.cu).
     Fixed { blocks: u32 },
-    /// igemm.cu's 64x64 tiles over `ksteps` reduction steps, split across grid.z when the tiles
-    /// alone would leave most multiprocessors idle and the workspace holds `parts` partial tiles;
-    /// the split count and depth are written to the i32 fields at `splits_at` and `splits_at + 4`.
+    /// igemm.cu's tiles of `tile_rows` rows over `ksteps` reduction steps, split across grid.z
+    /// when the tiles alone would leave most multiprocessors idle and the workspace holds `parts`
+    /// partial tiles; the split count and depth are written to the i32 fields at `splits_at` and
+    /// `splits_at + 4`.
     Gemm {
         rows_per_item: u64,
+        tile_rows: u32,
         col_tiles: u32,
         ksteps: u32,
         splits_at: usize,
@@ -83,7 +85,7 @@ pub fn split(tiles: u64, ksteps: u32, sms: u32, parts: u64) -> (u32, u32) {
 }
 
 /// Bytes of one partial tile of the split workspace (and its tile counter, an i32).
-pub const PART_BYTES: usize = super::igemm::GM * super::igemm::GN * 4 + 4;
+pub const PART_BYTES: usize = super::igemm::PART_WORDS * 4 + 4;
 
 /// Partial tiles a workspace of `bytes` may hold on `sms` multiprocessors: at most 3 x `sms`,
 /// which a split never exceeds (about two blocks per multiprocessor, fewer tiles than `sms`).
@@ -95,6 +97,7 @@ pub fn parts_within(bytes: usize, sms: u32) -> u64 {
 pub fn parts_needed(grid: &Grid, max_batch: u64, sms: u32) -> u64 {
     let Grid::Gemm {
         rows_per_item,
+        tile_rows,
         col_tiles,
         ksteps,
         parts,
@@ -105,7 +108,7 @@ pub fn parts_needed(grid: &Grid, max_batch: u64, sms: u32) -> u64 {
     };
     // Every row-tile count from batch 1's to `max_batch`'s (a superset of those a batch gives),
     // up to `sms` tiles, from which on nothing is split.
-    let rows = |batch: u64| (batch * rows_per_item).div_ceil(64).max(1);
+    let rows = |batch: u64| (batch * rows_per_item).div_ceil(tile_rows as u64).max(1);
     let mut most = 0;
     for r in rows(1)..=rows(max_batch.max(1)) {
         let tiles = r * col_tiles.max(1) as u64;
@@ -163,9 +166,14 @@ impl Step {
         })
     }
 
-    /// Runs of at most `batch` items launch `alt` instead.
+    /// Runs of at most `batch` items launch `alt` instead. Alternatives chain by batch: one for
+    /// fewer items than an earlier one's goes below it, one for more goes above it.
     pub fn or_below(mut self, batch: u64, alt: Step) -> Step {
-        self.small = Some((batch, Box::new(alt)));
+        self.small = Some(match self.small.take() {
+            None => (batch, Box::new(alt)),
+            Some((most, old)) if batch < most => (most, Box::new(old.or_below(batch, alt))),
+            Some((most, old)) => (batch, Box::new(alt.or_below(most, *old))),
+        });
         self
     }
 
@@ -266,13 +274,14 @@ impl Step {
             }
             Grid::Gemm {
                 rows_per_item,
+                tile_rows,
                 col_tiles,
                 ksteps,
                 splits_at,
                 parts,
             } => {
                 let rows = (batch * rows_per_item)
-                    .div_ceil(64)
+                    .div_ceil(tile_rows as u64)
                     .clamp(1, i32::MAX as u64);
                 let (splits, kps) = split(rows * col_tiles.max(1) as u64, ksteps, sms, parts);
                 // SAFETY: `splits_at` is offset_of!(GemmArgs, splits); `kps` follows it.
@@ -342,6 +351,7 @@ mod tests {
     fn the_workspace_needed_covers_every_batch_within_the_limit() {
         let grid = |parts| Grid::Gemm {
             rows_per_item: 1,
+            tile_rows: 64,
             col_tiles: 8,
             ksteps: 25,
             splits_at: 0,
@@ -363,6 +373,7 @@ mod tests {
         // An empty output: one tile row at any batch, and no walk over every batch.
         let empty = Grid::Gemm {
             rows_per_item: 0,
+            tile_rows: 128,
             col_tiles: 8,
             ksteps: 25,
             splits_at: 0,
