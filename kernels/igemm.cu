@@ -6,10 +6,11 @@
 //
 // A block of 256 threads computes a tile in 32-deep steps staged in shared memory. The reduction
 // is split three ways:
-// - FP32 layers: FP32 FMA (no TF32) on 128-row tiles (64 for small runs), 4 (2) rows x CW columns
-//   per thread (CW 8: 64 columns; CW 7: 56 columns, so that 50 or 500 channels waste less of the
-//   tile), each step three reads of shared memory for 4 (2) x CW FMAs; results match the CPU to
-//   rounding;
+// - FP32 layers: FP32 FMA (no TF32); results match the CPU to rounding. Large runs: 128-row tiles,
+//   4 rows x CW columns per thread (CW 8: 64 columns; CW 7: 56 columns, so that 50 or 500
+//   channels waste less of the tile), each step three reads of shared memory for 4 x CW FMAs.
+//   Small runs: 64x64 tiles, 4x4 outputs per thread (4 consecutive rows and columns, two float4
+//   reads of shared memory for 16 FMAs);
 // - FP16 layers: 64x64 tiles, tensor cores, mma m16n8k16 with FP32 accumulation (half products
 //   are exact in FP32, so only the summation order differs from the CPU);
 // - INT8 layers: 64x64 tiles, tensor cores, mma m16n8k32 with INT32 accumulation: the CPU's
@@ -271,15 +272,12 @@ __device__ __forceinline__ void store_tile(const GemmArgs& a, const Rows& g, flo
     }
 }
 
-// FP32 layers: a (32 RT) x (8 CW) tile, thread (tx, ty) = (tid & 7, tid >> 3) owning rows
-// RT*ty..RT*ty+RT-1 and tile columns CW*tx..CW*tx+CW-1, in steps through two shared-memory
-// stages (one barrier per step). RT 4 (128 rows) for large runs, in 16-deep steps (32 would
-// leave too few registers for three blocks per SM); RT 2 (64 rows) for runs whose large tiles
-// would not fill the GPU (twice the blocks, half the work before the first result), in 32-deep
-// steps (half the steps: each exposes the latency of its loads when few blocks run).
-template <typename TI, typename TO, int CW, int RT>
+// FP32 layers, large runs: a 128 x (8 CW) tile, thread (tx, ty) = (tid & 7, tid >> 3) owning rows
+// 4ty..4ty+3 and tile columns CW*tx..CW*tx+CW-1, in 16-deep steps (32 would leave too few
+// registers for three blocks per SM) through two shared-memory stages (one barrier per step).
+template <typename TI, typename TO, int CW>
 __device__ __forceinline__ void igemm_f32(const GemmArgs& a) {
-    constexpr int TM = 32 * RT, TN = 8 * CW, FK = RT == 4 ? 16 : 32;
+    constexpr int RT = 4, TM = 32 * RT, TN = 8 * CW, FK = 16;
     // Reduction indices of one row each thread gathers per step, and weights it stages.
     constexpr int AK = FK * TM / 256, BK = FK * FSLOTS / 256;
     struct Stage {
@@ -380,14 +378,8 @@ __device__ __forceinline__ void igemm_f32(const GemmArgs& a) {
         if (more) fetch(k0 + FK);
 #pragma unroll
         for (int kk = 0; kk < FK; kk++) {
-            float xv[RT];
-            if constexpr (RT == 4) {
-                const float4 x4 = *(const float4*)&s.a[cur][kk][4 * ty];
-                xv[0] = x4.x, xv[1] = x4.y, xv[2] = x4.z, xv[3] = x4.w;
-            } else {
-                const float2 x2 = *(const float2*)&s.a[cur][kk][2 * ty];
-                xv[0] = x2.x, xv[1] = x2.y;
-            }
+            const float4 x4 = *(const float4*)&s.a[cur][kk][4 * ty];
+            const float xv[RT] = {x4.x, x4.y, x4.z, x4.w};
             const float4 w0 = *(const float4*)&s.b[cur][kk][4 * tx];
             const float4 w1 = *(const float4*)&s.b[cur][kk][32 + 4 * tx];
             const float wv[8] = {w0.x, w0.y, w0.z, w0.w, w1.x, w1.y, w1.z, w1.w};
@@ -419,6 +411,124 @@ __device__ __forceinline__ void igemm_f32(const GemmArgs& a) {
     }
     __syncthreads();
     store_tile<TO, TM, TN>(a, g, cs, m0, n0);
+}
+
+// FP32 layers, small runs (too few 128-row tiles for three blocks per SM): a 64x64 tile in
+// 32-deep steps through one shared-memory stage, thread (tx, ty) = (tid & 15, tid >> 4) owning rows
+// 4ty..4ty+3 and 4 tile columns. Half the FMAs per block of the large tiles, and fewer,
+// longer steps: where few blocks run, each step's load latency is exposed (LeNet FP32 batch 100
+// ran 68 µs on these, 79 on 64-row tiles of 2x7 outputs per thread, 87 on 128-row tiles alone).
+struct F32Small {
+    float a[GK][GM + 4];
+    float b[GK][GN + 4];
+};
+template <typename TI, typename TO>
+__device__ __forceinline__ void igemm_f32_small(const GemmArgs& a) {
+    constexpr int smem_bytes = sizeof(F32Small) > sizeof(float) * GM * (GN + 1) ? sizeof(F32Small) : sizeof(float) * GM * (GN + 1);
+    __shared__ __align__(16) unsigned char smem[smem_bytes];
+    F32Small& s = *(F32Small*)smem;
+    float (*cs)[GN + 1] = (float (*)[GN + 1])smem;
+    const int tid = threadIdx.x;
+    const Rows g(a);
+    const i64 m0 = (i64)blockIdx.x * GM;
+    const int n0 = blockIdx.y * GN;
+
+    // A (the gathered input) is staged 8 reduction indices per thread. Lanes run along rows for
+    // convolutions, whose neighbouring output positions read neighbouring inputs, and along the
+    // reduction for FC layers, whose rows are whole input items; either way a warp's loads
+    // coalesce.
+    const int arow = a.dense ? tid >> 2 : tid & 63, ak = a.dense ? (tid & 3) * 8 : (tid >> 6) * 8;
+    const i64 m = m0 + arow;
+    const bool row_ok = m < g.rows;
+    int iy0 = 0, ix0 = 0;
+    i64 xrow = 0;
+    if (row_ok) xrow = row_origin(a, g, m, iy0, ix0);
+    // B (the packed weights): 8 slots of one reduction index per thread.
+    const int kb = tid >> 3, nb = (tid & 7) * 8;
+
+    float acc[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
+
+    // Software pipeline: the next step's global loads are in flight while this step multiplies.
+    typedef typename TI::T R;
+    R ar[8];
+    float4 br[2];
+    const R* xp = (const R*)a.x;
+    // Table entries run one step ahead of the loads that use them, so that the two do not
+    // form a chain of dependent loads; an FC layer's table is the identity and is not read.
+    int2 ek[8];
+    auto entry = [&](int k) {
+        return a.dense ? make_int2(k, k < a.kdim ? 0 : 0x7fff0000) : a.ktab[k];
+    };
+    auto fetch = [&](int k0, int kend) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            const int iy = iy0 + (ek[j].y >> 16), ix = ix0 + (ek[j].y & 0xffff);
+            const bool in = row_ok && (unsigned)iy < (unsigned)a.h && (unsigned)ix < (unsigned)a.w_;
+            ar[j] = in ? xp[xrow + ek[j].x] : (R)0;
+        }
+        if (k0 + GK < kend) {
+#pragma unroll
+            for (int j = 0; j < 8; j++) ek[j] = entry(k0 + GK + ak + j);
+        }
+        const float4* src = (const float4*)((const float*)a.w + (i64)(k0 + kb) * a.npad + n0 + nb);
+        br[0] = src[0];
+        br[1] = src[1];
+    };
+    int kbeg = 0, kend = a.kpad;
+    if (a.splits > 1) {
+        kbeg = blockIdx.z * a.kps * GK;
+        kend = min(a.kpad, kbeg + a.kps * GK);
+    }
+#pragma unroll
+    for (int j = 0; j < 8; j++) ek[j] = entry(kbeg + ak + j);
+    fetch(kbeg, kend);
+    const int tx = tid & 15, ty = tid >> 4;
+    // The weights are packed for the large tiles' 8 columns per thread (see FSLOTS): thread tx
+    // takes slots 4tx..4tx+3 (a half-warp's float4 reads cover the row without bank conflicts),
+    // which hold columns 8tx.. (tx < 8) or 8(tx - 8) + 4.. (tx >= 8).
+    const int col0 = 8 * (tx & 7) + 4 * (tx >> 3);
+    for (int k0 = kbeg; k0 < kend; k0 += GK) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) s.a[ak + j][arow] = raw_f<TI>(ar[j], a.xs);
+        *(float4*)&s.b[kb][nb] = br[0];
+        *(float4*)&s.b[kb][nb + 4] = br[1];
+        __syncthreads();
+        if (k0 + GK < kend) fetch(k0 + GK, kend);
+#pragma unroll 8
+        for (int kk = 0; kk < GK; kk++) {
+            const float4 x4 = *(const float4*)&s.a[kk][4 * ty];
+            const float4 w4 = *(const float4*)&s.b[kk][4 * tx];
+            const float xv[4] = {x4.x, x4.y, x4.z, x4.w}, wv[4] = {w4.x, w4.y, w4.z, w4.w};
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) acc[i][j] = fmaf(xv[i], wv[j], acc[i][j]);
+        }
+        __syncthreads();
+    }
+
+    if (a.splits > 1) {
+        unsigned v[16];
+#pragma unroll
+        for (int e = 0; e < 16; e++) v[e] = __float_as_uint(acc[e >> 2][e & 3]);
+        if (!split_sum<16, false>(a, v)) return;
+#pragma unroll
+        for (int e = 0; e < 16; e++) acc[e >> 2][e & 3] = __uint_as_float(v[e]);
+    }
+    // Bias and activation in registers, into the shared tile.
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        const int col = col0 + j;
+        const float b = a.bias[n0 + col];
+#pragma unroll
+        for (int i = 0; i < 4; i++) cs[4 * ty + i][col] = activate(a.act, a.alpha, a.beta, acc[i][j] + b);
+    }
+    __syncthreads();
+    store_tile<TO, GM, GN>(a, g, cs, m0, n0);
 }
 
 // FP16 and INT8 layers: a 64x64 tile on the tensor cores.
@@ -579,18 +689,20 @@ __device__ __forceinline__ void igemm_mma(const GemmArgs& a) {
 // igemm_f{rows}x{cols}_{input}_{output}. Bound to three blocks per SM (80 registers) for
 // 128-row tiles: without the bound ptxas takes 83-84 and fits two (LeNet FP32 conv2 + pool2 at
 // batch 65536: 7542 µs bound, a few bytes spilled, against 7978 unbound).
-#define IGEMM_F(NAME, TI, TO, CW, RT, BOUNDS) \
-    extern "C" __global__ void BOUNDS NAME(const GemmArgs a) { igemm_f32<TI, TO, CW, RT>(a); }
-#define IGEMM_F_TO(M, N, CW, RT, B, TI, ti) \
-    IGEMM_F(igemm_f##M##x##N##_##ti##_f32, TI, F32, CW, RT, B) \
-    IGEMM_F(igemm_f##M##x##N##_##ti##_f16, TI, F16, CW, RT, B) \
-    IGEMM_F(igemm_f##M##x##N##_##ti##_i8, TI, I8, CW, RT, B)
-#define IGEMM_F_ALL(M, N, CW, RT, B) \
-    IGEMM_F_TO(M, N, CW, RT, B, F32, f32) IGEMM_F_TO(M, N, CW, RT, B, F16, f16) IGEMM_F_TO(M, N, CW, RT, B, I8, i8)
-IGEMM_F_ALL(128, 56, 7, 4, __launch_bounds__(256, 3))
-IGEMM_F_ALL(128, 64, 8, 4, __launch_bounds__(256, 3))
-IGEMM_F_ALL(64, 56, 7, 2, __launch_bounds__(256))
-IGEMM_F_ALL(64, 64, 8, 2, __launch_bounds__(256))
+#define IGEMM_F(NAME, TI, TO, CW) \
+    extern "C" __global__ void __launch_bounds__(256, 3) NAME(const GemmArgs a) { igemm_f32<TI, TO, CW>(a); }
+#define IGEMM_F_TO(N, CW, TI, ti) \
+    IGEMM_F(igemm_f128x##N##_##ti##_f32, TI, F32, CW) IGEMM_F(igemm_f128x##N##_##ti##_f16, TI, F16, CW) \
+    IGEMM_F(igemm_f128x##N##_##ti##_i8, TI, I8, CW)
+#define IGEMM_F_ALL(N, CW) IGEMM_F_TO(N, CW, F32, f32) IGEMM_F_TO(N, CW, F16, f16) IGEMM_F_TO(N, CW, I8, i8)
+IGEMM_F_ALL(56, 7)
+IGEMM_F_ALL(64, 8)
+#define IGEMM_FS(NAME, TI, TO) \
+    extern "C" __global__ void __launch_bounds__(256) NAME(const GemmArgs a) { igemm_f32_small<TI, TO>(a); }
+#define IGEMM_FS_TO(TI, ti) \
+    IGEMM_FS(igemm_f64x64_##ti##_f32, TI, F32) IGEMM_FS(igemm_f64x64_##ti##_f16, TI, F16) \
+    IGEMM_FS(igemm_f64x64_##ti##_i8, TI, I8)
+IGEMM_FS_TO(F32, f32) IGEMM_FS_TO(F16, f16) IGEMM_FS_TO(I8, i8)
 
 // FP16 kernels: igemm_h_{input}_{output}; INT8: igemm_q_{input}_{output}.
 #define IGEMM(NAME, TI, TO, MODE) \

@@ -110,13 +110,15 @@ impl Tiling {
         self.col_tiles * GN
     }
 
-    /// FP32's 64-row tiles, for runs whose 128-row tiles would not fill the GPU: twice the
-    /// blocks, each half the work (LeNet FP32 batch 100 took 86.6 µs on 128-row tiles alone,
-    /// against 68.0 on the earlier 64x64 tiles). None for FP16 and INT8 (64 rows already).
-    pub fn small(&self) -> Option<Tiling> {
-        (self.rows == FM).then_some(Tiling {
-            rows: FM / 2,
-            ..*self
+    /// FP32's 64x64 tiles (4x4 outputs per thread) for the `n` channels of a run whose 128-row
+    /// tiles would not fill the GPU: twice the blocks or more, each a quarter of the work or
+    /// less (LeNet FP32 batch 100: 86.6 µs on 128-row tiles alone, 79.2 with 64-row tiles of
+    /// 2x7 outputs per thread, 68.0 on these). None for FP16 and INT8 (64 rows already).
+    pub fn small(&self, n: usize) -> Option<Tiling> {
+        (self.rows == FM).then(|| Tiling {
+            rows: GM,
+            cols: GN,
+            col_tiles: n.div_ceil(GN).max(1),
         })
     }
 
@@ -211,10 +213,11 @@ mod tests {
             t(50).kernel(Precision::Float, "f32", "f16"),
             "igemm_f128x56_f32_f16"
         );
-        let small = t(50).small().expect("FP32 has 64-row tiles");
+        let small = t(500).small(500).expect("FP32 has 64-row tiles");
+        assert_eq!((small.cols, small.col_tiles, small.npad()), (64, 8, 512));
         assert_eq!(
             small.kernel(Precision::Float, "f32", "f32"),
-            "igemm_f64x56_f32_f32"
+            "igemm_f64x64_f32_f32"
         );
         // LeNet's conv2: 64 rows an item, one column tile; 395 tiles of 128 rows at most.
         assert_eq!(t(50).batches_below(64, 396), 790);
@@ -222,8 +225,7 @@ mod tests {
         let h = Tiling::of(Precision::Half, 50);
         assert_eq!((h.rows, h.cols, h.col_tiles, h.npad()), (GM, GN, 1, 64));
         assert_eq!(h.kernel(Precision::Int8, "i8", "f32"), "igemm_q_i8_f32");
-        assert_eq!(h.small(), None);
-        assert_eq!(h.small(), None);
+        assert_eq!(h.small(50), None);
     }
 
     #[test]

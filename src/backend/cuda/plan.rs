@@ -1404,8 +1404,19 @@ impl Builder<'_> {
             self.engine.max_batch_size as u64
         };
         let blocks = 3 * self.sms as u64;
-        let mut launch = |t: &Tiling| -> Result<Step> {
+        // The small runs' tiles, and their weights: packed again where the large tiles are 56
+        // channels wide (a 64x64 tile's slots hold 64 channels).
+        let small = match tiles.small(n) {
+            Some(s) if s.cols == tiles.cols => Some((s, wbuf)),
+            Some(s) => Some((s, self.upload(&s.pack_f32(w, n, kdim, kpad))?)),
+            None => None,
+        };
+        let mut launch = |t: &Tiling, wbuf| -> Result<Step> {
             let name = t.kernel(precision, ti, to);
+            let gemm = GemmArgs {
+                npad: t.npad() as i32,
+                ..gemm
+            };
             let grid = |splits_at, parts| Grid::Gemm {
                 rows_per_item: rows_per_item as u64,
                 tile_rows: t.rows as u32,
@@ -1446,12 +1457,12 @@ impl Builder<'_> {
             }
             Ok(st)
         };
-        let st = launch(&tiles)?;
-        match tiles.small() {
+        let st = launch(&tiles, wbuf)?;
+        match small {
             // Runs whose large tiles would be fewer than a wave of three blocks per SM.
-            Some(small) => {
+            Some((t, w)) => {
                 let most = tiles.batches_below(rows_per_item, blocks);
-                Ok(st.or_below(most, launch(&small)?))
+                Ok(st.or_below(most, launch(&t, w)?))
             }
             _ => Ok(st),
         }
