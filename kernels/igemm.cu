@@ -272,6 +272,59 @@ __device__ __forceinline__ void store_tile(const GemmArgs& a, const Rows& g, flo
     }
 }
 
+// The reduction steps of this block: all of them, or its share of a split reduction (in units
+// of GK, whatever the kernel's step).
+__device__ __forceinline__ void split_range(const GemmArgs& a, int& kbeg, int& kend) {
+    kbeg = 0;
+    kend = a.kpad;
+    if (a.splits > 1) {
+        kbeg = blockIdx.z * a.kps * GK;
+        kend = min(a.kpad, kbeg + a.kps * GK);
+    }
+}
+
+// The gathered input (A) of a 64-row tile, staged 8 reduction indices of one row per thread.
+// Lanes run along rows for convolutions, whose neighbouring output positions read neighbouring
+// inputs, and along the reduction for FC layers, whose rows are whole input items; either way a
+// warp's loads coalesce. Table entries run one step ahead of the loads that use them, so that
+// the two do not form a chain of dependent loads; an FC layer's table is the identity and is
+// not read.
+template <typename R> struct Gather64 {
+    const GemmArgs& a;
+    int arow, ak, iy0 = 0, ix0 = 0;
+    bool row_ok;
+    i64 xrow = 0;
+    int2 ek[8];
+    R v[8];
+    __device__ __forceinline__ Gather64(const GemmArgs& a, const Rows& g, i64 m0) : a(a) {
+        const int tid = threadIdx.x;
+        arow = a.dense ? tid >> 2 : tid & 63;
+        ak = a.dense ? (tid & 3) * 8 : (tid >> 6) * 8;
+        const i64 m = m0 + arow;
+        row_ok = m < g.rows;
+        if (row_ok) xrow = row_origin(a, g, m, iy0, ix0);
+    }
+    // The table entries of the step at k0.
+    __device__ __forceinline__ void entries(int k0) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            const int k = k0 + ak + j;
+            ek[j] = a.dense ? make_int2(k, k < a.kdim ? 0 : 0x7fff0000) : a.ktab[k];
+        }
+    }
+    // The values of the step whose entries are held, then the next step's entries.
+    __device__ __forceinline__ void load(int k0, int kend) {
+        const R* xp = (const R*)a.x;
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            const int iy = iy0 + (ek[j].y >> 16), ix = ix0 + (ek[j].y & 0xffff);
+            const bool in = row_ok && (unsigned)iy < (unsigned)a.h && (unsigned)ix < (unsigned)a.w_;
+            v[j] = in ? xp[xrow + ek[j].x] : (R)0;
+        }
+        if (k0 + GK < kend) entries(k0 + GK);
+    }
+};
+
 // FP32 layers, large runs: a 128 x (8 CW) tile, thread (tx, ty) = (tid & 7, tid >> 3) owning rows
 // 4ty..4ty+3 and tile columns CW*tx..CW*tx+CW-1, in 16-deep steps (32 would leave too few
 // registers for three blocks per SM) through two shared-memory stages (one barrier per step).
@@ -361,11 +414,8 @@ __device__ __forceinline__ void igemm_f32(const GemmArgs& a) {
 #pragma unroll
         for (int j = 0; j < BK / 4; j++) *(float4*)&s.b[buf][kb][nb + 4 * j] = br[j];
     };
-    int kbeg = 0, kend = a.kpad;
-    if (a.splits > 1) {
-        kbeg = blockIdx.z * a.kps * GK;
-        kend = min(a.kpad, kbeg + a.kps * GK);
-    }
+    int kbeg, kend;
+    split_range(a, kbeg, kend);
     fetch(kbeg);
     stage(0);
     __syncthreads();
@@ -433,16 +483,7 @@ __device__ __forceinline__ void igemm_f32_small(const GemmArgs& a) {
     const i64 m0 = (i64)blockIdx.x * GM;
     const int n0 = blockIdx.y * GN;
 
-    // A (the gathered input) is staged 8 reduction indices per thread. Lanes run along rows for
-    // convolutions, whose neighbouring output positions read neighbouring inputs, and along the
-    // reduction for FC layers, whose rows are whole input items; either way a warp's loads
-    // coalesce.
-    const int arow = a.dense ? tid >> 2 : tid & 63, ak = a.dense ? (tid & 3) * 8 : (tid >> 6) * 8;
-    const i64 m = m0 + arow;
-    const bool row_ok = m < g.rows;
-    int iy0 = 0, ix0 = 0;
-    i64 xrow = 0;
-    if (row_ok) xrow = row_origin(a, g, m, iy0, ix0);
+    Gather64<typename TI::T> ga(a, g, m0);
     // B (the packed weights): 8 slots of one reduction index per thread.
     const int kb = tid >> 3, nb = (tid & 7) * 8;
 
@@ -453,38 +494,16 @@ __device__ __forceinline__ void igemm_f32_small(const GemmArgs& a) {
         for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
 
     // Software pipeline: the next step's global loads are in flight while this step multiplies.
-    typedef typename TI::T R;
-    R ar[8];
     float4 br[2];
-    const R* xp = (const R*)a.x;
-    // Table entries run one step ahead of the loads that use them, so that the two do not
-    // form a chain of dependent loads; an FC layer's table is the identity and is not read.
-    int2 ek[8];
-    auto entry = [&](int k) {
-        return a.dense ? make_int2(k, k < a.kdim ? 0 : 0x7fff0000) : a.ktab[k];
-    };
     auto fetch = [&](int k0, int kend) {
-#pragma unroll
-        for (int j = 0; j < 8; j++) {
-            const int iy = iy0 + (ek[j].y >> 16), ix = ix0 + (ek[j].y & 0xffff);
-            const bool in = row_ok && (unsigned)iy < (unsigned)a.h && (unsigned)ix < (unsigned)a.w_;
-            ar[j] = in ? xp[xrow + ek[j].x] : (R)0;
-        }
-        if (k0 + GK < kend) {
-#pragma unroll
-            for (int j = 0; j < 8; j++) ek[j] = entry(k0 + GK + ak + j);
-        }
+        ga.load(k0, kend);
         const float4* src = (const float4*)((const float*)a.w + (i64)(k0 + kb) * a.npad + n0 + nb);
         br[0] = src[0];
         br[1] = src[1];
     };
-    int kbeg = 0, kend = a.kpad;
-    if (a.splits > 1) {
-        kbeg = blockIdx.z * a.kps * GK;
-        kend = min(a.kpad, kbeg + a.kps * GK);
-    }
-#pragma unroll
-    for (int j = 0; j < 8; j++) ek[j] = entry(kbeg + ak + j);
+    int kbeg, kend;
+    split_range(a, kbeg, kend);
+    ga.entries(kbeg);
     fetch(kbeg, kend);
     const int tx = tid & 15, ty = tid >> 4;
     // The weights are packed for the large tiles' 8 columns per thread (see FSLOTS): thread tx
@@ -493,7 +512,7 @@ __device__ __forceinline__ void igemm_f32_small(const GemmArgs& a) {
     const int col0 = 8 * (tx & 7) + 4 * (tx >> 3);
     for (int k0 = kbeg; k0 < kend; k0 += GK) {
 #pragma unroll
-        for (int j = 0; j < 8; j++) s.a[ak + j][arow] = raw_f<TI>(ar[j], a.xs);
+        for (int j = 0; j < 8; j++) s.a[ga.ak + j][ga.arow] = raw_f<TI>(ga.v[j], a.xs);
         *(float4*)&s.b[kb][nb] = br[0];
         *(float4*)&s.b[kb][nb + 4] = br[1];
         __syncthreads();
@@ -545,18 +564,9 @@ __device__ __forceinline__ void igemm_mma(const GemmArgs& a) {
     const i64 m0 = (i64)blockIdx.x * GM;
     const int n0 = blockIdx.y * GN;
 
-    // The row this thread stages: where its receptive field starts in the input.
-    // A (the gathered input) is staged 8 reduction indices per thread. Lanes run along rows for
-    // convolutions, whose neighbouring output positions read neighbouring inputs, and along the
-    // reduction for FC layers, whose rows are whole input items; either way a warp's loads
-    // coalesce. B (the packed weights) always runs along the reduction.
-    const int arow = a.dense ? tid >> 2 : tid & 63, ak = a.dense ? (tid & 3) * 8 : (tid >> 6) * 8;
+    Gather64<typename TI::T> ga(a, g, m0);
+    // B (the packed weights) is staged along the reduction, 8 indices of one column per thread.
     const int lr = tid >> 2, lk = (tid & 3) * 8;
-    const i64 m = m0 + arow;
-    const bool row_ok = m < g.rows;
-    int iy0 = 0, ix0 = 0;
-    i64 xrow = 0;
-    if (row_ok) xrow = row_origin(a, g, m, iy0, ix0);
 
     float accf[4][4];
     int acci[4][4];
@@ -573,40 +583,18 @@ __device__ __forceinline__ void igemm_mma(const GemmArgs& a) {
     const int wm = (warp & 3) * 16, wn = (warp >> 2) * 32;
 
     // Software pipeline: the next step's global loads are in flight while this step multiplies.
-    typedef typename TI::T R;
-    R ar[8];
     typename BRegs<MODE>::T br;
-    const R* xp = (const R*)a.x;
-    // Table entries run one step ahead of the loads that use them, so that the two do not
-    // form a chain of dependent loads; an FC layer's table is the identity and is not read.
-    int2 ek[8];
-    auto entry = [&](int k) {
-        return a.dense ? make_int2(k, k < a.kdim ? 0 : 0x7fff0000) : a.ktab[k];
-    };
     auto fetch = [&](int k0, int kend) {
-#pragma unroll
-        for (int j = 0; j < 8; j++) {
-            const int iy = iy0 + (ek[j].y >> 16), ix = ix0 + (ek[j].y & 0xffff);
-            const bool in = row_ok && (unsigned)iy < (unsigned)a.h && (unsigned)ix < (unsigned)a.w_;
-            ar[j] = in ? xp[xrow + ek[j].x] : (R)0;
-        }
-        if (k0 + GK < kend) {
-#pragma unroll
-            for (int j = 0; j < 8; j++) ek[j] = entry(k0 + GK + ak + j);
-        }
+        ga.load(k0, kend);
         if constexpr (MODE == MODE_F16) {
             br = *(const uint4*)((const half_bits*)a.w + (i64)(n0 + lr) * a.kpad + k0 + lk);
         } else {
             br = *(const uint2*)((const signed char*)a.w + (i64)(n0 + lr) * a.kpad + k0 + lk);
         }
     };
-    int kbeg = 0, kend = a.kpad;
-    if (a.splits > 1) {
-        kbeg = blockIdx.z * a.kps * GK;
-        kend = min(a.kpad, kbeg + a.kps * GK);
-    }
-#pragma unroll
-    for (int j = 0; j < 8; j++) ek[j] = entry(kbeg + ak + j);
+    int kbeg, kend;
+    split_range(a, kbeg, kend);
+    ga.entries(kbeg);
     fetch(kbeg, kend);
     for (int k0 = kbeg; k0 < kend; k0 += GK) {
         // Stage A (8 consecutive reduction indices of one row per thread, converted to the
@@ -615,15 +603,15 @@ __device__ __forceinline__ void igemm_mma(const GemmArgs& a) {
             unsigned v[4];
 #pragma unroll
             for (int j = 0; j < 4; j++)
-                v[j] = (unsigned)raw_h<TI>(ar[2 * j], a.xs) | ((unsigned)raw_h<TI>(ar[2 * j + 1], a.xs) << 16);
-            *(uint4*)&s.a[arow][ak] = make_uint4(v[0], v[1], v[2], v[3]);
+                v[j] = (unsigned)raw_h<TI>(ga.v[2 * j], a.xs) | ((unsigned)raw_h<TI>(ga.v[2 * j + 1], a.xs) << 16);
+            *(uint4*)&s.a[ga.arow][ga.ak] = make_uint4(v[0], v[1], v[2], v[3]);
             *(uint4*)&s.b[lr][lk] = br;
         } else {
             unsigned v[2] = {0, 0};
 #pragma unroll
             for (int j = 0; j < 8; j++)
-                v[j >> 2] |= ((unsigned)raw_q<TI>(ar[j], a.xs, a.qs, a.raw) & 0xffu) << (8 * (j & 3));
-            *(uint2*)&s.a[arow][ak] = make_uint2(v[0], v[1]);
+                v[j >> 2] |= ((unsigned)raw_q<TI>(ga.v[j], a.xs, a.qs, a.raw) & 0xffu) << (8 * (j & 3));
+            *(uint2*)&s.a[ga.arow][ga.ak] = make_uint2(v[0], v[1]);
             *(uint2*)&s.b[lr][lk] = br;
         }
         __syncthreads();
