@@ -59,6 +59,13 @@ struct GemmArgs {
     int splits, kps;
     float* part;  // splits x tiles x PART_WORDS accumulators (INT32 bits for INT8)
     int* counters;  // one per tile
+    // resident.cu: per reduction word, its byte offset from a row's window origin in the staged
+    // item; staged channels (a multiple of the values per word) and row length; items per job
+    // (written at launch); staged bytes per item (a multiple of 16); reduction words (a multiple
+    // of 8) and those that hold reduction indices; 8-channel tiles; whether the staging has
+    // padding for zeros.
+    const int* woff;
+    int cp, wsx, ib, item_bytes, kwords, kvalid, nt, zero;
 };
 
 #define MODE_F16 1
@@ -133,16 +140,20 @@ template <> struct Words<16> {
         w[3] = v.w;
     }
 };
-template <int N, typename R> __device__ __forceinline__ void load_run(R* d, const R* p) {
-    constexpr int bytes = N * sizeof(R), chunk = bytes < 16 ? bytes : 16;
-    unsigned w[bytes / 4];
-#pragma unroll
-    for (int c = 0; c < bytes / chunk; c++) Words<chunk>::load(w + c * chunk / 4, (const char*)p + c * chunk);
+// N stored values from the words that hold them.
+template <int N, typename R> __device__ __forceinline__ void unpack(R* d, const unsigned* w) {
 #pragma unroll
     for (int i = 0; i < N; i++) {
         if constexpr (sizeof(R) == 4) d[i] = __uint_as_float(w[i]);
         else d[i] = (R)(w[i * sizeof(R) / 4] >> (8 * (i * sizeof(R) % 4)));
     }
+}
+template <int N, typename R> __device__ __forceinline__ void load_run(R* d, const R* p) {
+    constexpr int bytes = N * sizeof(R), chunk = bytes < 16 ? bytes : 16;
+    unsigned w[bytes / 4];
+#pragma unroll
+    for (int c = 0; c < bytes / chunk; c++) Words<chunk>::load(w + c * chunk / 4, (const char*)p + c * chunk);
+    unpack<N>(d, w);
 }
 
 // The geometry of a launch's rows (see the top of the file).

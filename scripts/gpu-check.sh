@@ -64,11 +64,13 @@ mkdir -p "$OUTDIR"
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,noheader
 status=0
-# "timed": no family forced, so the builder times each layer's kernels (tactic choice).
-for conv in ${GPU_CHECK_FAMILIES:-timed igemm shared direct}; do
+# "timed": no family forced, so the builder times each layer's kernels (tactic choice);
+# "gather": igemm.cu for every convolution, none on resident.cu.
+for conv in ${GPU_CHECK_FAMILIES:-timed igemm gather shared direct}; do
     echo "== CUDA operator suite vs the CPU backend (convolution kernel: $conv)"
     force=(env INFER8_CUDA_CONV="$conv")
     [ "$conv" = timed ] && force=(env -u INFER8_CUDA_CONV)
+    [ "$conv" = gather ] && force=(env INFER8_CUDA_CONV=igemm INFER8_CUDA_RESIDENT=0)
     "${force[@]}" "$BIN/ops_cuda" --test-threads=1 2>&1 | tee "$OUTDIR/ops_cuda_$conv.log" |
         grep -E "^test |worst|skipped|panicked|error|test result"
     grep -q "test result: ok" "$OUTDIR/ops_cuda_$conv.log" || status=1

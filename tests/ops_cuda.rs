@@ -1053,6 +1053,48 @@ fn elementwise_prelu_concat_constant() {
     );
 }
 
+/// Convolutions with a fused max pooling at batches whose jobs stage several items
+/// (resident.cu in FP16 and INT8, igemm.cu in FP32): 64 channels (eight channel tiles) pooled
+/// 4x4 (windows of 16 rows) from 3 input channels (padded to a word) with padding, and 9
+/// channels of stride 2 pooled 2x2.
+#[test]
+fn pooled_convolutions_in_jobs_of_items() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(12);
+    let mut wide = conv(&mut rng, 3, 64, [3, 3], 1, true);
+    wide.pre_padding = [1, 1];
+    wide.post_padding = [1, 1];
+    let mut strided = conv(&mut rng, 5, 9, [5, 5], 1, true);
+    strided.stride = [2, 2];
+    for (what, p, s, window, batch) in [
+        ("conv 3->64 padded + pool 4x4", wide, [3, 16, 16], 4, 600),
+        (
+            "conv 5->9 stride 2 + pool 2x2",
+            strided,
+            [5, 21, 21],
+            2,
+            1100,
+        ),
+    ] {
+        let mut net = Network::new();
+        let x = net.add_input("x", DataType::Float, &s).unwrap();
+        let c = net.add_layer(LayerKind::Convolution(p), &[x]).unwrap();
+        let t = net.layers[c].outputs[0];
+        let pool = net
+            .add_layer(
+                LayerKind::Pooling(PoolParams::new(PoolingType::Max, [window, window])),
+                &[t],
+            )
+            .unwrap();
+        let t = net.layers[pool].outputs[0];
+        net.mark_output(t).unwrap();
+        let inputs = vec![rng.vec(batch * s.iter().product::<usize>(), -1.0, 1.0)];
+        check_net(what, &net, &inputs, batch, &ALL);
+    }
+}
+
 /// Grid sizes: a batch of 65536 through convolution, pooling, FC and softmax.
 #[test]
 fn batch_65536() {

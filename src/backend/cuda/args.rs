@@ -256,6 +256,15 @@ pub struct GemmArgs {
     pub kps: i32,
     pub part: u64,
     pub counters: u64,
+    pub woff: u64,
+    pub cp: i32,
+    pub wsx: i32,
+    pub ib: i32,
+    pub item_bytes: i32,
+    pub kwords: i32,
+    pub kvalid: i32,
+    pub nt: i32,
+    pub zero: i32,
 }
 
 #[repr(C)]

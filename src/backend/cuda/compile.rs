@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use cudarc::nvrtc::{result as nvrtc, sys as nvrtc_sys};
 
 /// The main NVRTC program: `common.cu` first (types and helpers), then the kernels.
-const SOURCES: [(&str, &str); 13] = [
+const SOURCES: [(&str, &str); 14] = [
     ("common.cu", include_str!("../../../kernels/common.cu")),
     (
         "conv_args.cu",
@@ -29,6 +29,7 @@ const SOURCES: [(&str, &str); 13] = [
     ("reduce.cu", include_str!("../../../kernels/reduce.cu")),
     ("matmul.cu", include_str!("../../../kernels/matmul.cu")),
     ("igemm.cu", include_str!("../../../kernels/igemm.cu")),
+    ("resident.cu", include_str!("../../../kernels/resident.cu")),
     (
         "calibrate.cu",
         include_str!("../../../kernels/calibrate.cu"),

@@ -12,6 +12,7 @@ mod kernels;
 mod memory;
 mod plan;
 mod probe;
+mod resident;
 mod step;
 mod tactic;
 

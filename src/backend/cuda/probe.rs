@@ -17,6 +17,8 @@ pub struct Gpu {
     /// Compute capability (major, minor).
     pub arch: (i32, i32),
     pub multiprocessors: u32,
+    /// Bytes of shared memory a block may opt in to.
+    pub shared_per_block: usize,
 }
 
 /// The GPU, probed once per process; `None` where no driver, device or NVRTC is usable.
@@ -61,11 +63,15 @@ fn probe() -> Result<Gpu, String> {
     let multiprocessors = ctx
         .attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
         .map_err(|e| format!("multiprocessor count: {e:?}"))?;
+    let shared_per_block = ctx
+        .attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)
+        .map_err(|e| format!("shared memory per block: {e:?}"))?;
     Ok(Gpu {
         ctx,
         name,
         arch,
         multiprocessors: multiprocessors.max(1) as u32,
+        shared_per_block: shared_per_block.max(0) as usize,
     })
 }
 

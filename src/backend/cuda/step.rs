@@ -44,7 +44,7 @@ pub enum Grid {
     Blocks { per_item: u64 },
     /// Jobs of up to `items` batch items (of `per_item` each) times `splits` chunks of output
     /// channels, block-stride (conv.cu's shallow variant, which derives the split it gets from
-    /// the grid). Small batches stage fewer items per job, so that the jobs cover the
+    /// the grid; resident.cu, one chunk). Small batches stage fewer items per job, so that the jobs cover the
     /// multiprocessors; the count is written to the i32 field at `items_at`.
     Staged {
         per_item: u64,
@@ -189,10 +189,22 @@ impl Step {
         self
     }
 
-    /// Dynamic shared memory of each block (at most 48 KiB, the default limit).
-    pub fn shared(mut self, bytes: u32) -> Step {
+    /// Dynamic shared memory of each block; beyond the default limit of 48 KiB the kernel opts
+    /// in to it (within the device's limit, which the caller checks).
+    pub fn shared(mut self, bytes: u32) -> Result<Step> {
+        if bytes > 48 * 1024 {
+            // SAFETY: a function of the loaded module.
+            unsafe {
+                drv::function::set_function_attribute(
+                    self.func.0,
+                    sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                    bytes as i32,
+                )
+            }
+            .map_err(cuda_err("setting a kernel's shared memory"))?;
+        }
         self.smem = bytes;
-        self
+        Ok(self)
     }
 
     /// The i32 field at `offset` holds the run's batch.
@@ -257,7 +269,7 @@ impl Step {
                 let ib = (total * splits)
                     .div_ceil(sms as u64 * 4)
                     .clamp(1, items.max(1));
-                // SAFETY: `items_at` is offset_of!(ConvArgs, ib).
+                // SAFETY: `items_at` is the offset of an i32 field (ConvArgs or GemmArgs `ib`).
                 unsafe { (bytes.add(items_at) as *mut i32).write_unaligned(ib as i32) };
                 let jobs = total.div_ceil(ib) * splits;
                 (jobs.clamp(1, sms as u64 * 32) as u32, 1, 1)
