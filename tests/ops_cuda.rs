@@ -1679,7 +1679,9 @@ unsafe fn copy_on(stream: u64, dst: u64, src: u64, bytes: usize) -> infer8::erro
     // SAFETY: the caller's ranges and stream.
     let r = unsafe { sys::cuMemcpyAsync(dst, src, bytes, stream as sys::CUstream) };
     if r != sys::CUresult::CUDA_SUCCESS {
-        return Err(infer8::error::Error::Runtime(format!("cuMemcpyAsync: {r:?}")));
+        return Err(infer8::error::Error::Runtime(format!(
+            "cuMemcpyAsync: {r:?}"
+        )));
     }
     // SAFETY: as above.
     unsafe { cuda::synchronize(stream) }
@@ -1848,7 +1850,9 @@ fn plugin_layer_runs_on_the_gpu() {
     fail.store(true, Ordering::SeqCst);
     // SAFETY: as above.
     let r = unsafe { ctx.enqueue_device(batch, &ptrs, stream as u64, None) };
-    let msg = r.expect_err("a failing plugin fails the enqueue").to_string();
+    let msg = r
+        .expect_err("a failing plugin fails the enqueue")
+        .to_string();
     assert!(msg.contains("signed_square"), "{msg}");
     fail.store(false, Ordering::SeqCst);
     // SAFETY: as above.

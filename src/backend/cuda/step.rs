@@ -333,17 +333,8 @@ impl Step {
         let mut params = [bytes as *mut c_void];
         // SAFETY: the function takes one parameter, the block `params` points at; the caller
         // vouches for the addresses inside it.
-        unsafe {
-            drv::launch_kernel(
-                func.0,
-                grid,
-                (BLOCK, 1, 1),
-                self.smem,
-                stream,
-                &mut params,
-            )
-        }
-        .map_err(cuda_err("kernel launch"))
+        unsafe { drv::launch_kernel(func.0, grid, (BLOCK, 1, 1), self.smem, stream, &mut params) }
+            .map_err(cuda_err("kernel launch"))
     }
 }
 
