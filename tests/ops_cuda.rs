@@ -455,8 +455,30 @@ fn calibration_statistics_match_the_cpu() {
     let batches: Vec<Vec<Vec<f32>>> = (0..5)
         .map(|_| vec![rng.vec(batch * 3 * 12 * 12, -2.0, 2.0)])
         .collect();
-    let cpu = host_histograms(&net, batch, &batches, true).expect("CPU statistics");
-    let gpu = cuda::calibration_histograms(&net, batch, &batches, true).expect("GPU statistics");
+    calibration_matches(&net, batch, &batches);
+}
+
+/// A plugin layer in the network: the GPU collects the statistics, the plugin running on device
+/// memory.
+#[test]
+fn calibration_statistics_with_a_plugin_match_the_cpu() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(32);
+    let (net, _, _) = plugin_network(&mut rng);
+    let batch = 4;
+    let batches: Vec<Vec<Vec<f32>>> = (0..3)
+        .map(|_| vec![rng.vec(batch * 3 * 6 * 6, -2.0, 2.0)])
+        .collect();
+    calibration_matches(&net, batch, &batches);
+}
+
+/// Calibration statistics of `net` over `batches` on the GPU against the CPU's: the same ranges
+/// (to FP32 rounding) and amax within a bin for every algorithm.
+fn calibration_matches(net: &Network, batch: usize, batches: &[Vec<Vec<f32>>]) {
+    let cpu = host_histograms(net, batch, batches, true).expect("CPU statistics");
+    let gpu = cuda::calibration_histograms(net, batch, batches, true).expect("GPU statistics");
     assert_eq!(cpu.len(), gpu.len());
     let algorithms = [
         Algorithm::Entropy,
