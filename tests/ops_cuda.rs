@@ -1127,15 +1127,19 @@ fn unsupported_layer_runs_through_the_host() {
     }
     let mut rng = Rng::new(10);
     let mut net = Network::new();
-    let shape = [2, 1, 3, 1, 2, 1, 2, 3];
-    let a = net.add_input("a", DataType::Float, &shape).unwrap();
-    let b = net.add_input("b", DataType::Float, &shape).unwrap();
+    // Inputs take 7 dimensions: a reshape makes the eighth.
+    let shape = [2, 3, 2, 2, 3, 1, 1];
+    let x = net.add_input("x", DataType::Float, &shape).unwrap();
+    let r = net
+        .add_layer(shuffle(&[], Some(&[2, 3, 2, 2, 3, 1, 1, 1]), &[]), &[x])
+        .unwrap();
+    let t = net.layers[r].outputs[0];
     let s = net
         .add_layer(
             LayerKind::ElementWise {
                 op: ElementWiseOperation::Sum,
             },
-            &[a, b],
+            &[t, t],
         )
         .unwrap();
     let t = net.layers[s].outputs[0];
@@ -1151,8 +1155,7 @@ fn unsupported_layer_runs_through_the_host() {
         .unwrap();
     let t = net.layers[r].outputs[0];
     net.mark_output(t).unwrap();
-    let n = 3 * shape.iter().product::<usize>();
-    let inputs = vec![rng.vec(n, -1.0, 1.0), rng.vec(n, -1.0, 1.0)];
+    let inputs = vec![rng.vec(3 * shape.iter().product::<usize>(), -1.0, 1.0)];
     compare(
         "8-dimensional sum + relu (host fallback)",
         &net,
