@@ -10,7 +10,9 @@
 # Where cargo exists on the GPU machine and .devbin/ does not, it builds there instead.
 set -uo pipefail
 
-BIN=.devbin
+# GPU_CHECK_BIN / INFER8_DATA_DIR: other folders for the carried binaries and data (two checkouts
+# sharing one GPU machine keep theirs apart).
+BIN=${GPU_CHECK_BIN:-.devbin}
 DATA=${INFER8_DATA_DIR:-.devdata}
 TARGET=${CARGO_TARGET_DIR:-target}
 
@@ -35,9 +37,9 @@ for l in sys.stdin:
     cp -r "$src/models/lenet" "$DATA/models/"
     cp "$src"/mnist/t10k-* "$DATA/mnist/"
     local exclude
-    exclude="$(git rev-parse --git-dir)/info/exclude"
+    exclude="$(git rev-parse --git-common-dir)/info/exclude"
     mkdir -p "$(dirname "$exclude")"
-    for d in /.devbin/ /.devdata/; do
+    for d in "/$BIN/" "/$DATA/"; do
         grep -qxF "$d" "$exclude" 2>/dev/null || echo "$d" >>"$exclude"
     done
     du -sh "$BIN" "$DATA"
@@ -111,7 +113,7 @@ else
     echo "gpu-check: sampleINT8 did not compile"; status=1
 fi
 
-echo "== C++ examples with plugin, select and dynamic-shape layers (the CUDA backend runs them through the host)"
+echo "== C++ examples with plugin, select and dynamic-shape layers (plugins get device pointers and the stream)"
 gunzip -c "$DATA/mnist/t10k-images-idx3-ubyte.gz" >"$OUTDIR/t10k-images-idx3-ubyte"
 gunzip -c "$DATA/mnist/t10k-labels-idx1-ubyte.gz" >"$OUTDIR/t10k-labels-idx1-ubyte"
 for ex in sample_plugin sample_dynamic_nd; do

@@ -10,6 +10,7 @@
 mod caffe_support;
 mod common;
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::Rng;
@@ -189,30 +190,13 @@ fn run_both(engine: &Arc<Engine>, inputs: &[Vec<f32>], batch: usize) -> Vec<(Vec
         .collect()
 }
 
-/// The network `inputs` → layer → output, in every mode given, on the GPU.
+/// The network `inputs` → layer → output, in every mode given, on the GPU (the CUDA backend runs
+/// the engine itself, not through the host).
 fn check_net(what: &str, net: &Network, inputs: &[Vec<f32>], batch: usize, modes: &[Mode]) {
-    compare(what, net, inputs, batch, modes, true);
-}
-
-/// `check_net`, where `on_gpu` says whether the CUDA backend runs the engine itself (else the
-/// context runs it on the host).
-fn compare(
-    what: &str,
-    net: &Network,
-    inputs: &[Vec<f32>],
-    batch: usize,
-    modes: &[Mode],
-    on_gpu: bool,
-) {
     for &mode in modes {
         let e = engine(net, mode, batch, inputs);
         let why = cuda::unsupported(&e);
-        assert_eq!(
-            why.is_none(),
-            on_gpu,
-            "{what} {mode:?}: runs on the {}: {why:?}",
-            if on_gpu { "host" } else { "GPU" }
-        );
+        assert!(why.is_none(), "{what} {mode:?}: runs on the host: {why:?}");
         check_engine(what, &e, inputs, batch, mode);
     }
 }
@@ -454,8 +438,30 @@ fn calibration_statistics_match_the_cpu() {
     let batches: Vec<Vec<Vec<f32>>> = (0..5)
         .map(|_| vec![rng.vec(batch * 3 * 12 * 12, -2.0, 2.0)])
         .collect();
-    let cpu = host_histograms(&net, batch, &batches, true).expect("CPU statistics");
-    let gpu = cuda::calibration_histograms(&net, batch, &batches, true).expect("GPU statistics");
+    calibration_matches(&net, batch, &batches);
+}
+
+/// A plugin layer in the network: the GPU collects the statistics, the plugin running on device
+/// memory.
+#[test]
+fn calibration_statistics_with_a_plugin_match_the_cpu() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(32);
+    let (net, _, _) = plugin_network(&mut rng);
+    let batch = 4;
+    let batches: Vec<Vec<Vec<f32>>> = (0..3)
+        .map(|_| vec![rng.vec(batch * 3 * 6 * 6, -2.0, 2.0)])
+        .collect();
+    calibration_matches(&net, batch, &batches);
+}
+
+/// Calibration statistics of `net` over `batches` on the GPU against the CPU's: the same ranges
+/// (to FP32 rounding) and amax within a bin for every algorithm.
+fn calibration_matches(net: &Network, batch: usize, batches: &[Vec<Vec<f32>>]) {
+    let cpu = host_histograms(net, batch, batches, true).expect("CPU statistics");
+    let gpu = cuda::calibration_histograms(net, batch, batches, true).expect("GPU statistics");
     assert_eq!(cpu.len(), gpu.len());
     let algorithms = [
         Algorithm::Entropy,
@@ -1137,101 +1143,6 @@ fn batch_65536() {
     check_net("batch 65536", &net, &inputs, batch, &ALL);
 }
 
-/// A plugin (host code, `y = -x`): the only kind of layer the CUDA backend leaves on the host.
-struct Negate {
-    volume: usize,
-}
-
-impl infer8::network::plugin::Plugin for Negate {
-    fn nb_outputs(&self) -> infer8::error::Result<usize> {
-        Ok(1)
-    }
-    fn origin(&self) -> infer8::error::Result<infer8::network::plugin::PluginOrigin> {
-        Ok(infer8::network::plugin::PluginOrigin::Factory)
-    }
-    fn output_shapes(&self, inputs: &[Shape]) -> infer8::error::Result<Vec<Shape>> {
-        Ok(inputs[..1].to_vec())
-    }
-    fn for_engine(&self) -> infer8::error::Result<Arc<dyn infer8::network::plugin::Plugin>> {
-        Ok(Arc::new(Negate {
-            volume: self.volume,
-        }))
-    }
-    fn configure(&self, _: &[Shape], _: &[Shape], _: usize) -> infer8::error::Result<()> {
-        Ok(())
-    }
-    fn initialize(&self, _: usize) -> infer8::error::Result<()> {
-        Ok(())
-    }
-    fn workspace_size(&self) -> usize {
-        0
-    }
-    unsafe fn enqueue(
-        &self,
-        batch: usize,
-        inputs: &[*const f32],
-        outputs: &[*mut f32],
-        _: *mut u8,
-    ) -> infer8::error::Result<()> {
-        let n = batch * self.volume;
-        // SAFETY: the engine passes `batch` items of the input and room for as many outputs.
-        let (x, y) = unsafe {
-            (
-                std::slice::from_raw_parts(inputs[0], n),
-                std::slice::from_raw_parts_mut(outputs[0], n),
-            )
-        };
-        for (y, x) in y.iter_mut().zip(x) {
-            *y = -x;
-        }
-        Ok(())
-    }
-    fn serialize(&self) -> infer8::error::Result<Vec<u8>> {
-        Ok(Vec::new())
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-}
-
-/// A layer the CUDA backend lacks (a plugin) between GPU layers: the context runs the whole
-/// engine on the CPU through copies.
-#[test]
-fn unsupported_layer_runs_through_the_host() {
-    if !have_gpu() {
-        return;
-    }
-    let mut rng = Rng::new(10);
-    let mut net = Network::new();
-    let x = net.add_input("x", DataType::Float, &[5, 3]).unwrap();
-    let plugin =
-        infer8::network::plugin::PluginLayer::new(Arc::new(Negate { volume: 15 })).expect("plugin");
-    let p = net.add_layer(LayerKind::Plugin(plugin), &[x]).unwrap();
-    let t = net.layers[p].outputs[0];
-    let k = net
-        .add_layer(
-            LayerKind::TopK {
-                op: TopKOperation::Max,
-                k: 2,
-                axes: 1,
-            },
-            &[t],
-        )
-        .unwrap();
-    for t in net.layers[k].outputs.clone() {
-        net.mark_output(t).unwrap();
-    }
-    let inputs = vec![rng.vec(3 * 15, -1.0, 1.0)];
-    compare(
-        "plugin + top-k (host fallback)",
-        &net,
-        &inputs,
-        3,
-        &[Mode::Fp32],
-        false,
-    );
-}
-
 /// New binding pointers for a batch size already captured: the graph is captured again.
 #[test]
 fn new_bindings_recapture() {
@@ -1736,5 +1647,221 @@ fn select() {
             batch,
             &[Mode::Fp32, Mode::Fp16],
         );
+    }
+}
+
+/// A plugin that computes on the host from whatever memory the backend gives it, as an
+/// application's plugin without device code would: `y0 = x·|x|`, `y1 = -x`. It stages its input
+/// through its workspace, then to the host, on the stream `enqueue` gets (copies by unified
+/// address: device memory on CUDA, host memory on the CPU), and records each call's stream.
+struct SignedSquare {
+    volume: usize,
+    max_batch: AtomicUsize,
+    streams: Arc<Mutex<Vec<u64>>>,
+    fail: Arc<AtomicBool>,
+}
+
+impl SignedSquare {
+    fn new(volume: usize) -> SignedSquare {
+        SignedSquare {
+            volume,
+            max_batch: AtomicUsize::new(0),
+            streams: Arc::default(),
+            fail: Arc::default(),
+        }
+    }
+}
+
+/// Copies `bytes` from `src` to `dst` (any memory the driver knows) on `stream`, waited for.
+///
+/// # Safety
+/// Both ranges valid for `bytes`; `stream` a stream of the primary context, or 0.
+unsafe fn copy_on(stream: u64, dst: u64, src: u64, bytes: usize) -> infer8::error::Result<()> {
+    use cudarc::driver::sys;
+    // SAFETY: the caller's ranges and stream.
+    let r = unsafe { sys::cuMemcpyAsync(dst, src, bytes, stream as sys::CUstream) };
+    if r != sys::CUresult::CUDA_SUCCESS {
+        return Err(infer8::error::Error::Runtime(format!(
+            "cuMemcpyAsync: {r:?}"
+        )));
+    }
+    // SAFETY: as above.
+    unsafe { cuda::synchronize(stream) }
+}
+
+impl infer8::network::plugin::Plugin for SignedSquare {
+    fn nb_outputs(&self) -> infer8::error::Result<usize> {
+        Ok(2)
+    }
+    fn origin(&self) -> infer8::error::Result<infer8::network::plugin::PluginOrigin> {
+        Ok(infer8::network::plugin::PluginOrigin::Factory)
+    }
+    fn output_shapes(&self, inputs: &[Shape]) -> infer8::error::Result<Vec<Shape>> {
+        Ok(vec![inputs[0].clone(), inputs[0].clone()])
+    }
+    fn for_engine(&self) -> infer8::error::Result<Arc<dyn infer8::network::plugin::Plugin>> {
+        Ok(Arc::new(SignedSquare {
+            volume: self.volume,
+            max_batch: AtomicUsize::new(0),
+            streams: Arc::clone(&self.streams),
+            fail: Arc::clone(&self.fail),
+        }))
+    }
+    fn configure(&self, inputs: &[Shape], _: &[Shape], _: usize) -> infer8::error::Result<()> {
+        assert_eq!(volume(&inputs[0]), self.volume);
+        Ok(())
+    }
+    fn initialize(&self, max_batch: usize) -> infer8::error::Result<()> {
+        self.max_batch.store(max_batch, Ordering::SeqCst);
+        Ok(())
+    }
+    fn workspace_size(&self) -> usize {
+        self.max_batch.load(Ordering::SeqCst) * self.volume * 4
+    }
+    unsafe fn enqueue(
+        &self,
+        batch: usize,
+        inputs: &[*const f32],
+        outputs: &[*mut f32],
+        workspace: *mut u8,
+        stream: u64,
+    ) -> infer8::error::Result<()> {
+        self.streams.lock().unwrap().push(stream);
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(infer8::error::Error::Runtime("enqueue() returned 1".into()));
+        }
+        let n = batch * self.volume;
+        let mut x = vec![0f32; n];
+        // SAFETY: the engine passes `batch` items of the input, room for as many outputs and the
+        // workspace asked for, all in memory the driver knows; the stream is the caller's. The
+        // first call binds the primary context to this thread (the CPU backend runs here too).
+        unsafe {
+            cuda::synchronize(stream)?;
+            copy_on(stream, workspace as u64, inputs[0] as u64, n * 4)?;
+            copy_on(stream, x.as_mut_ptr() as u64, workspace as u64, n * 4)?;
+        }
+        let y0: Vec<f32> = x.iter().map(|v| v * v.abs()).collect();
+        let y1: Vec<f32> = x.iter().map(|v| -v).collect();
+        // SAFETY: as above.
+        unsafe {
+            copy_on(stream, outputs[0] as u64, y0.as_ptr() as u64, n * 4)?;
+            copy_on(stream, outputs[1] as u64, y1.as_ptr() as u64, n * 4)?;
+        }
+        Ok(())
+    }
+    fn serialize(&self) -> infer8::error::Result<Vec<u8>> {
+        Ok(Vec::new())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// conv → plugin (two outputs) → conv, and the plugin's second output an engine output: the plan
+/// converts half and INT8 neighbours to the plugin's FP32 and back.
+fn plugin_network(rng: &mut Rng) -> (Network, Arc<Mutex<Vec<u64>>>, Arc<AtomicBool>) {
+    let mut net = Network::new();
+    let x = net.add_input("x", DataType::Float, &[3, 6, 6]).unwrap();
+    let c = net
+        .add_layer(
+            LayerKind::Convolution(conv(rng, 3, 4, [3, 3], 1, true)),
+            &[x],
+        )
+        .unwrap();
+    let t = net.layers[c].outputs[0];
+    let plugin = SignedSquare::new(4 * 4 * 4);
+    let (streams, fail) = (Arc::clone(&plugin.streams), Arc::clone(&plugin.fail));
+    let layer = infer8::network::plugin::PluginLayer::new(Arc::new(plugin)).expect("plugin");
+    let p = net.add_layer(LayerKind::Plugin(layer), &[t]).unwrap();
+    net.layers[p].name = "signed_square".into();
+    let (y0, y1) = (net.layers[p].outputs[0], net.layers[p].outputs[1]);
+    let c2 = net
+        .add_layer(
+            LayerKind::Convolution(conv(rng, 4, 5, [3, 3], 1, true)),
+            &[y0],
+        )
+        .unwrap();
+    let t = net.layers[c2].outputs[0];
+    net.mark_output(t).unwrap();
+    net.mark_output(y1).unwrap();
+    (net, streams, fail)
+}
+
+/// Plugin layers run on the GPU in FP32, FP16 and INT8 engines: enqueue gets device pointers and
+/// the caller's stream at every enqueue (no graph replay), its errors name the layer.
+#[test]
+fn plugin_layer_runs_on_the_gpu() {
+    use cudarc::driver::sys;
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(31);
+    let (net, streams, fail) = plugin_network(&mut rng);
+    let batch = 3;
+    let inputs = vec![rng.vec(batch * 3 * 6 * 6, -1.0, 1.0)];
+    check_net("conv + plugin + conv", &net, &inputs, batch, &ALL);
+
+    // Every enqueue calls the plugin, on the stream of that enqueue.
+    let e = engine(&net, Mode::Fp32, batch, &inputs);
+    let mut ctx = ExecutionContext::with_device(Arc::clone(&e), Device::Cuda).unwrap();
+    let dev_in = DeviceBuffer::from_slice(&inputs[0]).unwrap();
+    let outs: Vec<DeviceBuffer> = e.bindings[1..]
+        .iter()
+        .map(|b| DeviceBuffer::alloc(batch * volume(&b.shape) * 4).unwrap())
+        .collect();
+    let mut ptrs = vec![dev_in.ptr()];
+    ptrs.extend(outs.iter().map(DeviceBuffer::ptr));
+    // SAFETY: binds the context to this thread.
+    unsafe { cuda::synchronize(0) }.unwrap();
+    let mut stream: sys::CUstream = std::ptr::null_mut();
+    // SAFETY: an out-parameter; flag 1 is CU_STREAM_NON_BLOCKING.
+    assert_eq!(
+        unsafe { sys::cuStreamCreate(&mut stream, 1) },
+        sys::CUresult::CUDA_SUCCESS
+    );
+    streams.lock().unwrap().clear();
+    for _ in 0..3 {
+        // SAFETY: device buffers of `batch` items of each binding; our stream.
+        unsafe { ctx.enqueue_device(batch, &ptrs, stream as u64, None) }.unwrap();
+    }
+    // SAFETY: our stream.
+    unsafe { cuda::synchronize(stream as u64) }.unwrap();
+    assert_eq!(*streams.lock().unwrap(), vec![stream as u64; 3]);
+    // The outputs against a CPU context of the same engine (bindings: the input, then outputs).
+    let x_bytes = bytes(&inputs[0]);
+    let mut host: Vec<Vec<u8>> = outs.iter().map(|b| vec![0u8; b.bytes()]).collect();
+    let mut views = vec![HostBinding::Input(&x_bytes)];
+    views.extend(host.iter_mut().map(|b| HostBinding::Output(b)));
+    ExecutionContext::with_device(Arc::clone(&e), Device::Cpu)
+        .unwrap()
+        .execute(batch, &mut views)
+        .unwrap();
+    drop(views);
+    for (d, h) in outs.iter().zip(&host) {
+        let (want, mut got) = (floats(h), vec![0f32; h.len() / 4]);
+        d.download(&mut got).unwrap();
+        let peak = want.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+        let err = got
+            .iter()
+            .zip(&want)
+            .fold(0f32, |m, (g, c)| m.max((g - c).abs()));
+        assert!(err <= 1e-5 * peak, "on a stream: error {err:e} of {peak}");
+    }
+
+    // A failing enqueue: an error naming the layer, and the next enqueue works again.
+    fail.store(true, Ordering::SeqCst);
+    // SAFETY: as above.
+    let r = unsafe { ctx.enqueue_device(batch, &ptrs, stream as u64, None) };
+    let msg = r
+        .expect_err("a failing plugin fails the enqueue")
+        .to_string();
+    assert!(msg.contains("signed_square"), "{msg}");
+    fail.store(false, Ordering::SeqCst);
+    // SAFETY: as above.
+    unsafe { ctx.enqueue_device(batch, &ptrs, stream as u64, None) }.unwrap();
+    // SAFETY: our stream, idle once synchronized.
+    unsafe {
+        cuda::synchronize(stream as u64).unwrap();
+        sys::cuStreamDestroy_v2(stream);
     }
 }

@@ -3,15 +3,20 @@
 // fully connected layer computed from the caffemodel's blobs (made by an IPluginFactoryV2, re-created
 // from the engine file by an IPluginCreator in the plugin registry). The plugin engine must score 1000
 // MNIST images like the engine without plugins (same top-1, probabilities within 1e-5: the plugin's
-// fully connected layer sums in its own order, and on a GPU the engine without plugins runs on CUDA
-// while plugin engines run on the host; 1e-5 is the FP32 bound between backends), and give
-// bit-identical outputs after serialize/deserialize. Then the error paths: a factory returning null,
-// a plugin with the wrong number of outputs, deserializing without the factory or the creator; each
-// must fail with a logged error naming the layer, and no plugin object may leak or stay initialized.
+// fully connected layer sums in its own order, in double on the host, where the engine's own runs in
+// FP32), and give bit-identical outputs after serialize/deserialize. Then the error paths: a factory
+// returning null, a plugin with the wrong number of outputs, deserializing without the factory or the
+// creator, an enqueue that fails; each must fail with a logged error naming the layer, and no plugin
+// object may leak or stay initialized.
 // Arguments: lenet.prototxt lenet_iter_10000.caffemodel t10k-images-idx3-ubyte t10k-labels-idx1-ubyte
 //            [images: a multiple of 100, default 1000 (fewer for slow checkers such as valgrind)]
 //
-// infer8 runs plugin layers on host memory: enqueue gets host pointers and a null stream.
+// As in TensorRT, a plugin's enqueue gets the engine's memory and the caller's stream: device
+// pointers and the enqueue's stream on infer8's CUDA backend, host pointers and a null stream on its
+// CPU backend. These plugins compute on the host (the sample has no device code), so they copy their
+// tensors through host buffers on that stream; cudaMemcpyDefault copies between any two addresses the
+// runtime knows (unified addressing), host to host too, so the same code serves both backends, with
+// the real CUDA runtime or c_examples/cudart_host.
 #include <NvCaffeParser.h>
 #include <NvInfer.h>
 #include <cuda_runtime_api.h>
@@ -68,6 +73,23 @@ using Ptr = std::unique_ptr<T, Destroy>;
 // Plugin objects alive and initialized, across all plugins: both must be 0 at the end.
 int gAlive = 0;
 int gInitialized = 0;
+// Makes every Relu enqueue fail (the error path of enqueue).
+bool gFailEnqueue = false;
+
+// `count` floats of a plugin tensor at `src` (device or host memory) into `dst`, on `stream`.
+bool toHost(std::vector<float>& dst, const void* src, int count, cudaStream_t stream)
+{
+    dst.resize(count);
+    return cudaMemcpyAsync(dst.data(), src, count * sizeof(float), cudaMemcpyDefault, stream) == cudaSuccess
+        && cudaStreamSynchronize(stream) == cudaSuccess;
+}
+
+// `src` into the plugin tensor at `dst`, on `stream`, finished before the next layer reads it.
+bool fromHost(void* dst, const std::vector<float>& src, cudaStream_t stream)
+{
+    return cudaMemcpyAsync(dst, src.data(), src.size() * sizeof(float), cudaMemcpyDefault, stream) == cudaSuccess
+        && cudaStreamSynchronize(stream) == cudaSuccess;
+}
 
 int volume(const Dims& d)
 {
@@ -105,13 +127,14 @@ public:
     }
     void terminate() override { gInitialized--; }
     size_t getWorkspaceSize(int) const override { return 0; }
-    int enqueue(int batch, const void* const* inputs, void** outputs, void*, cudaStream_t) override
+    int enqueue(int batch, const void* const* inputs, void** outputs, void*, cudaStream_t stream) override
     {
-        const float* x = static_cast<const float*>(inputs[0]);
-        float* y = static_cast<float*>(outputs[0]);
-        for (int i = 0; i < batch * mCount; i++)
-            y[i] = x[i] > 0.0f ? x[i] : 0.0f;
-        return 0;
+        std::vector<float> x;
+        if (gFailEnqueue || !toHost(x, inputs[0], batch * mCount, stream))
+            return 1;
+        for (float& v : x)
+            v = v > 0.0f ? v : 0.0f;
+        return fromHost(outputs[0], x, stream) ? 0 : 1;
     }
     size_t getSerializationSize() override { return sizeof mCount; }
     void serialize(void* buffer) override { std::memcpy(buffer, &mCount, sizeof mCount); }
@@ -200,22 +223,21 @@ public:
     size_t getWorkspaceSize(int) const override { return 0; }
     int enqueue(int batch, const void* const* inputs, void** outputs, void*, cudaStream_t stream) override
     {
-        if (stream != nullptr)
-            return 1;
         const int nbOut = nbOutputs(), nbIn = nbInputs();
+        std::vector<float> x, y(batch * nbOut);
+        if (!toHost(x, inputs[0], batch * nbIn, stream))
+            return 1;
         for (int b = 0; b < batch; b++)
         {
-            const float* x = static_cast<const float*>(inputs[0]) + b * nbIn;
-            float* y = static_cast<float*>(outputs[0]) + b * nbOut;
             for (int o = 0; o < nbOut; o++)
             {
                 double sum = mBias[o];
                 for (int i = 0; i < nbIn; i++)
-                    sum += double(mWeights[o * nbIn + i]) * x[i];
-                y[o] = static_cast<float>(sum);
+                    sum += double(mWeights[o * nbIn + i]) * x[b * nbIn + i];
+                y[b * nbOut + o] = static_cast<float>(sum);
             }
         }
-        return 0;
+        return fromHost(outputs[0], y, stream) ? 0 : 1;
     }
     size_t getSerializationSize() const override
     {
@@ -475,6 +497,13 @@ int main(int argc, char** argv)
         check(maxDiff <= 1e-5, "probabilities within 1e-5 of the engine without plugins");
         check(loaded.size() == plugged.size() && std::memcmp(loaded.data(), plugged.data(), 4 * loaded.size()) == 0,
             "outputs bit-identical after serialize/deserialize");
+
+        // A plugin whose enqueue fails: execute returns false, the error names the layer.
+        gFailEnqueue = true;
+        size_t failMark = gErrors.size();
+        check(score(*engine, images).empty() && loggedSince(failMark, "relu1"),
+            "an enqueue returning 1: execute fails, error names relu1");
+        gFailEnqueue = false;
 
         // Errors at deserialization: no IPluginFactory for relu1.
         size_t mark = gErrors.size();

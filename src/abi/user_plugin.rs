@@ -473,6 +473,7 @@ impl Plugin for UserPlugin {
         inputs: &[*const f32],
         outputs: &[*mut f32],
         workspace: *mut u8,
+        stream: u64,
     ) -> Result<()> {
         let f = if self.generation.is_v2() {
             self.v2().enqueue
@@ -481,7 +482,7 @@ impl Plugin for UserPlugin {
         };
         let ins: Vec<*const c_void> = inputs.iter().map(|p| p.cast()).collect();
         let mut outs: Vec<*mut c_void> = outputs.iter().map(|p| p.cast()).collect();
-        // SAFETY: the caller's contract; the stream is null on host memory (`network::plugin`).
+        // SAFETY: the caller's contract (`network::plugin`).
         let status = unsafe {
             f(
                 self.obj,
@@ -489,7 +490,7 @@ impl Plugin for UserPlugin {
                 ins.as_ptr(),
                 outs.as_mut_ptr(),
                 workspace.cast(),
-                std::ptr::null_mut(),
+                stream as *mut c_void,
             )
         };
         if status != 0 {

@@ -822,8 +822,8 @@ mod tests {
     /// The F16C path rounds exactly as `half` does: ties, half subnormals, overflow, NaN.
     #[test]
     fn round_to_half_matches_half() {
-        let mut values: Vec<f32> = (0..4099)
-            .map(|i| f32::from_bits(0x3380_0000u32.wrapping_add(i * 0x0011_1111)))
+        let mut values: Vec<f32> = (0..4099u32)
+            .map(|i| f32::from_bits(0x3380_0000u32.wrapping_add(i.wrapping_mul(0x0011_1111))))
             .chain([
                 1.0 + 1.0 / 2048.0,
                 65519.0,

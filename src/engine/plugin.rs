@@ -93,6 +93,7 @@ mod tests {
             inputs: &[*const f32],
             outputs: &[*mut f32],
             _: *mut u8,
+            _: u64,
         ) -> Result<()> {
             let n = batch * 2 * 4 * 4;
             // SAFETY: the caller's contract: `batch` items of [2, 4, 4].

@@ -3,10 +3,10 @@
 //! user's object, so that shape inference, the builder, the CPU backend and the engine file reach it
 //! without knowing its vtable.
 //!
-//! Execution contract: a plugin layer always runs in FP32 on linear (NCHW) batch-major buffers, and
-//! it computes on **host memory**: the CPU backend hands `enqueue` host pointers and a null stream,
-//! and a CUDA context whose engine holds a plugin layer runs the whole engine through its host
-//! fallback (DESIGN.md decision 2).
+//! Execution contract: a plugin layer always runs in FP32 on linear (NCHW) batch-major buffers, in
+//! the memory of the backend that runs the engine, as TensorRT runs it: the CUDA backend hands
+//! `enqueue` device pointers and the caller's stream, the CPU backend host pointers and a null
+//! stream (DESIGN.md decision 2: bindings are device pointers on CUDA, host pointers on the CPU).
 
 use std::any::Any;
 use std::fmt;
@@ -48,17 +48,20 @@ pub trait Plugin: Any + Send + Sync {
     fn initialize(&self, max_batch: usize) -> Result<()>;
     /// Bytes of workspace `enqueue` needs (known after `initialize`).
     fn workspace_size(&self) -> usize;
-    /// `enqueue(batch, inputs, outputs, workspace, nullptr)` on host memory.
+    /// `enqueue(batch, inputs, outputs, workspace, stream)`: device pointers and a `cudaStream_t`
+    /// on the CUDA backend, host pointers and a null `stream` (0) on the CPU.
     ///
     /// # Safety
     /// Each input points at `batch` items of its tensor, each output at room for `batch` items,
-    /// all FP32; `workspace` at [`Plugin::workspace_size`] bytes (or null when that is 0).
+    /// all FP32; `workspace` at [`Plugin::workspace_size`] bytes (or null when that is 0); all in
+    /// the memory of the backend, and `stream` a stream of the primary context (or 0).
     unsafe fn enqueue(
         &self,
         batch: usize,
         inputs: &[*const f32],
         outputs: &[*mut f32],
         workspace: *mut u8,
+        stream: u64,
     ) -> Result<()>;
     /// `getSerializationSize` + `serialize`.
     fn serialize(&self) -> Result<Vec<u8>>;

@@ -33,5 +33,5 @@ pub fn run(
     // SAFETY: `CpuLayer::check` verified each input holds `batch` (or 1, now replicated) items and
     // each output room for `batch` items of its shape; the scratch holds the workspace
     // (`scratch_len`).
-    unsafe { p.plugin.enqueue(batch, &ins, &outs, workspace) }
+    unsafe { p.plugin.enqueue(batch, &ins, &outs, workspace, 0) }
 }

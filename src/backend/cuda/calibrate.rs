@@ -15,7 +15,7 @@ use crate::backend::Device;
 use crate::calib::{Histogram, NUM_BINS};
 use crate::engine::ExecutionContext;
 use crate::error::Result;
-use crate::network::{LayerKind, Network};
+use crate::network::Network;
 use crate::types::{DataType, volume};
 
 /// Counters per tensor: the bins, exact zeros, NaNs.
@@ -23,21 +23,14 @@ const SLOTS: usize = NUM_BINS + 2;
 
 /// Each tensor's histogram (only its range where `histograms` is false) over `batches` of
 /// `batch` items, each batch holding the network inputs' values in `net.inputs` order. An
-/// `Unsupported` error means the CPU should collect them (plugins, a layer without a CUDA
-/// kernel, a tensor that is not FP32).
+/// `Unsupported` error means the CPU should collect them (a layer without a CUDA kernel, a
+/// tensor that is not FP32). Plugin layers run on the device as in any CUDA plan.
 pub fn calibration_histograms(
     net: &Network,
     batch: usize,
     batches: &[Vec<Vec<f32>>],
     histograms: bool,
 ) -> Result<Vec<Histogram>> {
-    if let Some(l) = net
-        .layers
-        .iter()
-        .find(|l| matches!(l.kind, LayerKind::Plugin(_)))
-    {
-        crate::bail!(Unsupported, "plugin layer '{}' runs on the host", l.name);
-    }
     let tensors = net.tensors.len();
     let engine = crate::builder::fp32_engine(net, batch, true)?;
     if let Some(why) = unsupported(&engine) {

@@ -1,6 +1,7 @@
 //! Runs an engine on the GPU for one execution context: its own weights and activation arena,
 //! and a CUDA graph per batch size, captured at the first enqueue of that batch size (and again
-//! when the bindings change) and replayed on the caller's stream.
+//! when the bindings change) and replayed on the caller's stream; an engine with plugin layers
+//! launches step by step instead, calling each plugin's enqueue.
 
 use std::collections::HashMap;
 
@@ -48,10 +49,13 @@ impl Executor {
             DeviceBuffer::alloc_from(engine.plan.arena_len * engine.max_batch_size * 4, source)?;
         let capture_stream = drv::stream::create(drv::stream::StreamKind::NonBlocking)
             .map_err(cuda_err("creating the capture stream"))?;
-        // INFER8_CUDA_GRAPHS=0 launches each kernel directly (debugging, compute-sanitizer).
+        // INFER8_CUDA_GRAPHS=0 launches each kernel directly (debugging, compute-sanitizer). A
+        // plugin's enqueue is host code that must run at every enqueue (a graph would replay only
+        // what it queued once), so plans with plugins launch step by step too.
         let use_graphs = std::env::var("INFER8_CUDA_GRAPHS")
             .map(|v| v != "0")
-            .unwrap_or(true);
+            .unwrap_or(true)
+            && !plan.steps.iter().any(Step::is_plugin);
         Ok(Executor {
             gpu,
             plan,

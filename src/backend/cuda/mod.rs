@@ -11,6 +11,7 @@ mod igemm;
 mod kernels;
 mod memory;
 mod plan;
+mod plugin;
 mod probe;
 mod resident;
 mod step;

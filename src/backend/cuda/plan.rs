@@ -5,8 +5,11 @@
 //! values, so they are stored as half; a tensor read only by INT8 layers is stored as INT8 on its
 //! scale's grid, which is what each of those layers would quantize it to; everything else is FP32.
 //! Convolution and fully connected layers absorb a following activation (their only consumer).
+//! Plugin layers read and write FP32: conversion steps sit around them where a neighbour's
+//! storage differs (plan/plugin.rs).
 
 mod layers;
+mod plugin;
 
 use std::mem::offset_of;
 
@@ -116,7 +119,8 @@ pub fn unsupported(engine: &Engine) -> Option<String> {
             | LayerKind::Reduce { .. }
             | LayerKind::TopK { .. }
             | LayerKind::MatrixMultiply { .. }
-            | LayerKind::Deconvolution(_) => true,
+            | LayerKind::Deconvolution(_)
+            | LayerKind::Plugin(_) => true,
             LayerKind::ElementWise { .. } | LayerKind::ParametricRelu | LayerKind::Select => {
                 net.tensors[layer.outputs[0]].shape.len() < 8
             }
@@ -161,6 +165,10 @@ struct Builder<'a> {
     split_need: u64,
     /// Partial tiles the launches would hold with no maximum.
     split_wanted: u64,
+    /// The plugins' workspace (one, shared: steps on one stream never overlap), reserved by the
+    /// first plugin that asks for one, and the most bytes one asks for.
+    plugin_ws: Option<Loc>,
+    plugin_ws_bytes: usize,
     sms: u32,
     /// Bytes of shared memory a block may opt in to.
     shared_per_block: usize,
@@ -291,6 +299,8 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
         split_cap: 0,
         split_need: 0,
         split_wanted: 0,
+        plugin_ws: None,
+        plugin_ws_bytes: 0,
         sms: super::gpu_or_err()?.multiprocessors,
         shared_per_block: super::gpu_or_err()?.shared_per_block,
         source: source.clone(),
@@ -321,29 +331,9 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
             let loc = b.buffer(DeviceBuffer::alloc_from(items * vol * size, source)?);
             b.locs[t] = Some(loc);
             let invariant = net.tensors[t].broadcast_across_batch;
-            let args = MapArgs {
-                op: 3,
-                x_n: vol as i64,
-                yt: b.store[t].tag(),
-                xs: 1.0,
-                ys: b.store[t].scale(),
-                ..Default::default()
-            };
-            let mut step = Step::new(
-                "map",
-                &args,
-                Grid::Flat {
-                    per_item: vol as u64,
-                },
-                invariant,
-            )?
-            .ptr(offset_of!(MapArgs, x), Loc::Binding(i))
-            .ptr(offset_of!(MapArgs, y), loc)
-            .count(offset_of!(MapArgs, n), vol as i64);
-            if !invariant {
-                step = step.count(offset_of!(MapArgs, x_n), vol as i64);
-            }
-            b.steps.push(step);
+            let from = (Loc::Binding(i), Store::F32);
+            b.steps
+                .push(convert(from, (loc, b.store[t]), vol, invariant, invariant)?);
         } else {
             b.locs[t] = Some(Loc::Binding(i));
         }
@@ -431,12 +421,49 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
             .count(offset_of!(CopyArgs, rows), 1),
         );
     }
-    let workspace = b.allocate_split_workspace()?;
+    let workspace = b.allocate_split_workspace()? + b.allocate_plugin_workspace()?;
     Ok(Plan {
         steps: b.steps,
         buffers: b.buffers,
         workspace,
-        workspace_wanted: b.split_wanted as usize * step::PART_BYTES,
+        workspace_wanted: b.split_wanted as usize * step::PART_BYTES + b.plugin_ws_bytes,
+    })
+}
+
+/// A step copying `vol` values per item from `x` to `y`, each a location and its storage:
+/// pointwise.cu's map as a copy, which converts between storage types. A batch-invariant source
+/// (`x_invariant`) is read again for every item; an `invariant` step writes one item.
+fn convert(
+    (x, xs): (Loc, Store),
+    (y, ys): (Loc, Store),
+    vol: usize,
+    x_invariant: bool,
+    invariant: bool,
+) -> Result<Step> {
+    let args = MapArgs {
+        op: 3,
+        x_n: vol as i64,
+        xt: xs.tag(),
+        yt: ys.tag(),
+        xs: xs.scale(),
+        ys: ys.scale(),
+        ..Default::default()
+    };
+    let step = Step::new(
+        "map",
+        &args,
+        Grid::Flat {
+            per_item: vol as u64,
+        },
+        invariant,
+    )?
+    .ptr(offset_of!(MapArgs, x), x)
+    .ptr(offset_of!(MapArgs, y), y)
+    .count(offset_of!(MapArgs, n), vol as i64);
+    Ok(if x_invariant {
+        step
+    } else {
+        step.count(offset_of!(MapArgs, x_n), vol as i64)
     })
 }
 
@@ -1307,6 +1334,7 @@ impl Builder<'_> {
             }
             LayerKind::MatrixMultiply { op0, op1 } => self.matmul(l, *op0, *op1)?,
             LayerKind::Deconvolution(p) => self.deconv(l, p)?,
+            LayerKind::Plugin(p) => return self.plugin(l, p),
             _ => return Err(named("no CUDA kernel".into())),
         };
         let mut step = step;

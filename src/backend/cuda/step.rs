@@ -1,5 +1,6 @@
 //! One kernel launch of an engine: a parameter block whose pointers and batch-dependent counts are
-//! filled in for each (batch, bindings) before the launch (or the graph capture).
+//! filled in for each (batch, bindings) before the launch (or the graph capture); or the call of a
+//! plugin layer's `enqueue`, which runs the application's host code at each run.
 
 use std::ffi::c_void;
 
@@ -8,6 +9,7 @@ use cudarc::driver::sys;
 
 use super::cuda_err;
 use super::kernels::{Func, func};
+use super::plugin::PluginCall;
 use crate::engine::Tactic;
 use crate::error::Result;
 
@@ -123,12 +125,20 @@ pub fn parts_needed(grid: &Grid, max_batch: u64, sms: u32) -> u64 {
     most
 }
 
+/// What a step runs.
+enum Body {
+    /// A kernel of kernels/*.cu, given the parameter block.
+    Kernel(Func),
+    /// A plugin layer: no parameter block, grid or alternatives.
+    Plugin(Box<PluginCall>),
+}
+
 pub struct Step {
     /// What the launch computes, for profiles: the layers it runs, else the kernel's name.
     pub label: String,
     /// The convolution or FC layer it runs and its kernel family (what tactic timing measures).
     pub tactic: Option<(usize, Tactic)>,
-    func: Func,
+    body: Body,
     /// The parameter block, as 8-byte words (its C struct is 8-byte aligned).
     args: Vec<u64>,
     patches: Vec<Patch>,
@@ -156,7 +166,7 @@ impl Step {
         Ok(Step {
             label: kernel.to_string(),
             tactic: None,
-            func: func(kernel)?,
+            body: Body::Kernel(func(kernel)?),
             args: words,
             patches: Vec::new(),
             grid,
@@ -164,6 +174,26 @@ impl Step {
             invariant,
             small: None,
         })
+    }
+
+    /// The call of a plugin layer's `enqueue`; `invariant` as for [`Step::new`].
+    pub fn plugin(call: PluginCall, invariant: bool) -> Step {
+        Step {
+            label: call.layer.clone(),
+            tactic: None,
+            body: Body::Plugin(Box::new(call)),
+            args: Vec::new(),
+            patches: Vec::new(),
+            grid: Grid::Fixed { blocks: 1 },
+            smem: 0,
+            invariant,
+            small: None,
+        }
+    }
+
+    /// Whether the step runs application code (a plugin), which must run at every enqueue.
+    pub fn is_plugin(&self) -> bool {
+        matches!(self.body, Body::Plugin(_))
     }
 
     /// Runs of at most `batch` items launch `alt` instead. Alternatives chain by batch: one for
@@ -213,7 +243,8 @@ impl Step {
         self
     }
 
-    /// Launches on `stream` for `batch` items; `resolve` gives each location's address.
+    /// Launches on `stream` for `batch` items (a plugin step calls its `enqueue`); `resolve`
+    /// gives each location's address.
     ///
     /// # Safety
     /// The addresses `resolve` returns must be valid device memory of the sizes the engine's
@@ -232,6 +263,13 @@ impl Step {
             // SAFETY: the caller's promise covers the same run.
             return unsafe { alt.launch(batch as usize, resolve, sms, stream) };
         }
+        let func = match &self.body {
+            // SAFETY: the caller's promise covers the plugin's tensors and workspace.
+            Body::Plugin(call) => {
+                return unsafe { call.enqueue(batch as usize, resolve, stream as u64) };
+            }
+            Body::Kernel(f) => *f,
+        };
         let mut args = self.args.clone();
         let bytes = args.as_mut_ptr() as *mut u8;
         for p in &self.patches {
@@ -307,17 +345,8 @@ impl Step {
         let mut params = [bytes as *mut c_void];
         // SAFETY: the function takes one parameter, the block `params` points at; the caller
         // vouches for the addresses inside it.
-        unsafe {
-            drv::launch_kernel(
-                self.func.0,
-                grid,
-                (BLOCK, 1, 1),
-                self.smem,
-                stream,
-                &mut params,
-            )
-        }
-        .map_err(cuda_err("kernel launch"))
+        unsafe { drv::launch_kernel(func.0, grid, (BLOCK, 1, 1), self.smem, stream, &mut params) }
+            .map_err(cuda_err("kernel launch"))
     }
 }
 
