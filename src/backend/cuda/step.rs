@@ -222,11 +222,11 @@ impl Step {
     /// Dynamic shared memory of each block; beyond the default limit of 48 KiB the kernel opts
     /// in to it (within the device's limit, which the caller checks).
     pub fn shared(mut self, bytes: u32) -> Result<Step> {
-        if bytes > 48 * 1024 {
+        if let (Body::Kernel(f), true) = (&self.body, bytes > 48 * 1024) {
             // SAFETY: a function of the loaded module.
             unsafe {
                 drv::function::set_function_attribute(
-                    self.func.0,
+                    f.0,
                     sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                     bytes as i32,
                 )
