@@ -703,15 +703,19 @@ IGEMM_F_ALL(64, 8)
     IGEMM_FS(igemm_f64x64_##ti##_i8, TI, I8)
 IGEMM_FS_TO(F32, f32) IGEMM_FS_TO(F16, f16) IGEMM_FS_TO(I8, i8)
 
-// FP16 kernels: igemm_h_{input}_{output}; INT8: igemm_q_{input}_{output}.
-#define IGEMM(NAME, TI, TO, MODE) \
-    extern "C" __global__ void __launch_bounds__(256, 4) NAME(const GemmArgs a) { igemm_mma<TI, TO, MODE>(a); }
-#define IGEMM_TO(MODE, M, TI, ti) \
-    IGEMM(igemm_##M##_##ti##_f32, TI, F32, MODE) IGEMM(igemm_##M##_##ti##_f16, TI, F16, MODE) \
-    IGEMM(igemm_##M##_##ti##_i8, TI, I8, MODE)
-#define IGEMM_ALL(MODE, M) IGEMM_TO(MODE, M, F32, f32) IGEMM_TO(MODE, M, F16, f16) IGEMM_TO(MODE, M, I8, i8)
-IGEMM_ALL(MODE_F16, h)
-// FP16 layers writing an FP32 output binding.
-IGEMM(igemm_h_f32_f32h, F32, F32H, MODE_F16) IGEMM(igemm_h_f16_f32h, F16, F32H, MODE_F16)
-IGEMM(igemm_h_i8_f32h, I8, F32H, MODE_F16)
-IGEMM_ALL(MODE_I8, q)
+// Tensor-core kernels of one body (igemm.cu's, resident.cu's) for every precision, input and
+// output storage: {P}_h_{input}_{output} (FP16; also {P}_h_{input}_f32h, FP16 layers writing an
+// FP32 output binding) and {P}_q_{input}_{output} (INT8), BLOCKS blocks per SM.
+#define MMA_K(NAME, BODY, BLOCKS, TI, TO, MODE) \
+    extern "C" __global__ void __launch_bounds__(256, BLOCKS) NAME(const GemmArgs a) { BODY<TI, TO, MODE>(a); }
+#define MMA_TO(P, BODY, BLOCKS, MODE, M, TI, ti) \
+    MMA_K(P##_##M##_##ti##_f32, BODY, BLOCKS, TI, F32, MODE) MMA_K(P##_##M##_##ti##_f16, BODY, BLOCKS, TI, F16, MODE) \
+    MMA_K(P##_##M##_##ti##_i8, BODY, BLOCKS, TI, I8, MODE)
+#define MMA_IN(P, BODY, BLOCKS, MODE, M) \
+    MMA_TO(P, BODY, BLOCKS, MODE, M, F32, f32) MMA_TO(P, BODY, BLOCKS, MODE, M, F16, f16) \
+    MMA_TO(P, BODY, BLOCKS, MODE, M, I8, i8)
+#define MMA_ALL(P, BODY, BLOCKS) \
+    MMA_IN(P, BODY, BLOCKS, MODE_F16, h) MMA_IN(P, BODY, BLOCKS, MODE_I8, q) \
+    MMA_K(P##_h_f32_f32h, BODY, BLOCKS, F32, F32H, MODE_F16) MMA_K(P##_h_f16_f32h, BODY, BLOCKS, F16, F32H, MODE_F16) \
+    MMA_K(P##_h_i8_f32h, BODY, BLOCKS, I8, F32H, MODE_F16)
+MMA_ALL(igemm, igemm_mma, 4)

@@ -248,13 +248,4 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
 
 // resident_h_{input}_{output} (FP16) and resident_q_{input}_{output} (INT8): two blocks per SM
 // (64 accumulators a thread, and up to 96 KiB of shared memory a block).
-#define RESIDENT(NAME, TI, TO, MODE) \
-    extern "C" __global__ void __launch_bounds__(256, 2) NAME(const GemmArgs a) { resident<TI, TO, MODE>(a); }
-#define RESIDENT_TO(MODE, M, TI, ti) \
-    RESIDENT(resident_##M##_##ti##_f32, TI, F32, MODE) RESIDENT(resident_##M##_##ti##_f16, TI, F16, MODE) \
-    RESIDENT(resident_##M##_##ti##_i8, TI, I8, MODE)
-#define RESIDENT_ALL(MODE, M) RESIDENT_TO(MODE, M, F32, f32) RESIDENT_TO(MODE, M, F16, f16) RESIDENT_TO(MODE, M, I8, i8)
-RESIDENT_ALL(MODE_F16, h)
-RESIDENT(resident_h_f32_f32h, F32, F32H, MODE_F16) RESIDENT(resident_h_f16_f32h, F16, F32H, MODE_F16)
-RESIDENT(resident_h_i8_f32h, I8, F32H, MODE_F16)
-RESIDENT_ALL(MODE_I8, q)
+MMA_ALL(resident, resident, 2)
