@@ -81,6 +81,13 @@ template <> struct GemmSmem<MODE_I8> {
     signed char b[GN][GK + 16];
 };
 
+// A tile kernel's shared memory: its staging tiles, then (never live together) the epilogue's
+// copy of the TM x TN tile.
+template <typename Stage, int TM, int TN> union TileSmem {
+    Stage stage;
+    float tile[TM][TN + 1];
+};
+
 __device__ __forceinline__ unsigned word_at(const void* p) { return *(const unsigned*)p; }
 
 __device__ __forceinline__ void mma_f16(float* d, const unsigned* a, unsigned b0, unsigned b1) {
@@ -348,11 +355,9 @@ __device__ __forceinline__ void igemm_f32(const GemmArgs& a) {
         float a[2][FK][TM + 4];
         float b[2][FK][FSLOTS + 4];
     };
-    // The staging tiles and the epilogue's tile are never live together.
-    constexpr int smem_bytes = sizeof(Stage) > sizeof(float) * TM * (TN + 1) ? sizeof(Stage) : sizeof(float) * TM * (TN + 1);
-    __shared__ __align__(16) unsigned char smem[smem_bytes];
-    Stage& s = *(Stage*)smem;
-    float (*cs)[TN + 1] = (float (*)[TN + 1])smem;
+    __shared__ __align__(16) TileSmem<Stage, TM, TN> smem;
+    Stage& s = smem.stage;
+    float (*cs)[TN + 1] = smem.tile;
     const int tid = threadIdx.x;
     const Rows g(a);
     if (g.rows == 0) return;
@@ -485,10 +490,9 @@ struct F32Small {
 };
 template <typename TI, typename TO>
 __device__ __forceinline__ void igemm_f32_small(const GemmArgs& a) {
-    constexpr int smem_bytes = sizeof(F32Small) > sizeof(float) * GM * (GN + 1) ? sizeof(F32Small) : sizeof(float) * GM * (GN + 1);
-    __shared__ __align__(16) unsigned char smem[smem_bytes];
-    F32Small& s = *(F32Small*)smem;
-    float (*cs)[GN + 1] = (float (*)[GN + 1])smem;
+    __shared__ __align__(16) TileSmem<F32Small, GM, GN> smem;
+    F32Small& s = smem.stage;
+    float (*cs)[GN + 1] = smem.tile;
     const int tid = threadIdx.x;
     const Rows g(a);
     const i64 m0 = (i64)blockIdx.x * GM;
@@ -564,12 +568,9 @@ __device__ __forceinline__ void igemm_f32_small(const GemmArgs& a) {
 // FP16 and INT8 layers: a 64x64 tile on the tensor cores.
 template <typename TI, typename TO, int MODE>
 __device__ __forceinline__ void igemm_mma(const GemmArgs& a) {
-    // The staging tiles and the epilogue's tile are never live together.
-    constexpr int smem_bytes = sizeof(GemmSmem<MODE>) > sizeof(float) * GM * (GN + 1)
-        ? sizeof(GemmSmem<MODE>) : sizeof(float) * GM * (GN + 1);
-    __shared__ __align__(16) unsigned char smem[smem_bytes];
-    GemmSmem<MODE>& s = *(GemmSmem<MODE>*)smem;
-    float (*cs)[GN + 1] = (float (*)[GN + 1])smem;
+    __shared__ __align__(16) TileSmem<GemmSmem<MODE>, GM, GN> smem;
+    GemmSmem<MODE>& s = smem.stage;
+    float (*cs)[GN + 1] = smem.tile;
     const int tid = threadIdx.x;
     const Rows g(a);
     const i64 m0 = (i64)blockIdx.x * GM;
