@@ -29,31 +29,28 @@ template <typename TI, int MODE> __device__ __forceinline__ typename Elem<MODE>:
     else return (signed char)raw_q<TI>(r, a.xs, a.qs, a.raw);
 }
 
-// N consecutive input values from the job's element e (item, channel, row, column order) into
-// the staged items: channel-last, past the padding, converted to the multiplication's type.
-// The position is split once and stepped along (the divisions would cost more than the loads).
+// N consecutive input values of one channel plane, from position pos of the job's item i,
+// channel c, into the staged items: channel-last, past the padding, converted to the
+// multiplication's type. The position is split once and stepped along.
 template <typename TI, int MODE, int N>
-__device__ __forceinline__ void stage_run(const GemmArgs& a, unsigned char* xs, int e, const typename TI::T* r) {
+__device__ __forceinline__ void stage_run(const GemmArgs& a, unsigned char* xs, int i, int c, int pos, const typename TI::T* r) {
     typedef typename Elem<MODE>::T E;
-    const int chw = a.c * a.h * a.w_, hw = a.h * a.w_;
-    int i = e / chw, rem = e - i * chw;
-    int c = rem / hw, y = (rem - c * hw) / a.w_, x = rem - c * hw - y * a.w_;
+    int y = pos / a.w_, x = pos - y * a.w_;
+    E* dst = (E*)(xs + i * a.item_bytes) + ((y + a.ph) * a.wsx + a.pw) * a.cp + c;
 #pragma unroll
     for (int q = 0; q < N; q++) {
-        E* dst = (E*)(xs + i * a.item_bytes);
-        dst[((y + a.ph) * a.wsx + x + a.pw) * a.cp + c] = staged<TI, MODE>(r[q], a);
+        dst[x * a.cp] = staged<TI, MODE>(r[q], a);
         if (++x == a.w_) {
             x = 0;
-            if (++y == a.h) {
-                y = 0;
-                if (++c == a.c) {
-                    c = 0;
-                    i++;
-                }
-            }
+            dst += a.wsx * a.cp;
         }
     }
 }
+
+// Activations other than ReLU (rare next to it), called rather than inlined at each of the
+// epilogue's stores: inlined, every copy of the switch made the kernel tens of thousands of
+// instructions long.
+__device__ __noinline__ float activate_call(int kind, float a, float b, float v) { return activate(kind, a, b, v); }
 
 template <typename TI, typename TO, int MODE>
 __device__ __forceinline__ void resident(const GemmArgs& a) {
@@ -63,15 +60,19 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int gq = lane >> 2, t = lane & 3;
     const Rows g(a);
+    const int per_item = (int)g.per_item;
     // Shared memory: the weights ([8 nt][kwords + 4] words: the row stride keeps a warp's B
     // fragment reads on distinct banks), the word offsets, the epilogue's factors per channel
-    // (INT8: multiplier and addend; FP16: the bias as addend), then the job's items.
+    // (INT8: multiplier and addend; FP16: the bias as addend), per row of an item its window
+    // origin in the staged item and its pooled position (rows padded to an even count), then
+    // the job's items.
     const int wstride = a.kwords + 4;
     unsigned* wt = (unsigned*)resident_smem;
     int* woff = (int*)(wt + a.nt * 8 * wstride);
     float* cmul = (float*)(woff + a.kwords);
     float* cadd = cmul + 64;
-    unsigned char* xs = (unsigned char*)(cadd + 64);
+    int2* rtab = (int2*)(cadd + 64);
+    unsigned char* xs = (unsigned char*)(rtab + ((per_item + 1) & ~1));
     const int wwords = a.nt * 8 * (a.kwords / 4);
     for (int e0 = tid; e0 < wwords; e0 += 4 * blockDim.x) {
         uint4 v[4];
@@ -91,20 +92,28 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
         cmul[tid] = MODE == MODE_I8 ? a.emul[tid] : 1.0f;
         cadd[tid] = MODE == MODE_I8 ? a.eadd[tid] : a.bias[tid];
     }
+    for (int rem = tid; rem < per_item; rem += blockDim.x) {
+        const int p = rem / g.np, q = rem - p * g.np;
+        const int py = p / a.pow_, px = p - py * a.pow_;
+        const int qy = q / a.pool_w, qx = q - qy * a.pool_w;
+        const int oy = (py * a.pool_sh + qy) * a.sh, ox = (px * a.pool_sw + qx) * a.sw;
+        rtab[rem] = make_int2((oy * a.wsx + ox) * a.cp * (int)sizeof(E), p);
+    }
 
-    const int chw = a.c * a.h * a.w_;
-    const int per_item = (int)g.per_item;
+    const int hw = a.h * a.w_, chw = a.c * hw;
     const int nmax = min(g.np, 8);
-    // A job's items are one aligned run of the input (no broadcast, whole 16-byte words an
-    // item): it is read in 16-byte loads.
+    // A job's items are one aligned run of the input (no broadcast, whole 16-byte words a
+    // channel plane): it is read in 16-byte loads, consecutive lanes on consecutive channels of
+    // one position, so that their shared-memory stores (a channel apart) fall on distinct banks.
     constexpr int PER = 16 / sizeof(R);
-    const bool words = !a.x_wrap && (chw * sizeof(R)) % 16 == 0 && ((unsigned long long)a.x & 15) == 0;
+    const bool words = !a.x_wrap && (hw * sizeof(R)) % 16 == 0 && ((unsigned long long)a.x & 15) == 0;
+    const int runs = hw / PER;
     const i64 jobs = (a.items + a.ib - 1) / a.ib;
     for (i64 job = blockIdx.x; job < jobs; job += gridDim.x) {
         const i64 item0 = job * a.ib;
         const int nitems = (int)min((i64)a.ib, a.items - item0);
         const int total = nitems * chw;
-        // The previous job's fragment reads (and, the first time, the weights' staging) are done.
+        // The previous job's fragment reads (and, the first time, the tables' staging) are done.
         __syncthreads();
         if (a.zero) {
             for (int e = tid; e < nitems * a.item_bytes / 16; e += blockDim.x) ((uint4*)xs)[e] = make_uint4(0, 0, 0, 0);
@@ -115,16 +124,23 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
             const uint4* src = (const uint4*)((const R*)a.x + item0 * chw);
             for (int e0 = tid; e0 < total / PER; e0 += 4 * blockDim.x) {
                 uint4 v[4];
+                int c[4], run[4];
 #pragma unroll
-                for (int u = 0; u < 4; u++)
-                    if (e0 + u * blockDim.x < total / PER) v[u] = src[e0 + u * blockDim.x];
+                for (int u = 0; u < 4; u++) {
+                    // e = (item, run, channel), channel fastest.
+                    const int e = e0 + u * blockDim.x, ir = e / a.c;
+                    c[u] = e - ir * a.c;
+                    run[u] = ir;
+                    if (e < total / PER) v[u] = src[(ir / runs * a.c + c[u]) * runs + ir % runs];
+                }
 #pragma unroll
                 for (int u = 0; u < 4; u++) {
                     if (e0 + u * blockDim.x >= total / PER) break;
                     const unsigned w[4] = {v[u].x, v[u].y, v[u].z, v[u].w};
                     R r[PER];
                     unpack<PER>(r, w);
-                    stage_run<TI, MODE, PER>(a, xs, (e0 + u * blockDim.x) * PER, r);
+                    const int i = run[u] / runs;
+                    stage_run<TI, MODE, PER>(a, xs, i, c[u], (run[u] - i * runs) * PER, r);
                 }
             }
         } else {
@@ -140,8 +156,10 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
                 }
 #pragma unroll
                 for (int u = 0; u < 4; u++) {
-                    if (e0 + u * blockDim.x >= total) break;
-                    stage_run<TI, MODE, 1>(a, xs, e0 + u * blockDim.x, &v[u]);
+                    const int e = e0 + u * blockDim.x;
+                    if (e >= total) break;
+                    const int i = e / chw, rem = e - i * chw, c = rem / hw;
+                    stage_run<TI, MODE, 1>(a, xs, i, c, rem - c * hw, &v[u]);
                 }
             }
         }
@@ -150,20 +168,20 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
         const int nrows = nitems * per_item;
         const int pairs = (nrows + 31) / 32;
         for (int pr = warp; pr < pairs; pr += blockDim.x / 32) {
-            // Byte offsets of this lane's four rows' window origins: tiles h = 0, 1, rows gq and
-            // gq + 8 (rows past the last read the last row's and are not stored).
+            // This lane's four rows (tiles h = 0, 1, rows gq and gq + 8; rows past the last read
+            // the last row's window and are not stored): their window origins' byte offsets,
+            // and where they store channel 0 once pooled (-1: not stored).
             int base[2][2];
+            i64 dst[2][2];
 #pragma unroll
             for (int h = 0; h < 2; h++)
 #pragma unroll
                 for (int u = 0; u < 2; u++) {
-                    const int row = min(pr * 32 + h * 16 + gq + 8 * u, nrows - 1);
-                    const int i = row / per_item, rem = row - i * per_item;
-                    const int p = rem / g.np, q = rem - p * g.np;
-                    const int py = p / a.pow_, px = p - py * a.pow_;
-                    const int qy = q / a.pool_w, qx = q - qy * a.pool_w;
-                    const int oy = (py * a.pool_sh + qy) * a.sh, ox = (px * a.pool_sw + qx) * a.sw;
-                    base[h][u] = i * a.item_bytes + (oy * a.wsx + ox) * a.cp * (int)sizeof(E);
+                    const int row = pr * 32 + h * 16 + gq + 8 * u, rc = min(row, nrows - 1);
+                    const int i = (unsigned)rc / (unsigned)per_item;
+                    const int2 e = rtab[rc - i * per_item];
+                    base[h][u] = i * a.item_bytes + e.x;
+                    dst[h][u] = row < nrows ? (item0 + i) * a.n * g.plane + e.y : -1;
                 }
             typename Elem<MODE>::Acc acc[2][8][4];
 #pragma unroll
@@ -201,36 +219,27 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
 
             // Epilogue: accumulator r of tile h, channel tile j is row pr * 32 + h * 16 + gq +
             // 8 (r >> 1), channel 8j + 2t + (r & 1). Pooling windows are np consecutive rows:
-            // up to 8 of them lie in lanes 4 apart, 16 span both halves of the tile. Where each
-            // of the lane's rows stores its channel 0 once pooled (-1 past the last row) is
-            // worked out once: per value the epilogue is a few instructions.
-            i64 dst[2][2];
-#pragma unroll
-            for (int h = 0; h < 2; h++)
-#pragma unroll
-                for (int u = 0; u < 2; u++) {
-                    const int row = pr * 32 + h * 16 + gq + 8 * u;
-                    const int pooled = row / g.np, i = pooled / g.plane;
-                    dst[h][u] = row < nrows ? (item0 + i) * a.n * g.plane + pooled - i * g.plane : -1;
-                }
+            // up to 8 of them lie in lanes 4 apart, 16 span both halves of the tile. The host
+            // sends only layers whose epilogue (scale, bias, activation) never decreases, so the
+            // maximum is taken on the accumulators and the epilogue runs once per stored value.
 #pragma unroll
             for (int j = 0; j < 8; j++) {
                 if (j >= a.nt) break;
+                const float2 mul = *(const float2*)&cmul[j * 8 + 2 * t], add = *(const float2*)&cadd[j * 8 + 2 * t];
 #pragma unroll
                 for (int h = 0; h < 2; h++) {
-                    float v[4];
+                    typename Elem<MODE>::Acc v[4];
 #pragma unroll
-                    for (int r = 0; r < 4; r++) {
-                        const int col = j * 8 + 2 * t + (r & 1);
-                        float s;
-                        if constexpr (MODE == MODE_I8) s = __fadd_rn(__fmul_rn((float)acc[h][j][r], cmul[col]), cadd[col]);
-                        else s = acc[h][j][r] + cadd[col];
-                        v[r] = activate(a.act, a.alpha, a.beta, s);
-                        for (int m = 1; m < nmax; m <<= 1) v[r] = fmaxf(v[r], __shfl_xor_sync(0xffffffffu, v[r], 4 * m));
+                    for (int r = 0; r < 4; r++) v[r] = acc[h][j][r];
+#pragma unroll
+                    for (int m = 1; m < 8; m <<= 1) {
+                        if (m >= nmax) break;
+#pragma unroll
+                        for (int r = 0; r < 4; r++) v[r] = max(v[r], __shfl_xor_sync(0xffffffffu, v[r], 4 * m));
                     }
                     if (g.np == 16) {
-                        v[0] = fmaxf(v[0], v[2]);
-                        v[1] = fmaxf(v[1], v[3]);
+                        v[0] = max(v[0], v[2]);
+                        v[1] = max(v[1], v[3]);
                     }
                     if (gq & (nmax - 1)) continue;
 #pragma unroll
@@ -238,7 +247,12 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
                         if (g.np == 16 && r >= 2) break;
                         const int col = j * 8 + 2 * t + (r & 1);
                         const i64 d = dst[h][r >> 1];
-                        if (d >= 0 && col < a.n) st<TO>(a.y, d + (i64)col * g.plane, v[r], a.ys);
+                        const float m = r & 1 ? mul.y : mul.x, b = r & 1 ? add.y : add.x;
+                        float o;
+                        if constexpr (MODE == MODE_I8) o = __fadd_rn(__fmul_rn((float)v[r], m), b);
+                        else o = v[r] + b;
+                        o = a.act == 0 ? fmaxf(o, 0.0f) : a.act < 0 ? o : activate_call(a.act, a.alpha, a.beta, o);
+                        if (d >= 0 && col < a.n) st<TO>(a.y, d + (i64)col * g.plane, o, a.ys);
                     }
                 }
             }

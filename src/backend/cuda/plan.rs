@@ -850,6 +850,7 @@ impl Builder<'_> {
                                     items: ib as u64,
                                     splits: k.div_ceil(4) as u64,
                                     items_at: offset_of!(ConvArgs, ib),
+                                    per_sm: 32,
                                 };
                             }
                             None => name.push_str("_s"),
@@ -1468,6 +1469,8 @@ impl Builder<'_> {
                 items: r.most_items() as u64,
                 splits: 1,
                 items_at: offset_of!(GemmArgs, ib),
+                // resident.cu's launch bound.
+                per_sm: 2,
             };
             let woff = self.upload(&r.offsets(red))?;
             let st = Step::new(

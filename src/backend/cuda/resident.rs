@@ -4,6 +4,7 @@
 
 use super::args::GemmArgs;
 use crate::engine::Precision;
+use crate::types::ActivationType;
 
 use super::igemm::Reduction;
 
@@ -36,6 +37,8 @@ pub struct Resident {
     pub nt: usize,
     /// Whether staged positions exist that the input does not cover (padding, padded channels).
     pub zero: bool,
+    /// Rows of an item (output positions), each with an entry in the kernel's row table.
+    rows: usize,
     /// Bytes of a staged value.
     esize: usize,
     /// Bytes of shared memory a block may take.
@@ -64,6 +67,11 @@ impl Resident {
         if n == 0 || n > 64 || !16usize.is_multiple_of(np) || g.dense != 0 {
             return None;
         }
+        // The kernel pools the accumulators and runs the epilogue on each window's maximum:
+        // right where the activation never decreases (the scale factors are positive).
+        if np > 1 && !nondecreasing(g.act, g.alpha, g.beta) {
+            return None;
+        }
         let per_word = 4 / esize;
         let cp = red.c.div_ceil(per_word) * per_word;
         // The last window's far edge, in padded coordinates.
@@ -86,6 +94,7 @@ impl Resident {
             kvalid,
             nt: n.div_ceil(8),
             zero: g.ph > 0 || g.pw > 0 || cp > red.c || hs > red.h || ws > red.w,
+            rows: (g.poh * g.pow_) as usize * np,
             esize,
             limit: per_block.min(SHARED_MAX),
         };
@@ -93,9 +102,12 @@ impl Resident {
     }
 
     /// Shared memory of a block staging `items` items: weights (rows padded by 4 words), word
-    /// offsets, two factors for each of 64 channels, items.
+    /// offsets, two factors for each of 64 channels, two words per row of an item (rows padded
+    /// to an even count), items.
     pub fn shared(&self, items: usize) -> usize {
-        (self.nt * 8 * (self.kwords + 4) + self.kwords + 2 * 64) * 4 + items * self.item_bytes
+        let table = self.rows.div_ceil(2) * 4;
+        (self.nt * 8 * (self.kwords + 4) + self.kwords + 2 * 64 + table) * 4
+            + items * self.item_bytes
     }
 
     /// The most items a job stages.
@@ -150,6 +162,20 @@ impl Resident {
     }
 }
 
+/// Whether activation `act` (its code; -1: none) with parameters `a` and `b` (kernels/common.cu
+/// `activate`) never decreases, and so commutes with a maximum: max(f(u), f(v)) = f(max(u, v)).
+fn nondecreasing(act: i32, a: f32, b: f32) -> bool {
+    use ActivationType as A;
+    match ActivationType::from_i32(act) {
+        None | Some(A::Relu | A::Sigmoid | A::Tanh | A::Softsign | A::Clip) => true,
+        // f(v) = v or a v (v < 0), a * expm1(v), thresholded at a.
+        Some(A::LeakyRelu | A::Elu | A::HardSigmoid | A::ThresholdedRelu) => a >= 0.0,
+        // b v above 0, a b expm1(v) below.
+        Some(A::Selu) => a >= 0.0 && b >= 0.0,
+        Some(A::Softplus | A::ScaledTanh) => a * b >= 0.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,7 +213,7 @@ mod tests {
         let r = Resident::of(Precision::Int8, &red, &g, 50, H200).expect("conv2 fits");
         assert_eq!((r.cp, r.hs, r.ws, r.item_bytes), (20, 12, 12, 2880));
         assert_eq!((r.kvalid, r.kwords, r.nt, r.zero), (125, 128, 7, false));
-        assert_eq!(r.shared(1), (56 * 132 + 128 + 128) * 4 + 2880);
+        assert_eq!(r.shared(1), (56 * 132 + 128 + 128 + 2 * 64) * 4 + 2880);
         assert_eq!(r.most_items(), 16);
         // A Turing-sized limit stages fewer items; FP16's weights alone exceed 48 KiB.
         let t = Resident::of(Precision::Int8, &red, &g, 50, 64 * 1024).expect("fits");
@@ -197,6 +223,33 @@ mod tests {
         assert_eq!((h.kvalid, h.kwords, h.item_bytes), (250, 256, 5760));
         assert_eq!(Resident::of(Precision::Float, &red, &g, 50, H200), None);
         assert_eq!(Resident::of(Precision::Int8, &red, &g, 65, H200), None);
+    }
+
+    #[test]
+    fn pooled_layers_need_an_activation_that_commutes_with_the_maximum() {
+        let (red, g) = lenet_conv2();
+        let with = |act: ActivationType, alpha: f32| GemmArgs {
+            act: act as i32,
+            alpha,
+            ..g
+        };
+        let of = |g: &GemmArgs| Resident::of(Precision::Int8, &red, g, 50, H200).is_some();
+        assert!(of(&with(ActivationType::Relu, 0.0)));
+        assert!(of(&with(ActivationType::LeakyRelu, 0.1)));
+        assert!(!of(&with(ActivationType::LeakyRelu, -0.5)));
+        // f(v) = v above -1, else 0: max(f(-0.5), f(-2)) = 0, but f(max(-0.5, -2)) = -0.5.
+        assert!(!of(&with(ActivationType::ThresholdedRelu, -1.0)));
+        // Without pooling every activation goes.
+        let unpooled = GemmArgs {
+            pool_h: 1,
+            pool_w: 1,
+            pool_sh: 1,
+            pool_sw: 1,
+            poh: 8,
+            pow_: 8,
+            ..with(ActivationType::LeakyRelu, -0.5)
+        };
+        assert!(of(&unpooled));
     }
 
     #[test]

@@ -47,12 +47,14 @@ pub enum Grid {
     /// Jobs of up to `items` batch items (of `per_item` each) times `splits` chunks of output
     /// channels, block-stride (conv.cu's shallow variant, which derives the split it gets from
     /// the grid; resident.cu, one chunk). Small batches stage fewer items per job, so that the jobs cover the
-    /// multiprocessors; the count is written to the i32 field at `items_at`.
+    /// multiprocessors; the count is written to the i32 field at `items_at`. At most `per_sm`
+    /// blocks a multiprocessor: resident.cu's blocks stage the weights once for all their jobs.
     Staged {
         per_item: u64,
         items: u64,
         splits: u64,
         items_at: usize,
+        per_sm: u32,
     },
     /// A fixed number of blocks (capped at 8 per multiprocessor), whatever the batch: kernels
     /// that loop over their outputs, or need one block for all of them (fc_rows.cu).
@@ -301,6 +303,7 @@ impl Step {
                 items,
                 splits,
                 items_at,
+                per_sm,
             } => {
                 let total = batch * per_item;
                 // About four jobs per multiprocessor before a job takes several items.
@@ -310,7 +313,7 @@ impl Step {
                 // SAFETY: `items_at` is the offset of an i32 field (ConvArgs or GemmArgs `ib`).
                 unsafe { (bytes.add(items_at) as *mut i32).write_unaligned(ib as i32) };
                 let jobs = total.div_ceil(ib) * splits;
-                (jobs.clamp(1, sms as u64 * 32) as u32, 1, 1)
+                (jobs.clamp(1, (sms * per_sm) as u64) as u32, 1, 1)
             }
             Grid::Fixed { blocks } => (blocks.clamp(1, sms * 8), 1, 1),
             Grid::Tiles {
