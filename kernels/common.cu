@@ -107,5 +107,13 @@ __device__ __forceinline__ float activate(int kind, float a, float b, float v) {
     }
 }
 
+// The same, for epilogues that activate many values in unrolled code: ReLU and no activation
+// inline, the rest (rare next to them) called, where an inlined switch at each value made kernels
+// tens of thousands of instructions long.
+__device__ __noinline__ float activate_call(int kind, float a, float b, float v) { return activate(kind, a, b, v); }
+__device__ __forceinline__ float activate_fast(int kind, float a, float b, float v) {
+    return kind == 0 ? fmaxf(v, 0.0f) : kind < 0 ? v : activate_call(kind, a, b, v);
+}
+
 // Grid-stride loops: grids are capped on the host, so any batch (65536 and beyond) fits.
 #define GRID_LOOP(i, n) for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)gridDim.x * blockDim.x)

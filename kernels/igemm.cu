@@ -279,8 +279,11 @@ __device__ __forceinline__ void store_tile(const GemmArgs& a, const Rows& g, flo
         obase[tid] = base;
     }
     __syncthreads();
+    // Threads run down a column of pooled rows, whose outputs are adjacent in an output plane;
+    // where an item has one output position (FC layers), along its row of channels instead.
+    const bool rowwise = g.per_item == 1;
     for (int o = tid; o < groups * TN; o += blockDim.x) {
-        const int pr = o & (groups - 1), cl = o >> gshift;
+        const int pr = rowwise ? o / TN : o & (groups - 1), cl = rowwise ? o - pr * TN : o >> gshift;
         const int col = n0 + cl;
         const i64 base = obase[pr];
         if (col >= a.n || base < 0) continue;

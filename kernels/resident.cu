@@ -47,11 +47,6 @@ __device__ __forceinline__ void stage_run(const GemmArgs& a, unsigned char* xs, 
     }
 }
 
-// Activations other than ReLU (rare next to it), called rather than inlined at each of the
-// epilogue's stores: inlined, every copy of the switch made the kernel tens of thousands of
-// instructions long.
-__device__ __noinline__ float activate_call(int kind, float a, float b, float v) { return activate(kind, a, b, v); }
-
 template <typename TI, typename TO, int MODE>
 __device__ __forceinline__ void resident(const GemmArgs& a) {
     typedef typename Elem<MODE>::T E;
@@ -73,6 +68,11 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
     float* cadd = cmul + 64;
     int2* rtab = (int2*)(cadd + 64);
     unsigned char* xs = (unsigned char*)(rtab + ((per_item + 1) & ~1));
+    // The job's output in its own layout (a job's items are one run of it), written out in
+    // 16-byte stores when every pair is done: stored from the accumulators' layout, a warp's
+    // values would each take a memory sector of its own.
+    typedef typename TO::T O;
+    O* yt = (O*)(xs + a.ib * a.item_bytes);
     const int wwords = a.nt * 8 * (a.kwords / 4);
     for (int e0 = tid; e0 < wwords; e0 += 4 * blockDim.x) {
         uint4 v[4];
@@ -170,9 +170,8 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
         for (int pr = warp; pr < pairs; pr += blockDim.x / 32) {
             // This lane's four rows (tiles h = 0, 1, rows gq and gq + 8; rows past the last read
             // the last row's window and are not stored): their window origins' byte offsets,
-            // and where they store channel 0 once pooled (-1: not stored).
-            int base[2][2];
-            i64 dst[2][2];
+            // and where in the job's output they store channel 0 once pooled (-1: not stored).
+            int base[2][2], dst[2][2];
 #pragma unroll
             for (int h = 0; h < 2; h++)
 #pragma unroll
@@ -181,7 +180,7 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
                     const int i = (unsigned)rc / (unsigned)per_item;
                     const int2 e = rtab[rc - i * per_item];
                     base[h][u] = i * a.item_bytes + e.x;
-                    dst[h][u] = row < nrows ? (item0 + i) * a.n * g.plane + e.y : -1;
+                    dst[h][u] = row < nrows ? i * a.n * g.plane + e.y : -1;
                 }
             typename Elem<MODE>::Acc acc[2][8][4];
 #pragma unroll
@@ -241,22 +240,33 @@ __device__ __forceinline__ void resident(const GemmArgs& a) {
                         v[0] = max(v[0], v[2]);
                         v[1] = max(v[1], v[3]);
                     }
-                    if (gq & (nmax - 1)) continue;
+                    // The nmax lanes of a window hold the same maxima: lane q of them takes
+                    // values q, q + nmax, ... (of 4, or 2 once 16 rows are folded).
+                    const int vals = g.np == 16 ? 2 : 4, q = gq & (nmax - 1);
 #pragma unroll
-                    for (int r = 0; r < 4; r++) {
-                        if (g.np == 16 && r >= 2) break;
+                    for (int s = 0; s < 4; s++) {
+                        if (s * nmax >= vals) break;
+                        const int r = q + s * nmax;
+                        if (r >= vals) continue;
+                        const typename Elem<MODE>::Acc vr = r == 0 ? v[0] : r == 1 ? v[1] : r == 2 ? v[2] : v[3];
                         const int col = j * 8 + 2 * t + (r & 1);
-                        const i64 d = dst[h][r >> 1];
+                        const int d = dst[h][r >> 1];
                         const float m = r & 1 ? mul.y : mul.x, b = r & 1 ? add.y : add.x;
                         float o;
-                        if constexpr (MODE == MODE_I8) o = __fadd_rn(__fmul_rn((float)v[r], m), b);
-                        else o = v[r] + b;
-                        o = a.act == 0 ? fmaxf(o, 0.0f) : a.act < 0 ? o : activate_call(a.act, a.alpha, a.beta, o);
-                        if (d >= 0 && col < a.n) st<TO>(a.y, d + (i64)col * g.plane, o, a.ys);
+                        if constexpr (MODE == MODE_I8) o = __fadd_rn(__fmul_rn((float)vr, m), b);
+                        else o = vr + b;
+                        if (d >= 0 && col < a.n) st<TO>(yt, d + col * g.plane, activate_fast(a.act, a.alpha, a.beta, o), a.ys);
                     }
                 }
             }
         }
+        __syncthreads();
+        const int out = nitems * a.n * g.plane;
+        O* yg = (O*)a.y + item0 * a.n * g.plane;
+        constexpr int VO = 16 / sizeof(O);
+        const int vec = ((unsigned long long)yg & 15) == 0 ? out / VO : 0;
+        for (int e = tid; e < vec; e += blockDim.x) ((uint4*)yg)[e] = ((const uint4*)yt)[e];
+        for (int e = vec * VO + tid; e < out; e += blockDim.x) yg[e] = yt[e];
     }
 }
 

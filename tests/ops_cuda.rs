@@ -401,6 +401,65 @@ fn fc_few_rows() {
     }
 }
 
+/// fc_mma.cu: an FC layer over more rows than two of its tiles an SM (on an H100/H200, more than
+/// 4224 items for 500 channels) reading an activation's output (INT8 on the layer's grid, or
+/// half), with a ReLU; then one whose 500 INT8 inputs are not whole 16-byte words a row
+/// (igemm.cu) and a softmax. Batches on both sides of the threshold, one with a last tile of
+/// one row, against the CPU.
+#[test]
+fn fc_layers_over_many_rows() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(22);
+    // Weights small enough that the logits stay a few units: FP32's 1e-5 is then a check of
+    // the sums, not of how sharp the softmax is.
+    let mut w = |n: usize| Weights::new(rng.vec(n, -0.05, 0.05));
+    let mut net = Network::new();
+    let mut t = net
+        .add_input("x", DataType::Float, &[50, 4, 4])
+        .expect("input");
+    let relu = || LayerKind::Activation {
+        kind: ActivationType::Relu,
+        alpha: 0.0,
+        beta: 0.0,
+    };
+    for kind in [
+        relu(),
+        LayerKind::FullyConnected {
+            nb_outputs: 500,
+            kernel: w(500 * 800),
+            bias: w(500),
+        },
+        relu(),
+        LayerKind::FullyConnected {
+            nb_outputs: 10,
+            kernel: w(10 * 500),
+            bias: w(10),
+        },
+        LayerKind::SoftMax { axes: 1 },
+    ] {
+        let l = net.add_layer(kind, &[t]).expect("layer");
+        t = net.layers[l].outputs[0];
+    }
+    net.mark_output(t).expect("output");
+    let most = 4500;
+    let inputs = vec![rng.vec(most * 800, -1.0, 1.0)];
+    for mode in ALL {
+        let e = engine(&net, mode, most, &inputs);
+        for batch in [100, 4225, most] {
+            let part = vec![inputs[0][..batch * 800].to_vec()];
+            check_engine(
+                &format!("FC 500<-800 batch {batch}"),
+                &e,
+                &part,
+                batch,
+                mode,
+            );
+        }
+    }
+}
+
 /// INT8 calibration statistics collected on the GPU against the CPU's, on the same network
 /// (convolution, ReLU, pooling, FC, softmax) and batches: each tensor's range equal to FP32
 /// rounding (1e-5 relative), the same number of values, and every algorithm's range within one
@@ -1061,8 +1120,8 @@ fn elementwise_prelu_concat_constant() {
 
 /// Convolutions with a fused max pooling at batches whose jobs stage several items
 /// (resident.cu in FP16 and INT8, igemm.cu in FP32): 64 channels (eight channel tiles) pooled
-/// 4x4 (windows of 16 rows) from 3 input channels (padded to a word) with padding, and 9
-/// channels of stride 2 pooled 2x2.
+/// 4x4 (windows of 16 rows) and 2x1 (2 rows) from 3 input channels (padded to a word) with
+/// padding, and 9 channels of stride 2 pooled 2x2 and not pooled.
 #[test]
 fn pooled_convolutions_in_jobs_of_items() {
     if !have_gpu() {
@@ -1075,26 +1134,44 @@ fn pooled_convolutions_in_jobs_of_items() {
     let mut strided = conv(&mut rng, 5, 9, [5, 5], 1, true);
     strided.stride = [2, 2];
     for (what, p, s, window, batch) in [
-        ("conv 3->64 padded + pool 4x4", wide, [3, 16, 16], 4, 600),
+        (
+            "conv 3->64 padded + pool 4x4",
+            &wide,
+            [3, 16, 16],
+            [4, 4],
+            600,
+        ),
+        (
+            "conv 3->64 padded + pool 2x1",
+            &wide,
+            [3, 16, 16],
+            [2, 1],
+            600,
+        ),
         (
             "conv 5->9 stride 2 + pool 2x2",
-            strided,
+            &strided,
             [5, 21, 21],
-            2,
+            [2, 2],
             1100,
         ),
+        ("conv 5->9 stride 2", &strided, [5, 21, 21], [1, 1], 1100),
     ] {
         let mut net = Network::new();
         let x = net.add_input("x", DataType::Float, &s).unwrap();
-        let c = net.add_layer(LayerKind::Convolution(p), &[x]).unwrap();
-        let t = net.layers[c].outputs[0];
-        let pool = net
-            .add_layer(
-                LayerKind::Pooling(PoolParams::new(PoolingType::Max, [window, window])),
-                &[t],
-            )
+        let c = net
+            .add_layer(LayerKind::Convolution(p.clone()), &[x])
             .unwrap();
-        let t = net.layers[pool].outputs[0];
+        let mut t = net.layers[c].outputs[0];
+        if window != [1, 1] {
+            let pool = net
+                .add_layer(
+                    LayerKind::Pooling(PoolParams::new(PoolingType::Max, window)),
+                    &[t],
+                )
+                .unwrap();
+            t = net.layers[pool].outputs[0];
+        }
         net.mark_output(t).unwrap();
         let inputs = vec![rng.vec(batch * s.iter().product::<usize>(), -1.0, 1.0)];
         check_net(what, &net, &inputs, batch, &ALL);

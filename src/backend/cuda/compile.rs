@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use cudarc::nvrtc::{result as nvrtc, sys as nvrtc_sys};
 
 /// The main NVRTC program: `common.cu` first (types and helpers), then the kernels.
-const SOURCES: [(&str, &str); 14] = [
+const SOURCES: [(&str, &str); 15] = [
     ("common.cu", include_str!("../../../kernels/common.cu")),
     (
         "conv_args.cu",
@@ -30,6 +30,7 @@ const SOURCES: [(&str, &str); 14] = [
     ("matmul.cu", include_str!("../../../kernels/matmul.cu")),
     ("igemm.cu", include_str!("../../../kernels/igemm.cu")),
     ("resident.cu", include_str!("../../../kernels/resident.cu")),
+    ("fc_mma.cu", include_str!("../../../kernels/fc_mma.cu")),
     (
         "calibrate.cu",
         include_str!("../../../kernels/calibrate.cu"),

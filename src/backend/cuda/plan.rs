@@ -45,6 +45,9 @@ fn fc_rows_fit(kdim: usize, outer: usize, q: bool, invariant: bool) -> Option<(u
     (most > 0).then_some((most as u64, rows, row_bytes))
 }
 
+/// Rows of fc_mma.cu's tiles.
+const FC_MMA_ROWS: usize = 128;
+
 /// How a tensor's values are stored on the device (the tags of kernels/common.cu).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Store {
@@ -71,6 +74,15 @@ impl Store {
 
     fn scale(self) -> f32 {
         if let Store::I8(s) = self { s } else { 1.0 }
+    }
+
+    /// Bytes of a stored value.
+    fn size(self) -> usize {
+        match self {
+            Store::F32 | Store::F32Half | Store::I32 => 4,
+            Store::F16 => 2,
+            Store::I8(_) => 1,
+        }
     }
 
     /// The suffix of the compile-time typed kernels (conv.cu, fc.cu); they have no F32Half or I32.
@@ -1395,8 +1407,15 @@ impl Builder<'_> {
         let mut wscale = None;
         // FP16 and INT8 convolutions whose items fit in shared memory run on resident.cu, with
         // its own weights; everything else on igemm.cu.
-        let res = Resident::of(precision, red, &gemm, n, self.shared_per_block)
-            .filter(|_| resident::enabled());
+        let res = Resident::of(
+            precision,
+            red,
+            &gemm,
+            n,
+            self.store[out].size(),
+            self.shared_per_block,
+        )
+        .filter(|_| resident::enabled());
         let mut res_w = None;
         let wbuf = match precision {
             Precision::Float => self.upload(&tiles.pack_f32(w, n, kdim, kpad))?,
@@ -1484,6 +1503,44 @@ impl Builder<'_> {
         } else {
             None
         };
+        // FC layers over many rows whose input is stored as the multiplication reads it (half;
+        // INT8 on the layer's grid), in whole 16-byte words a row, in device memory of the
+        // engine's own: fc_mma.cu copies the rows as they are.
+        let esize = self.store[x].size();
+        let fc_mma = gemm.dense != 0
+            && !invariant
+            && gemm.softmax == 0
+            && resident::enabled()
+            && !matches!(xl, Loc::Binding(_))
+            && (kdim * esize).is_multiple_of(16)
+            && match precision {
+                Precision::Half => self.store[x] == Store::F16,
+                Precision::Int8 => gemm.raw != 0,
+                Precision::Float => false,
+            };
+        let fc_mma = if fc_mma {
+            let mode = if precision == Precision::Int8 {
+                "q"
+            } else {
+                "h"
+            };
+            let grid = Grid::Gemm {
+                rows_per_item: outer as u64,
+                tile_rows: FC_MMA_ROWS as u32,
+                col_tiles: tiles.col_tiles as u32,
+                ksteps: (kpad / igemm::GK) as u32,
+                splits_at: offset_of!(GemmArgs, splits),
+                parts: 0,
+            };
+            // Four stages of 128 + 64 staged rows (48 or 80 bytes), or the epilogue's tile.
+            let row = if esize == 1 { 48 } else { 80 };
+            let smem = (4 * (FC_MMA_ROWS + 64) * row).max(FC_MMA_ROWS * 65 * 4);
+            let st = Step::new(&format!("fc_mma_{mode}_{ti}_{to}"), &gemm, grid, false)?
+                .shared(smem as u32)?;
+            Some(io(st, wbuf))
+        } else {
+            None
+        };
         let ktab = self.upload(&red.table())?;
         let np = (gemm.pool_h * gemm.pool_w) as usize;
         let rows_per_item = outer * (gemm.poh * gemm.pow_) as usize * np;
@@ -1532,6 +1589,13 @@ impl Builder<'_> {
             Ok(io(st, wbuf).ptr(offset_of!(GemmArgs, ktab), ktab))
         };
         let st = launch(&tiles, wbuf)?;
+        if let Some(fc) = fc_mma {
+            // Runs of fewer than two blocks an SM stay on igemm.cu, whose split reductions
+            // fill the GPU (a 128-row tile holds a batch of 100 whole).
+            let blocks = 2 * self.sms as usize;
+            let most = (blocks * FC_MMA_ROWS).div_ceil(tiles.col_tiles) / outer.max(1);
+            return Ok(fc.or_below(most as u64, st));
+        }
         if let Some(res) = resident {
             // A job's eight warps take two 16-row tiles at a time, and a job stages fewer than
             // four items until every SM has four jobs (step.rs `Staged`): runs of up to 12 items

@@ -14,8 +14,9 @@ const SHARED_MAX: usize = 96 * 1024;
 /// Items a job stages at most (LeNet conv2 INT8: 16 items are 1024 rows, four tile pairs a warp).
 const ITEMS_MAX: usize = 16;
 
-/// Whether resident.cu may take convolutions: `INFER8_CUDA_RESIDENT=0` leaves them all on
-/// igemm.cu (comparisons, and the operator suite's coverage of igemm.cu's FP16 and INT8 paths).
+/// Whether resident.cu may take convolutions and fc_mma.cu FC layers: `INFER8_CUDA_RESIDENT=0`
+/// leaves them all on igemm.cu (comparisons, and the operator suite's coverage of igemm.cu's
+/// FP16 and INT8 paths).
 pub fn enabled() -> bool {
     std::env::var("INFER8_CUDA_RESIDENT").as_deref() != Ok("0")
 }
@@ -39,6 +40,8 @@ pub struct Resident {
     pub zero: bool,
     /// Rows of an item (output positions), each with an entry in the kernel's row table.
     rows: usize,
+    /// Bytes of an item's output, which a job holds in shared memory until it is written out.
+    out_bytes: usize,
     /// Bytes of a staged value.
     esize: usize,
     /// Bytes of shared memory a block may take.
@@ -47,15 +50,16 @@ pub struct Resident {
 
 impl Resident {
     /// The staging of a convolution of precision `p` with the reduction `red`, output geometry
-    /// and padding in `g` (igemm.cu's rows) and `n` output channels; None where resident.cu does
-    /// not apply: FP32, more than 64 channels (one column tile), pooling windows that do not
-    /// divide 16 rows, or an item and the weights beyond the `per_block` bytes of shared memory
-    /// the device allows a block (96 KiB at most).
+    /// and padding in `g` (igemm.cu's rows), `n` output channels stored in `out_size` bytes each;
+    /// None where resident.cu does not apply: FP32, more than 64 channels (one column tile),
+    /// pooling windows that do not divide 16 rows, or an item and the weights beyond the
+    /// `per_block` bytes of shared memory the device allows a block (96 KiB at most).
     pub fn of(
         p: Precision,
         red: &Reduction,
         g: &GemmArgs,
         n: usize,
+        out_size: usize,
         per_block: usize,
     ) -> Option<Resident> {
         let esize = match p {
@@ -95,6 +99,7 @@ impl Resident {
             nt: n.div_ceil(8),
             zero: g.ph > 0 || g.pw > 0 || cp > red.c || hs > red.h || ws > red.w,
             rows: (g.poh * g.pow_) as usize * np,
+            out_bytes: n * (g.poh * g.pow_) as usize * out_size,
             esize,
             limit: per_block.min(SHARED_MAX),
         };
@@ -103,16 +108,16 @@ impl Resident {
 
     /// Shared memory of a block staging `items` items: weights (rows padded by 4 words), word
     /// offsets, two factors for each of 64 channels, two words per row of an item (rows padded
-    /// to an even count), items.
+    /// to an even count), items, their output.
     pub fn shared(&self, items: usize) -> usize {
         let table = self.rows.div_ceil(2) * 4;
         (self.nt * 8 * (self.kwords + 4) + self.kwords + 2 * 64 + table) * 4
-            + items * self.item_bytes
+            + items * (self.item_bytes + self.out_bytes)
     }
 
     /// The most items a job stages.
     pub fn most_items(&self) -> usize {
-        ((self.limit - self.shared(0)) / self.item_bytes).clamp(1, ITEMS_MAX)
+        ((self.limit - self.shared(0)) / (self.item_bytes + self.out_bytes)).clamp(1, ITEMS_MAX)
     }
 
     /// Weights `w[n][c][kh][kw]` (already in the layer's type) as `[8 nt][kwords words]`, each
@@ -210,19 +215,26 @@ mod tests {
     #[test]
     fn lenet_conv2_stages_its_input_unpadded() {
         let (red, g) = lenet_conv2();
-        let r = Resident::of(Precision::Int8, &red, &g, 50, H200).expect("conv2 fits");
+        let r = Resident::of(Precision::Int8, &red, &g, 50, 1, H200).expect("conv2 fits");
         assert_eq!((r.cp, r.hs, r.ws, r.item_bytes), (20, 12, 12, 2880));
         assert_eq!((r.kvalid, r.kwords, r.nt, r.zero), (125, 128, 7, false));
-        assert_eq!(r.shared(1), (56 * 132 + 128 + 128 + 2 * 64) * 4 + 2880);
+        // 50 channels of 4x4 pooled positions out.
+        assert_eq!(
+            r.shared(1),
+            (56 * 132 + 128 + 128 + 2 * 64) * 4 + 2880 + 800
+        );
         assert_eq!(r.most_items(), 16);
         // A Turing-sized limit stages fewer items; FP16's weights alone exceed 48 KiB.
-        let t = Resident::of(Precision::Int8, &red, &g, 50, 64 * 1024).expect("fits");
-        assert_eq!(t.most_items(), (64 * 1024 - r.shared(0)) / 2880);
-        assert_eq!(Resident::of(Precision::Half, &red, &g, 50, 48 * 1024), None);
-        let h = Resident::of(Precision::Half, &red, &g, 50, H200).expect("conv2 fits");
+        let t = Resident::of(Precision::Int8, &red, &g, 50, 1, 64 * 1024).expect("fits");
+        assert_eq!(t.most_items(), (64 * 1024 - r.shared(0)) / (2880 + 800));
+        assert_eq!(
+            Resident::of(Precision::Half, &red, &g, 50, 2, 48 * 1024),
+            None
+        );
+        let h = Resident::of(Precision::Half, &red, &g, 50, 2, H200).expect("conv2 fits");
         assert_eq!((h.kvalid, h.kwords, h.item_bytes), (250, 256, 5760));
-        assert_eq!(Resident::of(Precision::Float, &red, &g, 50, H200), None);
-        assert_eq!(Resident::of(Precision::Int8, &red, &g, 65, H200), None);
+        assert_eq!(Resident::of(Precision::Float, &red, &g, 50, 4, H200), None);
+        assert_eq!(Resident::of(Precision::Int8, &red, &g, 65, 1, H200), None);
     }
 
     #[test]
@@ -233,7 +245,7 @@ mod tests {
             alpha,
             ..g
         };
-        let of = |g: &GemmArgs| Resident::of(Precision::Int8, &red, g, 50, H200).is_some();
+        let of = |g: &GemmArgs| Resident::of(Precision::Int8, &red, g, 50, 1, H200).is_some();
         assert!(of(&with(ActivationType::Relu, 0.0)));
         assert!(of(&with(ActivationType::LeakyRelu, 0.1)));
         assert!(!of(&with(ActivationType::LeakyRelu, -0.5)));
@@ -277,7 +289,7 @@ mod tests {
             pool_sw: 1,
             ..Default::default()
         };
-        let r = Resident::of(Precision::Int8, &red, &g, 3, H200).expect("fits");
+        let r = Resident::of(Precision::Int8, &red, &g, 3, 1, H200).expect("fits");
         // Rows reach 3 + 2 * 2 + 1 = 8 (> 6 + 1); columns 6 + 2 + 1 = 9 (= 7 + 1 + 1).
         assert_eq!((r.cp, r.hs, r.ws, r.zero), (4, 8, 9, true));
         assert_eq!((r.kvalid, r.kwords, r.nt), (9, 16, 1));

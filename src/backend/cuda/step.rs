@@ -11,7 +11,7 @@ use super::cuda_err;
 use super::kernels::{Func, func};
 use super::plugin::PluginCall;
 use crate::engine::Tactic;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Where a tensor lives during a run.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -225,15 +225,18 @@ impl Step {
     /// in to it (within the device's limit, which the caller checks).
     pub fn shared(mut self, bytes: u32) -> Result<Step> {
         if let (Body::Kernel(f), true) = (&self.body, bytes > 48 * 1024) {
+            // The limit belongs to the function, which other steps (of this engine or others)
+            // may launch with more: it only ever rises.
+            let attr = sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES;
             // SAFETY: a function of the loaded module.
             unsafe {
-                drv::function::set_function_attribute(
-                    f.0,
-                    sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                    bytes as i32,
-                )
+                let now = drv::function::get_function_attribute(f.0, attr)
+                    .map_err(cuda_err("reading a kernel's shared memory"))?;
+                if (bytes as i32) > now {
+                    drv::function::set_function_attribute(f.0, attr, bytes as i32)
+                        .map_err(cuda_err("setting a kernel's shared memory"))?;
+                }
             }
-            .map_err(cuda_err("setting a kernel's shared memory"))?;
         }
         self.smem = bytes;
         Ok(self)
@@ -349,7 +352,12 @@ impl Step {
         // SAFETY: the function takes one parameter, the block `params` points at; the caller
         // vouches for the addresses inside it.
         unsafe { drv::launch_kernel(func.0, grid, (BLOCK, 1, 1), self.smem, stream, &mut params) }
-            .map_err(cuda_err("kernel launch"))
+            .map_err(|e| {
+                Error::Runtime(format!(
+                    "CUDA: kernel launch for '{}' (grid {grid:?}, {} bytes of shared memory): {e:?}",
+                    self.label, self.smem
+                ))
+            })
     }
 }
 
