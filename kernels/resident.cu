@@ -10,8 +10,10 @@
 // Rows are igemm.cu's (item, pooled position, position in the pooling window); a warp takes two
 // 16-row tiles at a time against every 8-channel tile (one column tile: at most 64 channels), and
 // a fused max pooling over np | 16 consecutive rows runs on the accumulators by warp shuffles.
-// The epilogue is igemm.cu's: INT8 sums are the CPU's integers, rescaled as the CPU does; FP16
-// products are exact in FP32, so only the summation order differs from the CPU.
+// The epilogue's arithmetic is igemm.cu's, once per pooled value: INT8 sums are the CPU's
+// integers, rescaled as the CPU does; FP16 products are exact in FP32, so only the summation
+// order differs from the CPU. A job's output collects in shared memory and goes out in 16-byte
+// stores.
 
 // The staged element and the accumulator of each mode.
 template <int MODE> struct Elem;

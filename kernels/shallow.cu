@@ -52,12 +52,30 @@ __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
         const int g0 = (int)(job % splits) * per_split, g1 = min(groups4, g0 + per_split);
         const int n = (int)min((i64)a.ib, a.items - item0);
         __syncthreads();
-        for (int i = threadIdx.x; i < n * xlen; i += blockDim.x) {
-            const int slot = i / xlen;
-            const i64 item = item0 + slot;
-            const i64 xi = a.x_wrap ? item % a.x_wrap : item;
-            const i64 xo = xi * xlen + (i - slot * xlen);
-            xs[i] = Q ? (float)ldq<TI>(a.x, xo, a.xs, a.qs, a.raw) : ld<TI>(a.x, xo, a.xs);
+        // Four loads in flight per thread, then their conversions: one load at a time left the
+        // staging waiting on memory for about half the kernel's time (LeNet conv1 INT8, Nsight
+        // Compute's stall samples). A job's items are one run of the input unless it repeats.
+        typedef typename TI::T R;
+        const int total = n * xlen;
+        for (int i0 = threadIdx.x; i0 < total; i0 += 4 * blockDim.x) {
+            R r[4];
+#pragma unroll
+            for (int u = 0; u < 4; u++) {
+                const int i = i0 + u * blockDim.x;
+                if (i >= total) break;
+                i64 xo = item0 * xlen + i;
+                if (a.x_wrap) {
+                    const int slot = i / xlen;
+                    xo = (item0 + slot) % a.x_wrap * xlen + (i - slot * xlen);
+                }
+                r[u] = ((const R*)a.x)[xo];
+            }
+#pragma unroll
+            for (int u = 0; u < 4; u++) {
+                const int i = i0 + u * blockDim.x;
+                if (i >= total) break;
+                xs[i] = Q ? (float)ldq<TI>(&r[u], 0, a.xs, a.qs, a.raw) : ld<TI>(&r[u], 0, a.xs);
+            }
         }
         __syncthreads();
         for (int u = threadIdx.x; u < n * plane; u += blockDim.x) {

@@ -67,7 +67,7 @@ mkdir -p "$OUTDIR"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,noheader
 status=0
 # "timed": no family forced, so the builder times each layer's kernels (tactic choice);
-# "gather": igemm.cu for every convolution, none on resident.cu.
+# "gather": igemm.cu for every convolution and FC layer, none on resident.cu or fc_mma.cu.
 for conv in ${GPU_CHECK_FAMILIES:-timed igemm gather shared direct}; do
     echo "== CUDA operator suite vs the CPU backend (convolution kernel: $conv)"
     force=(env INFER8_CUDA_CONV="$conv")

@@ -1477,12 +1477,13 @@ impl Builder<'_> {
             }
             st
         };
+        // The tensor-core kernels' precision in their names (FP16 or INT8).
+        let mode = if precision == Precision::Int8 {
+            "q"
+        } else {
+            "h"
+        };
         let resident = if let (Some(r), Some(rw)) = (&res, res_w) {
-            let mode = if precision == Precision::Int8 {
-                "q"
-            } else {
-                "h"
-            };
             let grid = Grid::Staged {
                 per_item: outer as u64,
                 items: r.most_items() as u64,
@@ -1519,11 +1520,6 @@ impl Builder<'_> {
                 Precision::Float => false,
             };
         let fc_mma = if fc_mma {
-            let mode = if precision == Precision::Int8 {
-                "q"
-            } else {
-                "h"
-            };
             let grid = Grid::Gemm {
                 rows_per_item: outer as u64,
                 tile_rows: FC_MMA_ROWS as u32,
