@@ -127,6 +127,9 @@ pub fn parts_needed(grid: &Grid, max_batch: u64, sms: u32) -> u64 {
     most
 }
 
+/// The most 8-byte words of a kernel's parameter block (GemmArgs, the largest, takes about half).
+const ARG_WORDS: usize = 64;
+
 /// What a step runs.
 enum Body {
     /// A kernel of kernels/*.cu, given the parameter block.
@@ -156,6 +159,13 @@ pub struct Step {
 impl Step {
     pub fn new<T: Copy>(kernel: &str, args: &T, grid: Grid, invariant: bool) -> Result<Step> {
         let size = std::mem::size_of::<T>();
+        if size > ARG_WORDS * 8 {
+            crate::bail!(
+                Runtime,
+                "kernel {kernel}: a parameter block of {size} bytes (at most {})",
+                ARG_WORDS * 8
+            );
+        }
         let mut words = vec![0u64; size.div_ceil(8)];
         // SAFETY: `T` is a plain `#[repr(C)]` block of integers and floats; the words cover it.
         unsafe {
@@ -275,7 +285,11 @@ impl Step {
             }
             Body::Kernel(f) => *f,
         };
-        let mut args = self.args.clone();
+        // This launch's copy of the parameter block, on the stack: eager launches (engines with
+        // plugins) allocate nothing per enqueue.
+        let mut words = [0u64; ARG_WORDS];
+        let args = &mut words[..self.args.len()];
+        args.copy_from_slice(&self.args);
         let bytes = args.as_mut_ptr() as *mut u8;
         for p in &self.patches {
             // SAFETY: offsets come from offset_of! on the block these words hold.
