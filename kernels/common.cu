@@ -115,5 +115,17 @@ __device__ __forceinline__ float activate_fast(int kind, float a, float b, float
     return kind == 0 ? fmaxf(v, 0.0f) : kind < 0 ? v : activate_call(kind, a, b, v);
 }
 
+__device__ __forceinline__ unsigned word_at(const void* p) { return *(const unsigned*)p; }
+
+// D += A B on the tensor cores: a 16x16 half A tile (4 words per thread), a 16x8 half B tile
+// (2 words), FP32 accumulators (4 per thread). Half products are exact in FP32.
+__device__ __forceinline__ void mma_f16(float* d, const unsigned* a, unsigned b0, unsigned b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
 // Grid-stride loops: grids are capped on the host, so any batch (65536 and beyond) fits.
 #define GRID_LOOP(i, n) for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)gridDim.x * blockDim.x)

@@ -1133,7 +1133,24 @@ fn pooled_convolutions_in_jobs_of_items() {
     wide.post_padding = [1, 1];
     let mut strided = conv(&mut rng, 5, 9, [5, 5], 1, true);
     strided.stride = [2, 2];
+    // Shapes of shallow.cu's tensor-core variant (FP16 and INT8 under the shared family): LeNet's
+    // conv1; odd output sizes with asymmetric padding (2x2 blocks past the last row and column);
+    // two input channels, a 3x3 kernel and channels that fill no n8 tile.
+    let lenet1 = conv(&mut rng, 1, 20, [5, 5], 1, true);
+    let mut odd = conv(&mut rng, 1, 11, [5, 5], 1, true);
+    odd.pre_padding = [2, 2];
+    odd.post_padding = [1, 1];
+    let two = conv(&mut rng, 2, 7, [3, 3], 1, false);
     for (what, p, s, window, batch) in [
+        (
+            "conv 1->20 5x5 + pool 2x2",
+            &lenet1,
+            [1, 28, 28],
+            [2, 2],
+            700,
+        ),
+        ("conv 1->11 5x5 padded 2/1", &odd, [1, 16, 14], [1, 1], 300),
+        ("conv 2->7 3x3 + pool 2x2", &two, [2, 13, 12], [2, 2], 500),
         (
             "conv 3->64 padded + pool 4x4",
             &wide,

@@ -55,13 +55,12 @@ fn source(files: &[(&str, &str)], tail: &str) -> String {
     s
 }
 
-/// The `CONV_T(..)` line that makes `shallow.cu`'s kernel `name`
-/// (`conv_{f|q}_{input}_{output}_t{size}{window}`, as plan.rs names it), None for other names.
+/// The line that makes `shallow.cu`'s kernel `name`, as plan.rs names it: `CONV_T(..)` for
+/// `conv_{f|q}_{input}_{output}_t{size}{window}`, `CONV_M(..)` for the tensor-core variant's
+/// `conv_{f|q}_{input}_{output}_m{window}n{n8 tiles}k{steps}`; None for other names.
 pub fn shallow(name: &str) -> Option<String> {
-    let rest = name.strip_prefix("conv_")?;
-    let (base, shape) = rest.rsplit_once("_t")?;
-    let mut parts = base.split('_');
-    let (q, ti, to) = (parts.next()?, parts.next()?, parts.next()?);
+    let mut parts = name.strip_prefix("conv_")?.split('_');
+    let (q, ti, to, shape) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
         return None;
     }
@@ -77,18 +76,27 @@ pub fn shallow(name: &str) -> Option<String> {
         "i8" => Some("I8"),
         _ => None,
     };
-    let (size, window) = match shape {
-        "31" => (3, 1),
-        "32" => (3, 2),
-        "51" => (5, 1),
-        "52" => (5, 2),
-        _ => return None,
-    };
-    Some(format!(
-        "CONV_T(conv_{q}_{ti}_{to}, {}, {}, {int8}, {size}, {window})\n",
+    let types = format!(
+        "conv_{q}_{ti}_{to}, {}, {}, {int8}",
         storage(ti)?,
         storage(to)?
-    ))
+    );
+    // One decimal digit within `range`.
+    let digit = |s: &str, range: std::ops::RangeInclusive<u32>| {
+        s.parse::<u32>()
+            .ok()
+            .filter(|d| s.len() == 1 && range.contains(d))
+    };
+    let window = |s: &str| digit(s, 1..=2);
+    if let Some(t) = shape.strip_prefix('t') {
+        let (size, w) = t.split_at_checked(1)?;
+        let size = digit(size, 3..=5).filter(|&s| s != 4)?;
+        return Some(format!("CONV_T({types}, {size}, {})\n", window(w)?));
+    }
+    let (w, tiles) = shape.strip_prefix('m')?.split_once('n')?;
+    let (nt, ks) = tiles.split_once('k')?;
+    let (w, nt, ks) = (window(w)?, digit(nt, 1..=4)?, digit(ks, 1..=8)?);
+    Some(format!("CONV_M({types}, {w}, {nt}, {ks})\n"))
 }
 
 /// FNV-1a: stable across Rust releases, unlike std's hasher, so cache names stay valid.
@@ -221,6 +229,14 @@ mod tests {
             shallow("conv_f_f32r_f16_t52").as_deref(),
             Some("CONV_T(conv_f_f32r_f16, F32R, F16, false, 5, 2)\n")
         );
+        assert_eq!(
+            shallow("conv_q_f32_i8_m2n3k2").as_deref(),
+            Some("CONV_M(conv_q_f32_i8, F32, I8, true, 2, 3, 2)\n")
+        );
+        assert_eq!(
+            shallow("conv_f_f16_f16_m1n4k6").as_deref(),
+            Some("CONV_M(conv_f_f16_f16, F16, F16, false, 1, 4, 6)\n")
+        );
         for other in [
             "conv_f_f32_f32",
             "conv_f_f32_f32_s",
@@ -228,6 +244,11 @@ mod tests {
             "conv_x_f32_f32_t52",
             "conv_f_f32_f64_t52",
             "igemm_f128x56_f32_f32",
+            "conv_q_f32_i8_m2n5k2",
+            "conv_q_f32_i8_m2n3",
+            "conv_q_f32_i8_m3n3k2",
+            "conv_f_f32r_f32h_m1n1k6",
+            "conv_f_f32_f32_t4",
         ] {
             assert_eq!(shallow(other), None, "{other}");
         }

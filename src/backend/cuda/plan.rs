@@ -633,6 +633,69 @@ fn shallow_kernel(
         .then_some((size, window))
 }
 
+/// shallow.cu's tensor-core variant (`CONV_M`) of a layer the FMA variant takes, for FP16 and
+/// INT8 layers: at most 32 output channels (4 n8 tiles), unpooled or under 2x2 pooling of stride
+/// 2, and at most 8 fragment pairs of B registers (n8 tiles x k16 steps of tap pairs) so that
+/// three blocks of 256 threads fit a multiprocessor's registers.
+struct ShallowMma {
+    /// `_m{window}n{tiles}k{steps}`, appended to the typed kernel name.
+    suffix: String,
+    /// Shared-memory words of one staged item (two copies of its padded input) and of the rest
+    /// (the table of 2x2 blocks).
+    item_words: usize,
+    fixed_words: usize,
+    /// Bytes of one item's output.
+    out_bytes: usize,
+    /// Items per job: the most within [`SHALLOW_MMA_SMEM`], at most 16.
+    items: usize,
+}
+
+/// Shared memory of a `CONV_M` block: three blocks per multiprocessor on the H100 and H200.
+const SHALLOW_MMA_SMEM: usize = 72 * 1024;
+
+impl ShallowMma {
+    /// Shared-memory bytes for jobs of `items` items, laid out as the kernel does.
+    fn bytes(&self, items: usize) -> usize {
+        (items * self.item_words + self.fixed_words).next_multiple_of(4) * 4
+            + (items * self.out_bytes).next_multiple_of(16)
+    }
+}
+
+/// The variant for the layer `a` describes (stride 1, undilated, one group: [`shallow_kernel`]'s
+/// conditions), with outputs of `out_size` bytes, None where it does not apply.
+fn shallow_mma(a: &ConvArgs, pool: Option<&PoolParams>, out_size: usize) -> Option<ShallowMma> {
+    let window = match pool {
+        None => 1,
+        Some(pp) if pp.window == [2, 2] && pp.stride == [2, 2] => 2,
+        Some(_) => return None,
+    };
+    let [c, h, w, k, oh, ow, kh, kw, ph, pw] =
+        [a.c, a.h, a.w_, a.k, a.oh, a.ow, a.kh, a.kw, a.ph, a.pw].map(|v| v as usize);
+    let nt = k.div_ceil(8);
+    let ks = (c * kh * kw.div_ceil(2)).div_ceil(8);
+    if nt > 4 || nt * ks > 8 {
+        return None;
+    }
+    // Mirrors shallow.cu's `staged_rows` and `staged_words`.
+    let rows = (2 * oh.div_ceil(2) + kh - 1).max(h + ph);
+    let words = (ow.div_ceil(2) + kw.div_ceil(2)).max((w + pw) / 2 + 1) | 1;
+    let (blocks, plane) = if window == 2 {
+        let n = (a.poh * a.pow_) as usize;
+        (n, n)
+    } else {
+        (oh.div_ceil(2) * ow.div_ceil(2), oh * ow)
+    };
+    let mut m = ShallowMma {
+        suffix: format!("_m{window}n{nt}k{ks}"),
+        item_words: c * 2 * rows * words,
+        fixed_words: blocks,
+        out_bytes: k * plane * out_size,
+        items: 1,
+    };
+    m.items = (1..=16).rev().find(|&ib| m.bytes(ib) <= SHALLOW_MMA_SMEM)?;
+    Some(m)
+}
+
 /// Items the shallow variant stages per job: its threads take one (pooled) position of one item
 /// each, so the count that best fills whole rounds of 256 threads, the smallest of equals (more
 /// jobs for small batches), within shared memory next to the weights.
@@ -852,18 +915,33 @@ impl Builder<'_> {
                                     // as the kernel stages it (see `half_readers_only`).
                                     name = name.replacen("_f32_", "_f32r_", 1);
                                 }
-                                name.push_str(&format!("_t{size}{window}"));
-                                // A float4 per tap and 4 channels, then bias and scale.
-                                let wbytes = k.div_ceil(4) * (c * size * size + 2) * 16;
-                                let ib = staged_items(plane, c * h * w * 4, wbytes);
-                                smem = (wbytes + ib * c * h * w * 4) as u32;
-                                grid = Grid::Staged {
-                                    per_item: outer as u64,
-                                    items: ib as u64,
-                                    splits: k.div_ceil(4) as u64,
-                                    items_at: offset_of!(ConvArgs, ib),
-                                    per_sm: 32,
-                                };
+                                let mma = (self.engine.precisions[l] != Precision::Float)
+                                    .then(|| shallow_mma(&args, pool, self.store[out].size()))
+                                    .flatten();
+                                if let Some(m) = mma {
+                                    name.push_str(&m.suffix);
+                                    smem = m.bytes(m.items) as u32;
+                                    grid = Grid::Staged {
+                                        per_item: outer as u64,
+                                        items: m.items as u64,
+                                        splits: 1,
+                                        items_at: offset_of!(ConvArgs, ib),
+                                        per_sm: 3,
+                                    };
+                                } else {
+                                    name.push_str(&format!("_t{size}{window}"));
+                                    // A float4 per tap and 4 channels, then bias and scale.
+                                    let wbytes = k.div_ceil(4) * (c * size * size + 2) * 16;
+                                    let ib = staged_items(plane, c * h * w * 4, wbytes);
+                                    smem = (wbytes + ib * c * h * w * 4) as u32;
+                                    grid = Grid::Staged {
+                                        per_item: outer as u64,
+                                        items: ib as u64,
+                                        splits: k.div_ceil(4) as u64,
+                                        items_at: offset_of!(ConvArgs, ib),
+                                        per_sm: 32,
+                                    };
+                                }
                             }
                             None => name.push_str("_s"),
                         }
@@ -1749,7 +1827,46 @@ impl Weights {
 
 #[cfg(test)]
 mod tests {
-    use super::staged_items;
+    use super::{ConvArgs, PoolParams, shallow_mma, staged_items};
+    use crate::types::PoolingType;
+
+    #[test]
+    fn shallow_mma_tiles_and_jobs() {
+        // LeNet's conv1, INT8 out, pooled: 28 rows of 15 words per copy, 144 blocks, 2880 bytes
+        // of output per item; 11 items are 69216 bytes, 12 would pass 72 KiB.
+        let mut a = ConvArgs {
+            c: 1,
+            h: 28,
+            w_: 28,
+            k: 20,
+            oh: 24,
+            ow: 24,
+            kh: 5,
+            kw: 5,
+            poh: 12,
+            pow_: 12,
+            ..Default::default()
+        };
+        let pool = PoolParams::new(PoolingType::Max, [2, 2]);
+        let m = shallow_mma(&a, Some(&pool), 1).unwrap();
+        assert_eq!(
+            (m.suffix.as_str(), m.item_words, m.items),
+            ("_m2n3k2", 840, 11)
+        );
+        assert_eq!(m.bytes(11), 69216);
+        // Unpooled with FP16 outputs: 144 blocks of 4 positions, 23040 bytes of output per item.
+        let m = shallow_mma(&a, None, 2).unwrap();
+        assert_eq!(
+            (m.suffix.as_str(), m.fixed_words, m.items),
+            ("_m1n3k2", 144, 2)
+        );
+        // Pooling of stride 1, and more than 32 channels, stay on the FMA variant.
+        let mut overlapping = pool.clone();
+        overlapping.stride = [1, 1];
+        assert!(shallow_mma(&a, Some(&overlapping), 1).is_none());
+        a.k = 33;
+        assert!(shallow_mma(&a, None, 1).is_none());
+    }
 
     #[test]
     fn staged_items_fill_whole_rounds_of_threads() {
