@@ -17,6 +17,27 @@
 // epilogue short next to a depth of 25. 64 registers leave room for 4 blocks per multiprocessor.
 // INT8 layers multiply the integers in FP32, exact while |sum| < 2^24 (depth <= 1040, checked on
 // the host): the CPU's integer sums at FP32 FMA rate.
+// `quant(v, s)` given r = 1/s, dividing only near a rounding tie: v * r lies within 2 ulp of
+// v / s, which moves the rounded integer only where v / s is that close to a half-integer (the
+// clamp to +-127 is monotonic), so the result is quant's bits at a multiply's cost. Non-finite
+// products take the division too.
+__device__ __forceinline__ int quant_r(float v, float s, float r) {
+    const float q = v * r;
+    if (!(fabsf(fabsf(q - truncf(q)) - 0.5f) >= 1e-3f)) return quant(v, s);
+    return (int)rintf(fminf(fmaxf(q, -127.0f), 127.0f));
+}
+
+// A staged input value: for INT8 layers the integer the layer multiplies (as `ldq`), else the
+// value (as `ld`); `qr` is 1 / a.qs.
+template <typename TI, bool Q>
+__device__ __forceinline__ float stage_value(const typename TI::T& r, const ConvArgs& a, float qr) {
+    if constexpr (!Q) return ld<TI>(&r, 0, a.xs);
+    if constexpr (sizeof(typename TI::T) == 1) {
+        if (a.raw) return (float)r;
+    }
+    return (float)quant_r(ld<TI>(&r, 0, a.xs), a.qs, qr);
+}
+
 template <typename TI, typename TO, bool Q, int KH, int KW, int PY, int PX, bool INSIDE>
 __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
     extern __shared__ float4 smem4[];
@@ -40,6 +61,7 @@ __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
         ws[i] = make_float4(v[0], v[1], v[2], v[3]);
     }
     const int xlen = a.c * a.h * a.w_;
+    const float qr = 1.0f / a.qs;
     constexpr bool pooled = PY * PX > 1;
     const int rows = pooled ? a.poh : a.oh, cols = pooled ? a.pow_ : a.ow;
     const int plane = rows * cols;
@@ -75,7 +97,7 @@ __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
             for (int u = 0; u < 4; u++) {
                 const int i = i0 + u * blockDim.x;
                 if (i >= total) break;
-                xs[i] = Q ? (float)ldq<TI>(&r[u], 0, a.xs, a.qs, a.raw) : ld<TI>(&r[u], 0, a.xs);
+                xs[i] = stage_value<TI, Q>(r[u], a, qr);
             }
         }
         __syncthreads();
@@ -204,6 +226,14 @@ __device__ __forceinline__ int div_small(int i, int d, float rcp) {
     return m < 0 ? q - 1 : m >= d ? q + 1 : q;
 }
 
+// Tile `tw` past an item's `tpi` tiles moves on to the next items.
+__device__ __forceinline__ void carry(int& slot, int& tw, int tpi) {
+    while (tw >= tpi) {
+        tw -= tpi;
+        slot++;
+    }
+}
+
 // An INT8 output in its scale's units (scale 1, see plan.rs `int8_epilogue`) is only rounded and
 // clamped: the division `quant` makes is skipped, with the same result.
 template <typename S> __device__ __forceinline__ void st_out(void* p, int i, float v, float s, bool unit) {
@@ -287,8 +317,10 @@ __device__ __forceinline__ void conv_m_body(const ConvArgs& a) {
             bi[j][e] = ch < a.k ? a.bias[ch] : 0.0f;
         }
     const bool unit = a.ys == 1.0f;
+    const bool simple = a.act <= 0 && (unit || sizeof(O) > 1);
+    const float lo = a.act == 0 ? 0.0f : NEG_INF;
     const int xlen = a.c * a.h * a.w_;
-    const float rw = 1.0f / a.w_, rh = 1.0f / a.h;
+    const float rw = 1.0f / a.w_, rh = 1.0f / a.h, qr = 1.0f / a.qs;
     const i64 jobs = (a.items + a.ib - 1) / a.ib;
     for (i64 job = blockIdx.x; job < jobs; job += gridDim.x) {
         const i64 item0 = job * a.ib;
@@ -314,7 +346,7 @@ __device__ __forceinline__ void conv_m_body(const ConvArgs& a) {
             for (int u = 0; u < 4; u++) {
                 const int i = i0 + u * blockDim.x;
                 if (i >= total) break;
-                const half_bits v = f2h(Q ? (float)ldq<TI>(&r[u], 0, a.xs, a.qs, a.raw) : ld<TI>(&r[u], 0, a.xs));
+                const half_bits v = f2h(stage_value<TI, Q>(r[u], a, qr));
                 // Input row `row` (of item slot x channel x height) and its column.
                 const int row = div_small(i, a.w_, rw), x = i - row * a.w_ + a.pw;
                 const int plane_i = div_small(row, a.h, rh), y = row - plane_i * a.h + a.ph;
@@ -324,8 +356,11 @@ __device__ __forceinline__ void conv_m_body(const ConvArgs& a) {
             }
         }
         __syncthreads();
-        for (int tile = warp; tile < n * tpi; tile += blockDim.x >> 5) {
-            const int slot = tile / tpi, b = (tile - slot * tpi) * 8 + g;
+        // Tile `tw` of item `slot`: the warp's first, then every `warps`-th of the job.
+        const int warps = blockDim.x >> 5;
+        int slot = 0, tw = warp;
+        for (carry(slot, tw, tpi); slot < n; tw += warps, carry(slot, tw, tpi)) {
+            const int b = tw * 8 + g;
             const unsigned e = tab[min(b, nwin - 1)];
             const int by = (int)(e >> 16), bx = (int)(e & 0xffff);
             // Byte addresses: each load below is one add to a pair's offset.
@@ -351,38 +386,38 @@ __device__ __forceinline__ void conv_m_body(const ConvArgs& a) {
                 }
             if (b >= nwin) continue;
             O* yo = ys + slot * ylen;
+            // ReLU or no activation, into an output needing no division (the usual case), in
+            // code of its own: one bound per value, no branches per channel.
+            auto epilogue = [&](bool fast) {
 #pragma unroll
-            for (int j = 0; j < NT; j++)
+                for (int j = 0; j < NT; j++)
 #pragma unroll
-                for (int e2 = 0; e2 < 2; e2++) {
-                    const int ch = 8 * j + 2 * t + e2;
-                    if (ch >= a.k) continue;
-                    // Positions (0,0), (0,1), (1,0), (1,1) of the block.
-                    float v[4] = {acc[0][j][e2], acc[0][j][2 + e2], acc[1][j][e2], acc[1][j][2 + e2]};
-#pragma unroll
-                    for (int q = 0; q < 4; q++)
-                        v[q] = Q ? __fadd_rn(__fmul_rn(v[q], sc[j][e2]), bi[j][e2]) : v[q] + bi[j][e2];
-                    if constexpr (POOL) {
-                        float m;
-                        if (a.act <= 0) {
-                            m = fmaxf(fmaxf(v[0], v[1]), fmaxf(v[2], v[3]));
-                            if (a.act == 0) m = fmaxf(m, 0.0f);
+                    for (int e2 = 0; e2 < 2; e2++) {
+                        const int ch = 8 * j + 2 * t + e2;
+                        if (ch >= a.k) continue;
+                        auto out = [&](int at, float u) {
+                            u = Q ? __fadd_rn(__fmul_rn(u, sc[j][e2]), bi[j][e2]) : u + bi[j][e2];
+                            if (fast) st_out<TO>(yo, at, fmaxf(u, lo), 1.0f, true);
+                            else st_out<TO>(yo, at, activate_fast(a.act, a.alpha, a.beta, u), a.ys, unit);
+                        };
+                        // Positions (0,0), (0,1), (1,0), (1,1) of the block.
+                        const float v[4] = {acc[0][j][e2], acc[0][j][2 + e2], acc[1][j][e2], acc[1][j][2 + e2]};
+                        if constexpr (POOL) {
+                            // The host sends pooled layers whose epilogue never decreases (INT8
+                            // scales are positive): the maximum of the sums, then one epilogue.
+                            out(ch * plane + b, fmaxf(fmaxf(v[0], v[1]), fmaxf(v[2], v[3])));
                         } else {
-                            m = NEG_INF;
 #pragma unroll
-                            for (int q = 0; q < 4; q++) m = fmaxf(m, activate_fast(a.act, a.alpha, a.beta, v[q]));
-                        }
-                        st_out<TO>(yo, ch * plane + b, m, a.ys, unit);
-                    } else {
-#pragma unroll
-                        for (int q = 0; q < 4; q++) {
-                            const int y = 2 * by + (q >> 1), x = 2 * bx + (q & 1);
-                            if (y < a.oh && x < a.ow)
-                                st_out<TO>(yo, ch * plane + y * a.ow + x, activate_fast(a.act, a.alpha, a.beta, v[q]),
-                                           a.ys, unit);
+                            for (int q = 0; q < 4; q++) {
+                                const int y = 2 * by + (q >> 1), x = 2 * bx + (q & 1);
+                                if (y < a.oh && x < a.ow) out(ch * plane + y * a.ow + x, v[q]);
+                            }
                         }
                     }
-                }
+            };
+            // Two inlined copies, each with `fast` constant.
+            if (simple) epilogue(true);
+            else epilogue(false);
         }
         __syncthreads();
         copy_out((char*)a.y + item0 * ylen * (i64)sizeof(O), (const char*)ys, n * ylen * (int)sizeof(O));

@@ -635,7 +635,7 @@ fn shallow_kernel(
 
 /// shallow.cu's tensor-core variant (`CONV_M`) of a layer the FMA variant takes, for FP16 and
 /// INT8 layers: at most 32 output channels (4 n8 tiles), unpooled or under 2x2 pooling of stride
-/// 2, and at most 8 fragment pairs of B registers (n8 tiles x k16 steps of tap pairs) so that
+/// 2 (after an activation that never decreases), and at most 8 fragment pairs of B registers (n8 tiles x k16 steps of tap pairs) so that
 /// three blocks of 256 threads fit a multiprocessor's registers.
 struct ShallowMma {
     /// `_m{window}n{tiles}k{steps}`, appended to the typed kernel name.
@@ -664,9 +664,16 @@ impl ShallowMma {
 /// The variant for the layer `a` describes (stride 1, undilated, one group: [`shallow_kernel`]'s
 /// conditions), with outputs of `out_size` bytes, None where it does not apply.
 fn shallow_mma(a: &ConvArgs, pool: Option<&PoolParams>, out_size: usize) -> Option<ShallowMma> {
+    // Pooled, the kernel takes the maximum of the sums: exact when the epilogue never decreases.
     let window = match pool {
         None => 1,
-        Some(pp) if pp.window == [2, 2] && pp.stride == [2, 2] => 2,
+        Some(pp)
+            if pp.window == [2, 2]
+                && pp.stride == [2, 2]
+                && resident::nondecreasing(a.act, a.alpha, a.beta) =>
+        {
+            2
+        }
         Some(_) => return None,
     };
     let [c, h, w, k, oh, ow, kh, kw, ph, pw] =

@@ -169,7 +169,7 @@ impl Resident {
 
 /// Whether activation `act` (its code; -1: none) with parameters `a` and `b` (kernels/common.cu
 /// `activate`) never decreases, and so commutes with a maximum: max(f(u), f(v)) = f(max(u, v)).
-fn nondecreasing(act: i32, a: f32, b: f32) -> bool {
+pub(super) fn nondecreasing(act: i32, a: f32, b: f32) -> bool {
     use ActivationType as A;
     match ActivationType::from_i32(act) {
         None | Some(A::Relu | A::Sigmoid | A::Tanh | A::Softsign | A::Clip) => true,
