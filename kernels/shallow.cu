@@ -243,6 +243,15 @@ template <> __device__ __forceinline__ void st_out<I8>(void* p, int i, float v, 
     ((signed char*)p)[i] = (signed char)(unit ? (int)rintf(fminf(fmaxf(v, -127.0f), 127.0f)) : quant(v, s));
 }
 
+// The same for ReLU or no activation into an output in its units, after the lower bound: INT8
+// converts with the conversion's own saturation (rounding to nearest even, as rintf).
+template <typename S> __device__ __forceinline__ void st_fast(typename S::T* p, float v) { st<S>(p, 0, v, 1.0f); }
+template <> __device__ __forceinline__ void st_fast<I8>(signed char* p, float v) {
+    int r;
+    asm("cvt.rni.s8.f32 %0, %1;" : "=r"(r) : "f"(v));
+    *p = (signed char)r;
+}
+
 // The block copies `bytes` from shared memory (16-byte aligned) to `dst`, in the widest words
 // `dst`'s alignment allows (activation arenas place tensors at 4-byte multiples).
 template <typename V> __device__ __forceinline__ void copy_words(char* dst, const char* src, int bytes) {
@@ -270,6 +279,7 @@ __device__ __forceinline__ void conv_m_body(const ConvArgs& a) {
     unsigned* xs = smw;
     unsigned* tab = xs + a.ib * isz;  // per 2x2 block of an item: (block row << 16) | column
     O* ys = (O*)(smw + ((a.ib * isz + nwin + 3) & ~3));
+    O* trash = ys + a.ib * ylen;  // one value after the outputs, 16 bytes reserved
     half_bits* xh = (half_bits*)xs;
 
     // Padding stays zero: jobs write only the interior.
@@ -318,7 +328,8 @@ __device__ __forceinline__ void conv_m_body(const ConvArgs& a) {
         }
     const bool unit = a.ys == 1.0f;
     const bool simple = a.act <= 0 && (unit || sizeof(O) > 1);
-    const float lo = a.act == 0 ? 0.0f : NEG_INF;
+    const bool low = a.act == 0 || sizeof(O) == 1;
+    const float lo = a.act == 0 ? 0.0f : -127.0f;
     const int xlen = a.c * a.h * a.w_;
     const float rw = 1.0f / a.w_, rh = 1.0f / a.h, qr = 1.0f / a.qs;
     const i64 jobs = (a.items + a.ib - 1) / a.ib;
@@ -387,30 +398,31 @@ __device__ __forceinline__ void conv_m_body(const ConvArgs& a) {
             if (b >= nwin) continue;
             O* yo = ys + slot * ylen;
             // ReLU or no activation, into an output needing no division (the usual case), in
-            // code of its own: one bound per value, no branches per channel.
+            // code of its own: at most one bound per value (ReLU's, or INT8's lower clamp), and no
+            // branches per channel where pooled (padding channels store to `trash`).
             auto epilogue = [&](bool fast) {
 #pragma unroll
                 for (int j = 0; j < NT; j++)
 #pragma unroll
                     for (int e2 = 0; e2 < 2; e2++) {
                         const int ch = 8 * j + 2 * t + e2;
-                        if (ch >= a.k) continue;
-                        auto out = [&](int at, float u) {
+                        auto out = [&](O* p, float u) {
                             u = Q ? __fadd_rn(__fmul_rn(u, sc[j][e2]), bi[j][e2]) : u + bi[j][e2];
-                            if (fast) st_out<TO>(yo, at, fmaxf(u, lo), 1.0f, true);
-                            else st_out<TO>(yo, at, activate_fast(a.act, a.alpha, a.beta, u), a.ys, unit);
+                            if (fast) st_fast<TO>(p, low ? fmaxf(u, lo) : u);
+                            else st_out<TO>(p, 0, activate_fast(a.act, a.alpha, a.beta, u), a.ys, unit);
                         };
                         // Positions (0,0), (0,1), (1,0), (1,1) of the block.
                         const float v[4] = {acc[0][j][e2], acc[0][j][2 + e2], acc[1][j][e2], acc[1][j][2 + e2]};
                         if constexpr (POOL) {
                             // The host sends pooled layers whose epilogue never decreases (INT8
                             // scales are positive): the maximum of the sums, then one epilogue.
-                            out(ch * plane + b, fmaxf(fmaxf(v[0], v[1]), fmaxf(v[2], v[3])));
+                            out(ch < a.k ? yo + ch * plane + b : trash, fmaxf(fmaxf(v[0], v[1]), fmaxf(v[2], v[3])));
                         } else {
+                            if (ch >= a.k) continue;
 #pragma unroll
                             for (int q = 0; q < 4; q++) {
                                 const int y = 2 * by + (q >> 1), x = 2 * bx + (q & 1);
-                                if (y < a.oh && x < a.ow) out(ch * plane + y * a.ow + x, v[q]);
+                                if (y < a.oh && x < a.ow) out(yo + ch * plane + y * a.ow + x, v[q]);
                             }
                         }
                     }
