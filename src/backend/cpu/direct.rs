@@ -45,6 +45,7 @@ pub struct Direct {
     out: [usize; 2],
     /// Offset in the plane of each tap `(c, ky, kx)` from the window's origin.
     taps: Vec<usize>,
+    kernel: [usize; 2],
     /// Per block of `KB` output channels, per tap, the block's `KB` weights (zero past `k`).
     weights: Vec<f32>,
     /// Each output channel's accumulator start, zero past `k`.
@@ -110,6 +111,7 @@ impl Direct {
             plane: geo.plane,
             out: geo.out,
             taps,
+            kernel: p.kernel,
             weights: packed,
             start: starts,
             vectors,
@@ -226,12 +228,32 @@ impl Direct {
     #[target_feature(enable = "avx2,fma")]
     unsafe fn block_fma(&self, plane: &[f32], blk: &Block, out: &mut Dst) {
         let plane = plane.as_ptr();
+        // SAFETY: see `block`.
+        unsafe {
+            match self.kernel {
+                [5, 5] => self.tiles_fma::<5, 5>(plane, blk, out),
+                [3, 3] => self.tiles_fma::<3, 3>(plane, blk, out),
+                _ => self.tiles_fma::<0, 0>(plane, blk, out),
+            }
+        }
+    }
+
+    /// Every tile of the block: with the taps unrolled for a `KH`x`KW` kernel (offsets from one
+    /// row pointer per kernel row, the weights' addresses constant), or from `taps` for 0x0.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn tiles_fma<const KH: usize, const KW: usize>(
+        &self,
+        plane: *const f32,
+        blk: &Block,
+        out: &mut Dst,
+    ) {
         for pair in self.vectors.chunks(2) {
             // SAFETY: see `block`.
             unsafe {
                 match *pair {
-                    [a, b] => self.tile_fma(blk, plane, [a, b], out),
-                    [a] => self.tile_fma(blk, plane, [a], out),
+                    [a, b] => self.tile_fma::<2, KH, KW>(blk, plane, [a, b], out),
+                    [a] => self.tile_fma::<1, KH, KW>(blk, plane, [a], out),
                     _ => unreachable!("chunks of 2"),
                 }
             }
@@ -242,7 +264,7 @@ impl Direct {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    unsafe fn tile_fma<const N: usize>(
+    unsafe fn tile_fma<const N: usize, const KH: usize, const KW: usize>(
         &self,
         blk: &Block,
         plane: *const f32,
@@ -256,7 +278,8 @@ impl Direct {
             let src = vectors.map(|[s, _]| plane.add(s));
             let mut acc = blk.start.map(|s| [_mm256_set1_ps(s); N]);
             let mut w = blk.w.as_ptr();
-            for &t in &self.taps {
+            // One tap: the vectors' inputs at offset `t` times the block's weights at `w`.
+            let mut tap = |t: usize, w: *const f32| {
                 let x = src.map(|s| _mm256_loadu_ps(s.add(t)));
                 for (i, a) in acc.iter_mut().enumerate() {
                     let wi = _mm256_broadcast_ss(&*w.add(i));
@@ -264,7 +287,23 @@ impl Direct {
                         *a = _mm256_fmadd_ps(wi, x, *a);
                     }
                 }
-                w = w.add(KB);
+            };
+            if KH == 0 {
+                for &t in &self.taps {
+                    tap(t, w);
+                    w = w.add(KB);
+                }
+            } else {
+                let pw = self.plane[1];
+                for c in 0..self.c {
+                    for ky in 0..KH {
+                        let row = (c * self.plane[0] + ky) * pw;
+                        for kx in 0..KW {
+                            tap(row + kx, w.add((ky * KW + kx) * KB));
+                        }
+                    }
+                    w = w.add(KH * KW * KB);
+                }
             }
             for (i, a) in acc.iter().enumerate().take(blk.rows) {
                 for (&v, [_, d]) in a.iter().zip(vectors) {
