@@ -38,6 +38,37 @@ __device__ __forceinline__ float stage_value(const typename TI::T& r, const Conv
     return (float)quant_r(ld<TI>(&r, 0, a.xs), a.qs, qr);
 }
 
+// Stages the `n` items of a job from item0: put(i, v) for each input value i of the job (in
+// storage order) as the layer reads it. Four loads in flight per thread, then their conversions:
+// one load at a time left the staging waiting on memory for about half of the FMA variant's time
+// (LeNet conv1 INT8, Nsight Compute's stall samples). A job's items are one run of the input
+// unless it repeats.
+template <typename TI, bool Q, typename F>
+__device__ __forceinline__ void stage_job(const ConvArgs& a, i64 item0, int n, int xlen, float qr, F put) {
+    typedef typename TI::T R;
+    const int total = n * xlen;
+    for (int i0 = threadIdx.x; i0 < total; i0 += 4 * blockDim.x) {
+        R r[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            const int i = i0 + u * blockDim.x;
+            if (i >= total) break;
+            i64 xo = item0 * xlen + i;
+            if (a.x_wrap) {
+                const int slot = i / xlen;
+                xo = (item0 + slot) % a.x_wrap * xlen + (i - slot * xlen);
+            }
+            r[u] = ((const R*)a.x)[xo];
+        }
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            const int i = i0 + u * blockDim.x;
+            if (i >= total) break;
+            put(i, stage_value<TI, Q>(r[u], a, qr));
+        }
+    }
+}
+
 template <typename TI, typename TO, bool Q, int KH, int KW, int PY, int PX, bool INSIDE>
 __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
     extern __shared__ float4 smem4[];
@@ -75,31 +106,7 @@ __device__ __forceinline__ void conv_t_body(const ConvArgs& a) {
         const int g0 = (int)(job % splits) * per_split, g1 = min(groups4, g0 + per_split);
         const int n = (int)min((i64)a.ib, a.items - item0);
         __syncthreads();
-        // Four loads in flight per thread, then their conversions: one load at a time left the
-        // staging waiting on memory for about half the kernel's time (LeNet conv1 INT8, Nsight
-        // Compute's stall samples). A job's items are one run of the input unless it repeats.
-        typedef typename TI::T R;
-        const int total = n * xlen;
-        for (int i0 = threadIdx.x; i0 < total; i0 += 4 * blockDim.x) {
-            R r[4];
-#pragma unroll
-            for (int u = 0; u < 4; u++) {
-                const int i = i0 + u * blockDim.x;
-                if (i >= total) break;
-                i64 xo = item0 * xlen + i;
-                if (a.x_wrap) {
-                    const int slot = i / xlen;
-                    xo = (item0 + slot) % a.x_wrap * xlen + (i - slot * xlen);
-                }
-                r[u] = ((const R*)a.x)[xo];
-            }
-#pragma unroll
-            for (int u = 0; u < 4; u++) {
-                const int i = i0 + u * blockDim.x;
-                if (i >= total) break;
-                xs[i] = stage_value<TI, Q>(r[u], a, qr);
-            }
-        }
+        stage_job<TI, Q>(a, item0, n, xlen, qr, [&](int i, float v) { xs[i] = v; });
         __syncthreads();
         for (int u = threadIdx.x; u < n * plane; u += blockDim.x) {
             const int slot = u / plane, p = u - slot * plane;
@@ -337,35 +344,15 @@ __device__ __forceinline__ void conv_m_body(const ConvArgs& a) {
         const i64 item0 = job * a.ib;
         const int n = (int)min((i64)a.ib, a.items - item0);
         __syncthreads();
-        // Staging with four loads in flight per thread, as the FMA variant's.
-        typedef typename TI::T R;
-        const int total = n * xlen;
-        for (int i0 = tid; i0 < total; i0 += 4 * blockDim.x) {
-            R r[4];
-#pragma unroll
-            for (int u = 0; u < 4; u++) {
-                const int i = i0 + u * blockDim.x;
-                if (i >= total) break;
-                i64 xo = item0 * xlen + i;
-                if (a.x_wrap) {
-                    const int slot = i / xlen;
-                    xo = (item0 + slot) % a.x_wrap * xlen + (i - slot * xlen);
-                }
-                r[u] = ((const R*)a.x)[xo];
-            }
-#pragma unroll
-            for (int u = 0; u < 4; u++) {
-                const int i = i0 + u * blockDim.x;
-                if (i >= total) break;
-                const half_bits v = f2h(stage_value<TI, Q>(r[u], a, qr));
-                // Input row `row` (of item slot x channel x height) and its column.
-                const int row = div_small(i, a.w_, rw), x = i - row * a.w_ + a.pw;
-                const int plane_i = div_small(row, a.h, rh), y = row - plane_i * a.h + a.ph;
-                half_bits* dst = xh + 2 * (plane_i * 2 * cw + y * wq);
-                dst[x] = v;
-                if (x > 0) dst[2 * cw + x - 1] = v;
-            }
-        }
+        stage_job<TI, Q>(a, item0, n, xlen, qr, [&](int i, float f) {
+            // Input row `row` (of item slot x channel x height) and its column.
+            const int row = div_small(i, a.w_, rw), x = i - row * a.w_ + a.pw;
+            const int plane_i = div_small(row, a.h, rh), y = row - plane_i * a.h + a.ph;
+            half_bits* dst = xh + 2 * (plane_i * 2 * cw + y * wq);
+            const half_bits v = f2h(f);
+            dst[x] = v;
+            if (x > 0) dst[2 * cw + x - 1] = v;
+        });
         __syncthreads();
         // Tile `tw` of item `slot`: the warp's first, then every `warps`-th of the job.
         const int warps = blockDim.x >> 5;
