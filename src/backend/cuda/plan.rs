@@ -635,8 +635,9 @@ fn shallow_kernel(
 
 /// shallow.cu's tensor-core variant (`CONV_M`) of a layer the FMA variant takes, for FP16 and
 /// INT8 layers: at most 32 output channels (4 n8 tiles), unpooled or under 2x2 pooling of stride
-/// 2 (after an activation that never decreases), and at most 8 fragment pairs of B registers (n8 tiles x k16 steps of tap pairs) so that
-/// three blocks of 256 threads fit a multiprocessor's registers.
+/// 2 (after an activation that never decreases), and at most 8 pairs of B fragment registers (n8
+/// tiles x k16 steps of tap pairs), so that three blocks of 256 threads fit a multiprocessor's
+/// registers.
 struct ShallowMma {
     /// `_m{window}n{tiles}k{steps}`, appended to the typed kernel name.
     suffix: String,
