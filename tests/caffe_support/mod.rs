@@ -8,13 +8,14 @@ use infer8::parser::{BlobNameToTensor, CaffeParser};
 use infer8::types::DataType;
 use std::path::{Path, PathBuf};
 
-/// `$INFER8_DATA_DIR`, else `../shared/data` beside the crate; `None` (after saying so) when absent.
+/// `$INFER8_DATA_DIR`, else `../shared/data` beside the crate, made absolute (tests run programs
+/// in other folders); `None` (after saying so) when absent.
 pub fn data_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("INFER8_DATA_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
     if dir.join("models").is_dir() {
-        Some(dir)
+        Some(std::fs::canonicalize(&dir).unwrap_or(dir))
     } else {
         eprintln!(
             "skipped: no model data at {} (set INFER8_DATA_DIR)",
