@@ -1,16 +1,17 @@
 //! INT8 convolution: the input quantized (or already INT8) into an `i16` plane, the integer GEMM
 //! against per-output-channel INT8 weights, and an epilogue that applies `scale_in · scale_w[k]`
 //! and the bias, then stores real values or requantizes to INT8. B is read through windows of the
-//! plane made into depth pairs (`pair_plane.rs`) where output rows are runs of 8 positions, else
-//! from an im2col matrix in depth pairs. A shallow reduction runs the direct kernel of `direct.rs`
-//! on the quantized plane as `f32` instead, with the same sums and epilogue.
+//! plane made into depth units (`unit_plane.rs`: byte quads where AVX512-VNNI runs them, else
+//! pairs) where output rows are runs of 8 positions, else from an im2col matrix in depth pairs.
+//! Without quads, a shallow reduction runs the direct kernel of `direct.rs` on the quantized plane
+//! as `f32` instead, with the same sums and epilogue.
 
 use super::direct::Direct;
-use super::igemm::{self, Dst, Epilogue, NR, Windows};
+use super::igemm::{self, Dst, Epilogue, Format, NR, Role, Windows};
 use super::im2col::Geometry;
-use super::pair_plane::PairPlane;
-use super::pool::{Pool, PoolValue};
+use super::pool::Pool;
 use super::quant::{Int8Gemm, WeightsQ, i8_view, i8_view_mut, i16_view_mut};
+use super::unit_plane::UnitPlane;
 use super::{Absorbed, In, Out, tasks};
 use crate::error::Result;
 use crate::network::ConvParams;
@@ -20,19 +21,24 @@ pub struct ConvInt8 {
     outer: usize,
     geo: Geometry,
     mode: Int8Gemm,
+    /// How `weights` and B are packed: quads only through windows (an im2col matrix is in
+    /// pairs).
+    fmt: Format,
     /// Each group's INT8 weights packed as integer GEMM A operands (none when `direct`).
     weights: Vec<i16>,
     epilogue_mul: Vec<f32>,
     epilogue_add: Vec<f32>,
+    /// Per output channel, the quads' zero point (empty for pairs).
+    zero: Vec<i32>,
     direct: Option<Direct>,
     windows: Option<PlaneWindows>,
 }
 
-/// B read from the input plane made into depth pairs: the pair plane's layout, each GEMM panel's
+/// B read from the input plane made into depth units: the unit plane's layout, each GEMM panel's
 /// two runs of 8 positions, and the same runs in the order of 2x2 pooling windows when a
 /// pooling layer can be absorbed tile by tile.
 struct PlaneWindows {
-    pairs: PairPlane,
+    units: UnitPlane,
     halves: Vec<[usize; 2]>,
     pooled: Option<Vec<[usize; 2]>>,
 }
@@ -67,19 +73,19 @@ impl ConvInt8 {
             let w: Vec<f32> = q.values.iter().map(|&v| f32::from(v)).collect();
             Direct::new(p, &geo, &w, &vec![0.0; geo.k])
         });
-        let windows = (windows && direct.is_none())
-            .then(|| geo.windows(NR))
-            .flatten()
-            .map(|halves| {
-                let pooled = geo.pooled_windows(geo.out[0] / 2);
-                PlaneWindows {
-                    pairs: PairPlane::new(p, &geo),
-                    halves,
-                    pooled,
-                }
-            });
-        let depth = windows.as_ref().map_or(kdim, |w| w.pairs.depth());
-        let glen = igemm::packed_a_len(kg, depth);
+        let windows = windows && direct.is_none();
+        let quads = windows && Format::current() == Format::Quads && geo.windows(NR).is_some();
+        let fmt = if quads { Format::Quads } else { Format::Pairs };
+        let windows = windows.then(|| geo.windows(NR)).flatten().map(|halves| {
+            let pooled = geo.pooled_windows(geo.out[0] / 2);
+            PlaneWindows {
+                units: UnitPlane::new(p, &geo, fmt),
+                halves,
+                pooled,
+            }
+        });
+        let depth = windows.as_ref().map_or(kdim, |w| w.units.depth());
+        let glen = igemm::packed_a_len(kg, depth, fmt);
         let mut weights = vec![
             0;
             if direct.is_some() {
@@ -91,17 +97,27 @@ impl ConvInt8 {
         for (gi, dst) in weights.chunks_exact_mut(glen).enumerate() {
             let w = &q.values[gi * kg * kdim..];
             match &windows {
-                Some(win) => igemm::pack_a(dst, kg, depth, |i, k| win.pairs.weight(w, kdim, i, k)),
-                None => igemm::pack_a(dst, kg, kdim, |i, k| w[i * kdim + k] as i16),
+                Some(win) => igemm::pack_a(dst, kg, depth, fmt, Role::Weights, |i, k| {
+                    win.units.weight(w, kdim, i, k)
+                }),
+                None => igemm::pack_a(dst, kg, kdim, fmt, Role::Weights, |i, k| {
+                    w[i * kdim + k] as i16
+                }),
             }
         }
+        let zero = match fmt {
+            Format::Pairs => Vec::new(),
+            Format::Quads => igemm::zero_points(&q.values, geo.k),
+        };
         Ok(ConvInt8 {
             outer: input[..n - 3].iter().product(),
             geo,
             mode,
+            fmt,
             weights,
             epilogue_mul,
             epilogue_add,
+            zero,
             direct,
             windows,
         })
@@ -117,9 +133,10 @@ impl ConvInt8 {
         let g = &self.geo;
         match (&self.direct, &self.windows) {
             (Some(_), _) => g.plane_len(),
-            (None, Some(w)) => (w.pairs.values() + g.plane_len()).div_ceil(2),
+            (None, Some(w)) => (w.units.values() + g.plane_len()).div_ceil(2),
             (None, None) => {
-                (igemm::packed_b_len(g.kdim, g.positions()) + g.plane_len()).div_ceil(2)
+                let b = igemm::packed_b_len(g.kdim, g.positions(), Format::Pairs);
+                (b + g.plane_len()).div_ceil(2)
             }
         }
     }
@@ -153,7 +170,7 @@ impl ConvInt8 {
                     continue;
                 };
                 if let Some(halves) = self.pooled(p) {
-                    self.one_pooled(x, item, &mut y, i * ysz, [input, tmp], then.relu, p, halves);
+                    self.one_pooled(x, item, &mut y, i * ysz, input, then.relu, p, halves);
                     continue;
                 }
                 // Convolved into `tmp`, then pooled into the item's output.
@@ -189,11 +206,13 @@ impl ConvInt8 {
 
     /// The pooled windows, when the absorbed pooling `p` can run on each tile as it leaves the
     /// GEMM: 2x2 max pooling over whole output rows of runs of 8, so that a tile's 16 columns are
-    /// the two rows of 4 pooling windows.
+    /// the two rows of 4 pooling windows, and an epilogue that never decreases (scales are not
+    /// negative), so that pooling the sums pools the outputs.
     fn pooled(&self, p: &Pool) -> Option<&[[usize; 2]]> {
         let [h, w] = self.geo.out;
         let pooled = self.windows.as_ref()?.pooled.as_deref()?;
-        (p.is_max_2x2() && p.out() == [h / 2, w / 2]).then_some(pooled)
+        let monotone = self.epilogue_mul.iter().all(|&m| m >= 0.0);
+        (monotone && p.is_max_2x2() && p.out() == [h / 2, w / 2]).then_some(pooled)
     }
 
     /// The item's input as the plane in `plane`: its INT8 values (or the real values quantized)
@@ -219,9 +238,9 @@ impl ConvInt8 {
     }
 
     /// One item through the windows with the ReLU, requantization and 2x2 max pooling applied
-    /// to each column of tiles (`halves`, in pooling order) in `scratch[1]`: the same values
-    /// the unfused path pools (max commutes with the epilogue's monotone rounding), without
-    /// writing the convolution's output.
+    /// to each tile (`halves`, in pooling order): the same values the unfused path pools (max
+    /// commutes with the epilogue, which never decreases), without writing the convolution's
+    /// output.
     #[allow(clippy::too_many_arguments)]
     fn one_pooled(
         &self,
@@ -229,42 +248,24 @@ impl ConvInt8 {
         item: usize,
         y: &mut Dst,
         offset: usize,
-        scratch: [&mut [f32]; 2],
+        input: &mut [f32],
         relu: bool,
         pool: &Pool,
         halves: &[[usize; 2]],
     ) {
-        let [input, strip] = scratch;
         let (g, w) = (&self.geo, self.windows.as_ref().expect("pooled windows"));
         let (kg, po) = (g.k / g.groups, pool.plane_out());
-        let (pairs, plane) = i16_view_mut(input).split_at_mut(w.pairs.values());
+        let (units, plane) = i16_view_mut(input).split_at_mut(w.units.values());
         self.fill_plane(x, item, plane, i16::from);
-        let glen = igemm::packed_a_len(kg, w.pairs.depth());
+        let glen = igemm::packed_a_len(kg, w.units.depth(), self.fmt);
         for gi in 0..g.groups {
-            w.pairs.fill(g.group_plane(plane, gi), pairs);
-            let win = Windows::new(pairs, w.pairs.rows(), halves).expect("windows in the plane");
+            w.units.fill(g.group_plane(plane, gi), units);
+            let win = Windows::new(units, w.units.rows(), halves).expect("windows in the plane");
             let epi = self.group_epilogue(gi, relu);
             let a = &self.weights[gi * glen..][..glen];
             for pj in 0..halves.len() {
-                let out = |i: usize| offset + (gi * kg + i) * po + pj * NR / 4;
-                match y {
-                    Dst::F32(y) => {
-                        let t = &mut strip[..kg * NR];
-                        igemm::igemm_windows(kg, NR, a, &win.panel(pj), &epi, &mut Dst::F32(t), NR);
-                        for (i, t) in t.chunks_exact(NR).enumerate() {
-                            let (top, bottom) = t.split_at(NR / 2);
-                            f32::max_2x2_row(top, bottom, &mut y[out(i)..][..NR / 4]);
-                        }
-                    }
-                    Dst::I8(y) => {
-                        let t = &mut i8_view_mut(strip)[..kg * NR];
-                        igemm::igemm_windows(kg, NR, a, &win.panel(pj), &epi, &mut Dst::I8(t), NR);
-                        for (i, t) in t.chunks_exact(NR).enumerate() {
-                            let (top, bottom) = t.split_at(NR / 2);
-                            i8::max_2x2_row(top, bottom, &mut y[out(i)..][..NR / 4]);
-                        }
-                    }
-                }
+                let at = offset + gi * kg * po + pj * NR / 4;
+                igemm::igemm_pooled(kg, self.fmt, a, &win.panel(pj), &epi, y, at, po);
             }
         }
     }
@@ -276,6 +277,7 @@ impl ConvInt8 {
             mul: &self.epilogue_mul[gi * kg..],
             add: &self.epilogue_add[gi * kg..],
             relu,
+            zero: self.zero.get(gi * kg..).unwrap_or_default(),
         }
     }
 
@@ -297,8 +299,8 @@ impl ConvInt8 {
         let b_len = self.input_slots() * 2 - g.plane_len();
         let (b, plane) = i16_view_mut(scratch).split_at_mut(b_len);
         self.fill_plane(x, item, plane, i16::from);
-        let depth = self.windows.as_ref().map_or(g.kdim, |w| w.pairs.depth());
-        let glen = igemm::packed_a_len(kg, depth);
+        let depth = self.windows.as_ref().map_or(g.kdim, |w| w.units.depth());
+        let glen = igemm::packed_a_len(kg, depth, self.fmt);
         for gi in 0..g.groups {
             let epi = self.group_epilogue(gi, relu);
             let at = offset + gi * kg * p;
@@ -310,14 +312,14 @@ impl ConvInt8 {
             let group = g.group_plane(plane, gi);
             match &self.windows {
                 Some(w) => {
-                    w.pairs.fill(group, b);
+                    w.units.fill(group, b);
                     let win =
-                        Windows::new(b, w.pairs.rows(), &w.halves).expect("windows in the plane");
-                    igemm::igemm_windows(kg, p, a, &win, &epi, &mut dst, p);
+                        Windows::new(b, w.units.rows(), &w.halves).expect("windows in the plane");
+                    igemm::igemm_windows(kg, p, self.fmt, a, &win, &epi, &mut dst, p);
                 }
                 None => {
                     g.im2col_pairs(group, b, NR);
-                    igemm::igemm(kg, p, g.kdim, a, b, &epi, &mut dst, p);
+                    igemm::igemm(kg, p, g.kdim, self.fmt, a, b, &epi, &mut dst, p);
                 }
             }
         }
@@ -466,18 +468,18 @@ mod tests {
                         batch: 1,
                         shape: &shape,
                     };
-                    let mut scratch = vec![0.0; conv.task_slots()];
-                    let (a, b) = scratch.split_at_mut(conv.input_slots());
+                    let mut scratch = vec![0.0; conv.input_slots()];
+                    let a = &mut scratch;
                     let mut got = vec![0.0; want.len()];
                     match out {
                         None => {
                             let y = &mut Dst::F32(&mut got);
-                            conv.one_pooled(&input, 0, y, 0, [a, b], relu, &pool, halves);
+                            conv.one_pooled(&input, 0, y, 0, a, relu, &pool, halves);
                         }
                         Some(_) => {
                             let mut q = vec![0i8; want.len()];
                             let y = &mut Dst::I8(&mut q);
-                            conv.one_pooled(&input, 0, y, 0, [a, b], relu, &pool, halves);
+                            conv.one_pooled(&input, 0, y, 0, a, relu, &pool, halves);
                             got = q.iter().map(|&v| f32::from(v)).collect();
                         }
                     }

@@ -23,7 +23,6 @@ mod isa;
 mod lrn;
 mod matmul;
 mod padding;
-mod pair_plane;
 mod plugin;
 mod pool;
 mod quant;
@@ -35,6 +34,7 @@ mod softmax;
 mod strided;
 mod topk;
 mod unary;
+mod unit_plane;
 
 use crate::error::Result;
 use crate::network::LayerKind;
