@@ -410,7 +410,7 @@ mod tests {
         y
     }
 
-    /// Windows of the pair plane give the bits of im2col in depth pairs, real and INT8 outputs,
+    /// Windows of the unit plane (pairs or quads) give the bits of im2col in depth pairs, real and INT8 outputs,
     /// with and without ReLU.
     #[test]
     fn windows_give_the_bits_of_im2col() {

@@ -1,6 +1,6 @@
 //! Which instruction set the INT8 integer GEMM runs on. Every path computes the same `i32`
-//! accumulations (products of `i16` pairs summed exactly), so the choice changes speed, never a
-//! bit: the best one the CPU has is used, and `INFER8_CPU_ISA` (read once) or [`set_int8_isa`]
+//! accumulations (exact sums of INT8 products: `i16` pairs, or on AVX512-VNNI byte quads with
+//! zero points, see `igemm.rs`), so the choice changes speed, never a bit: the best one the CPU has is used, and `INFER8_CPU_ISA` (read once) or [`set_int8_isa`]
 //! forces another, so that machines without VNNI still test the AVX2 and portable paths and VNNI
 //! machines compare all of them.
 
@@ -14,7 +14,8 @@ pub enum Int8Isa {
     Avx2,
     /// `vpdpwssd` on ymm (AVX-VNNI, e.g. Alder Lake): the same pair products, fused into the add.
     AvxVnni,
-    /// `vpdpwssd` on zmm (AVX512-VNNI, e.g. Cascade Lake, Zen 4): 16 lanes per instruction.
+    /// `vpdpbusd` on zmm (AVX512-VNNI, e.g. Cascade Lake, Zen 4): 16 lanes of four byte products
+    /// per instruction, for layers built on this path; `vpdpwssd` on pairs for the others.
     Avx512Vnni,
 }
 
@@ -43,7 +44,7 @@ impl Int8Isa {
             Int8Isa::Portable => "portable",
             Int8Isa::Avx2 => "AVX2 vpmaddwd",
             Int8Isa::AvxVnni => "AVX-VNNI vpdpwssd",
-            Int8Isa::Avx512Vnni => "AVX512-VNNI vpdpwssd",
+            Int8Isa::Avx512Vnni => "AVX512-VNNI vpdpbusd",
         }
     }
 
