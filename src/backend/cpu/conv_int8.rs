@@ -410,8 +410,8 @@ mod tests {
         y
     }
 
-    /// Windows of the unit plane (pairs or quads) give the bits of im2col in depth pairs, real and INT8 outputs,
-    /// with and without ReLU.
+    /// Windows of the unit plane (pairs or quads) give the bits of im2col in depth pairs, real
+    /// and INT8 outputs, with and without ReLU.
     #[test]
     fn windows_give_the_bits_of_im2col() {
         for (i, case) in CASES.into_iter().enumerate() {
