@@ -263,14 +263,32 @@ impl Pool {
                     }
                 }
             }
-            for (ox, (o, sx)) in orow.iter_mut().zip(&self.spans[1]).enumerate() {
-                let count = (sy.hi - sy.lo) * (sx.hi - sx.lo);
-                let value = if full.contains(&ox) {
-                    m[ox * stride - pre]
+            // Whole windows, without a branch per value: a strided copy of `m`, divided by one
+            // count for the row when averaging (the division `window_value` makes, same bits).
+            let whole = &mut orow[full.clone()];
+            let from = &m[(full.start * stride).saturating_sub(pre)..];
+            let rows = sy.hi - sy.lo;
+            if max || rows == 0 {
+                let zero = rows == 0;
+                for (o, &x) in whole.iter_mut().zip(from.iter().step_by(stride)) {
+                    *o = if zero { 0.0 } else { x };
+                }
+            } else {
+                let divisor = if self.exclude_padding {
+                    rows * kw
                 } else {
-                    v[sx.lo..sx.hi].iter().fold(identity, |a, &b| combine(a, b))
-                };
-                *o = if count == 0 {
+                    sy.padded * kw
+                } as f32;
+                for (o, &x) in whole.iter_mut().zip(from.iter().step_by(stride)) {
+                    *o = x / divisor;
+                }
+            }
+            let edges = (0..full.start).chain(full.end.max(full.start)..ow);
+            for ox in edges {
+                let sx = self.spans[1][ox];
+                let count = rows * (sx.hi - sx.lo);
+                let value = v[sx.lo..sx.hi].iter().fold(identity, |a, &b| combine(a, b));
+                orow[ox] = if count == 0 {
                     0.0
                 } else if max {
                     value
