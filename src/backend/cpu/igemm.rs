@@ -538,6 +538,17 @@ fn op(fmt: Format, unsigned_b: bool) -> u8 {
     }
 }
 
+/// The instance of the kernel `$f` for the run-time op `$op`.
+macro_rules! for_op {
+    ($f:ident, $op:expr) => {
+        match $op {
+            PAIRS => $f::<PAIRS>,
+            QUADS_UB => $f::<QUADS_UB>,
+            _ => $f::<QUADS_UA>,
+        }
+    };
+}
+
 fn select(fmt: Format, unsigned_b: bool) -> TileFn {
     // `Int8Isa::available` checked the features before the path could be chosen. Quads on
     // another path (the path was switched after the layer was built) run portably.
@@ -545,16 +556,10 @@ fn select(fmt: Format, unsigned_b: bool) -> TileFn {
     match (int8_isa(), op(fmt, unsigned_b)) {
         (Int8Isa::Avx2, PAIRS) => return tile_avx2_entry,
         (Int8Isa::AvxVnni, PAIRS) => return tile_avxvnni_entry,
-        (Int8Isa::Avx512Vnni, PAIRS) => return tile_avx512_entry::<PAIRS>,
-        (Int8Isa::Avx512Vnni, QUADS_UB) => return tile_avx512_entry::<QUADS_UB>,
-        (Int8Isa::Avx512Vnni, _) => return tile_avx512_entry::<QUADS_UA>,
+        (Int8Isa::Avx512Vnni, op) => return for_op!(tile_avx512_entry, op),
         _ => {}
     }
-    match op(fmt, unsigned_b) {
-        PAIRS => tile_portable::<PAIRS>,
-        QUADS_UB => tile_portable::<QUADS_UB>,
-        _ => tile_portable::<QUADS_UA>,
-    }
+    for_op!(tile_portable, op(fmt, unsigned_b))
 }
 
 /// `out[j] = Σ_p A[0][p] · B[p][j]` over `kp` units: row 0 of an A panel against a B panel.
@@ -566,15 +571,10 @@ fn select_row(fmt: Format, unsigned_b: bool) -> RowFn {
         (Int8Isa::Portable, _) => {}
         // Every SIMD path's CPU has AVX2; `vpmaddwd` gives the same integers as VNNI.
         (_, PAIRS) => return row_avx2_entry,
-        (Int8Isa::Avx512Vnni, QUADS_UB) => return row_avx512_entry::<QUADS_UB>,
-        (Int8Isa::Avx512Vnni, _) => return row_avx512_entry::<QUADS_UA>,
+        (Int8Isa::Avx512Vnni, op) => return for_op!(row_avx512_entry, op),
         _ => {}
     }
-    match op(fmt, unsigned_b) {
-        PAIRS => row_portable::<PAIRS>,
-        QUADS_UB => row_portable::<QUADS_UB>,
-        _ => row_portable::<QUADS_UA>,
-    }
+    for_op!(row_portable, op(fmt, unsigned_b))
 }
 
 /// Unit `at` (4 bytes) of packed storage.
@@ -1082,23 +1082,16 @@ mod tests {
 
     /// The tile kernels of `layout`: the portable one, then each SIMD one this CPU can run.
     fn kernels((fmt, unsigned_b): (Format, bool)) -> Vec<TileFn> {
-        let portable: TileFn = match op(fmt, unsigned_b) {
-            PAIRS => tile_portable::<PAIRS>,
-            QUADS_UB => tile_portable::<QUADS_UB>,
-            _ => tile_portable::<QUADS_UA>,
-        };
-        let mut kernels = vec![portable];
+        let op = op(fmt, unsigned_b);
+        let mut kernels: Vec<TileFn> = vec![for_op!(tile_portable, op)];
         #[cfg(target_arch = "x86_64")]
         {
-            let simd: Vec<(Int8Isa, TileFn)> = match op(fmt, unsigned_b) {
-                PAIRS => vec![
-                    (Int8Isa::Avx2, tile_avx2_entry),
-                    (Int8Isa::AvxVnni, tile_avxvnni_entry),
-                    (Int8Isa::Avx512Vnni, tile_avx512_entry::<PAIRS>),
-                ],
-                QUADS_UB => vec![(Int8Isa::Avx512Vnni, tile_avx512_entry::<QUADS_UB>)],
-                _ => vec![(Int8Isa::Avx512Vnni, tile_avx512_entry::<QUADS_UA>)],
-            };
+            let mut simd: Vec<(Int8Isa, TileFn)> = Vec::new();
+            if op == PAIRS {
+                simd.push((Int8Isa::Avx2, tile_avx2_entry));
+                simd.push((Int8Isa::AvxVnni, tile_avxvnni_entry));
+            }
+            simd.push((Int8Isa::Avx512Vnni, for_op!(tile_avx512_entry, op)));
             kernels.extend(simd.into_iter().filter(|s| s.0.available()).map(|s| s.1));
         }
         kernels
@@ -1106,17 +1099,14 @@ mod tests {
 
     /// The row kernels of `layout`, portable first.
     fn row_kernels((fmt, unsigned_b): (Format, bool)) -> Vec<RowFn> {
-        let portable: RowFn = match op(fmt, unsigned_b) {
-            PAIRS => row_portable::<PAIRS>,
-            QUADS_UB => row_portable::<QUADS_UB>,
-            _ => row_portable::<QUADS_UA>,
-        };
-        let mut rows = vec![portable];
+        let op = op(fmt, unsigned_b);
+        let mut rows: Vec<RowFn> = vec![for_op!(row_portable, op)];
         #[cfg(target_arch = "x86_64")]
-        match op(fmt, unsigned_b) {
+        match op {
             PAIRS if Int8Isa::Avx2.available() => rows.push(row_avx2_entry),
-            QUADS_UB if Int8Isa::Avx512Vnni.available() => rows.push(row_avx512_entry::<QUADS_UB>),
-            QUADS_UA if Int8Isa::Avx512Vnni.available() => rows.push(row_avx512_entry::<QUADS_UA>),
+            QUADS_UB | QUADS_UA if Int8Isa::Avx512Vnni.available() => {
+                rows.push(for_op!(row_avx512_entry, op))
+            }
             _ => {}
         }
         rows
