@@ -2,8 +2,8 @@
 //! against per-output-channel INT8 weights, and an epilogue that applies `scale_in · scale_w[k]`
 //! and the bias, then stores real values or requantizes to INT8. B is read through windows of the
 //! plane made into depth units (`unit_plane.rs`: byte quads where AVX512-VNNI runs them, else
-//! pairs) where output rows are runs of 8 positions, else from an im2col matrix in depth pairs.
-//! Without quads, a shallow reduction runs the direct kernel of `direct.rs` on the quantized plane
+//! pairs) where output rows are runs of 8 positions, else from an im2col matrix in the same units.
+//! A shallow reduction runs the direct kernel of `direct.rs` on the quantized plane
 //! as `f32` instead, with the same sums and epilogue.
 
 use super::direct::Direct;
@@ -21,8 +21,7 @@ pub struct ConvInt8 {
     outer: usize,
     geo: Geometry,
     mode: Int8Gemm,
-    /// How `weights` and B are packed: quads only through windows (an im2col matrix is in
-    /// pairs).
+    /// How `weights` and B (through windows or as an im2col matrix) are packed.
     fmt: Format,
     /// Each group's INT8 weights packed as integer GEMM A operands (none when `direct`).
     weights: Vec<i16>,
@@ -73,8 +72,8 @@ impl ConvInt8 {
             let w: Vec<f32> = q.values.iter().map(|&v| f32::from(v)).collect();
             Direct::new(p, &geo, &w, &vec![0.0; geo.k])
         });
+        let quads = direct.is_none() && Format::current() == Format::Quads;
         let windows = windows && direct.is_none();
-        let quads = windows && Format::current() == Format::Quads && geo.windows(NR).is_some();
         let fmt = if quads { Format::Quads } else { Format::Pairs };
         let windows = windows.then(|| geo.windows(NR)).flatten().map(|halves| {
             let pooled = geo.pooled_windows(geo.out[0] / 2);
@@ -135,7 +134,7 @@ impl ConvInt8 {
             (Some(_), _) => g.plane_len(),
             (None, Some(w)) => (w.units.values() + g.plane_len()).div_ceil(2),
             (None, None) => {
-                let b = igemm::packed_b_len(g.kdim, g.positions(), Format::Pairs);
+                let b = igemm::packed_b_len(g.kdim, g.positions(), self.fmt);
                 (b + g.plane_len()).div_ceil(2)
             }
         }
@@ -318,7 +317,10 @@ impl ConvInt8 {
                     igemm::igemm_windows(kg, p, self.fmt, a, &win, &epi, &mut dst, p);
                 }
                 None => {
-                    g.im2col_pairs(group, b, NR);
+                    match self.fmt {
+                        Format::Pairs => g.im2col_pairs(group, b, NR),
+                        Format::Quads => g.im2col_quads(group, b, NR),
+                    }
                     igemm::igemm(kg, p, g.kdim, self.fmt, a, b, &epi, &mut dst, p);
                 }
             }

@@ -6,6 +6,9 @@
 //! output row) are copied as one vector. The matrix is written directly in the GEMM's packed-B
 //! layout (panels of `NR` positions), one panel at a time so that the writes are sequential.
 
+use super::igemm::bytes_mut;
+#[cfg(not(target_arch = "x86_64"))]
+use super::igemm::{Role, quad_byte};
 use crate::error::Result;
 use crate::network::ConvParams;
 use crate::network::shape::conv_geometry;
@@ -214,6 +217,46 @@ impl Geometry {
         }
     }
 
+    /// One group's im2col matrix in the integer GEMM's packed-B layout of quads: panels
+    /// `[k/4][nr][4]` of activation bytes, the last rows completed with zeros (128).
+    pub fn im2col_quads(&self, plane: &[i16], col: &mut [i16], nr: usize) {
+        let units = self.kdim.div_ceil(4);
+        let len = self.positions.len() * units * 2;
+        for ((panel, pos), contiguous) in bytes_mut(&mut col[..len])
+            .chunks_exact_mut(nr * units * 4)
+            .zip(self.positions.chunks_exact(nr))
+            .zip(self.contiguous.chunks_exact(nr / CHUNK))
+        {
+            for (step, rows) in panel
+                .chunks_exact_mut(nr * 4)
+                .zip(self.row_offsets.chunks(4))
+            {
+                let row = |h: usize| rows.get(h).map(|&r| &plane[r..]);
+                let r = [row(0), row(1), row(2), row(3)];
+                for ((out, pos), &contiguous) in step
+                    .chunks_exact_mut(CHUNK * 4)
+                    .zip(pos.chunks_exact(CHUNK))
+                    .zip(contiguous)
+                {
+                    let out: &mut [u8; 4 * CHUNK] = out.try_into().expect("chunk");
+                    // Plain loops: `array::from_fn` here was a call per row.
+                    let mut v = [[0i16; CHUNK]; 4];
+                    for (vh, rh) in v.iter_mut().zip(r) {
+                        let Some(rh) = rh else { continue };
+                        if contiguous {
+                            vh.copy_from_slice(&rh[pos[0]..][..CHUNK]);
+                        } else {
+                            for (x, &p) in vh.iter_mut().zip(pos) {
+                                *x = rh[p];
+                            }
+                        }
+                    }
+                    interleave_quads([&v[0], &v[1], &v[2], &v[3]], out);
+                }
+            }
+        }
+    }
+
     /// One group's im2col matrix in the integer GEMM's packed-B layout: panels `[k/2][nr][2]`,
     /// rows paired, an odd last row paired with zeros.
     pub fn im2col_pairs(&self, plane: &[i16], col: &mut [i16], nr: usize) {
@@ -250,6 +293,37 @@ impl Geometry {
                     }
                 }
             }
+        }
+    }
+}
+
+/// `out = [a0, b0, c0, d0, a1, ...]`: four im2col rows (INT8 values) into one row of depth
+/// quads of activation bytes (`igemm::quad_byte`: `v + 128`).
+#[inline]
+fn interleave_quads(rows: [&[i16; CHUNK]; 4], out: &mut [u8; 4 * CHUNK]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86-64; the arrays are exactly 16 and 32 bytes. Values are in
+        // [-127, 127], so `v + 128` packs to bytes unsaturated.
+        unsafe {
+            let bias = _mm_set1_epi16(128);
+            let [a, b, c, d] = rows.map(|r| {
+                let v = _mm_add_epi16(_mm_loadu_si128(r.as_ptr() as *const __m128i), bias);
+                _mm_packus_epi16(v, v)
+            });
+            let (ab, cd) = (_mm_unpacklo_epi8(a, b), _mm_unpacklo_epi8(c, d));
+            _mm_storeu_si128(out.as_mut_ptr() as *mut __m128i, _mm_unpacklo_epi16(ab, cd));
+            _mm_storeu_si128(
+                out.as_mut_ptr().add(16) as *mut __m128i,
+                _mm_unpackhi_epi16(ab, cd),
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    for (t, q) in out.chunks_exact_mut(4).enumerate() {
+        for (h, r) in rows.iter().enumerate() {
+            q[h] = quad_byte(r[t], Role::Activations);
         }
     }
 }
