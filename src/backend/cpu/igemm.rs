@@ -93,8 +93,7 @@ pub fn quad_byte(v: i16, role: Role) -> u8 {
 }
 
 /// Packs `count` lanes (rows of A, columns of B) in panels of `lanes`: value `p` of lane `l` is
-/// `get(l, p)`; lanes past `count` and the depth's pad hold zero. Written value by value, in
-/// storage order (activations are packed on every run).
+/// `get(l, p)`; lanes past `count` and the depth's pad hold zero.
 #[allow(clippy::too_many_arguments)]
 fn pack(
     dst: &mut [i16],
@@ -105,27 +104,41 @@ fn pack(
     role: Role,
     get: impl Fn(usize, usize) -> i16,
 ) {
-    let (per, ku) = (fmt.per_unit(), fmt.units(k));
-    let len = count.div_ceil(lanes) * lanes * ku * 2;
-    let put = |write: &mut dyn FnMut(i16)| {
-        for l0 in (0..count).step_by(lanes) {
-            for u in 0..ku {
-                for l in l0..l0 + lanes {
-                    for p in u * per..(u + 1) * per {
-                        write(if l < count && p < k { get(l, p) } else { 0 });
-                    }
+    let shape = (lanes, count, k, fmt.per_unit());
+    let len = count.div_ceil(lanes) * lanes * fmt.units(k) * 2;
+    match fmt {
+        Format::Pairs => fill(&mut dst[..len], shape, 0, get),
+        Format::Quads => fill(
+            bytes_mut(&mut dst[..len]),
+            shape,
+            quad_byte(0, role),
+            |l, p| quad_byte(get(l, p), role),
+        ),
+    }
+}
+
+/// [`pack`] into `out`, values of `per` to a unit, in storage order (activations are packed on
+/// every run: no per-value calls through a pointer).
+fn fill<T: Copy>(
+    out: &mut [T],
+    (lanes, count, k, per): (usize, usize, usize, usize),
+    zero: T,
+    value: impl Fn(usize, usize) -> T,
+) {
+    let ku = k.div_ceil(per);
+    for (panel, out) in out.chunks_exact_mut(lanes * ku * per).enumerate() {
+        for (u, out) in out.chunks_exact_mut(lanes * per).enumerate() {
+            for (i, out) in out.chunks_exact_mut(per).enumerate() {
+                let l = panel * lanes + i;
+                for (h, o) in out.iter_mut().enumerate() {
+                    let p = u * per + h;
+                    *o = if l < count && p < k {
+                        value(l, p)
+                    } else {
+                        zero
+                    };
                 }
             }
-        }
-    };
-    match fmt {
-        Format::Pairs => {
-            let mut out = dst[..len].iter_mut();
-            put(&mut |v| *out.next().expect("packed length") = v);
-        }
-        Format::Quads => {
-            let mut out = bytes_mut(&mut dst[..len]).iter_mut();
-            put(&mut |v| *out.next().expect("packed length") = quad_byte(v, role));
         }
     }
 }
