@@ -300,7 +300,7 @@ impl Geometry {
 /// `out = [a0, b0, c0, d0, a1, ...]`: four im2col rows (INT8 values) into one row of depth
 /// quads of activation bytes (`igemm::quad_byte`: `v + 128`).
 #[inline]
-fn interleave_quads(rows: [&[i16; CHUNK]; 4], out: &mut [u8; 4 * CHUNK]) {
+pub(super) fn interleave_quads(rows: [&[i16; CHUNK]; 4], out: &mut [u8; 4 * CHUNK]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;

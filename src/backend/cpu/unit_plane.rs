@@ -13,7 +13,7 @@
 //! the reduction, so they are im2col's exactly.
 
 use super::igemm::{Format, Role, bytes_mut, quad_byte};
-use super::im2col::{CHUNK, Geometry, interleave};
+use super::im2col::{CHUNK, Geometry, interleave, interleave_quads};
 use crate::network::ConvParams;
 
 enum Grouping {
@@ -120,30 +120,42 @@ impl UnitPlane {
             (Format::Quads, Grouping::Channels) => {
                 let area = self.area;
                 for (c, out) in bytes_mut(dst).chunks_exact_mut(4 * area).enumerate() {
-                    for h in 0..4 {
+                    let row = |h: usize| {
                         let from = src.get((4 * c + h) * area..).unwrap_or_default();
-                        spread(&from[..from.len().min(area)], out, h);
-                    }
+                        &from[..from.len().min(area)]
+                    };
+                    quads_of([row(0), row(1), row(2), row(3)], out);
                 }
             }
             (Format::Quads, &Grouping::Columns(shift)) => {
-                let (src, out) = (&src[..self.len], bytes_mut(dst));
-                for h in 0..4 {
-                    spread(src.get(h * shift..).unwrap_or_default(), out, h);
-                }
+                let src = &src[..self.len];
+                let row = |h: usize| src.get(h * shift..).unwrap_or_default();
+                quads_of([row(0), row(1), row(2), row(3)], bytes_mut(dst));
             }
         }
     }
 }
 
-/// Byte `h` of every quad of `out` from `from` as activations, 128 (zero) past its end.
-fn spread(from: &[i16], out: &mut [u8], h: usize) {
-    let mut quads = out.chunks_exact_mut(4);
-    for (&v, q) in from.iter().zip(quads.by_ref()) {
-        q[h] = quad_byte(v, Role::Activations);
+/// Quad `i` of `out` from value `i` of each of the four rows, as activations; 128 (zero) past a
+/// row's end. Whole vectors of `CHUNK` quads where every row reaches, then value by value.
+fn quads_of(rows: [&[i16]; 4], out: &mut [u8]) {
+    let whole = rows
+        .iter()
+        .map(|r| r.len())
+        .min()
+        .unwrap_or(0)
+        .min(out.len() / 4)
+        / CHUNK;
+    for (i, o) in out.chunks_exact_mut(4 * CHUNK).take(whole).enumerate() {
+        let chunk =
+            |r: &[i16]| -> [i16; CHUNK] { r[i * CHUNK..][..CHUNK].try_into().expect("chunk") };
+        let v = rows.map(chunk);
+        interleave_quads([&v[0], &v[1], &v[2], &v[3]], o.try_into().expect("chunk"));
     }
-    for q in quads {
-        q[h] = quad_byte(0, Role::Activations);
+    for (i, q) in out.chunks_exact_mut(4).enumerate().skip(whole * CHUNK) {
+        for (b, r) in q.iter_mut().zip(rows) {
+            *b = quad_byte(r.get(i).copied().unwrap_or(0), Role::Activations);
+        }
     }
 }
 
