@@ -3,8 +3,8 @@
 //! and the bias, then stores real values or requantizes to INT8. B is read through windows of the
 //! plane made into depth units (`unit_plane.rs`: byte quads where AVX512-VNNI runs them, else
 //! pairs) where output rows are runs of 8 positions, else from an im2col matrix in the same units.
-//! A shallow reduction runs the direct kernel of `direct.rs` on the quantized plane
-//! as `f32` instead, with the same sums and epilogue.
+//! A shallow reduction runs the direct kernel of `direct.rs` on the quantized plane as `f32`
+//! instead, with the same sums and epilogue.
 
 use super::direct::Direct;
 use super::igemm::{self, Dst, Epilogue, Format, NR, Role, Windows};
@@ -72,17 +72,21 @@ impl ConvInt8 {
             let w: Vec<f32> = q.values.iter().map(|&v| f32::from(v)).collect();
             Direct::new(p, &geo, &w, &vec![0.0; geo.k])
         });
-        let quads = direct.is_none() && Format::current() == Format::Quads;
-        let windows = windows && direct.is_none();
-        let fmt = if quads { Format::Quads } else { Format::Pairs };
-        let windows = windows.then(|| geo.windows(NR)).flatten().map(|halves| {
-            let pooled = geo.pooled_windows(geo.out[0] / 2);
-            PlaneWindows {
-                units: UnitPlane::new(p, &geo, fmt),
-                halves,
-                pooled,
-            }
-        });
+        let fmt = match direct {
+            None => Format::current(),
+            Some(_) => Format::Pairs,
+        };
+        let windows = (windows && direct.is_none())
+            .then(|| geo.windows(NR))
+            .flatten()
+            .map(|halves| {
+                let pooled = geo.pooled_windows(geo.out[0] / 2);
+                PlaneWindows {
+                    units: UnitPlane::new(p, &geo, fmt),
+                    halves,
+                    pooled,
+                }
+            });
         let depth = windows.as_ref().map_or(kdim, |w| w.units.depth());
         let glen = igemm::packed_a_len(kg, depth, fmt);
         let mut weights = vec![
@@ -140,8 +144,8 @@ impl ConvInt8 {
         }
     }
 
-    /// `f32` slots per task: the input's, then one item's output (real or INT8) when a pooling
-    /// layer is absorbed (or the tiles of one column of pooling windows, which take less).
+    /// `f32` slots per task: the input's, then one item's output (real or INT8) for a pooling
+    /// layer absorbed without pooled windows (convolved first, then pooled).
     fn task_slots(&self) -> usize {
         self.input_slots() + self.geo.k * self.geo.positions()
     }
