@@ -870,6 +870,73 @@ fn fused_activation_and_int8_chain() {
     }
 }
 
+/// An INT8 chain of convolutions and two FC layers runs small batches as chain.cu's two launches:
+/// a padded strided convolution of 3 channels (staged as 4), one of 12 channels into 13 maps
+/// (two n8 tiles, 3 of them padding) under 3x3 max pooling of stride 2, FC layers of 52 inputs
+/// (rows not 16-byte multiples) and 36 outputs (two groups of 32), softmax. Against the CPU
+/// within one quantization step, and bit for bit against the layer-by-layer launches of the same
+/// engine at a batch beyond the chain's.
+#[test]
+fn int8_chain_of_convolutions_and_two_fc_layers() {
+    if !have_gpu() {
+        return;
+    }
+    let mut rng = Rng::new(31);
+    let mut net = Network::new();
+    let x = net.add_input("x", DataType::Float, &[3, 16, 16]).unwrap();
+    let relu = LayerKind::Activation {
+        kind: ActivationType::Relu,
+        alpha: 0.0,
+        beta: 0.0,
+    };
+    let mut p = conv(&mut rng, 3, 12, [3, 3], 1, true);
+    p.stride = [2, 2];
+    p.pre_padding = [1, 1];
+    p.post_padding = [1, 1];
+    let mut t = x;
+    let mut pool = PoolParams::new(PoolingType::Max, [3, 3]);
+    pool.stride = [2, 2];
+    let fc = |rng: &mut Rng, n: usize, k: usize| LayerKind::FullyConnected {
+        nb_outputs: n,
+        kernel: w(rng, n * k),
+        bias: w(rng, n),
+    };
+    let layers = [
+        LayerKind::Convolution(p),
+        relu.clone(),
+        LayerKind::Convolution(conv(&mut rng, 12, 13, [3, 3], 1, true)),
+        relu.clone(),
+        LayerKind::Pooling(pool),
+        fc(&mut rng, 36, 13 * 2 * 2),
+        relu,
+        fc(&mut rng, 10, 36),
+        LayerKind::SoftMax { axes: 1 },
+    ];
+    for kind in layers {
+        let l = net.add_layer(kind, &[t]).unwrap();
+        t = net.layers[l].outputs[0];
+    }
+    net.mark_output(t).unwrap();
+    // Beyond the most items the chain takes (plan/chain.rs MOST_ITEMS).
+    let (large, small) = (1100, 37);
+    let inputs = vec![rng.vec(large * 3 * 256, -1.0, 1.0)];
+    let e = engine(&net, Mode::Int8, large, &inputs);
+    let ex = cuda::Executor::new(&e, &None).expect("executor");
+    assert_eq!(
+        ex.nb_launches(small),
+        2,
+        "the chain's launches at batch {small}"
+    );
+    assert!(ex.nb_launches(large) > 2, "layer by layer at batch {large}");
+    check_engine("int8 chain, layer by layer", &e, &inputs, large, Mode::Int8);
+    let first = vec![inputs[0][..small * 3 * 256].to_vec()];
+    check_engine("int8 chain", &e, &first, small, Mode::Int8);
+    let chained = &run_both(&e, &first, small)[0].1;
+    let layered = &run_both(&e, &inputs, large)[0].1;
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(chained), bits(&layered[..chained.len()]));
+}
+
 #[test]
 fn pooling() {
     if !have_gpu() {

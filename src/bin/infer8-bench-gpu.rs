@@ -312,14 +312,19 @@ mod bench {
         );
         let mut rows = Vec::new();
         let mut breakdown = Vec::new();
-        // INFER8_BENCH_ONLY=FP16:65536 (say) runs one case, for profilers.
+        // INFER8_BENCH_ONLY=FP16:65536 (say) runs one case, for profilers; any batch up to 65536.
         let only = std::env::var("INFER8_BENCH_ONLY").ok();
-        let wanted = |precision: &str, batch: usize| {
-            only.as_deref()
-                .is_none_or(|o| o == format!("{precision}:{batch}"))
+        let only = match only.as_deref().map(|o| o.split_once(':')) {
+            None => None,
+            Some(Some((p, b))) => match b.parse::<usize>() {
+                Ok(b) if (1..=65536).contains(&b) => Some((p.to_string(), b)),
+                _ => return Err(format!("INFER8_BENCH_ONLY: bad batch in {p}:{b}")),
+            },
+            Some(None) => return Err("INFER8_BENCH_ONLY: expected PRECISION:BATCH".into()),
         };
+        let batches: Vec<usize> = only.as_ref().map_or(BATCHES.to_vec(), |o| vec![o.1]);
         for precision in ["FP32", "FP16", "INT8"] {
-            if !BATCHES.iter().any(|&b| wanted(precision, b)) {
+            if only.as_ref().is_some_and(|o| o.0 != precision) {
                 continue;
             }
             let engine = build(&data, precision, &images)?;
@@ -352,7 +357,7 @@ mod bench {
                 top1(&probs, &labels),
                 top1(&cpu_probs, &labels)
             );
-            for batch in BATCHES.into_iter().filter(|&b| wanted(precision, b)) {
+            for &batch in &batches {
                 let mut ctx = ExecutionContext::with_device(Arc::clone(&engine), Device::Cuda)
                     .map_err(|e| e.to_string())?;
                 let iters = if batch >= 65536 {

@@ -420,3 +420,39 @@ pub struct CalibArgs {
     pub n: i64,
     pub range: f32,
 }
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct ChainConvArgs {
+    pub x: u64,
+    pub y: u64,
+    pub blob: u64,
+    pub items: i64,
+    pub blob_bytes: i32,
+    pub nl: i32,
+    pub qs: f32,
+    pub r0: i32,
+    pub r1: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct ChainFcArgs {
+    pub x: u64,
+    pub y: u64,
+    pub w1: u64,
+    pub emul1: u64,
+    pub eadd1: u64,
+    pub w2: u64,
+    pub emul2: u64,
+    pub eadd2: u64,
+    pub acc: u64,
+    pub tickets: u64,
+    pub items: i64,
+    pub k1: i32,
+    pub ksteps: i32,
+    pub n2: i32,
+    pub groups: i32,
+    pub relu1: i32,
+    pub softmax: i32,
+}

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use cudarc::nvrtc::{result as nvrtc, sys as nvrtc_sys};
 
 /// The main NVRTC program: `common.cu` first (types and helpers), then the kernels.
-const SOURCES: [(&str, &str); 15] = [
+const SOURCES: [(&str, &str); 16] = [
     ("common.cu", include_str!("../../../kernels/common.cu")),
     (
         "conv_args.cu",
@@ -31,6 +31,7 @@ const SOURCES: [(&str, &str); 15] = [
     ("igemm.cu", include_str!("../../../kernels/igemm.cu")),
     ("resident.cu", include_str!("../../../kernels/resident.cu")),
     ("fc_mma.cu", include_str!("../../../kernels/fc_mma.cu")),
+    ("chain.cu", include_str!("../../../kernels/chain.cu")),
     (
         "calibrate.cu",
         include_str!("../../../kernels/calibrate.cu"),

@@ -40,11 +40,20 @@ impl Executor {
     /// The device state of one context of `engine`: every buffer from `source` (the driver, or
     /// the application's `IGpuAllocator`).
     pub fn new(engine: &Engine, source: &Source) -> Result<Executor> {
+        Self::with_plan(engine, source, plan::chain_enabled())
+    }
+
+    /// As [`Self::new`], with the layer-by-layer plan at every batch: what tactic timing measures.
+    pub(super) fn layer_by_layer(engine: &Engine) -> Result<Executor> {
+        Self::with_plan(engine, &None, false)
+    }
+
+    fn with_plan(engine: &Engine, source: &Source, chain: bool) -> Result<Executor> {
         let gpu = gpu_or_err()?;
         gpu.ctx
             .bind_to_thread()
             .map_err(cuda_err("binding the context"))?;
-        let plan = plan::build(engine, source)?;
+        let plan = plan::build(engine, source, chain)?;
         let arena =
             DeviceBuffer::alloc_from(engine.plan.arena_len * engine.max_batch_size * 4, source)?;
         let capture_stream = drv::stream::create(drv::stream::StreamKind::NonBlocking)
@@ -67,9 +76,9 @@ impl Executor {
         })
     }
 
-    /// Kernel launches of the engine (after fusion), for reports.
-    pub fn nb_launches(&self) -> usize {
-        self.plan.steps.len()
+    /// Kernel launches of a run of `batch` items (after fusion).
+    pub fn nb_launches(&self, batch: usize) -> usize {
+        self.plan.steps_for(batch).len()
     }
 
     /// Launches `batch` items asynchronously on `stream`.
@@ -173,7 +182,7 @@ impl Executor {
         let times = unsafe { self.time_steps(batch, bindings, stream, 1) }?;
         Ok(self
             .plan
-            .steps
+            .steps_for(batch)
             .iter()
             .map(|s| s.label.clone())
             .zip(times)
@@ -211,7 +220,8 @@ impl Executor {
             .bind_to_thread()
             .map_err(cuda_err("binding the context"))?;
         let stream = stream as sys::CUstream;
-        let events = Events::new(self.plan.steps.len() + 1)?;
+        let steps = self.plan.steps_for(batch);
+        let events = Events::new(steps.len() + 1)?;
         let arena = self.arena.ptr();
         let buffers = &self.plan.buffers;
         let resolve = |loc: Loc| match loc {
@@ -222,7 +232,7 @@ impl Executor {
         // SAFETY: our events on the caller's stream; launches as in launch_all.
         unsafe {
             events.record(0, stream)?;
-            for (i, step) in self.plan.steps.iter().enumerate() {
+            for (i, step) in steps.iter().enumerate() {
                 for _ in 0..launches.max(1) {
                     step.launch(batch, &resolve, self.gpu.multiprocessors, stream)?;
                 }
@@ -230,8 +240,8 @@ impl Executor {
             }
             events.wait_last()?;
         }
-        let mut times = Vec::with_capacity(self.plan.steps.len());
-        for i in 0..self.plan.steps.len() {
+        let mut times = Vec::with_capacity(steps.len());
+        for i in 0..steps.len() {
             // SAFETY: both events completed (the last one was waited for, in stream order).
             times.push(unsafe { events.elapsed(i) }? / launches.max(1) as f32);
         }
@@ -251,7 +261,7 @@ impl Executor {
             Loc::Binding(i) => bindings.get(i).copied().unwrap_or(0),
             Loc::Buffer(i) => buffers.get(i).map_or(0, DeviceBuffer::ptr),
         };
-        for step in &self.plan.steps {
+        for step in self.plan.steps_for(batch) {
             // SAFETY: arena regions are sized by the memory plan for up to max_batch items;
             // bindings and buffers by the caller's contract and the plan.
             unsafe { step.launch(batch, &resolve, self.gpu.multiprocessors, stream) }?;

@@ -41,7 +41,7 @@ pub fn workspace_size(engine: &crate::engine::Engine) -> Result<(usize, usize)> 
         .ctx
         .bind_to_thread()
         .map_err(cuda_err("binding the context"))?;
-    let plan = plan::build(engine, &None)?;
+    let plan = plan::build(engine, &None, false)?;
     Ok((plan.workspace, plan.workspace_wanted))
 }
 

@@ -8,6 +8,7 @@
 //! Plugin layers read and write FP32: conversion steps sit around them where a neighbour's
 //! storage differs (plan/plugin.rs).
 
+mod chain;
 mod layers;
 mod plugin;
 
@@ -99,6 +100,8 @@ impl Store {
 /// An engine ready to launch: steps in order and the buffers they read.
 pub struct Plan {
     pub steps: Vec<Step>,
+    /// Runs of at most this batch launch these steps instead (plan/chain.rs).
+    pub small: Option<(usize, Vec<Step>)>,
     pub buffers: Vec<DeviceBuffer>,
     /// Bytes of split-reduction workspace among the buffers (within the engine's maximum).
     pub workspace: usize,
@@ -187,8 +190,26 @@ struct Builder<'a> {
     source: Source,
 }
 
-/// The launches and device buffers of `engine`, the buffers from `source`.
-pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
+impl Plan {
+    /// The launches of a run of `batch` items.
+    pub fn steps_for(&self, batch: usize) -> &[Step] {
+        match &self.small {
+            Some((most, steps)) if batch <= *most => steps,
+            _ => &self.steps,
+        }
+    }
+}
+
+/// Whether plans may take chain.cu's two launches for small batches: unless a family is forced
+/// on every layer (which the tests and benchmarks use to measure that family) or
+/// `INFER8_CUDA_CHAIN=0`.
+pub fn chain_enabled() -> bool {
+    forced().is_none() && std::env::var("INFER8_CUDA_CHAIN").map_or(true, |v| v != "0")
+}
+
+/// The launches and device buffers of `engine`, the buffers from `source`; with `chain`, the
+/// small-batch launches of plan/chain.rs where the network takes them.
+pub fn build(engine: &Engine, source: &Source, chain: bool) -> Result<Plan> {
     if let Some(why) = unsupported(engine) {
         return Err(Error::Unsupported(why));
     }
@@ -433,9 +454,16 @@ pub fn build(engine: &Engine, source: &Source) -> Result<Plan> {
             .count(offset_of!(CopyArgs, rows), 1),
         );
     }
+    let most = engine.max_batch_size.min(chain::MOST_ITEMS);
+    let small = if chain {
+        chain::steps(&mut b, &fused, &absorbed, most)?.map(|steps| (most, steps))
+    } else {
+        None
+    };
     let workspace = b.allocate_split_workspace()? + b.allocate_plugin_workspace()?;
     Ok(Plan {
         steps: b.steps,
+        small,
         buffers: b.buffers,
         workspace,
         workspace_wanted: b.split_wanted as usize * step::PART_BYTES + b.plugin_ws_bytes,
@@ -491,6 +519,16 @@ impl Fused {
     /// The layer whose output the fused kernel writes.
     fn last(&self) -> Option<LayerId> {
         self.pool.or(self.softmax).or(self.act)
+    }
+
+    /// Layer `l` and what it absorbs, by name, for profiles.
+    fn label(&self, net: &Network, l: LayerId) -> String {
+        [Some(l), self.act, self.pool, self.softmax]
+            .into_iter()
+            .flatten()
+            .map(|l| net.layers[l].name.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ")
     }
 }
 
@@ -1015,6 +1053,7 @@ impl Builder<'_> {
                     let name = self.typed_name("fc", q, x, out)?;
                     let grid = Grid::Tiles {
                         rows_per_item: outer as u64,
+                        tile_rows: 64,
                         col_tiles: nb_outputs.div_ceil(64) as u32,
                     };
                     let st = Step::new(&name, &args, grid, invariant)?
@@ -1439,12 +1478,7 @@ impl Builder<'_> {
         };
         let mut step = step;
         step.tactic = tactic.map(|t| (l, t));
-        step.label = [Some(l), fused.act, fused.pool, fused.softmax]
-            .into_iter()
-            .flatten()
-            .map(|l| net.layers[l].name.as_str())
-            .collect::<Vec<_>>()
-            .join(" + ");
+        step.label = fused.label(net, l);
         self.steps.push(step);
         Ok(())
     }

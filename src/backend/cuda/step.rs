@@ -40,8 +40,13 @@ pub enum Grid {
     /// One thread per element of batch × `per_item`, grid-stride: the grid is capped, so any
     /// batch fits the grid's limits.
     Flat { per_item: u64 },
-    /// 64-row by 64-column tiles (fc.cu): rows in x (up to 2^31 - 1 blocks), columns in y.
-    Tiles { rows_per_item: u64, col_tiles: u32 },
+    /// Tiles of `tile_rows` rows (fc.cu: 64 rows by 64 columns): rows in x (up to 2^31 - 1
+    /// blocks), columns in y.
+    Tiles {
+        rows_per_item: u64,
+        tile_rows: u32,
+        col_tiles: u32,
+    },
     /// One block per batch item × `per_item` pieces, block-stride (conv.cu's shared-memory kernel).
     Blocks { per_item: u64 },
     /// Jobs of up to `items` batch items (of `per_item` each) times `splits` chunks of output
@@ -335,10 +340,11 @@ impl Step {
             Grid::Fixed { blocks } => (blocks.clamp(1, sms * 8), 1, 1),
             Grid::Tiles {
                 rows_per_item,
+                tile_rows,
                 col_tiles,
             } => {
                 let tiles = (batch * rows_per_item)
-                    .div_ceil(64)
+                    .div_ceil(tile_rows as u64)
                     .clamp(1, i32::MAX as u64);
                 (tiles as u32, col_tiles.max(1), 1)
             }

@@ -151,7 +151,7 @@ pub fn choose_tactics(
     for family in Tactic::ALL {
         let mut trial = engine.clone();
         trial.tactics = vec![Some(family); n];
-        let mut ex = Executor::new(&trial, &None)?;
+        let mut ex = Executor::layer_by_layer(&trial)?;
         let mut time_at = |b: usize| {
             // SAFETY: device buffers of `batch` items of each binding; stream 0 is the default
             // stream of the primary context.

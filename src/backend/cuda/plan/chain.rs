@@ -1,0 +1,524 @@
+//! The small-batch plan of INT8 networks that are a chain of convolutions and then two FC layers
+//! (LeNet's shape): two launches of kernels/chain.cu in place of one a layer. At small batches
+//! the time is the graph's launches and each kernel's latency chain, so the whole network in two
+//! kernels beats the best kernel a layer (LeNet INT8 at batch 100 on an H200: 54 µs in four
+//! launches). The integers, epilogue operations and softmax are those of the plan's own kernels.
+
+use std::mem::offset_of;
+
+use super::{Builder, Fused, Store, int8_epilogue, int8_weights};
+use crate::backend::cuda::args::{ChainConvArgs, ChainFcArgs};
+use crate::backend::cuda::step::{Grid, Loc, Step};
+use crate::engine::Precision;
+use crate::error::Result;
+use crate::network::shape::{conv_geometry, pool_geometry};
+use crate::network::{LayerId, LayerKind, TensorId};
+use crate::types::{ActivationType, DataType};
+
+/// The largest run the chain takes: beyond it, the layer-by-layer kernels fill the GPU better.
+pub(super) const MOST_ITEMS: usize = 1056;
+/// Items of the FC kernel's blocks (CFC_ROWS in chain.cu).
+const FC_ROWS: usize = 16;
+/// Outputs of the first FC layer a block of the FC kernel takes (four n8 tiles).
+const FC_GROUP: usize = 32;
+/// The most outputs of the second FC layer (its block keeps a row of each item it ends).
+const FC2_MOST: usize = 64;
+
+/// One convolution of chain.cu (`ChainConv`), offsets in bytes from the blob's start.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
+struct ConvLayer {
+    cp: i32,
+    hp: i32,
+    wp: i32,
+    c: i32,
+    h: i32,
+    w: i32,
+    ph: i32,
+    pw: i32,
+    k: i32,
+    nt: i32,
+    oh: i32,
+    ow: i32,
+    sh: i32,
+    sw: i32,
+    ksteps: i32,
+    relu: i32,
+    pkh: i32,
+    pkw: i32,
+    psh: i32,
+    psw: i32,
+    poh: i32,
+    pow_: i32,
+    goff: i32,
+    wfrag: i32,
+    emul: i32,
+    eadd: i32,
+    pad: [i32; 6],
+}
+
+/// A convolution's reduction in groups of 4 channels at one tap (taps outer), in 32-deep steps of
+/// 8 groups: what chain.cu's A fragments load and its B fragments hold.
+struct Taps {
+    c: usize,
+    cp: usize,
+    kh: usize,
+    kw: usize,
+}
+
+impl Taps {
+    fn groups(&self) -> usize {
+        self.kh * self.kw * self.cp / 4
+    }
+
+    fn ksteps(&self) -> usize {
+        self.groups().div_ceil(8)
+    }
+
+    /// Byte offset of each group from a window's origin in a staged plane `wp` wide with
+    /// dilation `d`; groups past the reduction read the origin (against zero weights).
+    fn offsets(&self, wp: usize, d: [usize; 2]) -> Vec<i32> {
+        let mut off = vec![0i32; self.ksteps() * 8];
+        let cg = self.cp / 4;
+        for (q, o) in off.iter_mut().enumerate().take(self.groups()) {
+            let (tap, g) = (q / cg, q % cg);
+            let (i, j) = (tap / self.kw, tap % self.kw);
+            *o = ((i * d[0] * wp + j * d[1]) * self.cp + g * 4) as i32;
+        }
+        off
+    }
+
+    /// The weight of output `n` at reduction position `kk` (group `kk / 4`, channel `kk % 4` of
+    /// it) from `[k][c][kh][kw]` integers, 0 past either end.
+    fn weight(&self, w: &[i8], k: usize, n: usize, kk: usize) -> i8 {
+        let (q, e) = (kk / 4, kk % 4);
+        let cg = self.cp / 4;
+        let (tap, ch) = (q / cg, (q % cg) * 4 + e);
+        if n >= k || q >= self.groups() || ch >= self.c {
+            return 0;
+        }
+        w[((n * self.c + ch) * self.kh + tap / self.kw) * self.kw + tap % self.kw]
+    }
+}
+
+/// B fragments of mma m16n8k32 for `tiles` n8 tiles of `ksteps` steps, tile-major: lane
+/// (g, t) = (lane / 4, lane % 4) holds column g's reduction positions 4t..4t+3 and 16+4t..16+4t+3.
+fn fragments(tiles: usize, ksteps: usize, weight: impl Fn(usize, usize) -> i8) -> Vec<[i8; 8]> {
+    let mut out = Vec::with_capacity(tiles * ksteps * 32);
+    for nt in 0..tiles {
+        for ks in 0..ksteps {
+            for lane in 0..32 {
+                let (g, t) = (lane / 4, lane % 4);
+                let mut f = [0i8; 8];
+                for (e, v) in f.iter_mut().enumerate() {
+                    let kk = ks * 32 + (e / 4) * 16 + 4 * t + e % 4;
+                    *v = weight(nt * 8 + g, kk);
+                }
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+/// Appends `data` to `blob` at a 16-byte boundary; its offset.
+fn append<T: Copy>(blob: &mut Vec<u8>, data: &[T]) -> i32 {
+    blob.resize(blob.len().next_multiple_of(16), 0);
+    let at = blob.len();
+    // SAFETY: plain integers and floats, read as their bytes.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(data.as_ptr() as *const u8, std::mem::size_of_val(data))
+    };
+    blob.extend_from_slice(bytes);
+    at as i32
+}
+
+/// Whether an INT8 layer reads tensor `x` as stored (INT8 on its own grid).
+fn raw(b: &Builder, x: TensorId) -> bool {
+    matches!((b.store[x], b.engine.scales[x]), (Store::I8(s), Some(q)) if s.to_bits() == q.to_bits())
+}
+
+/// ReLU (true) or no activation (false) fused into `l`; None for any other.
+fn relu_of(b: &Builder, fused: &Fused) -> Option<bool> {
+    match fused.act.map(|a| &b.net.layers[a].kind) {
+        None => Some(false),
+        Some(LayerKind::Activation { kind, .. }) if *kind == ActivationType::Relu => Some(true),
+        _ => None,
+    }
+}
+
+/// The chain's steps for `engine`'s layers `fused` (launching layers: not `absorbed`), for runs
+/// of at most `most` items; None where the network is not such a chain.
+pub(super) fn steps(
+    b: &mut Builder,
+    fused: &[Fused],
+    absorbed: &[bool],
+    most: usize,
+) -> Result<Option<Vec<Step>>> {
+    let (net, engine) = (b.net, b.engine);
+    let launched: Vec<LayerId> = engine
+        .order
+        .iter()
+        .copied()
+        .filter(|&l| !absorbed[l])
+        .collect();
+    let inputs: Vec<_> = engine.bindings.iter().filter(|b| b.is_input).collect();
+    let outputs: Vec<_> = engine.bindings.iter().filter(|b| !b.is_input).collect();
+    let ([input], [output], [convs @ .., fc1, fc2]) = (&inputs[..], &outputs[..], &launched[..])
+    else {
+        return Ok(None);
+    };
+    if convs.is_empty()
+        || input.dtype != DataType::Float
+        || output.dtype != DataType::Float
+        || net.tensors[input.tensor].broadcast_across_batch
+        || launched
+            .iter()
+            .any(|&l| engine.precisions[l] != Precision::Int8)
+    {
+        return Ok(None);
+    }
+    let out_of = |l: LayerId| {
+        fused[l]
+            .last()
+            .map_or(net.layers[l].outputs[0], |a| net.layers[a].outputs[0])
+    };
+
+    // The convolutions, each reading the last one's output.
+    let mut blob = vec![0u8; 16];
+    let mut layers = Vec::new();
+    let mut x = input.tensor;
+    for &l in convs {
+        let LayerKind::Convolution(p) = &net.layers[l].kind else {
+            return Ok(None);
+        };
+        let s = &net.tensors[x].shape;
+        let out = out_of(l);
+        let (Some(relu), &[c, h, w], Some(qs)) = (relu_of(b, &fused[l]), &s[..], engine.scales[x])
+        else {
+            return Ok(None);
+        };
+        if net.layers[l].inputs != [x] || p.groups != 1 || (l != convs[0] && !raw(b, x)) {
+            return Ok(None);
+        }
+        let Ok(g) = conv_geometry(p, [h, w], false) else {
+            return Ok(None);
+        };
+        let (k, nt) = (p.nb_output_maps, p.nb_output_maps.div_ceil(8));
+        let pool = match fused[l].pool.map(|q| &net.layers[q].kind) {
+            Some(LayerKind::Pooling(pp)) => match pool_geometry(pp, [g[0].out, g[1].out]) {
+                Ok(pg) => Some((pp, pg)),
+                Err(_) => return Ok(None),
+            },
+            _ => None,
+        };
+        let taps = Taps {
+            c,
+            cp: c.next_multiple_of(4),
+            kh: p.kernel[0],
+            kw: p.kernel[1],
+        };
+        // The staged plane: the input after its padding, and every window's extent.
+        let extent =
+            |d: usize| (g[d].out - 1) * p.stride[d] + (p.kernel[d] - 1) * p.dilation[d] + 1;
+        let (hp, wp) = ((g[0].pre + h).max(extent(0)), (g[1].pre + w).max(extent(1)));
+        let (iw, scales) = int8_weights(&p.kernel_weights.values, k);
+        let bias = if p.bias.values.is_empty() {
+            vec![0.0; k]
+        } else {
+            p.bias.values.clone()
+        };
+        let act = if relu {
+            ActivationType::Relu as i32
+        } else {
+            -1
+        };
+        let (mut emul, mut eadd, units) = int8_epilogue(qs, &scales, &bias, b.store[out], act);
+        if !units {
+            return Ok(None);
+        }
+        emul.resize(nt * 8, 0.0);
+        eadd.resize(nt * 8, 0.0);
+        let frags = fragments(nt, taps.ksteps(), |n, kk| taps.weight(&iw, k, n, kk));
+        let (poh, pow_) = pool.map_or((g[0].out, g[1].out), |(_, pg)| (pg[0].out, pg[1].out));
+        layers.push(ConvLayer {
+            cp: taps.cp as i32,
+            hp: hp as i32,
+            wp: wp as i32,
+            c: c as i32,
+            h: h as i32,
+            w: w as i32,
+            ph: g[0].pre as i32,
+            pw: g[1].pre as i32,
+            k: k as i32,
+            nt: nt as i32,
+            oh: g[0].out as i32,
+            ow: g[1].out as i32,
+            sh: p.stride[0] as i32,
+            sw: p.stride[1] as i32,
+            ksteps: taps.ksteps() as i32,
+            relu: relu as i32,
+            pkh: pool.map_or(1, |(pp, _)| pp.window[0] as i32),
+            pkw: pool.map_or(1, |(pp, _)| pp.window[1] as i32),
+            psh: pool.map_or(1, |(pp, _)| pp.stride[0] as i32),
+            psw: pool.map_or(1, |(pp, _)| pp.stride[1] as i32),
+            poh: poh as i32,
+            pow_: pow_ as i32,
+            goff: append(&mut blob, &taps.offsets(wp, p.dilation)),
+            wfrag: append(&mut blob, &frags),
+            emul: append(&mut blob, &emul),
+            eadd: append(&mut blob, &eadd),
+            pad: [0; 6],
+        });
+        x = out;
+    }
+    let header = std::mem::size_of::<ConvLayer>() * layers.len();
+    // The layers go after the 16-byte header, so every data offset moves by their size.
+    for layer in &mut layers {
+        for off in [
+            &mut layer.goff,
+            &mut layer.wfrag,
+            &mut layer.emul,
+            &mut layer.eadd,
+        ] {
+            *off += header as i32;
+        }
+    }
+    let mut full = vec![0u8; 16];
+    full[..4].copy_from_slice(&(layers.len() as i32).to_le_bytes());
+    append(&mut full, &layers);
+    full.extend_from_slice(&blob[16..]);
+    full.resize(full.len().next_multiple_of(16), 0);
+    let blob = full;
+
+    // Shared memory: the blob, the largest staged input, the largest convolution output.
+    let staged = layers
+        .iter()
+        .map(|l| (l.cp * l.hp * l.wp) as usize)
+        .max()
+        .unwrap_or(0)
+        .next_multiple_of(16);
+    let conv_out = layers
+        .iter()
+        .map(|l| (l.oh * l.ow * l.nt * 8) as usize)
+        .max()
+        .unwrap_or(0);
+    let conv_smem = blob.len() + staged + conv_out;
+
+    // The FC pair.
+    let (
+        LayerKind::FullyConnected {
+            nb_outputs: n1,
+            kernel: w1,
+            bias: b1,
+        },
+        LayerKind::FullyConnected {
+            nb_outputs: n2,
+            kernel: w2,
+            bias: b2,
+        },
+    ) = (&net.layers[*fc1].kind, &net.layers[*fc2].kind)
+    else {
+        return Ok(None);
+    };
+    let (n1, n2) = (*n1, *n2);
+    let k1: usize = net.tensors[x].shape.iter().product();
+    let y1 = out_of(*fc1);
+    let y = out_of(*fc2);
+    let (Some(relu1), Some(false), Some(q1), Some(q2)) = (
+        relu_of(b, &fused[*fc1]),
+        relu_of(b, &fused[*fc2]),
+        engine.scales[x],
+        engine.scales[y1],
+    ) else {
+        return Ok(None);
+    };
+    if net.layers[*fc1].inputs != [x]
+        || net.layers[*fc2].inputs != [y1]
+        || !raw(b, x)
+        || !raw(b, y1)
+        || !k1.is_multiple_of(4)
+        || n2 > FC2_MOST
+        || y != output.tensor
+        || b.store[y] != Store::F32
+        || !matches!(b.loc(y)?, Loc::Binding(_))
+        || w1.values.len() != n1 * k1
+        || w2.values.len() != n2 * n1
+    {
+        return Ok(None);
+    }
+    let groups = n1.div_ceil(FC_GROUP);
+    let ksteps = k1.div_ceil(32);
+    let fc_smem =
+        FC_ROWS * (k1 + 16) + ksteps * 1024 + n2 * 32 + FC_ROWS * 32 + 2048 + FC_ROWS * n2 * 4;
+    if conv_smem.max(fc_smem) > b.shared_per_block {
+        return Ok(None);
+    }
+    let bias_of = |v: &[f32], n: usize| {
+        if v.is_empty() {
+            vec![0.0; n]
+        } else {
+            v.to_vec()
+        }
+    };
+    let (iw1, s1) = int8_weights(&w1.values, n1);
+    let relu_code = if relu1 {
+        ActivationType::Relu as i32
+    } else {
+        -1
+    };
+    let (mut emul1, mut eadd1, units) =
+        int8_epilogue(q1, &s1, &bias_of(&b1.values, n1), b.store[y1], relu_code);
+    if !units {
+        return Ok(None);
+    }
+    emul1.resize(groups * FC_GROUP, 0.0);
+    eadd1.resize(groups * FC_GROUP, 0.0);
+    let at1 = |n: usize, kk: usize| {
+        if n < n1 && kk < k1 {
+            iw1[n * k1 + kk]
+        } else {
+            0
+        }
+    };
+    let frags: Vec<[i8; 8]> = (0..groups)
+        .flat_map(|grp| fragments(4, ksteps, |n, kk| at1(grp * FC_GROUP + n, kk)))
+        .collect();
+    let (iw2, s2) = int8_weights(&w2.values, n2);
+    let (emul2, eadd2, _) = int8_epilogue(q2, &s2, &bias_of(&b2.values, n2), Store::F32, -1);
+    let mut w2g = vec![0i8; groups * n2 * FC_GROUP];
+    for grp in 0..groups {
+        for j in 0..n2 {
+            for i in 0..FC_GROUP.min(n1 - grp * FC_GROUP) {
+                w2g[(grp * n2 + j) * FC_GROUP + i] = iw2[j * n1 + grp * FC_GROUP + i];
+            }
+        }
+    }
+
+    let conv_args = ChainConvArgs {
+        blob_bytes: blob.len() as i32,
+        nl: layers.len() as i32,
+        qs: engine.scales[input.tensor].unwrap_or(1.0),
+        r0: blob.len() as i32,
+        r1: (blob.len() + staged) as i32,
+        ..Default::default()
+    };
+    let input_loc = b.loc(input.tensor)?;
+    let input_loc = match input_loc {
+        // The binding itself even where the layer-by-layer plan quantizes it first.
+        Loc::Buffer(_) => Loc::Binding(
+            engine
+                .bindings
+                .iter()
+                .position(|bd| bd.tensor == input.tensor)
+                .unwrap_or(0),
+        ),
+        other => other,
+    };
+    let blob_loc = b.upload(&blob)?;
+    let conv = Step::new(
+        "chain_conv",
+        &conv_args,
+        Grid::Blocks { per_item: 1 },
+        false,
+    )?
+    .shared(conv_smem as u32)?
+    .count(offset_of!(ChainConvArgs, items), 1)
+    .ptr(offset_of!(ChainConvArgs, x), input_loc)
+    .ptr(offset_of!(ChainConvArgs, y), b.loc(x)?)
+    .ptr(offset_of!(ChainConvArgs, blob), blob_loc);
+
+    let fc_args = ChainFcArgs {
+        k1: k1 as i32,
+        ksteps: ksteps as i32,
+        n2: n2 as i32,
+        groups: groups as i32,
+        relu1: relu1 as i32,
+        softmax: fused[*fc2].softmax.is_some() as i32,
+        ..Default::default()
+    };
+    let acc = b.upload(&vec![0i32; most * n2])?;
+    let tickets = b.upload(&vec![0i32; most.div_ceil(FC_ROWS)])?;
+    let fc = Step::new(
+        "chain_fc",
+        &fc_args,
+        Grid::Tiles {
+            rows_per_item: 1,
+            tile_rows: FC_ROWS as u32,
+            col_tiles: groups as u32,
+        },
+        false,
+    )?
+    .shared(fc_smem as u32)?
+    .count(offset_of!(ChainFcArgs, items), 1)
+    .ptr(offset_of!(ChainFcArgs, x), b.loc(x)?)
+    .ptr(offset_of!(ChainFcArgs, y), b.loc(y)?);
+    let uploads = [
+        (offset_of!(ChainFcArgs, w1), b.upload(&frags)?),
+        (offset_of!(ChainFcArgs, emul1), b.upload(&emul1)?),
+        (offset_of!(ChainFcArgs, eadd1), b.upload(&eadd1)?),
+        (offset_of!(ChainFcArgs, w2), b.upload(&w2g)?),
+        (offset_of!(ChainFcArgs, emul2), b.upload(&emul2)?),
+        (offset_of!(ChainFcArgs, eadd2), b.upload(&eadd2)?),
+        (offset_of!(ChainFcArgs, acc), acc),
+        (offset_of!(ChainFcArgs, tickets), tickets),
+    ];
+    let mut fc = uploads
+        .into_iter()
+        .fold(fc, |st, (off, loc)| st.ptr(off, loc));
+    let label = |ls: &[LayerId]| {
+        ls.iter()
+            .map(|&l| fused[l].label(net, l))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    let mut conv = conv;
+    conv.label = label(convs);
+    fc.label = label(&[*fc1, *fc2]);
+    Ok(Some(vec![conv, fc]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Taps, fragments};
+
+    #[test]
+    fn groups_walk_taps_then_channel_quads() {
+        // LeNet's conv2: 20 channels (5 quads) at 25 taps, staged 12 wide.
+        let t = Taps {
+            c: 20,
+            cp: 20,
+            kh: 5,
+            kw: 5,
+        };
+        assert_eq!((t.groups(), t.ksteps()), (125, 16));
+        let off = t.offsets(12, [1, 1]);
+        assert_eq!(off.len(), 128);
+        assert_eq!(&off[..6], &[0, 4, 8, 12, 16, 20]);
+        // Tap (1, 0) is one staged row down: 12 pixels of 20 bytes.
+        assert_eq!(off[25], 240);
+        assert_eq!(&off[125..], &[0, 0, 0]);
+        // A single channel padded to a quad: channels 1-3 are zero weights.
+        let one = Taps {
+            c: 1,
+            cp: 4,
+            kh: 5,
+            kw: 5,
+        };
+        let w: Vec<i8> = (0..2 * 25).map(|v| v as i8).collect();
+        assert_eq!(one.weight(&w, 2, 1, 4 * 7), 25 + 7);
+        assert_eq!(one.weight(&w, 2, 1, 4 * 7 + 1), 0);
+        assert_eq!(one.weight(&w, 2, 2, 0), 0);
+        assert_eq!(one.weight(&w, 2, 0, 4 * 25), 0);
+    }
+
+    #[test]
+    fn fragments_follow_the_mma_b_layout() {
+        // Weight (n, kk) = n * 64 + kk, as i8 (wrapping): one tile, two steps.
+        let f = fragments(1, 2, |n, kk| (n * 64 + kk) as i8);
+        assert_eq!(f.len(), 64);
+        // Lane 6: column 1, positions 8..11 and 24..27 of each step.
+        assert_eq!(f[6], [72, 73, 74, 75, 88, 89, 90, 91]);
+        assert_eq!(f[32 + 6], [104, 105, 106, 107, 120, 121, 122, 123]);
+    }
+}
