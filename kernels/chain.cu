@@ -15,36 +15,211 @@
 //   the order does not matter). The last block of each 16 items (a ticket) takes the sums,
 //   zeroing them and the ticket for the next run, and runs the second epilogue and the softmax.
 // Integers, epilogue operations and softmax are igemm.cu's: the outputs are bit-identical to the
-// plan's launches layer by layer.
-
-// One convolution of the chain (Rust: backend::cuda::plan::chain::ConvLayer), with offsets in
-// bytes from the blob's start.
-struct ChainConv {
-    int cp, hp, wp;     // staged input: channels (a multiple of 4), rows, columns (with padding)
-    int c, h, w;        // the input's channels and plane
-    int ph, pw;         // padding before the plane
-    int k, nt;          // output channels, 8-channel tiles
-    int oh, ow, sh, sw; // convolution output plane and stride
-    int ksteps;         // 32-deep reduction steps (8 groups of 4 channels at a tap each)
-    int relu;
-    int pkh, pkw, psh, psw, poh, pow_;  // max pooling (a 1x1 window of stride 1: none)
-    int goff;           // ksteps x 8 ints: a group's byte offset from a window origin (0: padding)
-    int wfrag;          // nt x ksteps x 32 uint2: B fragments, zero past the reduction and k
-    int emul, eadd;     // nt x 8 floats, zero past k
-    int pad_[6];
-};
+// plan's launches layer by layer. Each network's kernels are compiled for its shapes (compile.rs):
+// the program ends with the generated structs of its layers and one CHAIN_CONV and one CHAIN_FC
+// line, so that every loop bound, stride and offset is a constant.
+//
+// A convolution's constants (Rust: backend::cuda::plan::chain::ConvLayer): staged input CP
+// channels (a multiple of 4) by HP x WP (with padding), PH, PW of it before the C x H x W input;
+// K output channels in NT n8 tiles, an OH x OW plane of stride SH, SW, KSTEPS 32-deep reduction
+// steps (8 groups of 4 channels at a tap each); RELU; max pooling PKH x PKW of stride PSH, PSW
+// into POH x POW (1x1 of stride 1: none); byte offsets in the blob of GOFF (KSTEPS x 8 ints: a
+// group's byte offset from a window's origin, 0 past the reduction), WFRAG (NT x KSTEPS x 32
+// uint2 B fragments) and EMUL, EADD (NT x 8 floats, zero past K). The network's: BLOB bytes (a
+// multiple of 16), R0 and R1 the byte offsets of the staged input and the convolution outputs.
 
 struct ChainConvArgs {
     const float* x;      // first layer's input, quantized as staged
     signed char* y;      // last layer's output, INT8, CHW
-    const int4* blob;    // 16 bytes of header (layer count), the layers, then their data
+    const int4* blob;
     i64 items;
-    int blob_bytes;      // a multiple of 16
-    int nl;
     float qs;
-    int r0, r1;          // shared memory: byte offsets of the staged input and of the convolution
-                         // outputs (the blob is at 0)
 };
+
+__device__ __forceinline__ unsigned pack4(int a, int b, int c, int d) {
+    return (a & 255) | (b & 255) << 8 | (c & 255) << 16 | (unsigned)(d & 255) << 24;
+}
+
+// The first layer's input of one item into the staged layout, quantized with the layer's scale.
+template <class L>
+__device__ __forceinline__ void chain_stage(const ChainConvArgs& a, i64 item, unsigned char* s) {
+    constexpr int G = L::CP / 4, PLANE = L::H * L::W;
+    for (int i = threadIdx.x; i < L::HP * L::WP * G; i += blockDim.x) {
+        const int pix = i / G, g = i - pix * G;
+        const int sy = pix / L::WP, py = sy - L::PH, px = pix - sy * L::WP - L::PW;
+        int v[4] = {0, 0, 0, 0};
+        if ((unsigned)py < (unsigned)L::H && (unsigned)px < (unsigned)L::W) {
+            const float* p = a.x + (item * L::C + g * 4) * PLANE + py * L::W + px;
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+                if (g * 4 + e < L::C) v[e] = quant(p[e * PLANE], a.qs);
+        }
+        ((unsigned*)s)[i] = pack4(v[0], v[1], v[2], v[3]);
+    }
+}
+
+// One warp's job: 16 output positions from `mt * 16` by NN n8 tiles from `n0`.
+template <class L, int NN>
+__device__ __forceinline__ void chain_job(const unsigned char* blob, const unsigned char* xs, signed char* cs, int mt, int n0,
+                                          const int* o0, const int* o1) {
+    constexpr int M = L::OH * L::OW, KP = L::NT * 8;
+    const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    int row[2], base[2];
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        row[h] = mt * 16 + g + 8 * h;
+        const int r = min(row[h], M - 1), oy = r / L::OW, ox = r - oy * L::OW;
+        base[h] = (oy * L::SH * L::WP + ox * L::SW) * L::CP;
+    }
+    const uint2* wf = (const uint2*)(blob + L::WFRAG) + n0 * L::KSTEPS * 32 + lane;
+    int acc[NN][4];
+#pragma unroll
+    for (int j = 0; j < NN; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) acc[j][e] = 0;
+#pragma unroll
+    for (int ks = 0; ks < L::KSTEPS; ks++) {
+        const unsigned af[4] = {word_at(xs + base[0] + o0[ks]), word_at(xs + base[1] + o0[ks]),
+                                word_at(xs + base[0] + o1[ks]), word_at(xs + base[1] + o1[ks])};
+#pragma unroll
+        for (int j = 0; j < NN; j++) {
+            const uint2 b = wf[(j * L::KSTEPS + ks) * 32];
+            mma_i8(acc[j], af, b.x, b.y);
+        }
+    }
+    // Every column below KP is written: padding channels (zero factors) store zeros, which the
+    // next layer's staging takes as its padding channels. The values are in the output's units
+    // (int8_epilogue on the host), requantized with scale 1.
+    const float* emul = (const float*)(blob + L::EMUL);
+    const float* eadd = (const float*)(blob + L::EADD);
+#pragma unroll
+    for (int j = 0; j < NN; j++) {
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            const int r = row[e >> 1], col = (n0 + j) * 8 + 2 * t + (e & 1);
+            // The CPU's epilogue operation for operation (no contraction into an FMA).
+            float v = __fadd_rn(__fmul_rn((float)acc[j][e], emul[col]), eadd[col]);
+            if (L::RELU) v = fmaxf(v, 0.0f);
+            if (r < M) cs[r * KP + col] = (signed char)quant(v, 1.0f);
+        }
+    }
+}
+
+// One convolution, staged input `xs` -> `cs` ([OH x OW][NT x 8] INT8).
+template <class L>
+__device__ __forceinline__ void chain_conv_layer(const unsigned char* blob, const unsigned char* xs, signed char* cs) {
+    constexpr int MT = (L::OH * L::OW + 15) / 16, NG = (L::NT + 3) / 4, LAST = L::NT - 4 * (NG - 1);
+    const int warp = threadIdx.x >> 5, t = threadIdx.x & 3;
+    // This thread's group offsets at every step (its A fragment columns 4t.. and 16 + 4t..).
+    const int* goff = (const int*)(blob + L::GOFF);
+    int o0[L::KSTEPS], o1[L::KSTEPS];
+#pragma unroll
+    for (int ks = 0; ks < L::KSTEPS; ks++) {
+        o0[ks] = goff[ks * 8 + t];
+        o1[ks] = goff[ks * 8 + 4 + t];
+    }
+    for (int job = warp; job < MT * NG; job += blockDim.x >> 5) {
+        const int mt = job % MT, ng = job / MT;
+        if (ng == NG - 1) chain_job<L, LAST>(blob, xs, cs, mt, 4 * ng, o0, o1);
+        else chain_job<L, 4>(blob, xs, cs, mt, 4 * ng, o0, o1);
+    }
+}
+
+// 4 channels of one pooled position: the maximum of their words over the window (quantization
+// never decreases, so pooling the stored values is pooling the sums).
+template <class L>
+__device__ __forceinline__ unsigned chain_pooled(const signed char* cs, int py, int px, int c4) {
+    unsigned v = 0x80808080u;
+#pragma unroll
+    for (int i = 0; i < L::PKH; i++)
+#pragma unroll
+        for (int j = 0; j < L::PKW; j++)
+            v = __vmaxs4(v, word_at(cs + ((py * L::PSH + i) * L::OW + px * L::PSW + j) * (L::NT * 8) + c4));
+    return v;
+}
+
+// Pooling of layer L's outputs into layer N's staged input.
+template <class L, class N>
+__device__ __forceinline__ void chain_pool_into(const signed char* cs, unsigned char* s) {
+    constexpr int G = N::CP / 4;
+    for (int i = threadIdx.x; i < N::HP * N::WP * G; i += blockDim.x) {
+        const int pix = i / G, g = i - pix * G;
+        const int sy = pix / N::WP, py = sy - N::PH, px = pix - sy * N::WP - N::PW;
+        const bool in = (unsigned)py < (unsigned)L::POH && (unsigned)px < (unsigned)L::POW;
+        ((unsigned*)s)[i] = in ? chain_pooled<L>(cs, py, px, g * 4) : 0u;
+    }
+}
+
+// Pooling of the last layer's outputs into the item's output (CHW).
+template <class L>
+__device__ __forceinline__ void chain_pool_out(const signed char* cs, signed char* y) {
+    constexpr int PLANE = L::POH * L::POW;
+    for (int i = threadIdx.x; i < L::K * PLANE; i += blockDim.x) {
+        const int c = i / PLANE, p = i - c * PLANE, py = p / L::POW, px = p - py * L::POW;
+        y[i] = (signed char)(chain_pooled<L>(cs, py, px, c & ~3) >> (8 * (c & 3)));
+    }
+}
+
+template <class L>
+__device__ __forceinline__ void chain_layers(const unsigned char* blob, unsigned char* xs, signed char* cs, signed char* y) {
+    chain_conv_layer<L>(blob, xs, cs);
+    __syncthreads();
+    chain_pool_out<L>(cs, y);
+    __syncthreads();
+}
+
+template <class L, class N, class... Rest>
+__device__ __forceinline__ void chain_layers(const unsigned char* blob, unsigned char* xs, signed char* cs, signed char* y) {
+    chain_conv_layer<L>(blob, xs, cs);
+    __syncthreads();
+    chain_pool_into<L, N>(cs, xs);
+    __syncthreads();
+    chain_layers<N, Rest...>(blob, xs, cs, y);
+}
+
+template <class... Ls> struct ChainLast;
+template <class L> struct ChainLast<L> { typedef L T; };
+template <class L, class N, class... Rest> struct ChainLast<L, N, Rest...> { typedef typename ChainLast<N, Rest...>::T T; };
+
+template <class NET, class First, class... Rest>
+__device__ __forceinline__ void chain_conv_body(const ChainConvArgs& a) {
+    extern __shared__ __align__(16) unsigned char chain_smem[];
+    unsigned char* xs = chain_smem + NET::R0;
+    signed char* cs = (signed char*)(chain_smem + NET::R1);
+    for (int i = threadIdx.x; i < NET::BLOB / 16; i += blockDim.x) cp_async16(chain_smem + 16 * i, a.blob + i, 16);
+    asm volatile("cp.async.commit_group;");
+    typedef typename ChainLast<First, Rest...>::T Last;
+    constexpr int OUT = Last::K * Last::POH * Last::POW;
+    for (i64 item = blockIdx.x; item < a.items; item += gridDim.x) {
+        // The first item is staged while the blob is copied.
+        chain_stage<First>(a, item, xs);
+        asm volatile("cp.async.wait_group 0;");
+        __syncthreads();
+        chain_layers<First, Rest...>(chain_smem, xs, cs, a.y + item * OUT);
+    }
+}
+
+#define CHAIN_CONV(NAME, NET, ...) \
+    extern "C" __global__ void __launch_bounds__(256) NAME(const ChainConvArgs a) { chain_conv_body<NET, __VA_ARGS__>(a); }
+
+// The FC pair (Rust: backend::cuda::plan::chain). Constants: K1 inputs (a multiple of 4) in
+// KSTEPS 32-deep steps, GROUPS of 32 outputs of the first layer, RELU1 after it; N2 outputs of
+// the second (at most 64), SOFTMAX over them.
+struct ChainFcArgs {
+    const signed char* x;  // [items][K1] INT8 on the first layer's grid
+    float* y;              // [items][N2], after the softmax when fused
+    const uint2* w1;       // per group of 32 outputs: 4 n8 tiles x KSTEPS x 32 B fragments
+    const float* emul1;    // GROUPS x 32, zero past the first layer's outputs
+    const float* eadd1;
+    const signed char* w2; // per group: [N2][32], zero past the first layer's outputs
+    const float* emul2;    // N2
+    const float* eadd2;
+    int* acc;              // [items][N2] second-layer sums, zero between runs
+    int* tickets;          // per 16 items, zero between runs
+    i64 items;
+};
+
+#define CFC_ROWS 16
 
 // 4 bytes from global to shared memory, for rows not aligned to 16 bytes.
 __device__ __forceinline__ void cp_async4(void* dst, const void* src) {
@@ -53,211 +228,65 @@ __device__ __forceinline__ void cp_async4(void* dst, const void* src) {
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(d), "l"(src) : "memory");
 }
 
-__device__ __forceinline__ unsigned pack4(int a, int b, int c, int d) {
-    return (a & 255) | (b & 255) << 8 | (c & 255) << 16 | (unsigned)(d & 255) << 24;
-}
-
-// The first layer's input of one item into the staged layout, quantized with the layer's scale.
-__device__ __forceinline__ void chain_stage(const ChainConvArgs& a, const ChainConv& L, i64 item, unsigned char* s) {
-    const int groups = L.cp / 4, words = L.hp * L.wp * groups;
-    const int plane = L.h * L.w;
-    for (int i = threadIdx.x; i < words; i += blockDim.x) {
-        const int pix = i / groups, g = i - pix * groups;
-        const int py = pix / L.wp - L.ph, px = pix % L.wp - L.pw;
-        int v[4] = {0, 0, 0, 0};
-        if ((unsigned)py < (unsigned)L.h && (unsigned)px < (unsigned)L.w) {
-            const i64 base = (item * L.c + g * 4) * plane + py * L.w + px;
+// COUNT steps of the first FC layer from step KB, one n8 tile `nt`.
+template <class F, int KB, int COUNT>
+__device__ __forceinline__ void chain_fc_steps(const unsigned char* sa, const uint2* sb, int nt, int* acc) {
+    constexpr int RS = F::K1 + 16;
+    const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                if (g * 4 + e < L.c) {
-                    v[e] = quant(a.x[base + e * plane], a.qs);
-                }
-            }
-        }
-        ((unsigned*)s)[i] = pack4(v[0], v[1], v[2], v[3]);
+    for (int s = 0; s < COUNT; s++) {
+        const unsigned char* p = sa + g * RS + (KB + s) * 32 + 4 * t;
+        const unsigned af[4] = {word_at(p), word_at(p + 8 * RS), word_at(p + 16), word_at(p + 8 * RS + 16)};
+        const uint2 b = sb[(nt * F::KSTEPS + KB + s) * 32 + lane];
+        mma_i8(acc, af, b.x, b.y);
     }
 }
 
-// One convolution, staged input `xs` -> `ys` ([oh x ow][nt x 8] INT8, the epilogue's values).
-__device__ __forceinline__ void chain_conv_layer(const ChainConv& L, const unsigned char* blob, const unsigned char* xs, signed char* ys) {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    const int m = L.oh * L.ow, mtiles = (m + 15) >> 4, ngroups = (L.nt + 3) >> 2, kp = L.nt * 8;
-    const int* goff = (const int*)(blob + L.goff);
-    const uint2* wf = (const uint2*)(blob + L.wfrag);
-    const float* emul = (const float*)(blob + L.emul);
-    const float* eadd = (const float*)(blob + L.eadd);
-    for (int job = warp; job < mtiles * ngroups; job += 8) {
-        const int mt = job % mtiles, n0 = (job / mtiles) * 4, nn = min(4, L.nt - n0);
-        int row[2], base[2];
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-            row[h] = mt * 16 + g + 8 * h;
-            const int r = min(row[h], m - 1), oy = r / L.ow, ox = r - oy * L.ow;
-            base[h] = (oy * L.sh * L.wp + ox * L.sw) * L.cp;
-        }
-        int acc[4][4];
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) acc[j][e] = 0;
-#pragma unroll 2
-        for (int ks = 0; ks < L.ksteps; ks++) {
-            const int o0 = goff[ks * 8 + t], o1 = goff[ks * 8 + 4 + t];
-            unsigned af[4];
-            af[0] = word_at(xs + base[0] + o0);
-            af[1] = word_at(xs + base[1] + o0);
-            af[2] = word_at(xs + base[0] + o1);
-            af[3] = word_at(xs + base[1] + o1);
-#pragma unroll
-            for (int j = 0; j < 4; j++) {
-                if (j < nn) {
-                    const uint2 b = wf[((n0 + j) * L.ksteps + ks) * 32 + lane];
-                    mma_i8(acc[j], af, b.x, b.y);
-                }
-            }
-        }
-        // Every column below kp is written: padding channels (zero factors) store zeros, which
-        // the next layer's staging takes as its padding channels.
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-            if (j >= nn) continue;
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                const int r = row[e >> 1], col = (n0 + j) * 8 + 2 * t + (e & 1);
-                if (r >= m) continue;
-                // The CPU's epilogue operation for operation (no contraction into an FMA).
-                float v = __fadd_rn(__fmul_rn((float)acc[j][e], emul[col]), eadd[col]);
-                if (L.relu) v = fmaxf(v, 0.0f);
-                ys[r * kp + col] = (signed char)quant(v, 1.0f);
-            }
-        }
-    }
-}
-
-// Max pooling of the convolution's outputs `cs` (quantization never decreases, so pooling the
-// stored values is pooling the sums) into the next layer's staged input, or the output's CHW.
-__device__ __forceinline__ void chain_pool(const ChainConv& L, const ChainConv* next, const signed char* cs, unsigned char* s, signed char* y) {
-    const int kp = L.nt * 8;
-    // 4 channels of one pooled position: the maximum of their words over the window.
-    auto pooled = [&](int py, int px, int c4) {
-        unsigned v = 0x80808080u;
-        for (int i = 0; i < L.pkh; i++)
-            for (int j = 0; j < L.pkw; j++)
-                v = __vmaxs4(v, word_at(cs + ((py * L.psh + i) * L.ow + px * L.psw + j) * kp + c4));
-        return v;
-    };
-    if (next) {
-        const ChainConv& N = *next;
-        const int groups = N.cp / 4, words = N.hp * N.wp * groups;
-        for (int i = threadIdx.x; i < words; i += blockDim.x) {
-            const int pix = i / groups, g = i - pix * groups;
-            const int py = pix / N.wp - N.ph, px = pix % N.wp - N.pw;
-            const bool in = (unsigned)py < (unsigned)L.poh && (unsigned)px < (unsigned)L.pow_;
-            ((unsigned*)s)[i] = in ? pooled(py, px, g * 4) : 0u;
-        }
-    } else {
-        const int plane = L.poh * L.pow_;
-        for (int i = threadIdx.x; i < L.k * plane; i += blockDim.x) {
-            const int c = i / plane, p = i - c * plane, py = p / L.pow_, px = p - py * L.pow_;
-            y[i] = (signed char)(pooled(py, px, c & ~3) >> (8 * (c & 3)));
-        }
-    }
-}
-
-extern "C" __global__ void __launch_bounds__(256) chain_conv(const ChainConvArgs a) {
+template <class F>
+__device__ __forceinline__ void chain_fc_body(const ChainFcArgs& a) {
+    // Staged row stride: the 8 rows of a fragment on distinct banks.
+    constexpr int RS = F::K1 + 16;
     extern __shared__ __align__(16) unsigned char chain_smem[];
-    unsigned char* blob = chain_smem;
-    unsigned char* xs = chain_smem + a.r0;
-    signed char* cs = (signed char*)(chain_smem + a.r1);
-    const ChainConv* layers = (const ChainConv*)(blob + 16);
-    for (int i = threadIdx.x; i < a.blob_bytes / 16; i += blockDim.x) cp_async16(blob + 16 * i, a.blob + i, 16);
-    asm volatile("cp.async.commit_group;");
-    // The first layer's geometry from global memory, so that staging overlaps the blob's copy.
-    const ChainConv& first = *(const ChainConv*)((const unsigned char*)a.blob + 16);
-    bool copied = false;
-    for (i64 item = blockIdx.x; item < a.items; item += gridDim.x) {
-        chain_stage(a, first, item, xs);
-        if (!copied) {
-            asm volatile("cp.async.wait_group 0;");
-            copied = true;
-        }
-        __syncthreads();
-        for (int l = 0; l < a.nl; l++) {
-            chain_conv_layer(layers[l], blob, xs, cs);
-            __syncthreads();
-            const bool last = l + 1 == a.nl;
-            chain_pool(layers[l], last ? nullptr : &layers[l + 1], cs, xs, a.y + item * layers[l].k * layers[l].poh * layers[l].pow_);
-            __syncthreads();
-        }
-    }
-}
-
-// The FC pair (Rust: backend::cuda::plan::chain).
-struct ChainFcArgs {
-    const signed char* x;  // [items][k1] INT8 on the first layer's grid
-    float* y;              // [items][n2], after the softmax when fused
-    const uint2* w1;       // per group of 32 outputs: 4 n8 tiles x ksteps x 32 B fragments
-    const float* emul1;    // groups x 32, zero past n1
-    const float* eadd1;
-    const signed char* w2; // per group: [n2][32], zero past n1
-    const float* emul2;    // n2
-    const float* eadd2;
-    int* acc;              // [items][n2] second-layer sums, zero between runs
-    int* tickets;          // per 16 items, zero between runs
-    i64 items;
-    int k1, ksteps, n2, groups, relu1, softmax;
-};
-
-#define CFC_ROWS 16
-
-extern "C" __global__ void __launch_bounds__(256) chain_fc(const ChainFcArgs a) {
-    extern __shared__ __align__(16) unsigned char chain_smem[];
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, t = lane & 3;
-    const int rs = a.k1 + 16;  // staged row stride: 8 rows of a fragment on distinct banks
-    unsigned char* sa = chain_smem;                                    // [16][rs]
-    uint2* sb = (uint2*)(sa + CFC_ROWS * rs);                          // [4][ksteps][32]
-    signed char* sw2 = (signed char*)(sb + 4 * a.ksteps * 32);         // [n2][32]
-    signed char* sq = sw2 + a.n2 * 32;                                 // [16][32]
-    int* sred = (int*)(sq + CFC_ROWS * 32);                            // [4][32][4]
-    float* sf = (float*)(sred + 4 * 32 * 4);                           // [16][n2]
+    unsigned char* sa = chain_smem;                                   // [16][RS]
+    uint2* sb = (uint2*)(sa + CFC_ROWS * RS);                         // [4][KSTEPS][32]
+    signed char* sw2 = (signed char*)(sb + 4 * F::KSTEPS * 32);       // [N2][32]
+    signed char* sq = sw2 + F::N2 * 32;                               // [16][32]
+    int* sred = (int*)(sq + CFC_ROWS * 32);                           // [4][32][4]
+    float* sf = (float*)(sred + 4 * 32 * 4);                          // [16][N2]
     __shared__ int last_block;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, t = lane & 3;
     const i64 i0 = (i64)blockIdx.x * CFC_ROWS;
     const int rows = (int)min((i64)CFC_ROWS, a.items - i0), grp = blockIdx.y;
 
     // Rows past the last repeat it (their results are dropped).
-    const bool aligned = (((unsigned long long)a.x | a.k1) & 15) == 0;
-    if (aligned) {
-        const int chunks = a.k1 / 16;
-        for (int i = tid; i < CFC_ROWS * chunks; i += blockDim.x) {
-            const int r = i / chunks, c = i - r * chunks;
-            cp_async16(sa + r * rs + c * 16, a.x + (i0 + min(r, rows - 1)) * a.k1 + c * 16, 16);
+    if ((((unsigned long long)a.x | F::K1) & 15) == 0) {
+        constexpr int CH = F::K1 / 16;
+        for (int i = tid; i < CFC_ROWS * CH; i += blockDim.x) {
+            const int r = i / CH, c = i - r * CH;
+            cp_async16(sa + r * RS + c * 16, a.x + (i0 + min(r, rows - 1)) * F::K1 + c * 16, 16);
         }
     } else {
-        const int words = a.k1 / 4;
-        for (int i = tid; i < CFC_ROWS * words; i += blockDim.x) {
-            const int r = i / words, c = i - r * words;
-            cp_async4(sa + r * rs + c * 4, a.x + (i0 + min(r, rows - 1)) * a.k1 + c * 4);
+        constexpr int WORDS = F::K1 / 4;
+        for (int i = tid; i < CFC_ROWS * WORDS; i += blockDim.x) {
+            const int r = i / WORDS, c = i - r * WORDS;
+            cp_async4(sa + r * RS + c * 4, a.x + (i0 + min(r, rows - 1)) * F::K1 + c * 4);
         }
     }
-    const int4* wsrc = (const int4*)(a.w1 + (i64)grp * 4 * a.ksteps * 32);
-    for (int i = tid; i < a.ksteps * 64; i += blockDim.x) cp_async16(sb + 2 * i, wsrc + i, 16);
-    const int4* w2src = (const int4*)(a.w2 + (i64)grp * a.n2 * 32);
-    for (int i = tid; i < a.n2 * 2; i += blockDim.x) cp_async16(sw2 + 16 * i, w2src + i, 16);
+    const int4* wsrc = (const int4*)(a.w1 + (i64)grp * 4 * F::KSTEPS * 32);
+    for (int i = tid; i < F::KSTEPS * 64; i += blockDim.x) cp_async16(sb + 2 * i, wsrc + i, 16);
+    const int4* w2src = (const int4*)(a.w2 + (i64)grp * F::N2 * 32);
+    for (int i = tid; i < F::N2 * 2; i += blockDim.x) cp_async16(sw2 + 16 * i, w2src + i, 16);
     asm volatile("cp.async.commit_group;");
     asm volatile("cp.async.wait_group 0;");
     __syncthreads();
 
-    // Warp: one n8 tile, one half of the reduction. Steps past k1 read the row's padding or the
+    // Warp: one n8 tile, one half of the reduction. Steps past K1 read the row's padding or the
     // next row against zero weights.
-    const int nt = warp & 3, half = warp >> 2, kh = (a.ksteps + 1) >> 1;
-    const int kb = half * kh, ke = min(a.ksteps, kb + kh);
+    constexpr int KH = (F::KSTEPS + 1) / 2;
+    const int nt = warp & 3, half = warp >> 2;
     int acc[4] = {0, 0, 0, 0};
-    for (int ks = kb; ks < ke; ks++) {
-        const unsigned char* p = sa + g * rs + ks * 32 + 4 * t;
-        unsigned af[4] = {word_at(p), word_at(p + 8 * rs), word_at(p + 16), word_at(p + 8 * rs + 16)};
-        const uint2 b = sb[(nt * a.ksteps + ks) * 32 + lane];
-        mma_i8(acc, af, b.x, b.y);
-    }
+    if (half) chain_fc_steps<F, KH, F::KSTEPS - KH>(sa, sb, nt, acc);
+    else chain_fc_steps<F, 0, KH>(sa, sb, nt, acc);
     if (half) {
 #pragma unroll
         for (int e = 0; e < 4; e++) sred[(nt * 32 + lane) * 4 + e] = acc[e];
@@ -269,45 +298,48 @@ extern "C" __global__ void __launch_bounds__(256) chain_fc(const ChainFcArgs a) 
             const int r = g + 8 * (e >> 1), col = nt * 8 + 2 * t + (e & 1), n = grp * 32 + col;
             const int sum = acc[e] + sred[(nt * 32 + lane) * 4 + e];
             float v = __fadd_rn(__fmul_rn((float)sum, a.emul1[n]), a.eadd1[n]);
-            if (a.relu1) v = fmaxf(v, 0.0f);
+            if (F::RELU1) v = fmaxf(v, 0.0f);
             sq[r * 32 + col] = (signed char)quant(v, 1.0f);
         }
     }
     __syncthreads();
 
     // This group's share of the second layer's sums.
-    for (int i = tid; i < rows * a.n2; i += blockDim.x) {
-        const int r = i / a.n2, j = i - r * a.n2;
+    for (int i = tid; i < rows * F::N2; i += blockDim.x) {
+        const int r = i / F::N2, j = i - r * F::N2;
         const int* q = (const int*)(sq + r * 32);
         const int* w = (const int*)(sw2 + j * 32);
         int s = 0;
 #pragma unroll
         for (int e = 0; e < 8; e++) s = dp4a(q[e], w[e], s);
-        atomicAdd(&a.acc[(i0 + r) * a.n2 + j], s);
+        atomicAdd(&a.acc[(i0 + r) * F::N2 + j], s);
     }
     __threadfence();
     __syncthreads();
-    if (tid == 0) last_block = atomicAdd(&a.tickets[blockIdx.x], 1) == a.groups - 1;
+    if (tid == 0) last_block = atomicAdd(&a.tickets[blockIdx.x], 1) == F::GROUPS - 1;
     __syncthreads();
     if (!last_block) return;
     __threadfence();
-    for (int i = tid; i < rows * a.n2; i += blockDim.x) {
-        const int j = i % a.n2;
-        const int s = atomicExch(&a.acc[i0 * a.n2 + i], 0);
+    for (int i = tid; i < rows * F::N2; i += blockDim.x) {
+        const int j = i % F::N2;
+        const int s = atomicExch(&a.acc[i0 * F::N2 + i], 0);
         sf[i] = __fadd_rn(__fmul_rn((float)s, a.emul2[j]), a.eadd2[j]);
     }
     if (tid == 0) a.tickets[blockIdx.x] = 0;
     __syncthreads();
-    if (a.softmax) {
+    if (F::SOFTMAX) {
         // igemm.cu's softmax (store_tile), value for value.
         if (tid < rows) {
-            const float* v = sf + tid * a.n2;
+            const float* v = sf + tid * F::N2;
             float mx = NEG_INF, sum = 0.0f;
-            for (int c = 0; c < a.n2; c++) mx = fmaxf(mx, v[c]);
-            for (int c = 0; c < a.n2; c++) sum += expf(v[c] - mx);
-            for (int c = 0; c < a.n2; c++) a.y[(i0 + tid) * a.n2 + c] = expf(v[c] - mx) / sum;
+            for (int c = 0; c < F::N2; c++) mx = fmaxf(mx, v[c]);
+            for (int c = 0; c < F::N2; c++) sum += expf(v[c] - mx);
+            for (int c = 0; c < F::N2; c++) a.y[(i0 + tid) * F::N2 + c] = expf(v[c] - mx) / sum;
         }
     } else {
-        for (int i = tid; i < rows * a.n2; i += blockDim.x) a.y[i0 * a.n2 + i] = sf[i];
+        for (int i = tid; i < rows * F::N2; i += blockDim.x) a.y[i0 * F::N2 + i] = sf[i];
     }
 }
+
+#define CHAIN_FC(NAME, F) \
+    extern "C" __global__ void __launch_bounds__(256) NAME(const ChainFcArgs a) { chain_fc_body<F>(a); }

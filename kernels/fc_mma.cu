@@ -17,14 +17,6 @@ template <int MODE> struct FcRow;
 template <> struct FcRow<MODE_I8> { static constexpr int BYTES = 48; };
 template <> struct FcRow<MODE_F16> { static constexpr int BYTES = 80; };
 
-// 16 bytes from global to shared memory, the first `bytes` of them (0 or 16) copied and the rest
-// zeroed, without passing through registers.
-__device__ __forceinline__ void cp_async16(void* dst, const void* src, int bytes) {
-    unsigned d;
-    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(d) : "l"(dst));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(d), "l"(src), "r"(bytes) : "memory");
-}
-
 template <typename TO, int MODE>
 __device__ __forceinline__ void fc_mma(const GemmArgs& a) {
     constexpr int ROW = FcRow<MODE>::BYTES;

@@ -9,12 +9,6 @@
 #define FCR_ROWS 8
 #define FCR_WARPS 8
 
-__device__ __forceinline__ int dp4a(int a, int b, int c) {
-    int d;
-    asm("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
-    return d;
-}
-
 __device__ __forceinline__ int dot16(int4 w, int4 x, int acc) {
     return dp4a(w.w, x.w, dp4a(w.z, x.z, dp4a(w.y, x.y, dp4a(w.x, x.x, acc))));
 }

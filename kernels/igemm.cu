@@ -88,14 +88,6 @@ template <typename Stage, int TM, int TN> union TileSmem {
     float tile[TM][TN + 1];
 };
 
-__device__ __forceinline__ void mma_i8(int* d, const unsigned* a, unsigned b0, unsigned b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-        "{%0,%1,%2,%3};"
-        : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
 // Registers holding one step's B tile slice per thread.
 template <int MODE> struct BRegs { typedef uint4 T; };
 template <> struct BRegs<MODE_I8> { typedef uint2 T; };

@@ -428,11 +428,7 @@ pub struct ChainConvArgs {
     pub y: u64,
     pub blob: u64,
     pub items: i64,
-    pub blob_bytes: i32,
-    pub nl: i32,
     pub qs: f32,
-    pub r0: i32,
-    pub r1: i32,
 }
 
 #[repr(C)]
@@ -449,10 +445,4 @@ pub struct ChainFcArgs {
     pub acc: u64,
     pub tickets: u64,
     pub items: i64,
-    pub k1: i32,
-    pub ksteps: i32,
-    pub n2: i32,
-    pub groups: i32,
-    pub relu1: i32,
-    pub softmax: i32,
 }

@@ -1,7 +1,8 @@
 //! Kernel compilation: the `kernels/*.cu` sources (embedded) are compiled by NVRTC for the GPU's
 //! architecture at first use and the CUBIN is cached on disk, keyed by source hash, architecture
 //! and NVRTC version. The main program holds every kernel but `shallow.cu`'s specializations,
-//! which are compiled one program per kernel when an engine first asks for one. Cache folder: `INFER8_KERNEL_CACHE`, else `$XDG_CACHE_HOME/infer8`, else
+//! compiled one program per kernel when an engine first asks for one, and `chain.cu`'s, one
+//! program per network. Cache folder: `INFER8_KERNEL_CACHE`, else `$XDG_CACHE_HOME/infer8`, else
 //! `~/.cache/infer8`. A cache that cannot be read or written only costs a compilation.
 
 use std::ffi::{CString, c_char};
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use cudarc::nvrtc::{result as nvrtc, sys as nvrtc_sys};
 
 /// The main NVRTC program: `common.cu` first (types and helpers), then the kernels.
-const SOURCES: [(&str, &str); 16] = [
+const SOURCES: [(&str, &str); 15] = [
     ("common.cu", include_str!("../../../kernels/common.cu")),
     (
         "conv_args.cu",
@@ -31,7 +32,6 @@ const SOURCES: [(&str, &str); 16] = [
     ("igemm.cu", include_str!("../../../kernels/igemm.cu")),
     ("resident.cu", include_str!("../../../kernels/resident.cu")),
     ("fc_mma.cu", include_str!("../../../kernels/fc_mma.cu")),
-    ("chain.cu", include_str!("../../../kernels/chain.cu")),
     (
         "calibrate.cu",
         include_str!("../../../kernels/calibrate.cu"),
@@ -43,6 +43,13 @@ const SHALLOW: [(&str, &str); 3] = [
     ("common.cu", SOURCES[0].1),
     ("conv_args.cu", SOURCES[1].1),
     ("shallow.cu", include_str!("../../../kernels/shallow.cu")),
+];
+
+/// The program of one network's `chain.cu` kernels, specialized by its generated tail
+/// (plan/chain.rs).
+const CHAIN: [(&str, &str); 2] = [
+    ("common.cu", SOURCES[0].1),
+    ("chain.cu", include_str!("../../../kernels/chain.cu")),
 ];
 
 fn source(files: &[(&str, &str)], tail: &str) -> String {
@@ -101,7 +108,7 @@ pub fn shallow(name: &str) -> Option<String> {
 }
 
 /// FNV-1a: stable across Rust releases, unlike std's hasher, so cache names stay valid.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
     })
@@ -134,6 +141,11 @@ pub fn cubin(arch: (i32, i32)) -> Result<Vec<u8>, String> {
 /// The CUBIN of the program of one shallow kernel (`CONV_T` line from [`shallow`]).
 pub fn shallow_cubin(line: &str, arch: (i32, i32)) -> Result<Vec<u8>, String> {
     cached(&source(&SHALLOW, line), arch)
+}
+
+/// The CUBIN of a network's chain.cu kernels, specialized by `tail`.
+pub fn chain_cubin(tail: &str, arch: (i32, i32)) -> Result<Vec<u8>, String> {
+    cached(&source(&CHAIN, tail), arch)
 }
 
 fn cached(src: &str, arch: (i32, i32)) -> Result<Vec<u8>, String> {

@@ -56,6 +56,34 @@ fn kernels() -> Result<&'static Kernels> {
         .map_err(|e| Error::Runtime(format!("CUDA kernels: {e}")))
 }
 
+/// The kernels `names` of the chain.cu program specialized by `tail` (compile.rs), compiled (or
+/// read from the cache) and loaded the first time they are asked for.
+pub fn chain(tail: &str, names: &[&str]) -> Result<Vec<Func>> {
+    let k = kernels()?;
+    let mut funcs = k.funcs.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = names.iter().map(|n| funcs.get(*n).copied()).collect() {
+        return Ok(found);
+    }
+    let gpu = gpu_or_err()?;
+    let what = || format!("CUDA kernels {}", names.join(", "));
+    let bin = compile::chain_cubin(tail, gpu.arch)
+        .map_err(|e| Error::Runtime(format!("{}: {e}", what())))?;
+    // Loaded once (the lock is held) and, like the main module, never unloaded.
+    let module = load(&bin).map_err(|e| Error::Runtime(format!("{}: {e}", what())))?;
+    names
+        .iter()
+        .map(|&name| {
+            let cname = CString::new(name)
+                .map_err(|_| Error::Runtime(format!("bad kernel name {name:?}")))?;
+            // SAFETY: a loaded module and a NUL-terminated name.
+            let f = unsafe { drv::module::get_function(module.0, cname) }
+                .map_err(cuda_err(&format!("kernel {name}")))?;
+            funcs.insert(name.to_string(), Func(f));
+            Ok(Func(f))
+        })
+        .collect()
+}
+
 /// The kernel `name` of `kernels/*.cu`: from the main module, or for a shallow.cu kernel from
 /// its own module, compiled (or read from the cache) and loaded the first time it is asked for.
 pub fn func(name: &str) -> Result<Func> {

@@ -163,6 +163,17 @@ pub struct Step {
 
 impl Step {
     pub fn new<T: Copy>(kernel: &str, args: &T, grid: Grid, invariant: bool) -> Result<Step> {
+        Step::of(func(kernel)?, kernel, args, grid, invariant)
+    }
+
+    /// As [`Step::new`], for a kernel already looked up (`func`, named `kernel`).
+    pub fn of<T: Copy>(
+        func: Func,
+        kernel: &str,
+        args: &T,
+        grid: Grid,
+        invariant: bool,
+    ) -> Result<Step> {
         let size = std::mem::size_of::<T>();
         if size > ARG_WORDS * 8 {
             crate::bail!(
@@ -183,7 +194,7 @@ impl Step {
         Ok(Step {
             label: kernel.to_string(),
             tactic: None,
-            body: Body::Kernel(func(kernel)?),
+            body: Body::Kernel(func),
             args: words,
             patches: Vec::new(),
             grid,

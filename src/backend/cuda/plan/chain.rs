@@ -8,6 +8,8 @@ use std::mem::offset_of;
 
 use super::{Builder, Fused, Store, int8_epilogue, int8_weights};
 use crate::backend::cuda::args::{ChainConvArgs, ChainFcArgs};
+use crate::backend::cuda::compile::fnv1a;
+use crate::backend::cuda::kernels;
 use crate::backend::cuda::step::{Grid, Loc, Step};
 use crate::engine::Precision;
 use crate::error::Result;
@@ -24,37 +26,79 @@ const FC_GROUP: usize = 32;
 /// The most outputs of the second FC layer (its block keeps a row of each item it ends).
 const FC2_MOST: usize = 64;
 
-/// One convolution of chain.cu (`ChainConv`), offsets in bytes from the blob's start.
-#[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq)]
+/// One convolution's constants in chain.cu (its comment says what each is).
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct ConvLayer {
-    cp: i32,
-    hp: i32,
-    wp: i32,
-    c: i32,
-    h: i32,
-    w: i32,
-    ph: i32,
-    pw: i32,
-    k: i32,
-    nt: i32,
-    oh: i32,
-    ow: i32,
-    sh: i32,
-    sw: i32,
-    ksteps: i32,
-    relu: i32,
-    pkh: i32,
-    pkw: i32,
-    psh: i32,
-    psw: i32,
-    poh: i32,
-    pow_: i32,
-    goff: i32,
-    wfrag: i32,
-    emul: i32,
-    eadd: i32,
-    pad: [i32; 6],
+    cp: usize,
+    hp: usize,
+    wp: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    ph: usize,
+    pw: usize,
+    k: usize,
+    nt: usize,
+    oh: usize,
+    ow: usize,
+    sh: usize,
+    sw: usize,
+    ksteps: usize,
+    relu: bool,
+    pkh: usize,
+    pkw: usize,
+    psh: usize,
+    psw: usize,
+    poh: usize,
+    pow_: usize,
+    goff: usize,
+    wfrag: usize,
+    emul: usize,
+    eadd: usize,
+}
+
+impl ConvLayer {
+    /// The generated struct `name` of chain.cu's constants.
+    fn constants(&self, name: &str) -> String {
+        let v = [
+            ("CP", self.cp),
+            ("HP", self.hp),
+            ("WP", self.wp),
+            ("C", self.c),
+            ("H", self.h),
+            ("W", self.w),
+            ("PH", self.ph),
+            ("PW", self.pw),
+            ("K", self.k),
+            ("NT", self.nt),
+            ("OH", self.oh),
+            ("OW", self.ow),
+            ("SH", self.sh),
+            ("SW", self.sw),
+            ("KSTEPS", self.ksteps),
+            ("RELU", self.relu as usize),
+            ("PKH", self.pkh),
+            ("PKW", self.pkw),
+            ("PSH", self.psh),
+            ("PSW", self.psw),
+            ("POH", self.poh),
+            ("POW", self.pow_),
+            ("GOFF", self.goff),
+            ("WFRAG", self.wfrag),
+            ("EMUL", self.emul),
+            ("EADD", self.eadd),
+        ];
+        constants(name, &v)
+    }
+}
+
+/// `struct name { static constexpr int A = 1, B = 2; };`
+fn constants(name: &str, values: &[(&str, usize)]) -> String {
+    let list: Vec<String> = values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    format!(
+        "struct {name} {{ static constexpr int {}; }};\n",
+        list.join(", ")
+    )
 }
 
 /// A convolution's reduction in groups of 4 channels at one tap (taps outer), in 32-deep steps of
@@ -122,7 +166,7 @@ fn fragments(tiles: usize, ksteps: usize, weight: impl Fn(usize, usize) -> i8) -
 }
 
 /// Appends `data` to `blob` at a 16-byte boundary; its offset.
-fn append<T: Copy>(blob: &mut Vec<u8>, data: &[T]) -> i32 {
+fn append<T: Copy>(blob: &mut Vec<u8>, data: &[T]) -> usize {
     blob.resize(blob.len().next_multiple_of(16), 0);
     let at = blob.len();
     // SAFETY: plain integers and floats, read as their bytes.
@@ -130,7 +174,7 @@ fn append<T: Copy>(blob: &mut Vec<u8>, data: &[T]) -> i32 {
         std::slice::from_raw_parts(data.as_ptr() as *const u8, std::mem::size_of_val(data))
     };
     blob.extend_from_slice(bytes);
-    at as i32
+    at
 }
 
 /// Whether an INT8 layer reads tensor `x` as stored (INT8 on its own grid).
@@ -185,7 +229,7 @@ pub(super) fn steps(
     };
 
     // The convolutions, each reading the last one's output.
-    let mut blob = vec![0u8; 16];
+    let mut blob = Vec::new();
     let mut layers = Vec::new();
     let mut x = input.tensor;
     for &l in convs {
@@ -242,65 +286,47 @@ pub(super) fn steps(
         let frags = fragments(nt, taps.ksteps(), |n, kk| taps.weight(&iw, k, n, kk));
         let (poh, pow_) = pool.map_or((g[0].out, g[1].out), |(_, pg)| (pg[0].out, pg[1].out));
         layers.push(ConvLayer {
-            cp: taps.cp as i32,
-            hp: hp as i32,
-            wp: wp as i32,
-            c: c as i32,
-            h: h as i32,
-            w: w as i32,
-            ph: g[0].pre as i32,
-            pw: g[1].pre as i32,
-            k: k as i32,
-            nt: nt as i32,
-            oh: g[0].out as i32,
-            ow: g[1].out as i32,
-            sh: p.stride[0] as i32,
-            sw: p.stride[1] as i32,
-            ksteps: taps.ksteps() as i32,
-            relu: relu as i32,
-            pkh: pool.map_or(1, |(pp, _)| pp.window[0] as i32),
-            pkw: pool.map_or(1, |(pp, _)| pp.window[1] as i32),
-            psh: pool.map_or(1, |(pp, _)| pp.stride[0] as i32),
-            psw: pool.map_or(1, |(pp, _)| pp.stride[1] as i32),
-            poh: poh as i32,
-            pow_: pow_ as i32,
+            cp: taps.cp,
+            hp,
+            wp,
+            c,
+            h,
+            w,
+            ph: g[0].pre,
+            pw: g[1].pre,
+            k,
+            nt,
+            oh: g[0].out,
+            ow: g[1].out,
+            sh: p.stride[0],
+            sw: p.stride[1],
+            ksteps: taps.ksteps(),
+            relu,
+            pkh: pool.map_or(1, |(pp, _)| pp.window[0]),
+            pkw: pool.map_or(1, |(pp, _)| pp.window[1]),
+            psh: pool.map_or(1, |(pp, _)| pp.stride[0]),
+            psw: pool.map_or(1, |(pp, _)| pp.stride[1]),
+            poh,
+            pow_,
             goff: append(&mut blob, &taps.offsets(wp, p.dilation)),
             wfrag: append(&mut blob, &frags),
             emul: append(&mut blob, &emul),
             eadd: append(&mut blob, &eadd),
-            pad: [0; 6],
         });
         x = out;
     }
-    let header = std::mem::size_of::<ConvLayer>() * layers.len();
-    // The layers go after the 16-byte header, so every data offset moves by their size.
-    for layer in &mut layers {
-        for off in [
-            &mut layer.goff,
-            &mut layer.wfrag,
-            &mut layer.emul,
-            &mut layer.eadd,
-        ] {
-            *off += header as i32;
-        }
-    }
-    let mut full = vec![0u8; 16];
-    full[..4].copy_from_slice(&(layers.len() as i32).to_le_bytes());
-    append(&mut full, &layers);
-    full.extend_from_slice(&blob[16..]);
-    full.resize(full.len().next_multiple_of(16), 0);
-    let blob = full;
+    blob.resize(blob.len().next_multiple_of(16), 0);
 
     // Shared memory: the blob, the largest staged input, the largest convolution output.
     let staged = layers
         .iter()
-        .map(|l| (l.cp * l.hp * l.wp) as usize)
+        .map(|l| l.cp * l.hp * l.wp)
         .max()
         .unwrap_or(0)
         .next_multiple_of(16);
     let conv_out = layers
         .iter()
-        .map(|l| (l.oh * l.ow * l.nt * 8) as usize)
+        .map(|l| l.oh * l.ow * l.nt * 8)
         .max()
         .unwrap_or(0);
     let conv_smem = blob.len() + staged + conv_out;
@@ -395,64 +421,81 @@ pub(super) fn steps(
         }
     }
 
+    // The kernels, compiled for these shapes.
+    let mut tail = String::new();
+    let names: Vec<String> = (0..layers.len()).map(|i| format!("chain_l{i}")).collect();
+    for (layer, name) in layers.iter().zip(&names) {
+        tail.push_str(&layer.constants(name));
+    }
+    let softmax = fused[*fc2].softmax.is_some();
+    tail.push_str(&constants(
+        "chain_net",
+        &[
+            ("BLOB", blob.len()),
+            ("R0", blob.len()),
+            ("R1", blob.len() + staged),
+        ],
+    ));
+    tail.push_str(&constants(
+        "chain_fc2",
+        &[
+            ("K1", k1),
+            ("KSTEPS", ksteps),
+            ("GROUPS", groups),
+            ("RELU1", relu1 as usize),
+            ("N2", n2),
+            ("SOFTMAX", softmax as usize),
+        ],
+    ));
+    let id = fnv1a(tail.as_bytes());
+    let (conv_name, fc_name) = (
+        format!("chain_conv_{id:016x}"),
+        format!("chain_fc_{id:016x}"),
+    );
+    tail.push_str(&format!(
+        "CHAIN_CONV({conv_name}, chain_net, {})\nCHAIN_FC({fc_name}, chain_fc2)\n",
+        names.join(", ")
+    ));
+    let [conv_fn, fc_fn] = kernels::chain(&tail, &[&conv_name, &fc_name])?[..] else {
+        crate::bail!(Runtime, "chain kernels: two functions expected");
+    };
+
     let conv_args = ChainConvArgs {
-        blob_bytes: blob.len() as i32,
-        nl: layers.len() as i32,
         qs: engine.scales[input.tensor].unwrap_or(1.0),
-        r0: blob.len() as i32,
-        r1: (blob.len() + staged) as i32,
         ..Default::default()
     };
-    let input_loc = b.loc(input.tensor)?;
-    let input_loc = match input_loc {
-        // The binding itself even where the layer-by-layer plan quantizes it first.
-        Loc::Buffer(_) => Loc::Binding(
-            engine
-                .bindings
-                .iter()
-                .position(|bd| bd.tensor == input.tensor)
-                .unwrap_or(0),
-        ),
-        other => other,
-    };
+    // The binding itself even where the layer-by-layer plan quantizes it first.
+    let binding = engine
+        .bindings
+        .iter()
+        .position(|bd| bd.tensor == input.tensor)
+        .unwrap_or(0);
     let blob_loc = b.upload(&blob)?;
-    let conv = Step::new(
-        "chain_conv",
+    let conv = Step::of(
+        conv_fn,
+        &conv_name,
         &conv_args,
         Grid::Blocks { per_item: 1 },
         false,
     )?
     .shared(conv_smem as u32)?
     .count(offset_of!(ChainConvArgs, items), 1)
-    .ptr(offset_of!(ChainConvArgs, x), input_loc)
+    .ptr(offset_of!(ChainConvArgs, x), Loc::Binding(binding))
     .ptr(offset_of!(ChainConvArgs, y), b.loc(x)?)
     .ptr(offset_of!(ChainConvArgs, blob), blob_loc);
 
-    let fc_args = ChainFcArgs {
-        k1: k1 as i32,
-        ksteps: ksteps as i32,
-        n2: n2 as i32,
-        groups: groups as i32,
-        relu1: relu1 as i32,
-        softmax: fused[*fc2].softmax.is_some() as i32,
-        ..Default::default()
-    };
     let acc = b.upload(&vec![0i32; most * n2])?;
     let tickets = b.upload(&vec![0i32; most.div_ceil(FC_ROWS)])?;
-    let fc = Step::new(
-        "chain_fc",
-        &fc_args,
-        Grid::Tiles {
-            rows_per_item: 1,
-            tile_rows: FC_ROWS as u32,
-            col_tiles: groups as u32,
-        },
-        false,
-    )?
-    .shared(fc_smem as u32)?
-    .count(offset_of!(ChainFcArgs, items), 1)
-    .ptr(offset_of!(ChainFcArgs, x), b.loc(x)?)
-    .ptr(offset_of!(ChainFcArgs, y), b.loc(y)?);
+    let grid = Grid::Tiles {
+        rows_per_item: 1,
+        tile_rows: FC_ROWS as u32,
+        col_tiles: groups as u32,
+    };
+    let fc = Step::of(fc_fn, &fc_name, &ChainFcArgs::default(), grid, false)?
+        .shared(fc_smem as u32)?
+        .count(offset_of!(ChainFcArgs, items), 1)
+        .ptr(offset_of!(ChainFcArgs, x), b.loc(x)?)
+        .ptr(offset_of!(ChainFcArgs, y), b.loc(y)?);
     let uploads = [
         (offset_of!(ChainFcArgs, w1), b.upload(&frags)?),
         (offset_of!(ChainFcArgs, emul1), b.upload(&emul1)?),
