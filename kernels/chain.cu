@@ -40,21 +40,34 @@ __device__ __forceinline__ unsigned pack4(int a, int b, int c, int d) {
     return (a & 255) | (b & 255) << 8 | (c & 255) << 16 | (unsigned)(d & 255) << 24;
 }
 
-// The first layer's input of one item into the staged layout, quantized with the layer's scale.
+// Threads of a chain_conv block (Rust: plan/chain.rs CONV_THREADS): one item a block, so at
+// small batches its warps are all an SM has to hide latency with.
+#define CHAIN_THREADS 512
+
+// The first layer's input of one item into the staged layout, quantized with the layer's scale
+// (`qr` its reciprocal): every load of a pass in flight before the first is used.
 template <class L>
-__device__ __forceinline__ void chain_stage(const ChainConvArgs& a, i64 item, unsigned char* s) {
-    constexpr int G = L::CP / 4, PLANE = L::H * L::W;
-    for (int i = threadIdx.x; i < L::HP * L::WP * G; i += blockDim.x) {
-        const int pix = i / G, g = i - pix * G;
-        const int sy = pix / L::WP, py = sy - L::PH, px = pix - sy * L::WP - L::PW;
-        int v[4] = {0, 0, 0, 0};
-        if ((unsigned)py < (unsigned)L::H && (unsigned)px < (unsigned)L::W) {
+__device__ __forceinline__ void chain_stage(const ChainConvArgs& a, i64 item, unsigned char* s, float qr) {
+    constexpr int G = L::CP / 4, PLANE = L::H * L::W, WORDS = L::HP * L::WP * G;
+    constexpr int PASS = (WORDS + CHAIN_THREADS - 1) / CHAIN_THREADS < 4 ? (WORDS + CHAIN_THREADS - 1) / CHAIN_THREADS : 4;
+    for (int i0 = threadIdx.x; i0 < WORDS; i0 += PASS * CHAIN_THREADS) {
+        float v[PASS][4];
+#pragma unroll
+        for (int u = 0; u < PASS; u++) {
+            const int i = i0 + u * CHAIN_THREADS, pix = i / G, g = i - pix * G;
+            const int sy = pix / L::WP, py = sy - L::PH, px = pix - sy * L::WP - L::PW;
+            const bool in = i < WORDS && (unsigned)py < (unsigned)L::H && (unsigned)px < (unsigned)L::W;
             const float* p = a.x + (item * L::C + g * 4) * PLANE + py * L::W + px;
 #pragma unroll
-            for (int e = 0; e < 4; e++)
-                if (g * 4 + e < L::C) v[e] = quant(p[e * PLANE], a.qs);
+            for (int e = 0; e < 4; e++) v[u][e] = in && g * 4 + e < L::C ? p[e * PLANE] : 0.0f;
         }
-        ((unsigned*)s)[i] = pack4(v[0], v[1], v[2], v[3]);
+#pragma unroll
+        for (int u = 0; u < PASS; u++) {
+            const int i = i0 + u * CHAIN_THREADS;
+            if (i < WORDS)
+                ((unsigned*)s)[i] = pack4(quant_r(v[u][0], a.qs, qr), quant_r(v[u][1], a.qs, qr),
+                                          quant_r(v[u][2], a.qs, qr), quant_r(v[u][3], a.qs, qr));
+        }
     }
 }
 
@@ -106,9 +119,13 @@ __device__ __forceinline__ void chain_job(const unsigned char* blob, const unsig
 }
 
 // One convolution, staged input `xs` -> `cs` ([OH x OW][NT x 8] INT8).
+// A job is 16 positions by up to 4 n8 tiles (one A fragment for each), or by 2 or 1 where that
+// leaves warps idle.
 template <class L>
 __device__ __forceinline__ void chain_conv_layer(const unsigned char* blob, const unsigned char* xs, signed char* cs) {
-    constexpr int MT = (L::OH * L::OW + 15) / 16, NG = (L::NT + 3) / 4, LAST = L::NT - 4 * (NG - 1);
+    constexpr int MT = (L::OH * L::OW + 15) / 16, WARPS = CHAIN_THREADS / 32;
+    constexpr int NW = MT * ((L::NT + 3) / 4) >= WARPS ? 4 : MT * ((L::NT + 1) / 2) >= WARPS ? 2 : 1;
+    constexpr int NG = (L::NT + NW - 1) / NW, LAST = L::NT - NW * (NG - 1);
     const int warp = threadIdx.x >> 5, t = threadIdx.x & 3;
     // This thread's group offsets at every step (its A fragment columns 4t.. and 16 + 4t..).
     const int* goff = (const int*)(blob + L::GOFF);
@@ -118,10 +135,10 @@ __device__ __forceinline__ void chain_conv_layer(const unsigned char* blob, cons
         o0[ks] = goff[ks * 8 + t];
         o1[ks] = goff[ks * 8 + 4 + t];
     }
-    for (int job = warp; job < MT * NG; job += blockDim.x >> 5) {
+    for (int job = warp; job < MT * NG; job += WARPS) {
         const int mt = job % MT, ng = job / MT;
-        if (ng == NG - 1) chain_job<L, LAST>(blob, xs, cs, mt, 4 * ng, o0, o1);
-        else chain_job<L, 4>(blob, xs, cs, mt, 4 * ng, o0, o1);
+        if (ng == NG - 1) chain_job<L, LAST>(blob, xs, cs, mt, NW * ng, o0, o1);
+        else chain_job<L, NW>(blob, xs, cs, mt, NW * ng, o0, o1);
     }
 }
 
@@ -142,7 +159,7 @@ __device__ __forceinline__ unsigned chain_pooled(const signed char* cs, int py, 
 template <class L, class N>
 __device__ __forceinline__ void chain_pool_into(const signed char* cs, unsigned char* s) {
     constexpr int G = N::CP / 4;
-    for (int i = threadIdx.x; i < N::HP * N::WP * G; i += blockDim.x) {
+    for (int i = threadIdx.x; i < N::HP * N::WP * G; i += CHAIN_THREADS) {
         const int pix = i / G, g = i - pix * G;
         const int sy = pix / N::WP, py = sy - N::PH, px = pix - sy * N::WP - N::PW;
         const bool in = (unsigned)py < (unsigned)L::POH && (unsigned)px < (unsigned)L::POW;
@@ -154,7 +171,7 @@ __device__ __forceinline__ void chain_pool_into(const signed char* cs, unsigned 
 template <class L>
 __device__ __forceinline__ void chain_pool_out(const signed char* cs, signed char* y) {
     constexpr int PLANE = L::POH * L::POW;
-    for (int i = threadIdx.x; i < L::K * PLANE; i += blockDim.x) {
+    for (int i = threadIdx.x; i < L::K * PLANE; i += CHAIN_THREADS) {
         const int c = i / PLANE, p = i - c * PLANE, py = p / L::POW, px = p - py * L::POW;
         y[i] = (signed char)(chain_pooled<L>(cs, py, px, c & ~3) >> (8 * (c & 3)));
     }
@@ -186,13 +203,17 @@ __device__ __forceinline__ void chain_conv_body(const ChainConvArgs& a) {
     extern __shared__ __align__(16) unsigned char chain_smem[];
     unsigned char* xs = chain_smem + NET::R0;
     signed char* cs = (signed char*)(chain_smem + NET::R1);
-    for (int i = threadIdx.x; i < NET::BLOB / 16; i += blockDim.x) cp_async16(chain_smem + 16 * i, a.blob + i, 16);
+    // chain_fc may start now (programmatic dependent launch): it stages its weights while this
+    // kernel runs, and waits for it before reading its outputs.
+    asm volatile("griddepcontrol.launch_dependents;");
+    for (int i = threadIdx.x; i < NET::BLOB / 16; i += CHAIN_THREADS) cp_async16(chain_smem + 16 * i, a.blob + i, 16);
+    const float qr = 1.0f / a.qs;
     asm volatile("cp.async.commit_group;");
     typedef typename ChainLast<First, Rest...>::T Last;
     constexpr int OUT = Last::K * Last::POH * Last::POW;
     for (i64 item = blockIdx.x; item < a.items; item += gridDim.x) {
         // The first item is staged while the blob is copied.
-        chain_stage<First>(a, item, xs);
+        chain_stage<First>(a, item, xs, qr);
         asm volatile("cp.async.wait_group 0;");
         __syncthreads();
         chain_layers<First, Rest...>(chain_smem, xs, cs, a.y + item * OUT);
@@ -200,7 +221,7 @@ __device__ __forceinline__ void chain_conv_body(const ChainConvArgs& a) {
 }
 
 #define CHAIN_CONV(NAME, NET, ...) \
-    extern "C" __global__ void __launch_bounds__(256) NAME(const ChainConvArgs a) { chain_conv_body<NET, __VA_ARGS__>(a); }
+    extern "C" __global__ void __launch_bounds__(CHAIN_THREADS) NAME(const ChainConvArgs a) { chain_conv_body<NET, __VA_ARGS__>(a); }
 
 // The FC pair (Rust: backend::cuda::plan::chain). Constants: K1 inputs (a multiple of 4) in
 // KSTEPS 32-deep steps, GROUPS of 32 outputs of the first layer, RELU1 after it; N2 outputs of
@@ -258,6 +279,20 @@ __device__ __forceinline__ void chain_fc_body(const ChainFcArgs& a) {
     const i64 i0 = (i64)blockIdx.x * CFC_ROWS;
     const int rows = (int)min((i64)CFC_ROWS, a.items - i0), grp = blockIdx.y;
 
+    const int4* wsrc = (const int4*)(a.w1 + (i64)grp * 4 * F::KSTEPS * 32);
+    for (int i = tid; i < F::KSTEPS * 64; i += blockDim.x) cp_async16(sb + 2 * i, wsrc + i, 16);
+    const int4* w2src = (const int4*)(a.w2 + (i64)grp * F::N2 * 32);
+    for (int i = tid; i < F::N2 * 2; i += blockDim.x) cp_async16(sw2 + 16 * i, w2src + i, 16);
+    // The epilogue factors this thread applies, loaded while the convolutions run.
+    const int ncol = grp * 32 + (warp & 3) * 8 + 2 * t;
+    const float m1[2] = {a.emul1[ncol], a.emul1[ncol + 1]}, d1[2] = {a.eadd1[ncol], a.eadd1[ncol + 1]};
+    __shared__ float m2[64], d2[64];
+    if (tid < F::N2) {
+        m2[tid] = a.emul2[tid];
+        d2[tid] = a.eadd2[tid];
+    }
+    // The convolutions' outputs (chain_conv, launched before this kernel) are complete from here.
+    asm volatile("griddepcontrol.wait;" ::: "memory");
     // Rows past the last repeat it (their results are dropped).
     if ((((unsigned long long)a.x | F::K1) & 15) == 0) {
         constexpr int CH = F::K1 / 16;
@@ -272,10 +307,6 @@ __device__ __forceinline__ void chain_fc_body(const ChainFcArgs& a) {
             cp_async4(sa + r * RS + c * 4, a.x + (i0 + min(r, rows - 1)) * F::K1 + c * 4);
         }
     }
-    const int4* wsrc = (const int4*)(a.w1 + (i64)grp * 4 * F::KSTEPS * 32);
-    for (int i = tid; i < F::KSTEPS * 64; i += blockDim.x) cp_async16(sb + 2 * i, wsrc + i, 16);
-    const int4* w2src = (const int4*)(a.w2 + (i64)grp * F::N2 * 32);
-    for (int i = tid; i < F::N2 * 2; i += blockDim.x) cp_async16(sw2 + 16 * i, w2src + i, 16);
     asm volatile("cp.async.commit_group;");
     asm volatile("cp.async.wait_group 0;");
     __syncthreads();
@@ -295,9 +326,9 @@ __device__ __forceinline__ void chain_fc_body(const ChainFcArgs& a) {
     if (!half) {
 #pragma unroll
         for (int e = 0; e < 4; e++) {
-            const int r = g + 8 * (e >> 1), col = nt * 8 + 2 * t + (e & 1), n = grp * 32 + col;
+            const int r = g + 8 * (e >> 1), col = nt * 8 + 2 * t + (e & 1);
             const int sum = acc[e] + sred[(nt * 32 + lane) * 4 + e];
-            float v = __fadd_rn(__fmul_rn((float)sum, a.emul1[n]), a.eadd1[n]);
+            float v = __fadd_rn(__fmul_rn((float)sum, m1[e & 1]), d1[e & 1]);
             if (F::RELU1) v = fmaxf(v, 0.0f);
             sq[r * 32 + col] = (signed char)quant(v, 1.0f);
         }
@@ -323,7 +354,7 @@ __device__ __forceinline__ void chain_fc_body(const ChainFcArgs& a) {
     for (int i = tid; i < rows * F::N2; i += blockDim.x) {
         const int j = i % F::N2;
         const int s = atomicExch(&a.acc[i0 * F::N2 + i], 0);
-        sf[i] = __fadd_rn(__fmul_rn((float)s, a.emul2[j]), a.eadd2[j]);
+        sf[i] = __fadd_rn(__fmul_rn((float)s, m2[j]), d2[j]);
     }
     if (tid == 0) a.tickets[blockIdx.x] = 0;
     __syncthreads();

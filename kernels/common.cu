@@ -34,6 +34,16 @@ __device__ __forceinline__ int quant(float v, float s) {
     return (int)rintf(fminf(fmaxf(v / s, -127.0f), 127.0f));
 }
 
+// `quant(v, s)` given r = 1/s, dividing only near a rounding tie: v * r lies within 2 ulp of
+// v / s, which moves the rounded integer only where v / s is that close to a half-integer (the
+// clamp to +-127 is monotonic), so the result is quant's bits at a multiply's cost. Non-finite
+// products take the division too.
+__device__ __forceinline__ int quant_r(float v, float s, float r) {
+    const float q = v * r;
+    if (!(fabsf(fabsf(q - truncf(q)) - 0.5f) >= 1e-3f)) return quant(v, s);
+    return (int)rintf(fminf(fmaxf(q, -127.0f), 127.0f));
+}
+
 // Loads and stores by a storage tag known at run time (memory-bound kernels).
 __device__ __forceinline__ float load_t(const void* p, i64 i, int t, float s) {
     if (t == ST_F16) return h2f(((const half_bits*)p)[i]);

@@ -17,16 +17,6 @@
 // epilogue short next to a depth of 25. 64 registers leave room for 4 blocks per multiprocessor.
 // INT8 layers multiply the integers in FP32, exact while |sum| < 2^24 (depth <= 1040, checked on
 // the host): the CPU's integer sums at FP32 FMA rate.
-// `quant(v, s)` given r = 1/s, dividing only near a rounding tie: v * r lies within 2 ulp of
-// v / s, which moves the rounded integer only where v / s is that close to a half-integer (the
-// clamp to +-127 is monotonic), so the result is quant's bits at a multiply's cost. Non-finite
-// products take the division too.
-__device__ __forceinline__ int quant_r(float v, float s, float r) {
-    const float q = v * r;
-    if (!(fabsf(fabsf(q - truncf(q)) - 0.5f) >= 1e-3f)) return quant(v, s);
-    return (int)rintf(fminf(fmaxf(q, -127.0f), 127.0f));
-}
-
 // A staged input value: for INT8 layers the integer the layer multiplies (as `ldq`), else the
 // value (as `ld`); `qr` is 1 / a.qs.
 template <typename TI, bool Q>

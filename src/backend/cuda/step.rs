@@ -155,6 +155,12 @@ pub struct Step {
     pub grid: Grid,
     /// Dynamic shared memory per block, bytes.
     smem: u32,
+    /// Threads per block: [`BLOCK`] but for kernels bound to another count.
+    threads: u32,
+    /// Launched as a programmatic dependent of the launch before it: its blocks may start while
+    /// that kernel runs (which lets them go early), and wait for it inside the kernel
+    /// (`griddepcontrol.wait`) before reading what it writes.
+    follows: bool,
     /// Runs one item whatever the batch (every output is batch-invariant).
     pub invariant: bool,
     /// Runs of at most this batch launch this step instead (a kernel for few rows).
@@ -199,6 +205,8 @@ impl Step {
             patches: Vec::new(),
             grid,
             smem: 0,
+            threads: BLOCK,
+            follows: false,
             invariant,
             small: None,
         })
@@ -214,6 +222,8 @@ impl Step {
             patches: Vec::new(),
             grid: Grid::Fixed { blocks: 1 },
             smem: 0,
+            threads: BLOCK,
+            follows: false,
             invariant,
             small: None,
         }
@@ -266,6 +276,18 @@ impl Step {
         }
         self.smem = bytes;
         Ok(self)
+    }
+
+    /// Blocks of `threads` threads (the kernel's launch bound).
+    pub fn threads(mut self, threads: u32) -> Step {
+        self.threads = threads;
+        self
+    }
+
+    /// Launched as a programmatic dependent of the step before (see `follows`).
+    pub fn follows(mut self) -> Step {
+        self.follows = true;
+        self
     }
 
     /// The i32 field at `offset` holds the run's batch.
@@ -380,15 +402,51 @@ impl Step {
             }
         };
         let mut params = [bytes as *mut c_void];
-        // SAFETY: the function takes one parameter, the block `params` points at; the caller
-        // vouches for the addresses inside it.
-        unsafe { drv::launch_kernel(func.0, grid, (BLOCK, 1, 1), self.smem, stream, &mut params) }
-            .map_err(|e| {
-                Error::Runtime(format!(
-                    "CUDA: kernel launch for '{}' (grid {grid:?}, {} bytes of shared memory): {e:?}",
-                    self.label, self.smem
-                ))
-            })
+        let launched = if self.follows {
+            let mut attr = sys::CUlaunchAttribute {
+                id: sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION,
+                pad: [0; 4],
+                // SAFETY: a plain C union of integers; zero is a valid value of each member.
+                value: unsafe { std::mem::zeroed() },
+            };
+            attr.value.programmaticStreamSerializationAllowed = 1;
+            let config = sys::CUlaunchConfig {
+                gridDimX: grid.0,
+                gridDimY: grid.1,
+                gridDimZ: grid.2,
+                blockDimX: self.threads,
+                blockDimY: 1,
+                blockDimZ: 1,
+                sharedMemBytes: self.smem,
+                hStream: stream,
+                attrs: &mut attr,
+                numAttrs: 1,
+            };
+            // SAFETY: as for launch_kernel below; `config` and `attr` outlive the call.
+            unsafe {
+                sys::cuLaunchKernelEx(&config, func.0, params.as_mut_ptr(), std::ptr::null_mut())
+            }
+            .result()
+        } else {
+            // SAFETY: the function takes one parameter, the block `params` points at; the
+            // caller vouches for the addresses inside it.
+            unsafe {
+                drv::launch_kernel(
+                    func.0,
+                    grid,
+                    (self.threads, 1, 1),
+                    self.smem,
+                    stream,
+                    &mut params,
+                )
+            }
+        };
+        launched.map_err(|e| {
+            Error::Runtime(format!(
+                "CUDA: kernel launch for '{}' (grid {grid:?}, {} bytes of shared memory): {e:?}",
+                self.label, self.smem
+            ))
+        })
     }
 }
 

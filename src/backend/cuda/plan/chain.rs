@@ -19,6 +19,8 @@ use crate::types::{ActivationType, DataType};
 
 /// The largest run the chain takes: beyond it, the layer-by-layer kernels fill the GPU better.
 pub(super) const MOST_ITEMS: usize = 1056;
+/// Threads of the convolution kernel's blocks (CHAIN_THREADS in chain.cu).
+const CONV_THREADS: u32 = 512;
 /// Items of the FC kernel's blocks (CFC_ROWS in chain.cu).
 const FC_ROWS: usize = 16;
 /// Outputs of the first FC layer a block of the FC kernel takes (four n8 tiles).
@@ -479,6 +481,7 @@ pub(super) fn steps(
         false,
     )?
     .shared(conv_smem as u32)?
+    .threads(CONV_THREADS)
     .count(offset_of!(ChainConvArgs, items), 1)
     .ptr(offset_of!(ChainConvArgs, x), Loc::Binding(binding))
     .ptr(offset_of!(ChainConvArgs, y), b.loc(x)?)
@@ -493,6 +496,7 @@ pub(super) fn steps(
     };
     let fc = Step::of(fc_fn, &fc_name, &ChainFcArgs::default(), grid, false)?
         .shared(fc_smem as u32)?
+        .follows()
         .count(offset_of!(ChainFcArgs, items), 1)
         .ptr(offset_of!(ChainFcArgs, x), b.loc(x)?)
         .ptr(offset_of!(ChainFcArgs, y), b.loc(y)?);
