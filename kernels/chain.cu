@@ -26,7 +26,8 @@
 // into POH x POW (1x1 of stride 1: none); byte offsets in the blob of GOFF (KSTEPS x 8 ints: a
 // group's byte offset from a window's origin, 0 past the reduction), WFRAG (NT x KSTEPS x 32
 // uint2 B fragments) and EMUL, EADD (NT x 8 floats, zero past K). The network's: BLOB bytes (a
-// multiple of 16), R0 and R1 the byte offsets of the staged input and the convolution outputs.
+// multiple of 16), R0 and R1 the byte offsets of the two staged inputs (layers alternate between
+// them) and R2 of the convolution outputs (layers not pooled 2x2 in registers).
 
 struct ChainConvArgs {
     const float* x;      // first layer's input, quantized as staged
@@ -119,22 +120,36 @@ __device__ __forceinline__ void chain_job(const unsigned char* blob, const unsig
 }
 
 // One convolution, staged input `xs` -> `cs` ([OH x OW][NT x 8] INT8).
-// A job is 16 positions by up to 4 n8 tiles (one A fragment for each), or by 2 or 1 where that
-// leaves warps idle.
+// This thread's group offsets at every step (its A fragment columns 4t.. and 16 + 4t..).
 template <class L>
-__device__ __forceinline__ void chain_conv_layer(const unsigned char* blob, const unsigned char* xs, signed char* cs) {
-    constexpr int MT = (L::OH * L::OW + 15) / 16, WARPS = CHAIN_THREADS / 32;
-    constexpr int NW = MT * ((L::NT + 3) / 4) >= WARPS ? 4 : MT * ((L::NT + 1) / 2) >= WARPS ? 2 : 1;
-    constexpr int NG = (L::NT + NW - 1) / NW, LAST = L::NT - NW * (NG - 1);
-    const int warp = threadIdx.x >> 5, t = threadIdx.x & 3;
-    // This thread's group offsets at every step (its A fragment columns 4t.. and 16 + 4t..).
+__device__ __forceinline__ void chain_offsets(const unsigned char* blob, int* o0, int* o1) {
+    const int t = threadIdx.x & 3;
     const int* goff = (const int*)(blob + L::GOFF);
-    int o0[L::KSTEPS], o1[L::KSTEPS];
 #pragma unroll
     for (int ks = 0; ks < L::KSTEPS; ks++) {
         o0[ks] = goff[ks * 8 + t];
         o1[ks] = goff[ks * 8 + 4 + t];
     }
+}
+
+// n8 tiles a job takes: up to 4 (one A fragment for each), or 2 or 1 where that leaves warps idle.
+template <int MJOBS, int NT>
+struct ChainWidth {
+    static constexpr int WARPS = CHAIN_THREADS / 32;
+    static constexpr int NW = MJOBS * ((NT + 3) / 4) >= WARPS ? 4 : MJOBS * ((NT + 1) / 2) >= WARPS ? 2 : 1;
+    static constexpr int NG = (NT + NW - 1) / NW, LAST = NT - NW * (NG - 1);
+};
+
+// A job is 16 positions by up to 4 n8 tiles (one A fragment for each), or by 2 or 1 where that
+// leaves warps idle.
+template <class L>
+__device__ __forceinline__ void chain_conv_layer(const unsigned char* blob, const unsigned char* xs, signed char* cs) {
+    constexpr int MT = (L::OH * L::OW + 15) / 16;
+    typedef ChainWidth<MT, L::NT> W;
+    constexpr int WARPS = W::WARPS, NW = W::NW, NG = W::NG, LAST = W::LAST;
+    const int warp = threadIdx.x >> 5;
+    int o0[L::KSTEPS], o1[L::KSTEPS];
+    chain_offsets<L>(blob, o0, o1);
     for (int job = warp; job < MT * NG; job += WARPS) {
         const int mt = job % MT, ng = job / MT;
         if (ng == NG - 1) chain_job<L, LAST>(blob, xs, cs, mt, NW * ng, o0, o1);
@@ -177,21 +192,122 @@ __device__ __forceinline__ void chain_pool_out(const signed char* cs, signed cha
     }
 }
 
+// The output of the last convolution (CHW in device memory), where the next layer would be.
+struct ChainOut {};
+template <class N> struct ChainIsOut { static constexpr bool V = false; };
+template <> struct ChainIsOut<ChainOut> { static constexpr bool V = true; };
+
+// A convolution under 2x2 max pooling of stride 2, pooled in registers: a job's two m16 tiles
+// are 8 pooled positions (rows g and g + 8 of tile u are window positions (u, 0) and (u, 1) of
+// pooled position g), so each thread holds whole windows; their sums' maximum takes the one
+// epilogue (which never decreases: positive factors, ReLU or none), written straight into the
+// next layer's staged input `ns` (whose border is zero) or the output `y`.
+template <class L, class N, int NN>
+__device__ __forceinline__ void chain_job_pooled(const unsigned char* blob, const unsigned char* xs, unsigned char* ns, signed char* y,
+                                                 int mj, int n0, const int* o0, const int* o1) {
+    constexpr int P = L::POH * L::POW;
+    const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const int p = mj * 8 + g, pc = min(p, P - 1), py = pc / L::POW, px = pc - py * L::POW;
+    int base[2][2];
+#pragma unroll
+    for (int u = 0; u < 2; u++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) base[u][h] = ((2 * py + u) * L::SH * L::WP + (2 * px + h) * L::SW) * L::CP;
+    const uint2* wf = (const uint2*)(blob + L::WFRAG) + n0 * L::KSTEPS * 32 + lane;
+    int acc[2][NN][4];
+#pragma unroll
+    for (int u = 0; u < 2; u++)
+#pragma unroll
+        for (int j = 0; j < NN; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[u][j][e] = 0;
+#pragma unroll
+    for (int ks = 0; ks < L::KSTEPS; ks++) {
+        unsigned af[2][4];
+#pragma unroll
+        for (int u = 0; u < 2; u++) {
+            af[u][0] = word_at(xs + base[u][0] + o0[ks]);
+            af[u][1] = word_at(xs + base[u][1] + o0[ks]);
+            af[u][2] = word_at(xs + base[u][0] + o1[ks]);
+            af[u][3] = word_at(xs + base[u][1] + o1[ks]);
+        }
+#pragma unroll
+        for (int j = 0; j < NN; j++) {
+            const uint2 b = wf[(j * L::KSTEPS + ks) * 32];
+            mma_i8(acc[0][j], af[0], b.x, b.y);
+            mma_i8(acc[1][j], af[1], b.x, b.y);
+        }
+    }
+    const float* emul = (const float*)(blob + L::EMUL);
+    const float* eadd = (const float*)(blob + L::EADD);
+#pragma unroll
+    for (int j = 0; j < NN; j++) {
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+            const int col = (n0 + j) * 8 + 2 * t + e;
+            const int m = max(max(acc[0][j][e], acc[0][j][2 + e]), max(acc[1][j][e], acc[1][j][2 + e]));
+            // The CPU's epilogue operation for operation (no contraction into an FMA).
+            float v = __fadd_rn(__fmul_rn((float)m, emul[col]), eadd[col]);
+            if (L::RELU) v = fmaxf(v, 0.0f);
+            const signed char q = (signed char)quant(v, 1.0f);
+            if (p >= P) continue;
+            if constexpr (ChainIsOut<N>::V) {
+                if (col < L::K) y[col * P + p] = q;
+            } else if (col < N::CP) {
+                ns[((py + N::PH) * N::WP + px + N::PW) * N::CP + col] = q;
+            }
+        }
+    }
+}
+
+template <class L, class N>
+__device__ __forceinline__ void chain_conv_pooled(const unsigned char* blob, const unsigned char* xs, unsigned char* ns, signed char* y) {
+    constexpr int MJ = (L::POH * L::POW + 7) / 8;
+    typedef ChainWidth<MJ, L::NT> W;
+    const int warp = threadIdx.x >> 5;
+    int o0[L::KSTEPS], o1[L::KSTEPS];
+    chain_offsets<L>(blob, o0, o1);
+    for (int job = warp; job < MJ * W::NG; job += W::WARPS) {
+        const int mj = job % MJ, ng = job / MJ;
+        if (ng == W::NG - 1) chain_job_pooled<L, N, W::LAST>(blob, xs, ns, y, mj, W::NW * ng, o0, o1);
+        else chain_job_pooled<L, N, W::NW>(blob, xs, ns, y, mj, W::NW * ng, o0, o1);
+    }
+}
+
 template <class L>
-__device__ __forceinline__ void chain_layers(const unsigned char* blob, unsigned char* xs, signed char* cs, signed char* y) {
-    chain_conv_layer<L>(blob, xs, cs);
-    __syncthreads();
-    chain_pool_out<L>(cs, y);
+struct ChainPool2 {
+    static constexpr bool V = L::PKH == 2 && L::PKW == 2 && L::PSH == 2 && L::PSW == 2;
+};
+
+// Layer L reads its staged input `xa`; the next layer's is staged into `xb`.
+template <class L>
+__device__ __forceinline__ void chain_layers(const unsigned char* blob, unsigned char* xa, unsigned char* xb, signed char* cs, signed char* y) {
+    if constexpr (ChainPool2<L>::V) {
+        chain_conv_pooled<L, ChainOut>(blob, xa, nullptr, y);
+    } else {
+        chain_conv_layer<L>(blob, xa, cs);
+        __syncthreads();
+        chain_pool_out<L>(cs, y);
+    }
     __syncthreads();
 }
 
 template <class L, class N, class... Rest>
-__device__ __forceinline__ void chain_layers(const unsigned char* blob, unsigned char* xs, signed char* cs, signed char* y) {
-    chain_conv_layer<L>(blob, xs, cs);
+__device__ __forceinline__ void chain_layers(const unsigned char* blob, unsigned char* xa, unsigned char* xb, signed char* cs, signed char* y) {
+    if constexpr (ChainPool2<L>::V) {
+        // Pooled windows write only the interior of the next staged plane: zeros around it.
+        if constexpr (N::HP != N::H || N::WP != N::W) {
+            for (int i = threadIdx.x; i < N::HP * N::WP * N::CP / 4; i += CHAIN_THREADS) ((unsigned*)xb)[i] = 0;
+            __syncthreads();
+        }
+        chain_conv_pooled<L, N>(blob, xa, xb, nullptr);
+    } else {
+        chain_conv_layer<L>(blob, xa, cs);
+        __syncthreads();
+        chain_pool_into<L, N>(cs, xb);
+    }
     __syncthreads();
-    chain_pool_into<L, N>(cs, xs);
-    __syncthreads();
-    chain_layers<N, Rest...>(blob, xs, cs, y);
+    chain_layers<N, Rest...>(blob, xb, xa, cs, y);
 }
 
 template <class... Ls> struct ChainLast;
@@ -202,7 +318,8 @@ template <class NET, class First, class... Rest>
 __device__ __forceinline__ void chain_conv_body(const ChainConvArgs& a) {
     extern __shared__ __align__(16) unsigned char chain_smem[];
     unsigned char* xs = chain_smem + NET::R0;
-    signed char* cs = (signed char*)(chain_smem + NET::R1);
+    unsigned char* xt = chain_smem + NET::R1;
+    signed char* cs = (signed char*)(chain_smem + NET::R2);
     // chain_fc may start now (programmatic dependent launch): it stages its weights while this
     // kernel runs, and waits for it before reading its outputs.
     asm volatile("griddepcontrol.launch_dependents;");
@@ -216,7 +333,7 @@ __device__ __forceinline__ void chain_conv_body(const ChainConvArgs& a) {
         chain_stage<First>(a, item, xs, qr);
         asm volatile("cp.async.wait_group 0;");
         __syncthreads();
-        chain_layers<First, Rest...>(chain_smem, xs, cs, a.y + item * OUT);
+        chain_layers<First, Rest...>(chain_smem, xs, xt, cs, a.y + item * OUT);
     }
 }
 

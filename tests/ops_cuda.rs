@@ -669,7 +669,7 @@ fn tactics_are_timed_per_layer_and_recorded() {
     }
     let mut rng = Rng::new(13);
     let mut net = Network::new();
-    let x = net.add_input("x", DataType::Float, &[3, 16, 16]).unwrap();
+    let x = net.add_input("x", DataType::Float, &[3, 32, 32]).unwrap();
     let c1 = net
         .add_layer(
             LayerKind::Convolution(conv(&mut rng, 3, 8, [3, 3], 1, true)),
@@ -871,11 +871,11 @@ fn fused_activation_and_int8_chain() {
 }
 
 /// An INT8 chain of convolutions and two FC layers runs small batches as chain.cu's two launches:
-/// a padded strided convolution of 3 channels (staged as 4), one of 12 channels into 13 maps
-/// (two n8 tiles, 3 of them padding) under 3x3 max pooling of stride 2, FC layers of 52 inputs
-/// (rows not 16-byte multiples) and 36 outputs (two groups of 32), softmax. Against the CPU
-/// within one quantization step, and bit for bit against the layer-by-layer launches of the same
-/// engine at a batch beyond the chain's.
+/// a padded strided convolution of 3 channels (staged as 4) under 2x2 max pooling (pooled in
+/// registers, into the next layer's padded staging), one of 12 channels under 3x3 max pooling of
+/// stride 2 (a pass of its own), FC layers of 108 inputs (rows not 16-byte multiples) and 36
+/// outputs (two groups of 32), softmax. Against the CPU within one quantization step, and bit for
+/// bit against the layer-by-layer launches of the same engine at a batch beyond the chain's.
 #[test]
 fn int8_chain_of_convolutions_and_two_fc_layers() {
     if !have_gpu() {
@@ -883,7 +883,7 @@ fn int8_chain_of_convolutions_and_two_fc_layers() {
     }
     let mut rng = Rng::new(31);
     let mut net = Network::new();
-    let x = net.add_input("x", DataType::Float, &[3, 16, 16]).unwrap();
+    let x = net.add_input("x", DataType::Float, &[3, 32, 32]).unwrap();
     let relu = LayerKind::Activation {
         kind: ActivationType::Relu,
         alpha: 0.0,
@@ -901,13 +901,17 @@ fn int8_chain_of_convolutions_and_two_fc_layers() {
         kernel: w(rng, n * k),
         bias: w(rng, n),
     };
+    let mut p2 = conv(&mut rng, 12, 12, [3, 3], 1, true);
+    p2.pre_padding = [1, 1];
+    p2.post_padding = [1, 1];
     let layers = [
         LayerKind::Convolution(p),
         relu.clone(),
-        LayerKind::Convolution(conv(&mut rng, 12, 13, [3, 3], 1, true)),
+        LayerKind::Pooling(PoolParams::new(PoolingType::Max, [2, 2])),
+        LayerKind::Convolution(p2),
         relu.clone(),
         LayerKind::Pooling(pool),
-        fc(&mut rng, 36, 13 * 2 * 2),
+        fc(&mut rng, 36, 12 * 3 * 3),
         relu,
         fc(&mut rng, 10, 36),
         LayerKind::SoftMax { axes: 1 },
@@ -919,7 +923,7 @@ fn int8_chain_of_convolutions_and_two_fc_layers() {
     net.mark_output(t).unwrap();
     // Beyond the most items the chain takes (plan/chain.rs MOST_ITEMS).
     let (large, small) = (1100, 37);
-    let inputs = vec![rng.vec(large * 3 * 256, -1.0, 1.0)];
+    let inputs = vec![rng.vec(large * 3 * 1024, -1.0, 1.0)];
     let e = engine(&net, Mode::Int8, large, &inputs);
     let ex = cuda::Executor::new(&e, &None).expect("executor");
     assert_eq!(
@@ -929,7 +933,7 @@ fn int8_chain_of_convolutions_and_two_fc_layers() {
     );
     assert!(ex.nb_launches(large) > 2, "layer by layer at batch {large}");
     check_engine("int8 chain, layer by layer", &e, &inputs, large, Mode::Int8);
-    let first = vec![inputs[0][..small * 3 * 256].to_vec()];
+    let first = vec![inputs[0][..small * 3 * 1024].to_vec()];
     check_engine("int8 chain", &e, &first, small, Mode::Int8);
     let chained = &run_both(&e, &first, small)[0].1;
     let layered = &run_both(&e, &inputs, large)[0].1;

@@ -319,7 +319,8 @@ pub(super) fn steps(
     }
     blob.resize(blob.len().next_multiple_of(16), 0);
 
-    // Shared memory: the blob, the largest staged input, the largest convolution output.
+    // Shared memory: the blob, two of the largest staged input (layers alternate), the largest
+    // convolution output.
     let staged = layers
         .iter()
         .map(|l| l.cp * l.hp * l.wp)
@@ -331,7 +332,7 @@ pub(super) fn steps(
         .map(|l| l.oh * l.ow * l.nt * 8)
         .max()
         .unwrap_or(0);
-    let conv_smem = blob.len() + staged + conv_out;
+    let conv_smem = blob.len() + 2 * staged + conv_out;
 
     // The FC pair.
     let (
@@ -436,6 +437,7 @@ pub(super) fn steps(
             ("BLOB", blob.len()),
             ("R0", blob.len()),
             ("R1", blob.len() + staged),
+            ("R2", blob.len() + 2 * staged),
         ],
     ));
     tail.push_str(&constants(
