@@ -669,7 +669,7 @@ fn tactics_are_timed_per_layer_and_recorded() {
     }
     let mut rng = Rng::new(13);
     let mut net = Network::new();
-    let x = net.add_input("x", DataType::Float, &[3, 32, 32]).unwrap();
+    let x = net.add_input("x", DataType::Float, &[3, 16, 16]).unwrap();
     let c1 = net
         .add_layer(
             LayerKind::Convolution(conv(&mut rng, 3, 8, [3, 3], 1, true)),
@@ -926,19 +926,23 @@ fn int8_chain_of_convolutions_and_two_fc_layers() {
     let inputs = vec![rng.vec(large * 3 * 1024, -1.0, 1.0)];
     let e = engine(&net, Mode::Int8, large, &inputs);
     let ex = cuda::Executor::new(&e, &None).expect("executor");
+    // scripts/gpu-check.sh forces kernel families on some runs, which (like INFER8_CUDA_CHAIN=0)
+    // keeps every batch layer by layer.
+    let chained = std::env::var_os("INFER8_CUDA_CONV").is_none()
+        && std::env::var("INFER8_CUDA_CHAIN").map_or(true, |v| v != "0");
     assert_eq!(
-        ex.nb_launches(small),
-        2,
+        ex.nb_launches(small) == 2,
+        chained,
         "the chain's launches at batch {small}"
     );
     assert!(ex.nb_launches(large) > 2, "layer by layer at batch {large}");
     check_engine("int8 chain, layer by layer", &e, &inputs, large, Mode::Int8);
     let first = vec![inputs[0][..small * 3 * 1024].to_vec()];
     check_engine("int8 chain", &e, &first, small, Mode::Int8);
-    let chained = &run_both(&e, &first, small)[0].1;
+    let few = &run_both(&e, &first, small)[0].1;
     let layered = &run_both(&e, &inputs, large)[0].1;
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-    assert_eq!(bits(chained), bits(&layered[..chained.len()]));
+    assert_eq!(bits(few), bits(&layered[..few.len()]));
 }
 
 #[test]
