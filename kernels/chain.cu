@@ -26,7 +26,7 @@
 // into POH x POW (1x1 of stride 1: none); byte offsets in the blob of GOFF (KSTEPS x 8 ints: a
 // group's byte offset from a window's origin, 0 past the reduction), WFRAG (NT x KSTEPS x 32
 // uint2 B fragments) and EMUL, EADD (NT x 8 floats, zero past K). The network's: BLOB bytes (a
-// multiple of 16), R0 and R1 the byte offsets of the two staged inputs (layers alternate between
+// multiple of 16) of which the first layer's data take the first BLOB0, R0 and R1 the byte offsets of the two staged inputs (layers alternate between
 // them) and R2 of the convolution outputs (layers not pooled 2x2 in registers).
 
 struct ChainConvArgs {
@@ -132,16 +132,16 @@ __device__ __forceinline__ void chain_offsets(const unsigned char* blob, int* o0
     }
 }
 
-// n8 tiles a job takes: up to 4 (one A fragment for each), or 2 or 1 where that leaves warps idle.
+// A job takes up to 4 n8 tiles, so that each A fragment it loads feeds four mma: the fragment
+// loads bound these kernels by shared memory's bandwidth, not by idle warps (LeNet conv2 at batch
+// 100 on an H200, jobs of one n8 tile: 14 warps, 16 steps in 4880 cycles, about 300 a step).
 template <int MJOBS, int NT>
 struct ChainWidth {
-    static constexpr int WARPS = CHAIN_THREADS / 32;
-    static constexpr int NW = MJOBS * ((NT + 3) / 4) >= WARPS ? 4 : MJOBS * ((NT + 1) / 2) >= WARPS ? 2 : 1;
+    static constexpr int WARPS = CHAIN_THREADS / 32, NW = 4;
     static constexpr int NG = (NT + NW - 1) / NW, LAST = NT - NW * (NG - 1);
 };
 
-// A job is 16 positions by up to 4 n8 tiles (one A fragment for each), or by 2 or 1 where that
-// leaves warps idle.
+// A job is 16 positions by up to 4 n8 tiles.
 template <class L>
 __device__ __forceinline__ void chain_conv_layer(const unsigned char* blob, const unsigned char* xs, signed char* cs) {
     constexpr int MT = (L::OH * L::OW + 15) / 16;
@@ -306,6 +306,8 @@ __device__ __forceinline__ void chain_layers(const unsigned char* blob, unsigned
         __syncthreads();
         chain_pool_into<L, N>(cs, xb);
     }
+    // The rest of the blob (a no-op after the first item).
+    asm volatile("cp.async.wait_group 0;");
     __syncthreads();
     chain_layers<N, Rest...>(blob, xb, xa, cs, y);
 }
@@ -323,15 +325,21 @@ __device__ __forceinline__ void chain_conv_body(const ChainConvArgs& a) {
     // chain_fc may start now (programmatic dependent launch): it stages its weights while this
     // kernel runs, and waits for it before reading its outputs.
     asm volatile("griddepcontrol.launch_dependents;");
-    for (int i = threadIdx.x; i < NET::BLOB / 16; i += CHAIN_THREADS) cp_async16(chain_smem + 16 * i, a.blob + i, 16);
-    const float qr = 1.0f / a.qs;
+    // The first layer's part of the blob, then (once the first item's loads are queued) the
+    // rest, which the first layer's time covers.
+    for (int i = threadIdx.x; i < NET::BLOB0 / 16; i += CHAIN_THREADS) cp_async16(chain_smem + 16 * i, a.blob + i, 16);
     asm volatile("cp.async.commit_group;");
+    const float qr = 1.0f / a.qs;
     typedef typename ChainLast<First, Rest...>::T Last;
     constexpr int OUT = Last::K * Last::POH * Last::POW;
     for (i64 item = blockIdx.x; item < a.items; item += gridDim.x) {
-        // The first item is staged while the blob is copied.
         chain_stage<First>(a, item, xs, qr);
-        asm volatile("cp.async.wait_group 0;");
+        if (item == blockIdx.x) {
+            for (int i = NET::BLOB0 / 16 + threadIdx.x; i < NET::BLOB / 16; i += CHAIN_THREADS)
+                cp_async16(chain_smem + 16 * i, a.blob + i, 16);
+            asm volatile("cp.async.commit_group;");
+            asm volatile("cp.async.wait_group 1;");
+        }
         __syncthreads();
         chain_layers<First, Rest...>(chain_smem, xs, xt, cs, a.y + item * OUT);
     }

@@ -232,6 +232,8 @@ pub(super) fn steps(
 
     // The convolutions, each reading the last one's output.
     let mut blob = Vec::new();
+    // The first layer's data, at the blob's start: copied ahead of the rest (chain.cu BLOB0).
+    let mut first_bytes = 0;
     let mut layers = Vec::new();
     let mut x = input.tensor;
     for &l in convs {
@@ -315,6 +317,9 @@ pub(super) fn steps(
             emul: append(&mut blob, &emul),
             eadd: append(&mut blob, &eadd),
         });
+        if layers.len() == 1 {
+            first_bytes = blob.len().next_multiple_of(16);
+        }
         x = out;
     }
     blob.resize(blob.len().next_multiple_of(16), 0);
@@ -435,6 +440,7 @@ pub(super) fn steps(
         "chain_net",
         &[
             ("BLOB", blob.len()),
+            ("BLOB0", first_bytes),
             ("R0", blob.len()),
             ("R1", blob.len() + staged),
             ("R2", blob.len() + 2 * staged),
