@@ -8,7 +8,7 @@
 //   padded to 4 and zeros around the plane, so each A fragment register is one 32-bit load at a
 //   row's window origin plus the group's offset, with no bounds checks. Weights (as B fragments),
 //   group offsets and epilogue factors of every layer come in one blob, copied into shared memory
-//   once a block while the first item is staged.
+//   once a block around the first item's staging.
 // - chain_fc takes 16 items x 32 outputs of the first FC layer a block (rows and weights staged by
 //   cp.async, mma m16n8k32 in two halves of the reduction), its epilogue, then that slice's share
 //   of the second layer's integer sums, added to a device accumulator by integer atomics (exact:
@@ -325,8 +325,9 @@ __device__ __forceinline__ void chain_conv_body(const ChainConvArgs& a) {
     // chain_fc may start now (programmatic dependent launch): it stages its weights while this
     // kernel runs, and waits for it before reading its outputs.
     asm volatile("griddepcontrol.launch_dependents;");
-    // The first layer's part of the blob, then (once the first item's loads are queued) the
-    // rest, which the first layer's time covers.
+    // The first layer's part of the blob ahead of the first item's staging, the rest behind it
+    // (the first layer's time covers its copy): staging's loads no longer queue behind 30 KB of
+    // copies.
     for (int i = threadIdx.x; i < NET::BLOB0 / 16; i += CHAIN_THREADS) cp_async16(chain_smem + 16 * i, a.blob + i, 16);
     asm volatile("cp.async.commit_group;");
     const float qr = 1.0f / a.qs;
