@@ -38,11 +38,10 @@ pub struct Fusion {
     pub labels: Vec<Option<String>>,
 }
 
-/// Per step of `order`, what it could absorb by the network's shape alone: a ReLU next, then
+/// Per step of `order`, what the CPU could absorb by the network's shape alone: a ReLU next, then
 /// (after a convolution) a 2x2 stride-2 unpadded max pooling, each reading only the tensor before
-/// it, which nothing else reads and which is no network output. The memory plan keeps such a
-/// step's inputs alive through its last absorbed step, so that step's output can be written
-/// while they are read.
+/// it, which nothing else reads and which is no network output. The memory plan keeps the step's
+/// inputs alive through them (see [`fusable_through`]).
 pub fn absorbable(net: &Network, order: &[LayerId]) -> Vec<Absorbs> {
     let mut readers = vec![0usize; net.tensors.len()];
     for &l in order {
@@ -95,6 +94,51 @@ pub fn absorbable(net: &Network, order: &[LayerId]) -> Vec<Absorbs> {
         }
     }
     all
+}
+
+/// Per step of `order`, the last step whose layer a backend may run inside it (the step itself when
+/// none): after a convolution or FC layer, an activation of any kind, then a max pooling (after a
+/// convolution) or a softmax (after an FC layer), each the sole reader of the tensor before it,
+/// which is no network output. This covers what the CPU absorbs ([`absorbable`]) and what the
+/// CUDA backend fuses (any unpadded max pooling, any activation, a row softmax, and layers
+/// not next in the order). The memory plan keeps the step's inputs alive through that step: a
+/// fused kernel writes the last layer's output while its blocks still read the inputs.
+pub fn fusable_through(net: &Network, order: &[LayerId]) -> Vec<usize> {
+    let mut readers: Vec<Vec<LayerId>> = vec![Vec::new(); net.tensors.len()];
+    let mut step_of = vec![0; net.layers.len()];
+    for (step, &l) in order.iter().enumerate() {
+        step_of[l] = step;
+        for &t in &net.layers[l].inputs {
+            readers[t].push(l);
+        }
+    }
+    let sole = |t: TensorId| match readers[t][..] {
+        [c] if !net.outputs.contains(&t) && net.layers[c].outputs.len() == 1 => Some(c),
+        _ => None,
+    };
+    (0..order.len())
+        .map(|step| {
+            let first = &net.layers[order[step]];
+            let conv = matches!(first.kind, LayerKind::Convolution(_));
+            let fc = matches!(first.kind, LayerKind::FullyConnected { .. });
+            let (&[mut t], true) = (&first.outputs[..], conv || fc) else {
+                return step;
+            };
+            let mut last = step;
+            if let Some(c) =
+                sole(t).filter(|&c| matches!(net.layers[c].kind, LayerKind::Activation { .. }))
+            {
+                last = last.max(step_of[c]);
+                t = net.layers[c].outputs[0];
+            }
+            let then = sole(t).filter(|&c| match &net.layers[c].kind {
+                LayerKind::Pooling(p) => conv && p.kind == PoolingType::Max,
+                LayerKind::SoftMax { .. } => fc,
+                _ => false,
+            });
+            then.map_or(last, |c| last.max(step_of[c]))
+        })
+        .collect()
 }
 
 /// The steps of `engine` (whose CPU kernels are `kernels`, INT8 storage `int8_storage`) that run
