@@ -14,6 +14,9 @@
 //   of the second layer's integer sums, added to a device accumulator by integer atomics (exact:
 //   the order does not matter). The last block of each 16 items (a ticket) takes the sums,
 //   zeroing them and the ticket for the next run, and runs the second epilogue and the softmax.
+//   (Clusters of the 16 blocks of 16 items adding their sums through each other's shared memory
+//   instead ran LeNet at batch 100 in 16.2 µs against 14.0 on an H200: cluster blocks did not start
+//   beside the running chain_conv, so their weights were no longer staged while it ran.)
 // Integers, epilogue operations and softmax are igemm.cu's: the outputs are bit-identical to the
 // plan's launches layer by layer. Each network's kernels are compiled for its shapes (compile.rs):
 // the program ends with the generated structs of its layers and one CHAIN_CONV and one CHAIN_FC
