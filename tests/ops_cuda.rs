@@ -911,9 +911,11 @@ fn int8_chain_of_convolutions_and_two_fc_layers() {
         LayerKind::Convolution(p2),
         relu.clone(),
         LayerKind::Pooling(pool),
-        fc(&mut rng, 36, 12 * 3 * 3),
+        // 300 outputs: 10 blocks of 32 for 16 items, so that runs of a few hundred items have
+        // more blocks than the GPU has SMs (plan/chain.rs keeps blocks apart below that).
+        fc(&mut rng, 300, 12 * 3 * 3),
         relu,
-        fc(&mut rng, 10, 36),
+        fc(&mut rng, 10, 300),
         LayerKind::SoftMax { axes: 1 },
     ];
     for kind in layers {
@@ -921,8 +923,9 @@ fn int8_chain_of_convolutions_and_two_fc_layers() {
         t = net.layers[l].outputs[0];
     }
     net.mark_output(t).unwrap();
-    // Beyond the most items the chain takes (plan/chain.rs MOST_ITEMS).
-    let (large, small) = (1100, 37);
+    // Beyond the most items the chain takes (plan/chain.rs MOST_ITEMS); within it, FC blocks one
+    // an SM and packed.
+    let (large, small, mid) = (1100, 37, 600);
     let inputs = vec![rng.vec(large * 3 * 1024, -1.0, 1.0)];
     let e = engine(&net, Mode::Int8, large, &inputs);
     let ex = cuda::Executor::new(&e, &None).expect("executor");
@@ -937,12 +940,14 @@ fn int8_chain_of_convolutions_and_two_fc_layers() {
     );
     assert!(ex.nb_launches(large) > 2, "layer by layer at batch {large}");
     check_engine("int8 chain, layer by layer", &e, &inputs, large, Mode::Int8);
-    let first = vec![inputs[0][..small * 3 * 1024].to_vec()];
-    check_engine("int8 chain", &e, &first, small, Mode::Int8);
-    let few = &run_both(&e, &first, small)[0].1;
     let layered = &run_both(&e, &inputs, large)[0].1;
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-    assert_eq!(bits(few), bits(&layered[..few.len()]));
+    for batch in [small, mid] {
+        let first = vec![inputs[0][..batch * 3 * 1024].to_vec()];
+        check_engine("int8 chain", &e, &first, batch, Mode::Int8);
+        let few = &run_both(&e, &first, batch)[0].1;
+        assert_eq!(bits(few), bits(&layered[..few.len()]), "batch {batch}");
+    }
 }
 
 #[test]
