@@ -371,6 +371,13 @@ struct ChainFcArgs {
 
 #define CFC_ROWS 16
 
+// Takes a ticket: the counter's old value, incremented with release and acquire semantics.
+__device__ __forceinline__ int ticket(int* counter) {
+    int old;
+    asm volatile("atom.add.acq_rel.gpu.s32 %0, [%1], 1;" : "=r"(old) : "l"(counter) : "memory");
+    return old;
+}
+
 // 4 bytes from global to shared memory, for rows not aligned to 16 bytes.
 __device__ __forceinline__ void cp_async4(void* dst, const void* src) {
     unsigned d;
@@ -474,12 +481,12 @@ __device__ __forceinline__ void chain_fc_body(const ChainFcArgs& a) {
         for (int e = 0; e < 8; e++) s = dp4a(q[e], w[e], s);
         atomicAdd(&a.acc[(i0 + r) * F::N2 + j], s);
     }
-    __threadfence();
+    // The barrier orders the block's additions before thread 0's ticket, whose release and
+    // acquire order them before the last block's reads: no full fence (__threadfence) per thread.
     __syncthreads();
-    if (tid == 0) last_block = atomicAdd(&a.tickets[blockIdx.x], 1) == F::GROUPS - 1;
+    if (tid == 0) last_block = ticket(&a.tickets[blockIdx.x]) == F::GROUPS - 1;
     __syncthreads();
     if (!last_block) return;
-    __threadfence();
     for (int i = tid; i < rows * F::N2; i += blockDim.x) {
         const int j = i % F::N2;
         const int s = atomicExch(&a.acc[i0 * F::N2 + i], 0);
