@@ -25,7 +25,8 @@
 // A convolution's constants (Rust: backend::cuda::plan::chain::ConvLayer): staged input CP
 // channels (a multiple of 4) by HP x WP (with padding), PH, PW of it before the C x H x W input;
 // K output channels in NT n8 tiles, an OH x OW plane of stride SH, SW, KSTEPS 32-deep reduction
-// steps (8 groups of 4 channels at a tap each); RELU; max pooling PKH x PKW of stride PSH, PSW
+// steps (8 groups of 4 channels at a tap each; with PACK, a one-channel first layer staged in rows,
+// of 4 taps of a row: plan/chain.rs Taps); RELU; max pooling PKH x PKW of stride PSH, PSW
 // into POH x POW (1x1 of stride 1: none); byte offsets in the blob of GOFF (KSTEPS x 8 ints: a
 // group's byte offset from a window's origin, 0 past the reduction), WFRAG (NT x KSTEPS x 32
 // uint2 B fragments) and EMUL, EADD (NT x 8 floats, zero past K). The network's: BLOB bytes (a
@@ -60,10 +61,15 @@ __device__ __forceinline__ void chain_stage(const ChainConvArgs& a, i64 item, un
         for (int u = 0; u < PASS; u++) {
             const int i = i0 + u * CHAIN_THREADS, pix = i / G, g = i - pix * G;
             const int sy = pix / L::WP, py = sy - L::PH, px = pix - sy * L::WP - L::PW;
-            const bool in = i < WORDS && (unsigned)py < (unsigned)L::H && (unsigned)px < (unsigned)L::W;
+            const bool row = i < WORDS && (unsigned)py < (unsigned)L::H;
             const float* p = a.x + (item * L::C + g * 4) * PLANE + py * L::W + px;
 #pragma unroll
-            for (int e = 0; e < 4; e++) v[u][e] = in && g * 4 + e < L::C ? p[e * PLANE] : 0.0f;
+            for (int e = 0; e < 4; e++) {
+                // PACK: the word holds the pixel and the next three of its row (one channel).
+                const int x = px + (L::PACK ? e : 0);
+                const bool in = row && (unsigned)x < (unsigned)L::W && (L::PACK || g * 4 + e < L::C);
+                v[u][e] = in ? p[L::PACK ? e : e * PLANE] : 0.0f;
+            }
         }
 #pragma unroll
         for (int u = 0; u < PASS; u++) {

@@ -881,15 +881,22 @@ fn int8_chain_of_convolutions_and_two_fc_layers() {
     if !have_gpu() {
         return;
     }
+    // Three input channels, and one (whose first layer plan/chain.rs stages in rows).
+    for c in [3, 1] {
+        int8_chain(c);
+    }
+}
+
+fn int8_chain(c: usize) {
     let mut rng = Rng::new(31);
     let mut net = Network::new();
-    let x = net.add_input("x", DataType::Float, &[3, 32, 32]).unwrap();
+    let x = net.add_input("x", DataType::Float, &[c, 32, 32]).unwrap();
     let relu = LayerKind::Activation {
         kind: ActivationType::Relu,
         alpha: 0.0,
         beta: 0.0,
     };
-    let mut p = conv(&mut rng, 3, 12, [3, 3], 1, true);
+    let mut p = conv(&mut rng, c, 12, [3, 3], 1, true);
     p.stride = [2, 2];
     p.pre_padding = [1, 1];
     p.post_padding = [1, 1];
@@ -926,7 +933,8 @@ fn int8_chain_of_convolutions_and_two_fc_layers() {
     // Beyond the most items the chain takes (plan/chain.rs MOST_ITEMS); within it, FC blocks one
     // an SM and packed.
     let (large, small, mid) = (1100, 37, 600);
-    let inputs = vec![rng.vec(large * 3 * 1024, -1.0, 1.0)];
+    let item = c * 1024;
+    let inputs = vec![rng.vec(large * item, -1.0, 1.0)];
     let e = engine(&net, Mode::Int8, large, &inputs);
     let ex = cuda::Executor::new(&e, &None).expect("executor");
     // scripts/gpu-check.sh forces kernel families on some runs, which (like INFER8_CUDA_CHAIN=0)
@@ -943,10 +951,14 @@ fn int8_chain_of_convolutions_and_two_fc_layers() {
     let layered = &run_both(&e, &inputs, large)[0].1;
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
     for batch in [small, mid] {
-        let first = vec![inputs[0][..batch * 3 * 1024].to_vec()];
+        let first = vec![inputs[0][..batch * item].to_vec()];
         check_engine("int8 chain", &e, &first, batch, Mode::Int8);
         let few = &run_both(&e, &first, batch)[0].1;
-        assert_eq!(bits(few), bits(&layered[..few.len()]), "batch {batch}");
+        assert_eq!(
+            bits(few),
+            bits(&layered[..few.len()]),
+            "{c} channels, batch {batch}"
+        );
     }
 }
 

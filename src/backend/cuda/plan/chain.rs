@@ -46,6 +46,7 @@ struct ConvLayer {
     sh: usize,
     sw: usize,
     ksteps: usize,
+    pack: bool,
     relu: bool,
     pkh: usize,
     pkw: usize,
@@ -78,6 +79,7 @@ impl ConvLayer {
             ("SH", self.sh),
             ("SW", self.sw),
             ("KSTEPS", self.ksteps),
+            ("PACK", self.pack as usize),
             ("RELU", self.relu as usize),
             ("PKH", self.pkh),
             ("PKW", self.pkw),
@@ -104,17 +106,30 @@ fn constants(name: &str, values: &[(&str, usize)]) -> String {
 }
 
 /// A convolution's reduction in groups of 4 channels at one tap (taps outer), in 32-deep steps of
-/// 8 groups: what chain.cu's A fragments load and its B fragments hold.
+/// 8 groups: what chain.cu's A fragments load and its B fragments hold. A one-channel input staged
+/// in rows (`rows`, chain.cu PACK) holds a pixel and the next three of its row in a word: a group
+/// is 4 taps of a row of the window, so that LeNet's conv1 takes 2 steps rather than 4 (of which
+/// three quarters multiplied padding channels).
 struct Taps {
     c: usize,
     cp: usize,
     kh: usize,
     kw: usize,
+    rows: bool,
 }
 
 impl Taps {
+    /// Taps of a row of the window a group covers, and groups in a row.
+    fn row_groups(&self) -> (usize, usize) {
+        if self.rows {
+            (4, self.kw.div_ceil(4))
+        } else {
+            (1, self.kw)
+        }
+    }
+
     fn groups(&self) -> usize {
-        self.kh * self.kw * self.cp / 4
+        self.kh * self.row_groups().1 * self.cp / 4
     }
 
     fn ksteps(&self) -> usize {
@@ -126,9 +141,10 @@ impl Taps {
     fn offsets(&self, wp: usize, d: [usize; 2]) -> Vec<i32> {
         let mut off = vec![0i32; self.ksteps() * 8];
         let cg = self.cp / 4;
+        let (span, per_row) = self.row_groups();
         for (q, o) in off.iter_mut().enumerate().take(self.groups()) {
             let (tap, g) = (q / cg, q % cg);
-            let (i, j) = (tap / self.kw, tap % self.kw);
+            let (i, j) = (tap / per_row, tap % per_row * span);
             *o = ((i * d[0] * wp + j * d[1]) * self.cp + g * 4) as i32;
         }
         off
@@ -139,11 +155,16 @@ impl Taps {
     fn weight(&self, w: &[i8], k: usize, n: usize, kk: usize) -> i8 {
         let (q, e) = (kk / 4, kk % 4);
         let cg = self.cp / 4;
+        let (span, per_row) = self.row_groups();
         let (tap, ch) = (q / cg, (q % cg) * 4 + e);
-        if n >= k || q >= self.groups() || ch >= self.c {
+        let (i, j, ch) = match self.rows {
+            true => (tap / per_row, tap % per_row * span + e, 0),
+            false => (tap / per_row, tap % per_row, ch),
+        };
+        if n >= k || q >= self.groups() || ch >= self.c || j >= self.kw {
             return 0;
         }
-        w[((n * self.c + ch) * self.kh + tap / self.kw) * self.kw + tap % self.kw]
+        w[((n * self.c + ch) * self.kh + i) * self.kw + j]
     }
 }
 
@@ -265,6 +286,8 @@ pub(super) fn steps(
             cp: c.next_multiple_of(4),
             kh: p.kernel[0],
             kw: p.kernel[1],
+            // Only the first layer's staging (from the input) can lay out rows.
+            rows: layers.is_empty() && c == 1 && p.kernel[1] > 1 && p.dilation[1] == 1,
         };
         // The staged plane: the input after its padding, and every window's extent.
         let extent =
@@ -305,6 +328,7 @@ pub(super) fn steps(
             sh: p.stride[0],
             sw: p.stride[1],
             ksteps: taps.ksteps(),
+            pack: taps.rows,
             relu,
             pkh: pool.map_or(1, |(pp, _)| pp.window[0]),
             pkw: pool.map_or(1, |(pp, _)| pp.window[1]),
@@ -555,6 +579,7 @@ mod tests {
             cp: 20,
             kh: 5,
             kw: 5,
+            rows: false,
         };
         assert_eq!((t.groups(), t.ksteps()), (125, 16));
         let off = t.offsets(12, [1, 1]);
@@ -569,12 +594,36 @@ mod tests {
             cp: 4,
             kh: 5,
             kw: 5,
+            rows: false,
         };
         let w: Vec<i8> = (0..2 * 25).map(|v| v as i8).collect();
         assert_eq!(one.weight(&w, 2, 1, 4 * 7), 25 + 7);
         assert_eq!(one.weight(&w, 2, 1, 4 * 7 + 1), 0);
         assert_eq!(one.weight(&w, 2, 2, 0), 0);
         assert_eq!(one.weight(&w, 2, 0, 4 * 25), 0);
+    }
+
+    #[test]
+    fn rows_of_a_one_channel_input_group_four_taps() {
+        // LeNet's conv1: 5x5 taps of one channel, staged 28 wide, a word per pixel.
+        let t = Taps {
+            c: 1,
+            cp: 4,
+            kh: 5,
+            kw: 5,
+            rows: true,
+        };
+        assert_eq!((t.groups(), t.ksteps()), (10, 2));
+        let off = t.offsets(28, [1, 1]);
+        // Group q: window row q / 2, taps 0-3 or 4 (and three past the row) of it.
+        assert_eq!(&off[..4], &[0, 16, 28 * 4, 28 * 4 + 16]);
+        assert_eq!(&off[10..], &[0; 6]);
+        let w: Vec<i8> = (0..2 * 25).map(|v| v as i8).collect();
+        // Output 1, group 3 (row 1, taps 4..), first position: tap (1, 4).
+        assert_eq!(t.weight(&w, 2, 1, 4 * 3), 25 + 5 + 4);
+        assert_eq!(t.weight(&w, 2, 1, 4 * 2 + 3), 25 + 5 + 3);
+        assert_eq!(t.weight(&w, 2, 1, 4 * 3 + 1), 0);
+        assert_eq!(t.weight(&w, 2, 1, 4 * 10), 0);
     }
 
     #[test]
